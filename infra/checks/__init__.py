@@ -1,0 +1,1 @@
+"""Validation layers after the schema: secrets, references across files, time, content."""

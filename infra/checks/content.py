@@ -1,0 +1,116 @@
+"""Post text against each platform's limits and the brand's style guide."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from infra.checks.references import Located
+from infra.diagnostics import Diagnostic
+from infra.loader import Path
+from schema.brand import Brand
+from schema.campaign import Campaign, Post
+from schema.platforms import PLATFORMS, emoji_count, hashtags, text_length
+
+
+@lru_cache(maxsize=1024)
+def _term(term: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+
+
+def _texts(post: Post, channel: str, index: int) -> Iterator[tuple[Path, str]]:
+    """Each text that may go out on ``channel``, with where it is written."""
+    override = post.overrides.get(channel)
+    if override is not None and override.text is not None:
+        yield ("posts", index, "overrides", channel, "text"), override.text
+    elif post.text is not None:
+        yield ("posts", index, "text"), post.text
+    for locale, variant in post.locales.items():
+        yield ("posts", index, "locales", locale, "text"), variant.text
+
+
+def check_campaign(doc: Located, brand: Brand | None) -> list[Diagnostic]:
+    campaign: Campaign = doc.model
+    out: list[Diagnostic] = []
+    seen: set[tuple[Path, str]] = set()
+    for i, post in enumerate(campaign.posts):
+        for channel in post.channels or campaign.channels:
+            for path, text in _texts(post, channel, i):
+                for code, message in _text_problems(channel, text, post.paid, brand):
+                    if (path, message) not in seen:
+                        seen.add((path, message))
+                        out.append(doc.at(path, code, message))
+            out.extend(_media(doc, post, channel, i))
+            out.extend(_generated(doc, campaign, post, channel, i, brand))
+    return out
+
+
+def _text_problems(
+    channel: str, text: str, paid: bool, brand: Brand | None
+) -> Iterator[tuple[str, str]]:
+    spec = PLATFORMS[channel]
+    length = text_length(channel, text)
+    if length > spec.max_text:
+        yield "E501", (f"expected at most {spec.max_text} {spec.how_counted} on {spec.title}, "
+                       f"found {length}")  # fmt: skip
+    tags = hashtags(text)
+    if spec.max_hashtags is not None and len(tags) > spec.max_hashtags:
+        yield (
+            "E502",
+            f"expected at most {spec.max_hashtags} hashtags on {spec.title}, found {len(tags)}",
+        )
+    if brand is None:
+        return
+    style = brand.style
+    if style.hashtags.max is not None and len(tags) > style.hashtags.max:
+        yield "E502", (f"expected at most {style.hashtags.max} hashtags (brand style), "
+                       f"found {len(tags)}")  # fmt: skip
+    lowered = {t.lower() for t in tags}
+    for tag in style.hashtags.banned:
+        if tag.lower() in lowered:
+            yield "E504", f"expected no banned hashtag (brand style), found {tag!r}"
+    missing = [t for t in style.hashtags.required if t.lower() not in lowered]
+    if missing:
+        yield "W501", f"expected the brand's required hashtags, found none of {', '.join(missing)}"
+    for term in style.banned_terms:
+        if _term(term).search(text):
+            yield "E504", f"expected no banned term (brand style), found {term!r}"
+    emoji = emoji_count(text)
+    if emoji and not style.emoji.allowed:
+        yield "E505", f"expected no emoji (brand style), found {emoji}"
+    elif style.emoji.max_per_post is not None and emoji > style.emoji.max_per_post:
+        yield "E505", (f"expected at most {style.emoji.max_per_post} emoji (brand style), "
+                       f"found {emoji}")  # fmt: skip
+    if paid and not any(_term(d).search(text) for d in style.disclosures.paid):
+        yield "E503", (f"expected a paid-post disclosure ({' or '.join(style.disclosures.paid)})"
+                       ", found none")  # fmt: skip
+
+
+def _media(doc: Located, post: Post, channel: str, index: int) -> Iterator[Diagnostic]:
+    spec = PLATFORMS[channel]
+    override = post.overrides.get(channel)
+    media = override.media if override is not None and override.media is not None else post.media
+    if spec.media_required and not media:
+        yield doc.at(("posts", index), "E506", f"expected media (an image or video) for "
+                     f"{spec.title}, found none")  # fmt: skip
+    elif channel == "tiktok" and not any(m.type == "video" for m in media):
+        yield doc.at(("posts", index), "E506", "expected a video for TikTok, found only images")
+
+
+def _generated(
+    doc: Located, campaign: Campaign, post: Post, channel: str, index: int, brand: Brand | None
+) -> Iterator[Diagnostic]:
+    if post.generate is None or post.generate.rule not in campaign.generation:
+        return
+    rule = campaign.generation[post.generate.rule]
+    spec = PLATFORMS[channel]
+    path: Path = ("generation", post.generate.rule)
+    if rule.length is not None and rule.length.max > spec.max_text:
+        yield doc.at((*path, "length", "max"), "E501", f"expected at most {spec.max_text} for "
+                     f"{spec.title} (post {post.id!r}), found {rule.length.max}")  # fmt: skip
+    if rule.hashtags is not None and brand is not None:
+        most = brand.style.hashtags.max
+        if most is not None and rule.hashtags.max > most:
+            yield doc.at((*path, "hashtags", "max"), "E502", f"expected at most {most} "
+                         f"hashtags (brand style), found {rule.hashtags.max}")  # fmt: skip

@@ -1,0 +1,154 @@
+"""The ``socialops`` command line (DESIGN.md: keep it stable).
+
+Exit codes: 0 valid, 1 invalid (problems in the files), 2 usage, 3 internal error.
+Never a traceback: a bug in socialops itself is reported in one line with exit 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from infra.cache import Cache
+from infra.diagnostics import has_errors, render
+from infra.project import Project, UsageError, load_project
+
+DEFAULT_PATHS = ["campaigns/"]
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "socialops.schema.json"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _now(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC).replace(second=0, microsecond=0)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(f"--now: expected an ISO date and time, found {text!r}") from exc
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _project(args: argparse.Namespace) -> Project:
+    cache_dir = None if args.no_cache else Path(args.cache_dir)
+    return load_project(args.paths or DEFAULT_PATHS, _now(args.now), Cache(cache_dir))
+
+
+def _summary(project: Project) -> str:
+    errors = sum(d.severity == "error" for d in project.diagnostics)
+    warnings = len(project.diagnostics) - errors
+    files = len(project.docs)
+    return f"{files} file{'s' * (files != 1)}: {errors} error{'s' * (errors != 1)}, " \
+        f"{warnings} warning{'s' * (warnings != 1)}"  # fmt: skip
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    project = _project(args)
+    output = render(project.diagnostics, args.format)
+    if output:
+        print(output)
+    if args.format == "text":
+        print(_summary(project), file=sys.stderr)
+    return 1 if has_errors(project.diagnostics) else 0
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from infra.compiler import compile_project
+
+    project = _project(args)
+    if project.diagnostics:
+        print(render(project.diagnostics, "text"), file=sys.stderr)
+    if has_errors(project.diagnostics):
+        print(f"{_summary(project)}; nothing compiled", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    result = compile_project(project, out)
+    finished = f", {len(result.finished)} finished" if result.finished else ""
+    print(
+        f"compiled {result.campaigns} campaign{'s' * (result.campaigns != 1)}{finished} and "
+        f"{result.schedules} schedule{'s' * (result.schedules != 1)} into {out}/ "
+        f"({len(result.written)} written, {result.unchanged} unchanged, "
+        f"{len(result.removed)} removed)"
+    )
+    return 0
+
+
+def json_schema() -> dict[str, object]:
+    from pydantic import TypeAdapter
+
+    from schema.documents import AnyDocument
+
+    document = TypeAdapter(AnyDocument).json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://socialops.dev/schema/socialops.schema.json",
+        "title": "socialops campaign language (brand, audience, campaign)",
+        **document,
+    }
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    text = json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (campaigns/)")
+    parser.add_argument("--now", help="the present, ISO 8601 (default: the clock); for tests")
+    parser.add_argument("--cache-dir", default=".socialops-cache", help="digest cache folder")
+    parser.add_argument("--no-cache", action="store_true", help="read every file afresh")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = _Parser(prog="socialops", description="Social media campaigns as code.")
+    sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    validate = sub.add_parser("validate", help="check every file, report every mistake")
+    _add_common(validate)
+    validate.add_argument("--format", choices=("text", "json", "github"), default="text")
+    validate.set_defaults(func=cmd_validate)
+    comp = sub.add_parser("compile", help="validate, then write build/")
+    _add_common(comp)
+    comp.add_argument("--out", default="build", help="output folder (build)")
+    comp.set_defaults(func=cmd_compile)
+    schema = sub.add_parser("schema", help="print the JSON Schema of the language")
+    schema.add_argument("--out", help="write to this file instead of standard output")
+    schema.set_defaults(func=cmd_schema)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = parser().parse_args(argv)
+        func: Callable[[argparse.Namespace], int] = args.func
+        return func(args)
+    except UsageError as exc:
+        print(f"socialops: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:  # never a traceback for the user; say what broke
+        print(f"socialops: internal error: {type(exc).__name__}: {exc} "
+              "(this is a bug in socialops; please report it with the file that caused it)",
+              file=sys.stderr)  # fmt: skip
+        if os.environ.get("SOCIALOPS_DEBUG"):
+            raise
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

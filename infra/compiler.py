@@ -1,0 +1,170 @@
+"""``socialops compile``: write ``build/`` deterministically (DESIGN.md section 3).
+
+Layout::
+
+    build/manifest.json                 versions, input digests, campaigns, output digests
+    build/config/<campaign>.json        RuntimeConfig: campaign + brand + audiences, resolved
+    build/schedules/<campaign>.json     desired schedules: one per channel and occurrence
+    build/serverless/functions.json     the fixed functions and their event wiring
+    build/serverless/resources.json     durable resources (tables, queues, topics, bucket)
+
+Same input, same bytes: sorted keys, no timestamps. Only occurrences still to come are
+compiled; a campaign with none left compiles to nothing. Unchanged campaigns are not
+re-rendered (their cache key and remaining occurrences match the previous manifest), and
+files whose bytes did not change are not rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra import stack
+from infra.occurrences import Occurrence, window_utc
+from infra.project import Project
+from schema.base import LANGUAGE_VERSION
+from schema.documents import BUILD_SCHEMA_VERSION, RuntimeConfig
+
+TOOL_VERSION = "0.1.0"
+GROUP_PREFIX = "socialops"
+
+
+def dumps(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def sha(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass
+class CompileResult:
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    campaigns: int = 0
+    finished: list[str] = field(default_factory=list)
+    schedules: int = 0
+
+
+def schedule_entry(campaign: str, occ: Occurrence) -> dict[str, Any]:
+    when = occ.utc.strftime("%Y-%m-%dT%H:%M:%S")
+    return {
+        "name": occ.name,
+        "expression": f"at({when})",
+        "timezone": "UTC",
+        "local_time": occ.local.strftime("%Y-%m-%dT%H:%M:%S"),
+        "local_timezone": occ.tz,
+        "audiences": list(occ.audiences),
+        "source": occ.source,
+        "payload": {
+            "campaign": campaign,
+            "post": occ.post,
+            "channel": occ.channel,
+            "locale": occ.locale,
+            "scheduled_for": when + "Z",
+        },
+    }
+
+
+def _schedules_doc(campaign: str, future: list[Occurrence]) -> dict[str, Any]:
+    return {
+        "schema_version": BUILD_SCHEMA_VERSION,
+        "campaign": campaign,
+        "group": f"{GROUP_PREFIX}-{campaign}",
+        "schedules": [schedule_entry(campaign, o) for o in future],
+    }
+
+
+def _config_doc(project: Project, name: str) -> RuntimeConfig:
+    campaign = project.campaigns[name].model
+    wanted = set(campaign.audiences)
+    for post in campaign.posts:
+        wanted.update(post.audiences or ())
+    return RuntimeConfig(
+        schema_version=BUILD_SCHEMA_VERSION,
+        language_version=LANGUAGE_VERSION,
+        campaign=campaign,
+        brand=project.brands[campaign.brand],
+        audiences={n: project.audiences[n] for n in sorted(wanted) if n in project.audiences},
+    )
+
+
+def _previous(out: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((out / "manifest.json").read_bytes())
+        return manifest if manifest.get("schema_version") == BUILD_SCHEMA_VERSION else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def compile_project(project: Project, out: Path) -> CompileResult:
+    result = CompileResult()
+    before = _previous(out)
+    old_outputs: dict[str, str] = before.get("outputs", {})
+    old_campaigns: dict[str, Any] = before.get("campaigns", {})
+    files: dict[str, bytes | None] = {}  # None: unchanged and already on disk
+    campaigns: dict[str, Any] = {}
+    configs: dict[str, RuntimeConfig] = {}
+    for name in sorted(project.campaigns):
+        future = [o for o in project.occurrences[name] if o.utc >= project.now]
+        if window_utc(project.campaigns[name].model)[1] < project.now:
+            result.finished.append(name)
+            continue
+        entry = {"key": project.keys[name], "schedules": len(future)}
+        paths = (f"config/{name}.json", f"schedules/{name}.json")
+        reuse = old_campaigns.get(name) == entry and all(
+            p in old_outputs and (out / p).is_file() for p in paths
+        )
+        config = _config_doc(project, name)
+        configs[name] = config
+        if reuse:
+            files.update(dict.fromkeys(paths))
+        else:
+            files[paths[0]] = dumps(config.model_dump(mode="json"))
+            files[paths[1]] = dumps(_schedules_doc(name, future))
+        campaigns[name] = entry
+        result.schedules += len(future)
+    functions, resources = stack.build(configs)
+    files["serverless/functions.json"] = dumps(functions)
+    files["serverless/resources.json"] = dumps(resources)
+    outputs = {p: (old_outputs[p] if raw is None else sha(raw)) for p, raw in files.items()}
+    manifest = {
+        "schema_version": BUILD_SCHEMA_VERSION,
+        "language_version": LANGUAGE_VERSION,
+        "socialops_version": TOOL_VERSION,
+        "inputs": {d.file: d.digest for d in project.docs},
+        "campaigns": campaigns,
+        "finished": result.finished,
+        "outputs": outputs,
+    }
+    files["manifest.json"] = dumps(manifest)
+    _write(out, files, old_outputs, result)
+    result.campaigns = len(campaigns)
+    return result
+
+
+def _write(
+    out: Path, files: dict[str, bytes | None], old: dict[str, str], result: CompileResult
+) -> None:
+    for rel, raw in sorted(files.items()):
+        target = out / rel
+        if raw is None or (
+            rel != "manifest.json" and old.get(rel) == sha(raw) and target.is_file()
+        ):
+            result.unchanged += 1
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.write_bytes(raw)
+        tmp.replace(target)
+        result.written.append(rel)
+    for folder in ("config", "schedules"):
+        for stale in sorted((out / folder).glob("*.json")) if (out / folder).is_dir() else []:
+            rel = f"{folder}/{stale.name}"
+            if rel not in files:
+                stale.unlink()
+                result.removed.append(rel)

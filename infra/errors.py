@@ -1,0 +1,178 @@
+"""Turn pydantic validation errors into diagnostics at ``file:line:col``."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from infra.diagnostics import Diagnostic
+from infra.loader import Path, Positions
+from schema.types import NAME_PATTERN, SECRET_PATTERN
+
+_CUSTOM_CODES = {
+    "so_timezone": "E205",
+    "so_schedule": "E206",
+    "so_duration": "E207",
+    "so_datetime": "E208",
+    "so_version": "E112",
+    "so_value": "E204",
+}
+_TYPE_WORDS = {
+    "int_parsing": "an integer",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "decimal_parsing": "a number",
+    "bool_parsing": "true or false",
+    "list_type": "a list (one '- item' per line)",
+    "dict_type": "a mapping of keys to values",
+    "model_type": "a mapping of keys to values",
+    "model_attributes_type": "a mapping of keys to values",
+    "string_type": "a single text value",
+    "date_parsing": "a date YYYY-MM-DD",
+    "datetime_parsing": "a date and time YYYY-MM-DD HH:MM",
+}
+_PATTERNS = {
+    NAME_PATTERN: "a name of lower-case letters, digits and dashes, at most 32 characters",
+    SECRET_PATTERN: "the name of a Secrets Manager secret (letters, digits and /_+=.@-)",
+    r"^[A-Z]{3}$": "an ISO 4217 currency code such as EUR",
+    r"^[a-z]{2,3}(-[A-Z]{2})?$": "a locale such as en-US or fr",
+    r"^[a-z]{2,3}$": "a language code such as en or fr",
+    r"^#[^\s#]{1,100}$": "a hashtag such as #ad",
+}
+
+
+def found(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value == "":
+        return "an empty value"
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def key_path(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Path, bool]:
+    """The path in the data a pydantic ``loc`` points at; True if it names a dict key."""
+    path: list[str | int] = []
+    node = data
+    for index, part in enumerate(loc):
+        if part == "[key]":
+            return tuple(path), True
+        last = index == len(loc) - 1
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
+            node = node[part]
+        elif isinstance(node, dict) and not last:
+            continue  # a discriminator tag, such as the alert type
+        else:
+            node = None
+        path.append(part)
+    return tuple(path), False
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    """The concrete types behind Annotated, Optional and unions."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(tp) for t in _unwrap(arg)]
+    return [tp]
+
+
+def fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model reached by ``loc`` from ``model`` (for suggestions)."""
+    candidates: list[Any] = [model]
+    for part in loc:
+        nxt: list[Any] = []
+        for tp in candidates:
+            origin = typing.get_origin(tp)
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                field = tp.model_fields.get(str(part))
+                if field is not None:
+                    nxt.extend(_unwrap(field.annotation))
+                elif isinstance(part, str):  # discriminator tag: stay on the matching model
+                    tag = tp.model_fields.get("type")
+                    if tag is not None and part in typing.get_args(tag.annotation):
+                        nxt.append(tp)
+            elif origin is list:
+                nxt.extend(_unwrap(typing.get_args(tp)[0]))
+            elif origin is dict:
+                nxt.extend(_unwrap(typing.get_args(tp)[1]))
+        candidates = nxt
+    names: list[str] = []
+    for tp in candidates:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            names.extend(n for n in tp.model_fields if n not in names)
+    return names
+
+
+def suggest(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def to_diagnostics(
+    file: str, model: type[BaseModel], data: Any, positions: Positions, exc: ValidationError
+) -> list[Diagnostic]:
+    out = []
+    for err in exc.errors(include_url=False):
+        path, is_key = data_path(data, err["loc"])
+        code, message, at_key = _describe(model, err, path)
+        line, col = positions.key(path) if (at_key or is_key) else positions.value(path)
+        if err["type"] == "missing":
+            line, col = positions.value(path[:-1])
+        out.append(Diagnostic(file, line, col, code, key_path(path), message))
+    return out
+
+
+def _describe(model: type[BaseModel], err: Any, path: Path) -> tuple[str, str, bool]:
+    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    if kind == "missing":
+        return "E202", f"expected key {path[-1]!r} here (it is required), found none", False
+    if kind == "extra_forbidden":
+        options = fields_at(model, err["loc"][:-1])
+        hint = suggest(str(path[-1]), options)
+        return (
+            "E201",
+            f"unknown key {path[-1]!r}; {hint}expected one of: {', '.join(options)}",
+            True,
+        )
+    if kind in _CUSTOM_CODES:
+        return _CUSTOM_CODES[kind], err["msg"], False
+    if kind in _TYPE_WORDS:
+        return "E203", f"expected {_TYPE_WORDS[kind]}, found {found(value)}", False
+    if kind in ("literal_error", "enum"):
+        expected = ctx.get("expected", "")
+        options = [o.strip(" '") for o in expected.replace(" or ", ", ").split(",")]
+        hint = suggest(str(value), options) if isinstance(value, str) else ""
+        return "E204", f"{hint}expected one of {expected}, found {found(value)}", False
+    if kind == "union_tag_not_found":
+        return "E202", f"expected key 'type' (one of {ctx.get('expected_tags')}), found none", False
+    if kind == "union_tag_invalid":
+        tags = str(ctx.get("expected_tags", ""))
+        hint = suggest(str(ctx.get("tag")), [t.strip(" '") for t in tags.split(",")])
+        return "E204", f"{hint}expected type one of {tags}, found {ctx.get('tag')!r}", False
+    if kind == "string_pattern_mismatch":
+        wanted = _PATTERNS.get(ctx.get("pattern", ""), f"text matching {ctx.get('pattern')}")
+        return "E204", f"expected {wanted}, found {found(value)}", False
+    return "E204", f"{_lower(err['msg'])}, found {found(value)}", False
+
+
+def _lower(message: str) -> str:
+    message = message.removeprefix("Value error, ").removeprefix("Input should be ")
+    message = message.removeprefix("Assertion failed, ")
+    return "expected " + message[0].lower() + message[1:] if message else "invalid value"

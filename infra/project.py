@@ -1,0 +1,241 @@
+"""Load a project: every file through every validation layer, all errors at once.
+
+Layers, as Cloud Custodian does it: bytes and YAML (``loader``), credentials
+(``checks.secrets``), shape (the pydantic models), then across files (``checks.references``),
+time (``occurrences``) and content (``checks.content``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from infra import errors
+from infra.cache import Cache, digest
+from infra.checks import content, references, secrets
+from infra.diagnostics import Diagnostic
+from infra.loader import LoadError, Path, Positions, decode, parse
+from infra.occurrences import Occurrence, expand
+from schema.audience import Audience
+from schema.brand import Brand
+from schema.campaign import Campaign
+from schema.documents import KINDS
+
+SUFFIXES = (".yml", ".yaml")
+
+
+class UsageError(Exception):
+    """A command-line mistake (exit 2), not a problem in the files."""
+
+
+@dataclass
+class Loaded:
+    file: str
+    digest: str
+    data: Any = None
+    positions: Positions = field(default_factory=Positions)
+    model: Any = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def at(self, path: Path, code: str, message: str, *, key: bool = False) -> Diagnostic:
+        line, col = self.positions.key(path) if key else self.positions.value(path)
+        return Diagnostic(self.file, line, col, code, errors.key_path(path), message)
+
+
+@dataclass
+class Project:
+    docs: list[Loaded]
+    now: datetime
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    brands: dict[str, Brand] = field(default_factory=dict)
+    audiences: dict[str, Audience] = field(default_factory=dict)
+    campaigns: dict[str, Loaded] = field(default_factory=dict)
+    occurrences: dict[str, list[Occurrence]] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+
+
+def discover(paths: list[str]) -> list[FsPath]:
+    files: list[FsPath] = []
+    for raw in paths:
+        path = FsPath(raw)
+        if path.is_dir():
+            files.extend(
+                p for p in path.rglob("*")
+                if p.suffix in SUFFIXES and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )  # fmt: skip
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"{raw}: no such file or directory")
+    return sorted(set(files))
+
+
+def load_file(path: FsPath, cache: Cache) -> Loaded:
+    name = path.as_posix()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return Loaded(name, "", diagnostics=[Diagnostic(name, 1, 1, "E100", "", reason)])
+    key = digest(raw)
+    hit = cache.get("files", key)
+    if hit is not None:
+        return _from_cache(name, key, hit)
+    loaded = _load_fresh(name, key, raw)
+    cache.put("files", key, {
+        "data": loaded.data,
+        "positions": loaded.positions.to_json(),
+        "diagnostics": [[d.line, d.col, d.code, d.key, d.message] for d in loaded.diagnostics],
+        "valid": loaded.model is not None,
+    })  # fmt: skip
+    return loaded
+
+
+def _from_cache(name: str, key: str, hit: dict[str, Any]) -> Loaded:
+    loaded = Loaded(name, key, hit["data"], Positions.from_json(hit["positions"]))
+    loaded.diagnostics = [Diagnostic(name, *d) for d in hit["diagnostics"]]
+    if hit["valid"]:
+        loaded.model = KINDS[hit["data"]["kind"]].model_validate(hit["data"])
+    return loaded
+
+
+def _load_fresh(name: str, key: str, raw: bytes) -> Loaded:
+    loaded = Loaded(name, key)
+    try:
+        loaded.data, loaded.positions = parse(name, decode(name, raw))
+    except LoadError as exc:
+        loaded.diagnostics.append(exc.diagnostic)
+        return loaded
+    loaded.diagnostics.extend(secrets.check(name, loaded.data, loaded.positions))
+    model_cls = _kind(loaded)
+    if model_cls is None:
+        return loaded
+    try:
+        model = model_cls.model_validate(loaded.data)
+    except ValidationError as exc:
+        loaded.diagnostics.extend(
+            errors.to_diagnostics(name, model_cls, loaded.data, loaded.positions, exc)
+        )
+        return loaded
+    if not any(d.severity == "error" for d in loaded.diagnostics):
+        loaded.model = model
+    return loaded
+
+
+def _kind(loaded: Loaded) -> type[Brand] | type[Audience] | type[Campaign] | None:
+    data = loaded.data
+    if not isinstance(data, dict):
+        what = errors.found(data)
+        loaded.diagnostics.append(
+            loaded.at((), "E110", f"expected a mapping with version, kind and name, found {what}")
+        )
+        return None
+    kinds = ", ".join(KINDS)
+    if "kind" not in data:
+        loaded.diagnostics.append(
+            loaded.at((), "E111", f"expected key 'kind' (one of {kinds}), found none")
+        )
+        return None
+    kind = data["kind"]
+    if kind not in KINDS:
+        hint = errors.suggest(str(kind), list(KINDS))
+        loaded.diagnostics.append(
+            loaded.at(
+                ("kind",), "E111", f"{hint}expected one of {kinds}, found {errors.found(kind)}"
+            )
+        )
+        return None
+    return KINDS[kind]
+
+
+def load_project(paths: list[str], now: datetime, cache: Cache) -> Project:
+    project = Project([load_file(p, cache) for p in discover(paths)], now)
+    for doc in project.docs:
+        project.diagnostics.extend(doc.diagnostics)
+    valid = [doc for doc in project.docs if doc.model is not None]
+    project.diagnostics.extend(references.duplicate_names(valid))
+    for doc in valid:
+        if doc.model.kind == "brand":
+            project.brands.setdefault(doc.model.name, doc.model)
+        elif doc.model.kind == "audience":
+            project.audiences.setdefault(doc.model.name, doc.model)
+        else:
+            project.campaigns.setdefault(doc.model.name, doc)
+    digests = {(d.model.kind, d.model.name): d.digest for d in valid}
+    for name, doc in project.campaigns.items():
+        _check_campaign(project, doc, digests, cache)
+    project.diagnostics = sorted(set(project.diagnostics))
+    return project
+
+
+def _campaign_key(campaign: Campaign, doc: Loaded, digests: dict[tuple[str, str], str]) -> str:
+    names = set(campaign.audiences)
+    for post in campaign.posts:
+        names.update(post.audiences or ())
+    if campaign.budget is not None:
+        names.update(campaign.budget.audiences)
+    refs = {n: digests.get(("audience", n)) for n in sorted(names)}
+    return digest(
+        doc.file, doc.digest, str(digests.get(("brand", campaign.brand))), json.dumps(refs)
+    )
+
+
+def _check_campaign(
+    project: Project, doc: Loaded, digests: dict[tuple[str, str], str], cache: Cache
+) -> None:
+    campaign: Campaign = doc.model
+    key = _campaign_key(campaign, doc, digests)
+    project.keys[campaign.name] = key
+    hit = cache.get("campaigns", key)
+    if hit is not None:
+        found = [Diagnostic(doc.file, *d) for d in hit["diagnostics"]]
+        occurrences = [Occurrence.from_json(o) for o in hit["occurrences"]]
+    else:
+        found, occurrences = _campaign_checks(project, doc)
+        cache.put("campaigns", key, {
+            "diagnostics": [[d.line, d.col, d.code, d.key, d.message] for d in found],
+            "occurrences": [o.to_json() for o in occurrences],
+        })  # fmt: skip
+    project.diagnostics.extend(found)
+    project.diagnostics.extend(_past(doc, occurrences, project.now))
+    project.occurrences[campaign.name] = occurrences
+
+
+def _campaign_checks(project: Project, doc: Loaded) -> tuple[list[Diagnostic], list[Occurrence]]:
+    campaign: Campaign = doc.model
+    brand = project.brands.get(campaign.brand)
+    found = references.campaign_references(doc, project.brands, project.audiences)
+    found.extend(content.check_campaign(doc, brand))
+    occurrences: list[Occurrence] = []
+    for index, post in enumerate(campaign.posts):
+        expansion = expand(campaign, project.audiences, index, post)
+        occurrences.extend(expansion.occurrences)
+        seen: set[tuple[Path, str]] = set()
+        for path, code, message in expansion.problems:
+            if (path, code) not in seen:
+                seen.add((path, code))
+                found.append(doc.at(path, code, message))
+    return found, sorted(occurrences)
+
+
+def _past(doc: Loaded, occurrences: list[Occurrence], now: datetime) -> list[Diagnostic]:
+    """W401 for each post whose every occurrence is already past."""
+    latest: dict[str, Occurrence] = {}
+    for occ in occurrences:
+        if occ.post not in latest or occ.utc > latest[occ.post].utc:
+            latest[occ.post] = occ
+    out = []
+    for index, post in enumerate(doc.model.posts):
+        last = latest.get(post.id)
+        if last is not None and last.utc < now:
+            where = "at" if post.at is not None else "every"
+            out.append(doc.at(("posts", index, where), "W401", f"expected a time after now "
+                              f"({now:%Y-%m-%d %H:%M} UTC), found {last.local:%Y-%m-%d %H:%M} "
+                              f"({last.tz}): already past, it compiles to nothing"))  # fmt: skip
+    return out

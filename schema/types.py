@@ -1,0 +1,273 @@
+"""Scalar types of the campaign language.
+
+Every type here accepts the plain strings strictyaml produces and raises a
+``PydanticCustomError`` whose type starts with ``so_`` so that the validator can
+turn it into a stable error code (see ``infra/diagnostics.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from schema.cron import ScheduleExpressionError, parse_every
+
+Platform = Literal["instagram", "facebook", "x", "linkedin", "tiktok", "bluesky", "mastodon"]
+PLATFORM_NAMES: tuple[str, ...] = Platform.__args__
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = Weekday.__args__
+
+NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$"
+Name = Annotated[
+    str,
+    StringConstraints(pattern=NAME_PATTERN),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": NAME_PATTERN,
+            "description": "lower-case letters, digits and dashes, at most 32 characters",
+        }
+    ),
+]
+
+SECRET_PATTERN = r"^[A-Za-z0-9/_+=.@-]{1,512}$"
+SecretName = Annotated[
+    str,
+    StringConstraints(pattern=SECRET_PATTERN),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": SECRET_PATTERN,
+            "description": "name of the AWS Secrets Manager secret that holds the credential",
+        }
+    ),
+]
+
+Locale = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$"),
+    WithJsonSchema({"type": "string", "pattern": r"^[a-z]{2,3}(-[A-Z]{2})?$"}),
+]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@lru_cache(maxsize=4096)
+def zone(name: str) -> ZoneInfo:
+    """The ZoneInfo of an IANA name already checked by :data:`TimeZone`."""
+    return ZoneInfo(name)
+
+
+def _check_zone(value: str) -> str:
+    if value not in _zones():
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise PydanticCustomError(
+                "so_timezone",
+                "expected an IANA time zone such as Europe/Paris or America/New_York, "
+                "found {found!r}",
+                {"found": value},
+            ) from exc
+    return value
+
+
+TimeZone = Annotated[
+    str,
+    AfterValidator(_check_zone),
+    WithJsonSchema(
+        {"type": "string", "description": "IANA time zone, e.g. Europe/Paris", "examples": ["UTC"]}
+    ),
+]
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes?|h|hours?|d|days?)\s*$")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds in a duration such as ``30m``, ``2h`` or ``1d``."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(text)
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)[0]]
+
+
+def _check_duration(value: Any) -> str:
+    text = str(value)
+    try:
+        seconds = duration_seconds(text)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise PydanticCustomError(
+            "so_duration",
+            "expected a duration such as 30m, 2h or 1d, found {found!r}",
+            {"found": text},
+        )
+    return text.strip()
+
+
+Duration = Annotated[
+    str,
+    BeforeValidator(_check_duration),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+\s*(m|h|d)", "examples": ["2h"]}),
+]
+
+_LOCAL_DT = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
+_DT_MESSAGE = "expected a local date and time such as 2026-12-03 09:00, found {found!r}"
+
+
+def parse_local(value: Any, *, end_of_day: bool = False) -> datetime:
+    """A naive local datetime from ``YYYY-MM-DD[ HH:MM]`` (no offset: the zone is separate)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise PydanticCustomError("so_datetime", _DT_MESSAGE, {"found": value.isoformat()})
+        return value
+    if isinstance(value, date):
+        value = value.isoformat()
+    text = str(value).strip()
+    if re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00$", text):
+        text = text[:-3]
+    match = _LOCAL_DT.match(text)
+    if match is None:
+        raise PydanticCustomError("so_datetime", _DT_MESSAGE, {"found": text})
+    try:
+        day = date.fromisoformat(match.group(1))
+        clock = time(int(match.group(2)), int(match.group(3))) if match.group(2) else time(0, 0)
+    except ValueError as exc:
+        raise PydanticCustomError("so_datetime", _DT_MESSAGE, {"found": text}) from exc
+    moment = datetime.combine(day, clock)
+    if end_of_day and match.group(2) is None:
+        moment = datetime.combine(day, time(23, 59))
+    return moment
+
+
+LocalDateTime = Annotated[
+    datetime,
+    BeforeValidator(parse_local),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2})?$",
+            "description": "local date and time, YYYY-MM-DD HH:MM, in the relevant time zone",
+        }
+    ),
+]
+EndDateTime = Annotated[
+    datetime,
+    BeforeValidator(lambda v: parse_local(v, end_of_day=True)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2})?$",
+            "description": "local date (the whole day) or date and time, YYYY-MM-DD HH:MM",
+        }
+    ),
+]
+
+
+def _check_at(value: Any) -> Any:
+    if isinstance(value, str) and value.strip() == "auto":
+        return "auto"
+    try:
+        return parse_local(value)
+    except PydanticCustomError as exc:
+        raise PydanticCustomError(
+            "so_datetime",
+            "expected 'auto' or a local date and time such as 2026-12-03 09:00, found {found!r}",
+            {"found": str(value)},
+        ) from exc
+
+
+At = Annotated[
+    datetime | Literal["auto"],
+    BeforeValidator(_check_at),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"const": "auto"},
+                {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}$"},
+            ],
+            "description": "local time of the post, or 'auto' for the predicted best time",
+        }
+    ),
+]
+
+
+def _check_every(value: Any) -> str:
+    text = str(value).strip()
+    try:
+        parse_every(text)
+    except ScheduleExpressionError as exc:
+        raise PydanticCustomError(
+            "so_schedule", "{reason}, found {found!r}", {"reason": str(exc), "found": text}
+        ) from exc
+    return text
+
+
+Every = Annotated[
+    str,
+    BeforeValidator(_check_every),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "recurrence: 'thu 09:00', 'mon,wed,fri 12:30', 'daily 18:00', "
+            "an EventBridge cron(...) or rate(...) expression",
+            "examples": ["thu 09:00", "cron(0 9 ? * THU *)", "rate(12 hours)"],
+        }
+    ),
+]
+
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+def hour_range_minutes(text: str) -> tuple[int, int]:
+    """Minutes since midnight of the start and end of ``HH:MM-HH:MM``."""
+    match = _HOURS.match(text.strip())
+    if match is None:
+        raise ValueError(text)
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60 or end <= start:
+        raise ValueError(text)
+    return start, end
+
+
+def _check_hours(value: Any) -> str:
+    text = str(value).strip()
+    try:
+        hour_range_minutes(text)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "so_value",
+            "expected a range of local hours such as 07:30-09:00 (start before end), "
+            "found {found!r}",
+            {"found": text},
+        ) from exc
+    return text
+
+
+HourRange = Annotated[
+    str,
+    BeforeValidator(_check_hours),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$"}),
+]
+
+Hashtag = Annotated[
+    str,
+    StringConstraints(pattern=r"^#[^\s#]{1,100}$"),
+    WithJsonSchema({"type": "string", "pattern": r"^#[^\s#]+$", "examples": ["#ad"]}),
+]
