@@ -168,7 +168,7 @@ def load_project(paths: list[str], now: datetime, cache: Cache) -> Project:
         else:
             project.campaigns.setdefault(doc.model.name, doc)
     digests = {(d.model.kind, d.model.name): d.digest for d in valid}
-    for name, doc in project.campaigns.items():
+    for doc in project.campaigns.values():
         _check_campaign(project, doc, digests, cache)
     project.diagnostics = sorted(set(project.diagnostics))
     return project
