@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "E110": "document is not a mapping",
     "E111": "missing or unknown kind",
     "E112": "unsupported version",
+    "W101": "hashtag read as a comment",
     # shape
     "E201": "unknown key",
     "E202": "missing required key",
@@ -96,6 +97,14 @@ class Diagnostic:
 
     def as_dict(self) -> dict[str, object]:
         return {**asdict(self), "severity": self.severity}
+
+
+def key_path(path: tuple[str | int, ...]) -> str:
+    """``posts[2].at`` for the data path ``("posts", 2, "at")``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def render(diagnostics: Iterable[Diagnostic], fmt: str) -> str:

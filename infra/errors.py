@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from infra.diagnostics import Diagnostic
+from infra.diagnostics import Diagnostic, key_path
 from infra.loader import Path, Positions
 from schema.types import NAME_PATTERN, SECRET_PATTERN
 
@@ -54,13 +54,6 @@ def found(value: Any) -> str:
         return "an empty value"
     text = str(value)
     return repr(text if len(text) <= 60 else text[:57] + "...")
-
-
-def key_path(path: Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Path, bool]:
@@ -120,17 +113,34 @@ def fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return names
 
 
-def suggest(word: str, options: list[str]) -> str:
+def closest(word: str, options: list[str]) -> str | None:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
+    return close[0] if close else None
+
+
+def suggest(word: str, options: list[str]) -> str:
+    close = closest(word, options)
+    return f"did you mean {close!r}? " if close else ""
 
 
 def to_diagnostics(
     file: str, model: type[BaseModel], data: Any, positions: Positions, exc: ValidationError
 ) -> list[Diagnostic]:
     out = []
-    for err in exc.errors(include_url=False):
+    raw = exc.errors(include_url=False)
+    # A misspelt required key gives "unknown key" and "missing key": report it once.
+    meant = {
+        (path[:-1], close)
+        for err in raw
+        if err["type"] == "extra_forbidden"
+        for path in [data_path(data, err["loc"])[0]]
+        for close in [closest(str(path[-1]), fields_at(model, err["loc"][:-1]))]
+        if close
+    }
+    for err in raw:
         path, is_key = data_path(data, err["loc"])
+        if err["type"] == "missing" and (path[:-1], path[-1]) in meant:
+            continue
         code, message, at_key = _describe(model, err, path)
         line, col = positions.key(path) if (at_key or is_key) else positions.value(path)
         if err["type"] == "missing":

@@ -7,6 +7,7 @@ flow style. We walk the parsed tree once to get plain dicts, lists and strings p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from strictyaml import ruamel
 from strictyaml.parser import StrictYAMLLoader
 from strictyaml.ruamel.comments import CommentedMap, CommentedSeq
 
-from infra.diagnostics import Diagnostic
+from infra.diagnostics import Diagnostic, key_path
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 24
@@ -152,7 +153,7 @@ def _yaml_error(path: str, exc: Exception) -> Diagnostic:
     return Diagnostic(path, line, col, code, "", message)
 
 
-def parse(path: str, text: str) -> tuple[Any, Positions]:
+def parse(path: str, text: str) -> tuple[Any, Positions, list[Diagnostic]]:
     """Strict YAML text to plain data and positions; LoadError on any YAML problem."""
     try:
         tree = ruamel.load(text, Loader=_Loader)
@@ -172,7 +173,35 @@ def parse(path: str, text: str) -> tuple[Any, Positions]:
     positions = Positions()
     positions.values[()] = (1, 1)
     data = _walk(path, tree, (), positions)
-    return data, positions
+    return data, positions, _hashtag_comments(path, tree, ())
+
+
+_HASHTAG_COMMENT = re.compile(r"^#\w")
+
+
+def _hashtag_comments(path: str, node: Any, where: Path) -> list[Diagnostic]:
+    """W101: ``text: New shoes #launch`` loses ``#launch``: YAML reads it as a comment."""
+    out: list[Diagnostic] = []
+    if isinstance(node, CommentedMap | CommentedSeq):
+        items = node.items() if isinstance(node, CommentedMap) else enumerate(node)
+        slot = 2 if isinstance(node, CommentedMap) else 0  # where ruamel keeps end-of-line comments
+        for key, value in items:
+            comments = node.ca.items.get(key) or []
+            token = comments[slot] if len(comments) > slot else None
+            if (
+                token is not None
+                and value
+                and isinstance(value, str)
+                and _HASHTAG_COMMENT.match(token.value)
+            ):
+                tag = token.value.split()[0]
+                out.append(Diagnostic(
+                    path, token.start_mark.line + 1, token.start_mark.column + 1, "W101",
+                    key_path((*where, key)), f"{tag!r} is read as a YAML comment, not a "
+                    "hashtag: quote the whole text, or use '>-' for long text",
+                ))  # fmt: skip
+            out.extend(_hashtag_comments(path, value, (*where, key)))
+    return out
 
 
 def _walk(path: str, node: Any, where: Path, positions: Positions) -> Any:

@@ -108,10 +108,11 @@ def _from_cache(name: str, key: str, hit: dict[str, Any]) -> Loaded:
 def _load_fresh(name: str, key: str, raw: bytes) -> Loaded:
     loaded = Loaded(name, key)
     try:
-        loaded.data, loaded.positions = parse(name, decode(name, raw))
+        loaded.data, loaded.positions, warnings = parse(name, decode(name, raw))
     except LoadError as exc:
         loaded.diagnostics.append(exc.diagnostic)
         return loaded
+    loaded.diagnostics.extend(warnings)
     loaded.diagnostics.extend(secrets.check(name, loaded.data, loaded.positions))
     model_cls = _kind(loaded)
     if model_cls is None:

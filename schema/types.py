@@ -7,6 +7,7 @@ turn it into a stable error code (see ``infra/diagnostics.py``).
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -76,11 +77,13 @@ def _check_zone(value: str) -> str:
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
+            close = difflib.get_close_matches(value, sorted(_zones()), n=1, cutoff=0.8)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             raise PydanticCustomError(
                 "so_timezone",
-                "expected an IANA time zone such as Europe/Paris or America/New_York, "
-                "found {found!r}",
-                {"found": value},
+                "{hint}expected an IANA time zone such as Europe/Paris or America/New_York, "
+                "found {found}",
+                {"hint": hint, "found": repr(value)},
             ) from exc
     return value
 
@@ -114,8 +117,8 @@ def _check_duration(value: Any) -> str:
     if seconds <= 0:
         raise PydanticCustomError(
             "so_duration",
-            "expected a duration such as 30m, 2h or 1d, found {found!r}",
-            {"found": text},
+            "expected a duration such as 30m, 2h or 1d, found {found}",
+            {"found": repr(text)},
         )
     return text.strip()
 
@@ -127,14 +130,16 @@ Duration = Annotated[
 ]
 
 _LOCAL_DT = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
-_DT_MESSAGE = "expected a local date and time such as 2026-12-03 09:00, found {found!r}"
+_DT_MESSAGE = "expected a local date and time such as 2026-12-03 09:00, found {found}"
 
 
 def parse_local(value: Any, *, end_of_day: bool = False) -> datetime:
     """A naive local datetime from ``YYYY-MM-DD[ HH:MM]`` (no offset: the zone is separate)."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            raise PydanticCustomError("so_datetime", _DT_MESSAGE, {"found": value.isoformat()})
+            raise PydanticCustomError(
+                "so_datetime", _DT_MESSAGE, {"found": repr(value.isoformat())}
+            )
         return value
     if isinstance(value, date):
         value = value.isoformat()
@@ -143,12 +148,12 @@ def parse_local(value: Any, *, end_of_day: bool = False) -> datetime:
         text = text[:-3]
     match = _LOCAL_DT.match(text)
     if match is None:
-        raise PydanticCustomError("so_datetime", _DT_MESSAGE, {"found": text})
+        raise PydanticCustomError("so_datetime", _DT_MESSAGE, {"found": repr(text)})
     try:
         day = date.fromisoformat(match.group(1))
         clock = time(int(match.group(2)), int(match.group(3))) if match.group(2) else time(0, 0)
     except ValueError as exc:
-        raise PydanticCustomError("so_datetime", _DT_MESSAGE, {"found": text}) from exc
+        raise PydanticCustomError("so_datetime", _DT_MESSAGE, {"found": repr(text)}) from exc
     moment = datetime.combine(day, clock)
     if end_of_day and match.group(2) is None:
         moment = datetime.combine(day, time(23, 59))
@@ -187,8 +192,8 @@ def _check_at(value: Any) -> Any:
     except PydanticCustomError as exc:
         raise PydanticCustomError(
             "so_datetime",
-            "expected 'auto' or a local date and time such as 2026-12-03 09:00, found {found!r}",
-            {"found": str(value)},
+            "expected 'auto' or a local date and time such as 2026-12-03 09:00, found {found}",
+            {"found": repr(str(value))},
         ) from exc
 
 
@@ -213,7 +218,7 @@ def _check_every(value: Any) -> str:
         parse_every(text)
     except ScheduleExpressionError as exc:
         raise PydanticCustomError(
-            "so_schedule", "{reason}, found {found!r}", {"reason": str(exc), "found": text}
+            "so_schedule", "{reason}, found {found}", {"reason": str(exc), "found": repr(text)}
         ) from exc
     return text
 
@@ -253,9 +258,8 @@ def _check_hours(value: Any) -> str:
     except ValueError as exc:
         raise PydanticCustomError(
             "so_value",
-            "expected a range of local hours such as 07:30-09:00 (start before end), "
-            "found {found!r}",
-            {"found": text},
+            "expected a range of local hours such as 07:30-09:00 (start before end), found {found}",
+            {"found": repr(text)},
         ) from exc
     return text
 
