@@ -24,7 +24,7 @@ MAX_DEPTH = 24
 Path = tuple[str | int, ...]
 
 
-class _Loader(StrictYAMLLoader):  # type: ignore[misc]
+class _Loader(StrictYAMLLoader):
     label = "<file>"
     allow_flow_style = False
 

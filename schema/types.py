@@ -11,7 +11,7 @@ import difflib
 import re
 from datetime import date, datetime, time
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
@@ -20,10 +20,10 @@ from pydantic_core import PydanticCustomError
 from schema.cron import ScheduleExpressionError, parse_every
 
 Platform = Literal["instagram", "facebook", "x", "linkedin", "tiktok", "bluesky", "mastodon"]
-PLATFORM_NAMES: tuple[str, ...] = Platform.__args__
+PLATFORM_NAMES: tuple[str, ...] = get_args(Platform)
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[str, ...] = Weekday.__args__
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 
 NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$"
 Name = Annotated[

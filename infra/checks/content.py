@@ -12,6 +12,7 @@ from infra.loader import Path
 from schema.brand import Brand
 from schema.campaign import Campaign, Post
 from schema.platforms import PLATFORMS, emoji_count, hashtags, text_length
+from schema.types import Platform
 
 
 @lru_cache(maxsize=1024)
@@ -19,7 +20,7 @@ def _term(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
 
 
-def _texts(post: Post, channel: str, index: int) -> Iterator[tuple[Path, str]]:
+def _texts(post: Post, channel: Platform, index: int) -> Iterator[tuple[Path, str]]:
     """Each text that may go out on ``channel``, with where it is written."""
     override = post.overrides.get(channel)
     if override is not None and override.text is not None:
@@ -87,7 +88,7 @@ def _text_problems(
                        ", found none")  # fmt: skip
 
 
-def _media(doc: Located, post: Post, channel: str, index: int) -> Iterator[Diagnostic]:
+def _media(doc: Located, post: Post, channel: Platform, index: int) -> Iterator[Diagnostic]:
     spec = PLATFORMS[channel]
     override = post.overrides.get(channel)
     media = override.media if override is not None and override.media is not None else post.media

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from infra.diagnostics import Diagnostic
@@ -131,7 +131,7 @@ def _posts(doc: Located, campaign: Campaign, audiences: dict[str, Audience]) -> 
     return out
 
 
-def _not_in(channel: str, channels: list[str]) -> str:
+def _not_in(channel: str, channels: Sequence[str]) -> str:
     return f"expected one of the channels {', '.join(channels)}, found {channel!r}"
 
 
