@@ -113,15 +113,20 @@ def _load_fresh(name: str, key: str, raw: bytes) -> Loaded:
         loaded.diagnostics.append(exc.diagnostic)
         return loaded
     loaded.diagnostics.extend(warnings)
-    loaded.diagnostics.extend(secrets.check(name, loaded.data, loaded.positions))
+    leaked = secrets.check(name, loaded.data, loaded.positions)
+    loaded.diagnostics.extend(leaked)
     model_cls = _kind(loaded)
     if model_cls is None:
         return loaded
     try:
         model = model_cls.model_validate(loaded.data)
     except ValidationError as exc:
+        # Where a credential was found, its E601 says it all: other messages would echo it.
+        hidden = {(d.line, d.col) for d in leaked}
         loaded.diagnostics.extend(
-            errors.to_diagnostics(name, model_cls, loaded.data, loaded.positions, exc)
+            d
+            for d in errors.to_diagnostics(name, model_cls, loaded.data, loaded.positions, exc)
+            if (d.line, d.col) not in hidden
         )
         return loaded
     if not any(d.severity == "error" for d in loaded.diagnostics):

@@ -96,7 +96,7 @@ TimeZone = Annotated[
     ),
 ]
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes?|h|hours?|d|days?)\s*$")
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?)\s*$")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
 

@@ -17,8 +17,8 @@ from infra.errors import key_path
 from infra.loader import Path, Positions
 
 WHERE = (
-    "credentials belong in AWS Secrets Manager: store it there and write "
-    "'secret: <secret name>' instead"
+    "credentials belong in AWS Secrets Manager: store it there and write the secret's "
+    "name in the YAML instead (for an account: 'secret: socialops/<brand>/<platform>')"
 )
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (

@@ -1,0 +1,61 @@
+"""The README shows real files and real output: these tests keep it honest."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from infra.diagnostics import CODES
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+# The four mistakes the README describes, made in a copy of the example.
+MISTAKES = [
+    ("timezone: Europe/Paris", "timezone: Europe/Pari"),
+    ("    every: mon 10:00", "    every: mon 10h"),
+    ("    below: -0.6\n    min_mentions: 500", "    below: -1.6\n    min_mention: 500"),
+    (
+        "      - socialops/aerolite/slack-crisis-webhook",
+        "      - https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXX",
+    ),
+]
+
+
+def block(marker: str) -> str:
+    match = re.search(rf"<!-- readme:{marker}[^>]*-->\n```[a-z]*\n(.*?)```", README, re.S)
+    assert match, f"README has no block marked {marker}"
+    return match.group(1)
+
+
+def test_readme_campaign_is_the_real_example() -> None:
+    assert block("campaign") == (ROOT / "campaigns/aerolite/brand-watch.yml").read_text()
+
+
+def test_readme_error_output_is_exactly_what_validate_prints(tmp_path: Path) -> None:
+    # GIVEN the examples with the README's four mistakes
+    shutil.copytree(ROOT / "campaigns", tmp_path / "campaigns")
+    target = tmp_path / "campaigns/aerolite/brand-watch.yml"
+    text = target.read_text()
+    for old, new in MISTAKES:
+        assert old in text
+        text = text.replace(old, new)
+    target.write_text(text)
+    # WHEN validated as the README shows
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "validate", "--no-cache"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    # THEN the output is the README's, line for line, and the exit code is 1
+    shown = block("mistake").splitlines()
+    assert shown[0] == "$ socialops validate"
+    assert result.stdout.splitlines() + result.stderr.splitlines() == shown[1:]
+    assert result.returncode == 1
+
+
+def test_readme_lists_every_error_code() -> None:
+    table = dict(re.findall(r"^\| `([EW]\d{3})` \| (.+?) \|$", README, re.M))
+    assert table == CODES
