@@ -1,0 +1,1 @@
+"""The ``alert`` function (see functions/README.md)."""

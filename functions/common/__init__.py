@@ -1,0 +1,1 @@
+"""What every function shares: loading the compiled configs, errors, event checks."""

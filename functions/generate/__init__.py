@@ -1,0 +1,1 @@
+"""The ``generate`` function (see functions/README.md)."""

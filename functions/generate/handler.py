@@ -1,0 +1,36 @@
+"""``generate``: write caption variants in the brand's voice for review (DESIGN.md 9).
+
+Invoked on demand (by the CLI or CI) with ``{"campaign": name, "post": id}``; the post must
+have a ``generate`` brief. The ``openai`` SDK is imported only inside the generator.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.common import config
+from functions.common.errors import EventError, NotBuiltYet, require
+
+FUNCTION = "generate"
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> NoReturn:
+    fields = require(FUNCTION, event, ("campaign", "post"))
+    campaign = config.load(fields["campaign"]).campaign
+    post = next((p for p in campaign.posts if p.id == fields["post"]), None)
+    if post is None or post.generate is None:
+        raise EventError(
+            f"{FUNCTION}: campaign {campaign.name!r} has no post {fields['post']!r} "
+            "with a generate brief"
+        )
+    rule = campaign.generation.get(post.generate.rule)
+    variants = rule.variants if rule else 1
+    logger.info("generation requested", extra={**fields, "rule": post.generate.rule})
+    raise NotBuiltYet(
+        FUNCTION, "caption generation", f"{variants} variants by rule {post.generate.rule!r}"
+    )

@@ -1,0 +1,1 @@
+"""The ``optimize`` function (see functions/README.md)."""

@@ -1,0 +1,1 @@
+"""The ``publish`` function (see functions/README.md)."""

@@ -1,0 +1,1 @@
+"""The ``score`` function (see functions/README.md)."""

@@ -1,0 +1,298 @@
+"""The stack: serverless.yml + build/serverless package offline, lint clean and deploy to moto.
+
+GIVEN the example campaigns compiled into a temporary service folder (a copy of the repo's
+serverless.yml, functions/ and schema/ next to a fresh build/), WHEN ``osls package`` runs
+offline, THEN the CloudFormation template passes cfn-lint, creates in moto's CloudFormation
+(every resource type moto skips is an error, except the ones listed and checked on the
+JSON below), and every function's package fits Lambda's 250 MB unzipped limit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import warnings
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from cfnlint.api import ManualArgs, lint_file
+from moto import mock_aws
+
+from infra import stack
+from infra.cli import main
+from schema.documents import RuntimeConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+OSLS = ROOT / "node_modules" / ".bin" / "osls"
+NOW = "2026-12-01T00:00Z"
+STAGE = "test"
+REGION = "us-east-1"
+STACK = f"socialops-{STAGE}"
+UNZIPPED_LIMIT = 250 * 1024 * 1024  # Lambda: function code and layers, unzipped
+# The Powertools layer counts toward that limit but cannot be measured offline: reserve
+# room for it, generously (it holds Powertools, pydantic and the other Powertools extras).
+LAYER_RESERVE = 50 * 1024 * 1024
+HEAVY = ("sklearn/", "statsmodels/", "scipy/", "pandas/", "numpy/")
+POWERTOOLS_LAYER = re.compile(
+    r"^arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:\d+$"
+)
+
+Template = dict[str, Any]
+
+
+def _bucket_policy(name: str, resource: Template) -> None:
+    """The framework's policy on its deployment bucket: deny anything but TLS."""
+    props = resource["Properties"]
+    assert props["Bucket"] == {"Ref": "ServerlessDeploymentBucket"}, name
+    [statement] = props["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": False}}
+
+
+def _email_subscription(name: str, resource: Template) -> None:
+    props = resource["Properties"]
+    assert props["TopicArn"] == {"Ref": "AlertsTopic"}, name
+    assert props["Protocol"] == "email"
+    assert re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", props["Endpoint"]), props["Endpoint"]
+    assert props["FilterPolicyScope"] == "MessageAttributes"
+    campaigns = props["FilterPolicy"]["campaign"]
+    assert campaigns and campaigns == sorted(set(campaigns))
+
+
+# Resource types moto's CloudFormation does not create. They are taken out of the template
+# before the stack is created in moto, and checked on the template JSON instead.
+MOTO_UNSUPPORTED: dict[str, Callable[[str, Template], None]] = {
+    "AWS::S3::BucketPolicy": _bucket_policy,
+    "AWS::SNS::Subscription": _email_subscription,
+}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A service folder with the examples compiled and ``osls package`` run once."""
+    if not OSLS.exists():
+        pytest.fail(
+            f"{OSLS.relative_to(ROOT)} is missing: run `npm ci` in {ROOT} "
+            "(package.json pins osls, which packages serverless.yml offline)"
+        )
+    folder = tmp_path_factory.mktemp("service")
+    shutil.copy(ROOT / "serverless.yml", folder)
+    for package in ("functions", "schema"):
+        shutil.copytree(
+            ROOT / package, folder / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    out = folder / "build"
+    argv = ["compile", str(ROOT / "campaigns"), "--out", str(out), "--no-cache", "--now", NOW]
+    assert main(argv) == 0
+    env = {**os.environ, "SLS_TELEMETRY_DISABLED": "1", "SLS_NOTIFICATIONS_MODE": "off"}
+    result = subprocess.run(
+        [str(OSLS), "package", "--stage", STAGE, "--region", REGION],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, f"osls package failed:\n{result.stdout}\n{result.stderr}"
+    return folder
+
+
+@pytest.fixture(scope="module")
+def template(service: Path) -> Template:
+    path = service / ".serverless" / "cloudformation-template-update-stack.json"
+    assert path.is_file(), f"osls wrote no {path.name}"
+    document: Template = json.loads(path.read_text())
+    return document
+
+
+@pytest.fixture(scope="module")
+def configs(service: Path) -> dict[str, RuntimeConfig]:
+    return {
+        p.stem: RuntimeConfig.model_validate_json(p.read_bytes())
+        for p in sorted((service / "build" / "config").glob("*.json"))
+    }
+
+
+def of_type(template: Template, kind: str) -> dict[str, Template]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def test_package_has_the_fixed_functions_on_the_powertools_layer(template: Template) -> None:
+    functions = of_type(template, "AWS::Lambda::Function")
+    assert sorted(functions) == sorted(stack.logical_id(f) for f in stack.FUNCTIONS)
+    for name in stack.FUNCTIONS:
+        props = functions[stack.logical_id(name)]["Properties"]
+        assert props["Handler"] == f"functions/{name}/handler.handler"
+        assert props["Runtime"] == "python3.12"
+        [layer] = props["Layers"]
+        assert POWERTOOLS_LAYER.match(layer), layer
+        assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "socialops"
+
+
+def test_template_passes_cfn_lint(service: Path) -> None:
+    for name in ("create", "update"):
+        path = service / ".serverless" / f"cloudformation-template-{name}-stack.json"
+        matches = lint_file(path, config=ManualArgs(regions=[REGION]))
+        for match in matches:
+            print(f"cfn-lint {path.name}: {match.rule.id} {match.rule.severity}: {match}")
+        errors = [str(m) for m in matches if m.rule.severity.lower() == "error"]
+        assert not errors, "\n".join(errors)
+
+
+def test_resource_count_is_what_the_compiler_budgets(service: Path, template: Template) -> None:
+    functions = json.loads((service / "build/serverless/functions.json").read_text())
+    resources = json.loads((service / "build/serverless/resources.json").read_text())
+    count = len(template["Resources"])
+    assert count == stack.resource_count(functions, resources)
+    assert count <= stack.MAX_RESOURCES
+
+
+def test_moto_unsupported_resources_are_present_and_well_formed(
+    template: Template, configs: dict[str, RuntimeConfig]
+) -> None:
+    for kind, check in MOTO_UNSUPPORTED.items():
+        resources = of_type(template, kind)
+        assert resources, f"expected some {kind} in the template"
+        for name, resource in resources.items():
+            check(name, resource)
+    emails = {
+        r["Properties"]["Endpoint"]: r["Properties"]["FilterPolicy"]["campaign"]
+        for r in of_type(template, "AWS::SNS::Subscription").values()
+    }
+    assert emails == stack.alert_emails(configs)  # each address once, with its campaigns
+
+
+def test_tables_keep_what_must_survive_and_expire_the_rest(template: Template) -> None:
+    # moto creates the tables but ignores these properties: checked on the template
+    tables = of_type(template, "AWS::DynamoDB::Table")
+    ttl = {
+        k: t["Properties"].get("TimeToLiveSpecification", {}).get("AttributeName")
+        for k, t in tables.items()
+    }
+    assert ttl == {
+        "AlertIncidentsTable": "expires_at", "IdempotencyTable": "expiration",
+        "MentionBucketsTable": "expires_at", "PauseFlagsTable": None, "PublishRecordsTable": None,
+    }  # fmt: skip
+    for name in ("AlertIncidentsTable", "PauseFlagsTable", "PublishRecordsTable"):
+        table = tables[name]
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True
+        }
+        assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+
+
+def _moto_template(service: Path, template: Template, layer: str) -> Template:
+    """The template as moto can create it: supported types, code in an uploaded bucket."""
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="artifacts")
+    document = json.loads(json.dumps(template))
+    resources = document["Resources"]
+    for name in [k for k, r in resources.items() if r["Type"] in MOTO_UNSUPPORTED]:
+        del resources[name]
+    for function in of_type(document, "AWS::Lambda::Function").values():
+        code = function["Properties"]["Code"]
+        artifact = service / ".serverless" / code["S3Key"].rsplit("/", 1)[1]
+        s3.upload_file(str(artifact), "artifacts", code["S3Key"])
+        code["S3Bucket"] = "artifacts"
+        function["Properties"]["Layers"] = [layer]  # moto knows only layers published in it
+    return document
+
+
+@pytest.fixture(scope="module")
+def moto_stack(service: Path, template: Template) -> Iterator[dict[str, str]]:
+    """The stack created in moto; yields its outputs."""
+    with mock_aws():
+        lam = boto3.client("lambda", region_name=REGION)
+        layer = lam.publish_layer_version(
+            LayerName="powertools-stand-in", Content={"ZipFile": _zip({"python/x.py": ""})}
+        )["LayerVersionArn"]
+        body = json.dumps(_moto_template(service, template, layer))
+        cloudformation = boto3.client("cloudformation", region_name=REGION)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)  # moto skipping a resource type fails
+            cloudformation.create_stack(
+                StackName=STACK, TemplateBody=body, Capabilities=["CAPABILITY_IAM"]
+            )
+        [described] = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
+        assert described["StackStatus"] == "CREATE_COMPLETE", described.get("StackStatusReason")
+        yield {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    from io import BytesIO
+
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_stack_creates_tables_queues_and_topics(moto_stack: dict[str, str]) -> None:
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    names = {k: v for k, v in moto_stack.items() if k.endswith("TableName")}
+    assert sorted(names) == [
+        "AlertIncidentsTableName", "IdempotencyTableName", "MentionBucketsTableName",
+        "PauseFlagsTableName", "PublishRecordsTableName",
+    ]  # fmt: skip
+    for table in names.values():
+        description = dynamodb.describe_table(TableName=table)["Table"]
+        assert description["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    sqs = boto3.client("sqs", region_name=REGION)
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=moto_stack["MentionsQueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"].split(":")[-1] in moto_stack["MentionsDeadLetterQueueUrl"]
+    assert sqs.get_queue_url(QueueName=moto_stack["PublishDeadLetterQueueArn"].split(":")[-1])
+    topics = {
+        t["TopicArn"] for t in boto3.client("sns", region_name=REGION).list_topics()["Topics"]
+    }
+    assert {moto_stack["AlertsTopicArn"], moto_stack["PublishFailuresTopicArn"]} <= topics
+    boto3.client("s3", region_name=REGION).head_bucket(Bucket=moto_stack["RawMentionsBucketName"])
+
+
+def test_stack_wires_the_campaigns(
+    moto_stack: dict[str, str], configs: dict[str, RuntimeConfig]
+) -> None:
+    events = boto3.client("events", region_name=REGION)
+    inputs = [
+        json.loads(target["Input"])
+        for rule in events.list_rules()["Rules"]
+        for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        if target.get("Input")
+    ]
+    assert sorted(i["brand"] for i in inputs) == stack.listening_brands(configs)
+    lam = boto3.client("lambda", region_name=REGION)
+    [mapping] = lam.list_event_source_mappings()["EventSourceMappings"]
+    assert mapping["FunctionArn"].endswith(f"{STACK}-score")
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    role = moto_stack["SchedulerRoleArn"].rsplit("/", 1)[1]
+    trust = boto3.client("iam", region_name=REGION).get_role(RoleName=role)["Role"]
+    principal = trust["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+    assert principal == {"Service": "scheduler.amazonaws.com"}
+    assert moto_stack["PublishFunctionArn"].endswith(f"{STACK}-publish")
+
+
+def test_every_package_fits_lambda_and_holds_only_its_code(
+    service: Path, configs: dict[str, RuntimeConfig]
+) -> None:
+    sizes: dict[str, int] = {}
+    for name in stack.FUNCTIONS:
+        with zipfile.ZipFile(service / ".serverless" / f"{name}.zip") as archive:
+            entries = archive.infolist()
+        files = {e.filename for e in entries}
+        sizes[name] = sum(e.file_size for e in entries)
+        assert f"functions/{name}/handler.py" in files
+        others = {f.split("/")[1] for f in files if f.endswith("/handler.py")} - {name}
+        assert not others, f"{name}.zip holds the code of {others}"
+        assert {f"build/config/{c}.json" for c in configs} <= files
+        assert not [f for f in files if f.startswith(("node_modules/", ".venv/", "tests/"))]
+        if name in ("publish", "alert"):  # these must start fast (DESIGN.md 7)
+            assert not [f for f in files if f.startswith(HEAVY)], f"{name}.zip is heavy"
+    for name, size in sizes.items():
+        print(f"{name}.zip: {size / 1024:.1f} KiB unzipped")
+        assert size + LAYER_RESERVE < UNZIPPED_LIMIT, f"{name}.zip: {size} bytes unzipped"

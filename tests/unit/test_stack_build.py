@@ -1,0 +1,157 @@
+"""infra.stack.build: a fixed set of functions; campaigns compile into wiring (DESIGN.md 1, 2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import stack
+from infra.cli import main
+from schema.documents import RuntimeConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = "2026-12-01T00:00Z"
+DURABLE = {
+    "AlertIncidentsTable", "AlertsTopic", "IdempotencyTable", "MentionBucketsTable",
+    "MentionsDeadLetterQueue", "MentionsQueue", "PauseFlagsTable", "PublishDeadLetterQueue",
+    "PublishFailuresTopic", "PublishRecordsTable", "RawMentionsBucket", "SchedulerPublishRole",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RuntimeConfig]:
+    out = tmp_path_factory.mktemp("build")
+    assert main(["compile", str(ROOT / "campaigns"), "--out", str(out), "--no-cache", "--now", NOW]) == 0  # fmt: skip
+    return {
+        p.stem: RuntimeConfig.model_validate_json(p.read_bytes())
+        for p in sorted((out / "config").glob("*.json"))
+    }
+
+
+def variant(config: RuntimeConfig, name: str, **campaign: Any) -> RuntimeConfig:
+    """``config`` as campaign ``name``, with some campaign fields replaced."""
+    data = config.model_dump(mode="json")
+    data["campaign"].update(name=name, **campaign)
+    return RuntimeConfig.model_validate(data)
+
+
+def quiet(config: RuntimeConfig, name: str) -> RuntimeConfig:
+    """A campaign with no alerts, of a brand that does not listen."""
+    data = variant(config, name, alerts=[]).model_dump(mode="json")
+    data["brand"]["listening"] = None
+    return RuntimeConfig.model_validate(data)
+
+
+def emailing(config: RuntimeConfig, name: str, *emails: str) -> RuntimeConfig:
+    alert = {"name": "burst", "type": "volume_anomaly", "notify": {"email": list(emails)}}
+    return variant(config, name, alerts=[alert])
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def test_without_campaigns_the_six_functions_and_durable_resources_remain() -> None:
+    functions, resources = stack.build({})
+    assert list(functions) == list(stack.FUNCTIONS)
+    assert all(f["events"] == [] for f in functions.values())
+    assert set(resources["Resources"]) == DURABLE
+    assert resources["Outputs"]["PublishFunctionArn"]["Value"] == {
+        "Fn::GetAtt": ["PublishLambdaFunction", "Arn"]
+    }
+
+
+def test_build_is_deterministic(examples: dict[str, RuntimeConfig]) -> None:
+    first = dumps(stack.build(examples))
+    assert dumps(stack.build(dict(reversed(examples.items())))) == first
+    assert dumps(stack.build(examples)) == first
+
+
+def test_one_ingest_schedule_per_listening_brand(examples: dict[str, RuntimeConfig]) -> None:
+    functions, _ = stack.build(examples)
+    brands = sorted({c.brand.name for c in examples.values() if c.brand.listening})
+    assert brands, "the examples should include a brand that listens"
+    inputs = [e["schedule"]["input"] for e in functions["ingest"]["events"]]
+    assert inputs == [{"brand": b} for b in brands]
+    assert [next(iter(e)) for e in functions["score"]["events"]] == ["sqs"]
+
+
+def test_no_listening_and_no_alerts_compile_to_no_events(
+    examples: dict[str, RuntimeConfig],
+) -> None:
+    config = next(iter(examples.values()))
+    functions, resources = stack.build({"a": quiet(config, "a")})
+    for name in ("ingest", "score", "alert"):
+        assert functions[name]["events"] == []
+    assert not [r for r in resources["Resources"].values() if r["Type"] == "AWS::SNS::Subscription"]
+
+
+def test_alert_schedule_only_when_a_campaign_has_alerts(
+    examples: dict[str, RuntimeConfig],
+) -> None:
+    config = next(iter(examples.values()))
+    quiet_functions, _ = stack.build({"a": quiet(config, "a")})
+    assert quiet_functions["alert"]["events"] == []
+    functions, _ = stack.build({"a": quiet(config, "a"), "b": emailing(config, "b", "x@a.example")})
+    [event] = functions["alert"]["events"]
+    assert event["schedule"]["rate"] == [stack.ALERT_RATE]
+
+
+def test_emails_are_deduplicated_and_routed_to_their_campaigns(
+    examples: dict[str, RuntimeConfig],
+) -> None:
+    config = next(iter(examples.values()))
+    configs = {
+        "a": emailing(config, "a", "Oncall@A.example", "lead@a.example"),
+        "b": emailing(config, "b", "oncall@a.example"),
+    }
+    _, resources = stack.build(configs)
+    subscriptions = {
+        k: r["Properties"]
+        for k, r in resources["Resources"].items()
+        if r["Type"] == "AWS::SNS::Subscription"
+    }
+    routes = {p["Endpoint"]: p["FilterPolicy"]["campaign"] for p in subscriptions.values()}
+    assert routes == {"lead@a.example": ["a"], "oncall@a.example": ["a", "b"]}
+    # a new address does not rename the others (no unsubscribe and resubscribe)
+    configs["c"] = emailing(config, "c", "aaa@a.example")
+    _, more = stack.build(configs)
+    assert set(subscriptions) < set(more["Resources"])
+
+
+def test_too_many_emails_is_a_clear_error(examples: dict[str, RuntimeConfig]) -> None:
+    config = next(iter(examples.values()))
+    emails = [f"person{i}@a.example" for i in range(stack.MAX_RESOURCES)]
+    with pytest.raises(stack.StackLimitError, match=r"more than the 500 a stack may hold"):
+        stack.build({"a": emailing(config, "a", *emails)})
+
+
+def test_functions_are_granted_exactly_the_secrets_campaigns_name(
+    examples: dict[str, RuntimeConfig],
+) -> None:
+    _, resources = stack.build(examples)
+    policies = [
+        r for r in resources["Resources"].values() if r["Type"] == "AWS::IAM::ManagedPolicy"
+    ]
+    granted = {
+        arn["Fn::Sub"].rsplit(":", 1)[1].removesuffix("-??????")
+        for p in policies
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == stack.SECRET_ACTIONS
+        for arn in s["Resource"]
+    }
+    assert granted == set(stack.referenced_secrets(examples))
+    assert all(p["Properties"]["Roles"] == [{"Ref": "IamRoleLambdaExecution"}] for p in policies)
+
+
+def test_each_function_packages_only_its_own_code() -> None:
+    functions, _ = stack.build({})
+    for name, section in functions.items():
+        patterns = section["package"]["patterns"]
+        assert patterns[0] == "!**"
+        included = [p for p in patterns if not p.startswith("!") and p.startswith("functions/")]
+        assert included == ["functions/__init__.py", "functions/common/**", f"functions/{name}/**"]
+        assert section["handler"] == f"functions/{name}/handler.handler"
