@@ -62,6 +62,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from infra.compiler import compile_project
+    from infra.stack import StackLimitError
 
     project = _project(args)
     if project.diagnostics:
@@ -70,7 +71,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
         print(f"{_summary(project)}; nothing compiled", file=sys.stderr)
         return 1
     out = Path(args.out)
-    result = compile_project(project, out)
+    try:
+        result = compile_project(project, out)
+    except StackLimitError as exc:
+        print(f"socialops: cannot compile: {exc}", file=sys.stderr)
+        return 1
     finished = f", {len(result.finished)} finished" if result.finished else ""
     print(
         f"compiled {result.campaigns} campaign{'s' * (result.campaigns != 1)}{finished} and "
