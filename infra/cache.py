@@ -17,7 +17,7 @@ from typing import Any
 from schema.base import LANGUAGE_VERSION
 
 # Bump when what is cached changes shape or meaning.
-CACHE_VERSION = f"1-lang{LANGUAGE_VERSION}"
+CACHE_VERSION = f"2-lang{LANGUAGE_VERSION}"
 
 
 def digest(*parts: bytes | str) -> str:

@@ -110,11 +110,12 @@ def compile_project(project: Project, out: Path) -> CompileResult:
     campaigns: dict[str, Any] = {}
     configs: dict[str, RuntimeConfig] = {}
     for name in sorted(project.campaigns):
-        future = [o for o in project.occurrences[name] if o.utc >= project.now]
+        timeline = project.timelines[name]
+        count = timeline.future_count(project.now)
         if window_utc(project.campaigns[name].model)[1] < project.now:
             result.finished.append(name)
             continue
-        entry = {"key": project.keys[name], "schedules": len(future)}
+        entry = {"key": project.keys[name], "schedules": count}
         paths = (f"config/{name}.json", f"schedules/{name}.json")
         reuse = old_campaigns.get(name) == entry and all(
             p in old_outputs and (out / p).is_file() for p in paths
@@ -125,9 +126,9 @@ def compile_project(project: Project, out: Path) -> CompileResult:
             files.update(dict.fromkeys(paths))
         else:
             files[paths[0]] = dumps(config.model_dump(mode="json"))
-            files[paths[1]] = dumps(_schedules_doc(name, future))
+            files[paths[1]] = dumps(_schedules_doc(name, timeline.future(project.now)))
         campaigns[name] = entry
-        result.schedules += len(future)
+        result.schedules += count
     functions, resources = stack.build(configs)
     files["serverless/functions.json"] = dumps(functions)
     files["serverless/resources.json"] = dumps(resources)

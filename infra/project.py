@@ -7,9 +7,11 @@ time (``occurrences``) and content (``checks.content``).
 
 from __future__ import annotations
 
+import bisect
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -48,6 +50,44 @@ class Loaded:
 
 
 @dataclass
+class Timeline:
+    """A campaign's occurrences, sorted by time.
+
+    From the cache it reads only the UTC stamps and each post's last occurrence; the
+    occurrences themselves are read and built only when asked (a re-run after one change
+    leaves unchanged campaigns alone).
+    """
+
+    stamps: list[str]  # "YYYY-MM-DDTHH:MM:SSZ", sorted: compares as text
+    last: dict[str, list[str]]  # post id -> [utc stamp, local time, zone]
+    rows: Callable[[], list[dict[str, Any]]]
+    parsed: list[Occurrence] | None = None
+
+    @classmethod
+    def of(cls, occurrences: list[Occurrence]) -> Timeline:
+        rows = [o.to_json() for o in occurrences]
+        last: dict[str, list[str]] = {}
+        for row in rows:  # sorted by time: the last row of a post is its latest
+            last[str(row["post"])] = [str(row["utc"]), str(row["local"]), str(row["tz"])]
+        return cls([str(row["utc"]) for row in rows], last, lambda: rows, occurrences)
+
+    def summary(self) -> dict[str, Any]:
+        return {"stamps": self.stamps, "last": self.last}
+
+    def future_count(self, now: datetime) -> int:
+        return len(self.stamps) - bisect.bisect_left(self.stamps, stamp(now))
+
+    def future(self, now: datetime) -> list[Occurrence]:
+        if self.parsed is None:
+            self.parsed = [Occurrence.from_json(row) for row in self.rows()]
+        return self.parsed[len(self.stamps) - self.future_count(now) :]
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
 class Project:
     docs: list[Loaded]
     now: datetime
@@ -55,7 +95,7 @@ class Project:
     brands: dict[str, Brand] = field(default_factory=dict)
     audiences: dict[str, Audience] = field(default_factory=dict)
     campaigns: dict[str, Loaded] = field(default_factory=dict)
-    occurrences: dict[str, list[Occurrence]] = field(default_factory=dict)
+    timelines: dict[str, Timeline] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
 
 
@@ -86,7 +126,10 @@ def load_file(path: FsPath, cache: Cache) -> Loaded:
     key = digest(raw)
     hit = cache.get("files", key)
     if hit is not None:
-        return _from_cache(name, key, hit)
+        try:
+            return _from_cache(name, key, hit)
+        except (KeyError, TypeError, ValueError):  # a damaged entry: read the file afresh
+            pass
     loaded = _load_fresh(name, key, raw)
     cache.put("files", key, {
         "data": loaded.data,
@@ -199,18 +242,29 @@ def _check_campaign(
     key = _campaign_key(campaign, doc, digests)
     project.keys[campaign.name] = key
     hit = cache.get("campaigns", key)
-    if hit is not None:
+    if isinstance(hit, dict) and {"diagnostics", "stamps", "last"} <= hit.keys():
         found = [Diagnostic(doc.file, *d) for d in hit["diagnostics"]]
-        occurrences = [Occurrence.from_json(o) for o in hit["occurrences"]]
+        timeline = Timeline(hit["stamps"], hit["last"], lambda: _rows(project, doc, cache, key))
     else:
         found, occurrences = _campaign_checks(project, doc)
+        timeline = Timeline.of(occurrences)
+        cache.put("occurrences", key, timeline.rows())
         cache.put("campaigns", key, {
             "diagnostics": [[d.line, d.col, d.code, d.key, d.message] for d in found],
-            "occurrences": [o.to_json() for o in occurrences],
+            **timeline.summary(),
         })  # fmt: skip
     project.diagnostics.extend(found)
-    project.diagnostics.extend(_past(doc, occurrences, project.now))
-    project.occurrences[campaign.name] = occurrences
+    project.diagnostics.extend(_past(doc, timeline, project.now))
+    project.timelines[campaign.name] = timeline
+
+
+def _rows(project: Project, doc: Loaded, cache: Cache, key: str) -> list[dict[str, Any]]:
+    """Cached occurrences of a campaign, recomputed if the cache lost them."""
+    rows = cache.get("occurrences", key)
+    if rows is None:
+        rows = Timeline.of(_campaign_checks(project, doc)[1]).rows()
+        cache.put("occurrences", key, rows)
+    return list(rows)
 
 
 def _campaign_checks(project: Project, doc: Loaded) -> tuple[list[Diagnostic], list[Occurrence]]:
@@ -230,18 +284,16 @@ def _campaign_checks(project: Project, doc: Loaded) -> tuple[list[Diagnostic], l
     return found, sorted(occurrences)
 
 
-def _past(doc: Loaded, occurrences: list[Occurrence], now: datetime) -> list[Diagnostic]:
+def _past(doc: Loaded, timeline: Timeline, now: datetime) -> list[Diagnostic]:
     """W401 for each post whose every occurrence is already past."""
-    latest: dict[str, Occurrence] = {}
-    for occ in occurrences:
-        if occ.post not in latest or occ.utc > latest[occ.post].utc:
-            latest[occ.post] = occ
+    now_stamp = stamp(now)
     out = []
     for index, post in enumerate(doc.model.posts):
-        last = latest.get(post.id)
-        if last is not None and last.utc < now:
+        last = timeline.last.get(post.id)
+        if last is not None and last[0] < now_stamp:
             where = "at" if post.at is not None else "every"
+            local = last[1].replace("T", " ")[:16]
             out.append(doc.at(("posts", index, where), "W401", f"expected a time after now "
-                              f"({now:%Y-%m-%d %H:%M} UTC), found {last.local:%Y-%m-%d %H:%M} "
-                              f"({last.tz}): already past, it compiles to nothing"))  # fmt: skip
+                              f"({now:%Y-%m-%d %H:%M} UTC), found {local} ({last[2]}): "
+                              "already past, it compiles to nothing"))  # fmt: skip
     return out
