@@ -7,6 +7,7 @@ Codes are stable: tools and people grep for them. Add new ones, never renumber.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -99,12 +100,39 @@ class Diagnostic:
         return {**asdict(self), "severity": self.severity}
 
 
+_PLAIN_KEY = re.compile(r"^[^\s\[\].\"'\\:#]+$")
+
+
 def key_path(path: tuple[str | int, ...]) -> str:
-    """``posts[2].at`` for the data path ``("posts", 2, "at")``."""
+    """``posts[2].at`` for the data path ``("posts", 2, "at")``.
+
+    A key with spaces, dots, brackets, colons or control characters is written as a JSON
+    string in brackets with those characters escaped (``accounts["my\\u0020page"]``), so a
+    key path never contains a space and a diagnostic line stays one parseable line.
+    """
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.match(part) and part.isprintable():
+            out += f".{part}" if out else part
+        else:
+            out += f"[{_quoted(part)}]"
     return out
+
+
+def _quoted(key: str) -> str:
+    """``key`` as a JSON string with every space and unprintable character escaped."""
+    text = json.dumps(key, ensure_ascii=False)
+    return "".join(_escape(ch) if ch.isspace() or not ch.isprintable() else ch for ch in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON writes a character beyond the BMP as a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def render(diagnostics: Iterable[Diagnostic], fmt: str) -> str:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from infra.diagnostics import Diagnostic, key_path
 from infra.loader import Path, Positions
+from schema.alerts import EMAIL, SNS_ARN
 from schema.types import NAME_PATTERN, SECRET_PATTERN
 
 _CUSTOM_CODES = {
@@ -42,6 +43,8 @@ _PATTERNS = {
     r"^[a-z]{2,3}(-[A-Z]{2})?$": "a locale such as en-US or fr",
     r"^[a-z]{2,3}$": "a language code such as en or fr",
     r"^#[^\s#]{1,100}$": "a hashtag such as #ad",
+    EMAIL: "an email address such as oncall@example.com",
+    SNS_ARN: "an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:alerts",
 }
 
 
@@ -86,8 +89,8 @@ def _unwrap(tp: Any) -> list[Any]:
     return [tp]
 
 
-def fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the model reached by ``loc`` from ``model`` (for suggestions)."""
+def types_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[Any]:
+    """The types a pydantic ``loc`` may reach from ``model`` (several for a union)."""
     candidates: list[Any] = [model]
     for part in loc:
         nxt: list[Any] = []
@@ -106,11 +109,29 @@ def fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
             elif origin is dict:
                 nxt.extend(_unwrap(typing.get_args(tp)[1]))
         candidates = nxt
+    return candidates
+
+
+def _models(candidates: list[Any]) -> list[type[BaseModel]]:
+    return [tp for tp in candidates if isinstance(tp, type) and issubclass(tp, BaseModel)]
+
+
+def fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model reached by ``loc`` from ``model`` (for suggestions)."""
     names: list[str] = []
-    for tp in candidates:
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            names.extend(n for n in tp.model_fields if n not in names)
+    for tp in _models(types_at(model, loc)):
+        names.extend(n for n in tp.model_fields if n not in names)
     return names
+
+
+def tags_at(model: type[BaseModel], loc: tuple[Any, ...], discriminator: str) -> list[str]:
+    """The values the ``discriminator`` key may take at ``loc`` (the alert types)."""
+    tags: list[str] = []
+    for tp in _models(types_at(model, loc)):
+        field = tp.model_fields.get(discriminator)
+        if field is not None:
+            tags.extend(str(t) for t in typing.get_args(field.annotation) if str(t) not in tags)
+    return tags
 
 
 def closest(word: str, options: list[str]) -> str | None:
@@ -139,12 +160,16 @@ def to_diagnostics(
     }
     for err in raw:
         path, is_key = data_path(data, err["loc"])
+        if err["type"] == "union_tag_not_found":  # a missing 'type': name the key
+            path = (*path, str((err.get("ctx") or {}).get("discriminator", "type")).strip("'"))
         if err["type"] == "missing" and (path[:-1], path[-1]) in meant:
             continue
         code, message, at_key = _describe(model, err, path)
         line, col = positions.key(path) if (at_key or is_key) else positions.value(path)
-        if err["type"] == "missing":
+        if err["type"] in ("missing", "union_tag_not_found"):
             line, col = positions.value(path[:-1])
+        elif err.get("input") == "" and path in positions.keys:
+            line, col = positions.key(path)  # an empty value: YAML places it on the next line
         out.append(Diagnostic(file, line, col, code, key_path(path), message))
     return out
 
@@ -171,7 +196,8 @@ def _describe(model: type[BaseModel], err: Any, path: Path) -> tuple[str, str, b
         hint = suggest(str(value), options) if isinstance(value, str) else ""
         return "E204", f"{hint}expected one of {expected}, found {found(value)}", False
     if kind == "union_tag_not_found":
-        return "E202", f"expected key 'type' (one of {ctx.get('expected_tags')}), found none", False
+        tags = ", ".join(tags_at(model, err["loc"], str(path[-1])))
+        return "E202", f"expected key {path[-1]!r} (one of {tags}), found none", False
     if kind == "union_tag_invalid":
         tags = str(ctx.get("expected_tags", ""))
         hint = suggest(str(ctx.get("tag")), [t.strip(" '") for t in tags.split(",")])

@@ -176,7 +176,7 @@ def expand(campaign: Campaign, audiences: dict[str, Audience], index: int, post:
     if len(result.occurrences) > MAX_PER_POST:
         result.problems.append(
             (("posts", index, "every"), "E403",
-             f"expected at most {MAX_PER_POST} occurrences per post, found "
+             f"expected at most {MAX_PER_POST} occurrences per post, found at least "
              f"{len(result.occurrences)}: choose a longer interval or a shorter range")
         )  # fmt: skip
         result.occurrences = result.occurrences[:MAX_PER_POST]
@@ -193,6 +193,13 @@ def _outside(local: datetime, tz: str, campaign: Campaign) -> str:
         f"expected a time within the campaign window {campaign.window.start:%Y-%m-%d %H:%M}"
         f" - {campaign.window.end:%Y-%m-%d %H:%M} ({campaign.timezone}), "
         f"found {local:%Y-%m-%d %H:%M} ({tz})"
+    )
+
+
+def _twice(local: datetime, tz: str) -> str:
+    return (
+        f"{local:%Y-%m-%d %H:%M} happens twice in {tz} (clocks go back); "
+        "the post goes out once, at the first"
     )
 
 
@@ -216,34 +223,36 @@ def _times(
             )  # fmt: skip
             return
         if ambiguous:
-            result.problems.append(
-                (("posts", index, "at"), "W402",
-                 f"{local:%Y-%m-%d %H:%M} happens twice in {target.tz} (clocks go back); "
-                 "the post goes out once, at the first")
-            )  # fmt: skip
+            result.problems.append((("posts", index, "at"), "W402", _twice(local, target.tz)))
         yield utc, local, source
         return
     assert post.every is not None
-    yield from _recurring(campaign, post, target)
+    yield from _recurring(campaign, post, index, target, result)
 
 
 def _recurring(
-    campaign: Campaign, post: Post, target: Target
+    campaign: Campaign, post: Post, index: int, target: Target, result: Expansion
 ) -> Iterator[tuple[datetime, datetime, str]]:
     start, end = window_utc(campaign)
     if post.between is not None:
-        b_start, _ = to_utc(post.between.start, target.tz)
-        b_end, _ = to_utc(post.between.end, target.tz)
-        start = max(start, b_start or start)
-        end = min(end, b_end or end)
+        # An edge in a daylight-saving gap moves to the first minute after it, as the
+        # window's edges do (ignoring it would widen the range to the whole window).
+        b_start = to_utc(post.between.start, target.tz)[0]
+        b_end = to_utc(post.between.end, target.tz)[0]
+        start = max(start, b_start or _after_gap(post.between.start, target.tz))
+        end = min(end, b_end or _after_gap(post.between.end, target.tz))
     spec = parse_every(post.every or "")
     zi = zone(target.tz)
     if isinstance(spec, CronSpec):
         first = start.astimezone(zi).date()
         last = end.astimezone(zi).date()
         for local in islice(local_times(spec, first, last), MAX_PER_POST + 1):
-            utc, _ = to_utc(local, target.tz)
+            utc, ambiguous = to_utc(local, target.tz)
             if utc is not None and start <= utc <= end:
+                if ambiguous:
+                    result.problems.append(
+                        (("posts", index, "every"), "W402", _twice(local, target.tz))
+                    )
                 yield utc, local, "every"
         return
     for utc in islice(rate_times(spec, start, end + timedelta(seconds=1)), MAX_PER_POST + 1):

@@ -11,9 +11,12 @@ LANGUAGE_VERSION = 1
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors: a misspelt key must never be silently ignored."""
+    """Unknown keys are errors: a misspelt key must never be silently ignored.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Numbers are finite: ``nan`` or ``inf`` would compile to JSON that is not JSON.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Document(Strict):

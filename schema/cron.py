@@ -87,7 +87,10 @@ def _set(field_text: str, low: int, high: int, field: str, names: dict[str, int]
             first = _number(part, low, high, names, field)
             last = high if step > 1 else first
         if last < first:
-            raise ScheduleExpressionError(f"{field}: range {part!r} runs backwards")
+            raise ScheduleExpressionError(
+                f"{field}: range {part!r} runs backwards (write the lower value first, or list "
+                "the values with commas)"
+            )
         values.update(range(first, last + 1, step))
     return frozenset(values)
 
@@ -99,22 +102,26 @@ _DOW_TOKEN = re.compile(
 
 
 def _check_dom(field_text: str) -> None:
-    for part in field_text.split(","):
-        if not _DOM_TOKEN.match(part.upper()):
+    for part in field_text.upper().split(","):
+        if not _DOM_TOKEN.match(part):
             raise ScheduleExpressionError(f"day-of-month: {part!r} is not valid")
         digits = re.findall(r"\d+", part.split("/")[0])
         if any(not 1 <= int(d) <= 31 for d in digits):
             raise ScheduleExpressionError(f"day-of-month: {part!r} is outside 1-31")
+        if part != "L" and not part.endswith("W"):
+            _set(part, 1, 31, "day-of-month")  # ranges and steps, checked as matching uses them
 
 
 def _check_dow(field_text: str) -> None:
     for part in field_text.upper().split(","):
         if not _DOW_TOKEN.match(part):
             raise ScheduleExpressionError(f"day-of-week: {part!r} is not valid")
-        days = part.split("#")[0]
-        if days not in ("*", "L"):
-            for token in days.removesuffix("L").split("-"):
-                _number(token, 1, 7, _DAYS, "day-of-week")
+        if part == "L":
+            continue
+        if "#" in part or part.endswith("L"):
+            _number(part.split("#")[0].removesuffix("L"), 1, 7, _DAYS, "day-of-week")
+        else:
+            _set(part, 1, 7, "day-of-week", _DAYS)  # ranges, checked as matching uses them
 
 
 def _weekday_number(day: date) -> int:

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-Counting = Literal["weighted", "graphemes", "codepoints_url23", "codepoints"]
+Counting = Literal["weighted", "graphemes", "graphemes_url23", "codepoints"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class PlatformSpec:
     token_lifetime_days: int | None = None
     posts_per_day: int | None = None
     how_counted: str = ""
+    max_bytes: int | None = None  # a second limit, in UTF-8 bytes (Bluesky stores 3000)
 
 
 PLATFORMS: dict[str, PlatformSpec] = {
@@ -62,10 +63,10 @@ PLATFORMS: dict[str, PlatformSpec] = {
         ),
         PlatformSpec(
             "bluesky", "Bluesky", 300, "graphemes", api_base="https://bsky.social",
-            api_version="atproto", how_counted="graphemes",
+            api_version="atproto", how_counted="graphemes", max_bytes=3_000,
         ),
         PlatformSpec(
-            "mastodon", "Mastodon", 500, "codepoints_url23", api_base="", api_version="v1",
+            "mastodon", "Mastodon", 500, "graphemes_url23", api_base="", api_version="v1",
             refreshable=False, how_counted="characters (a URL counts 23)",
         ),
     )
@@ -78,15 +79,18 @@ _REMOTE_MENTION = re.compile(r"@(\w+)@[\w.-]+\w")
 
 _ZWJ = "\u200d"
 _VS = {"\ufe0e", "\ufe0f"}
+_SPACING_MARKS = {"\u0e33", "\u0eb3"}  # Thai and Lao AM: letters that attach like marks
 
 
 def _is_extender(ch: str) -> bool:
+    """Extend or SpacingMark in UAX #29: joins the character before it."""
     code = ord(ch)
     return (
         ch in _VS
+        or ch == _ZWJ
+        or ch in _SPACING_MARKS
         or 0x1F3FB <= code <= 0x1F3FF  # skin tones
         or 0xE0020 <= code <= 0xE007F  # tag sequences (flags of regions)
-        or code == 0x20E3  # keycap
         or unicodedata.category(ch) in ("Mn", "Me", "Mc")
     )
 
@@ -95,39 +99,99 @@ def _is_regional(ch: str) -> bool:
     return 0x1F1E6 <= ord(ch) <= 0x1F1FF
 
 
-def graphemes(text: str) -> list[str]:
-    """Extended grapheme clusters, close enough to UAX #29 for social text.
+def _is_control(ch: str) -> bool:
+    return ch in "\r\n" or unicodedata.category(ch) in ("Cc", "Zl", "Zp")
 
-    Handles combining marks, variation selectors, skin tones, keycaps, ZWJ emoji
-    sequences, flag pairs and CRLF.
+
+_PICTOGRAPHIC = (
+    (0x00A9, 0x00A9), (0x00AE, 0x00AE), (0x203C, 0x203C), (0x2049, 0x2049),
+    (0x2122, 0x2122), (0x2139, 0x2139), (0x2194, 0x21AA), (0x2300, 0x23FF),
+    (0x24C2, 0x24C2), (0x25AA, 0x25FE), (0x2600, 0x27BF), (0x2934, 0x2935),
+    (0x2B00, 0x2BFF), (0x3030, 0x3030), (0x303D, 0x303D), (0x3297, 0x3299),
+    (0x1F000, 0x1F1E5), (0x1F200, 0x1F3FA), (0x1F400, 0x1FAFF),  # not the skin tones
+)  # fmt: skip
+
+
+def _is_pictographic(ch: str) -> bool:
+    """Extended_Pictographic, close enough: what a ZWJ may join into one emoji."""
+    code = ord(ch)
+    return any(low <= code <= high for low, high in _PICTOGRAPHIC)
+
+
+def _hangul(ch: str) -> str:
+    """Hangul syllable type: L, V, T, LV, LVT, or "" for anything else."""
+    code = ord(ch)
+    if 0x1100 <= code <= 0x115F or 0xA960 <= code <= 0xA97C:
+        return "L"
+    if 0x1160 <= code <= 0x11A7 or 0xD7B0 <= code <= 0xD7C6:
+        return "V"
+    if 0x11A8 <= code <= 0x11FF or 0xD7CB <= code <= 0xD7FB:
+        return "T"
+    if 0xAC00 <= code <= 0xD7A3:
+        return "LV" if (code - 0xAC00) % 28 == 0 else "LVT"
+    return ""
+
+
+_HANGUL_NEXT = {"L": {"L", "V", "LV", "LVT"}, "V": {"V", "T"}, "LV": {"V", "T"}, "T": {"T"},
+                "LVT": {"T"}}  # fmt: skip
+
+
+def _base_end(text: str, i: int) -> int:
+    """End of the base of the cluster starting at ``i``: a flag pair, a Hangul syllable
+    made of jamo, or one character."""
+    n = len(text)
+    if _is_regional(text[i]):
+        return i + 2 if i + 1 < n and _is_regional(text[i + 1]) else i + 1
+    kind, i = _hangul(text[i]), i + 1
+    while kind and i < n and _hangul(text[i]) in _HANGUL_NEXT[kind]:
+        kind, i = _hangul(text[i]), i + 1
+    return i
+
+
+def graphemes(text: str) -> list[str]:
+    """Extended grapheme clusters (UAX #29), without the Unicode tables.
+
+    Handles CRLF and controls, combining and spacing marks, variation selectors, skin
+    tones, keycaps, tag flags, ZWJ emoji sequences (a ZWJ joins pictographs only), flag
+    pairs and Hangul jamo. Not handled: Prepend characters and Indic conjuncts.
     """
     clusters: list[str] = []
     i, n = 0, len(text)
     while i < n:
         start = i
-        if text.startswith("\r\n", i):
-            clusters.append("\r\n")
-            i += 2
+        if _is_control(text[i]):
+            i += 2 if text.startswith("\r\n", i) else 1
+            clusters.append(text[start:i])
             continue
-        if _is_regional(text[i]) and i + 1 < n and _is_regional(text[i + 1]):
-            i += 2
-        else:
-            i += 1
-        while i < n:
-            if _is_extender(text[i]):
-                i += 1
-            elif text[i] == _ZWJ and i + 1 < n:
-                i += 2
-            else:
-                break
+        i = _extend(text, start, _base_end(text, i))
         clusters.append(text[start:i])
     return clusters
+
+
+def _extend(text: str, start: int, i: int) -> int:
+    """End of the cluster whose base is ``text[start:i]``: marks, modifiers and ZWJs join
+    it, and a ZWJ joins a pictograph to a pictograph (GB11: ExtPict Extend* ZWJ x ExtPict)."""
+    ready = i == start + 1 and _is_pictographic(text[start])  # ExtPict Extend* so far
+    armed = False  # ... followed by one ZWJ
+    while i < len(text):
+        ch = text[i]
+        if armed and _is_pictographic(ch):
+            ready, armed = True, False
+        elif ch == _ZWJ:
+            ready, armed = False, ready
+        elif _is_extender(ch):
+            armed = False
+            ready = ready and not (ch in _SPACING_MARKS or unicodedata.category(ch) == "Mc")
+        else:
+            break
+        i += 1
+    return i
 
 
 def is_emoji(cluster: str) -> bool:
     first = ord(cluster[0])
     return (
-        first >= 0x1F000
+        0x1F000 <= first <= 0x1FAFF  # not beyond: U+20000 on is CJK, not emoji
         or 0x2600 <= first <= 0x27BF
         or 0x2B00 <= first <= 0x2BFF
         or (len(cluster) > 1 and ("\ufe0f" in cluster or "\u20e3" in cluster))
@@ -168,9 +232,24 @@ def text_length(platform: str, text: str) -> int:
         return _weighted(text)
     if counting == "graphemes":
         return len(graphemes(text))
-    if counting == "codepoints_url23":  # Mastodon: URLs 23, @user@domain counts as @user
-        return len(_REMOTE_MENTION.sub(r"@\1", URL.sub("x" * TCO_LENGTH, text)))
+    if counting == "graphemes_url23":  # Mastodon: URLs 23, @user@domain counts as @user
+        return len(graphemes(_REMOTE_MENTION.sub(r"@\1", URL.sub("x" * TCO_LENGTH, text))))
     return len(text)
+
+
+def over_limits(platform: str, text: str) -> list[str]:
+    """What in ``text`` is over ``platform``'s limits, as "expected ..., found ..." messages."""
+    spec = PLATFORMS[platform]
+    out = []
+    length = text_length(platform, text)
+    if length > spec.max_text:
+        out.append(f"expected at most {spec.max_text} {spec.how_counted} on {spec.title}, "
+                   f"found {length}")  # fmt: skip
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if spec.max_bytes is not None and size > spec.max_bytes:
+        out.append(f"expected at most {spec.max_bytes} bytes of UTF-8 on {spec.title} "
+                   f"(an emoji takes 4 to 35), found {size}")  # fmt: skip
+    return out
 
 
 def hashtags(text: str) -> list[str]:

@@ -11,7 +11,7 @@ from infra.diagnostics import Diagnostic
 from infra.loader import Path
 from schema.brand import Brand
 from schema.campaign import Campaign, Post
-from schema.platforms import PLATFORMS, emoji_count, hashtags, text_length
+from schema.platforms import PLATFORMS, emoji_count, hashtags, over_limits
 from schema.types import Platform
 
 
@@ -51,10 +51,8 @@ def _text_problems(
     channel: str, text: str, paid: bool, brand: Brand | None
 ) -> Iterator[tuple[str, str]]:
     spec = PLATFORMS[channel]
-    length = text_length(channel, text)
-    if length > spec.max_text:
-        yield "E501", (f"expected at most {spec.max_text} {spec.how_counted} on {spec.title}, "
-                       f"found {length}")  # fmt: skip
+    for message in over_limits(channel, text):
+        yield "E501", message
     tags = hashtags(text)
     if spec.max_hashtags is not None and len(tags) > spec.max_hashtags:
         yield (

@@ -66,6 +66,17 @@ def _scalars(
         yield path, node, key
 
 
+def _keys(node: Any, path: Path) -> Iterator[Path]:
+    """The path of every mapping key."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            yield (*path, name)
+            yield from _keys(value, (*path, name))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _keys(value, (*path, index))
+
+
 def check(file: str, data: Any, positions: Positions) -> list[Diagnostic]:
     out = []
     for path, value, key in _scalars(data, ()):
@@ -74,6 +85,15 @@ def check(file: str, data: Any, positions: Positions) -> list[Diagnostic]:
             line, col = positions.value(path)
             message = f"expected no credential here, found {what} ({_redact(value)}): {WHERE}"
             out.append(Diagnostic(file, line, col, "E601", key_path(path), message))
+    for path in _keys(data, ()):
+        name = str(path[-1])
+        what = next((what for what, pattern in _PATTERNS if pattern.search(name)), None)
+        if what:  # a credential pasted as a key: the key path would repeat it, so name the parent
+            line, col = positions.key(path)
+            message = (
+                f"expected no credential here, found {what} as a key ({_redact(name)}): {WHERE}"
+            )
+            out.append(Diagnostic(file, line, col, "E601", key_path(path[:-1]), message))
     return out
 
 

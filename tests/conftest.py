@@ -1,0 +1,52 @@
+"""Fixtures: build a small project from ``{filename: contents}`` and run the CLI.
+
+As in dbt's functional tests, every test writes the files it needs into ``tmp_path``
+and runs the real command on them, in-process, through ``infra.cli.main``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from projects import NOW, Files, Result, write_project
+
+from infra.cli import main
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Callable[[Files], Path]:
+    """``project(files) -> folder``: a project in a fresh folder of ``tmp_path``."""
+    counter = iter(range(1_000_000))
+
+    def make(files: Files) -> Path:
+        return write_project(tmp_path / f"p{next(counter)}", files)
+
+    return make
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """``run_cli(*args) -> (exit, stdout, stderr)``: ``socialops`` run in-process."""
+
+    def run(*args: str | Path) -> Result:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def validate(
+    project: Callable[[Files], Path], run_cli: Callable[..., Result]
+) -> Callable[..., Result]:
+    """``validate(files, *extra) -> (exit, stdout, stderr)`` with a fixed ``--now``."""
+
+    def run(files: Files, *extra: str) -> Result:
+        root = project(files)
+        return run_cli("validate", root, "--no-cache", "--now", NOW, *extra)
+
+    return run

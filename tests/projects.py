@@ -1,0 +1,118 @@
+"""A small valid project as ``{filename: contents}``, and helpers to read diagnostics.
+
+Shared by the tests (``from projects import ...``); the fixtures are in ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+
+NOW = "2026-12-01T00:00Z"
+LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+) (?P<code>[EW]\d{3})( (?P<key>\S+))?: (?P<message>.+)$")  # fmt: skip
+
+Files = Mapping[str, str | bytes]
+Result = tuple[int, str, str]
+
+BRAND = """\
+version: 1
+kind: brand
+name: acme
+voice:
+  description: Friendly and brief.
+  tone:
+    - warm
+accounts:
+  x:
+    handle: acme
+    secret: socialops/acme/x
+  bluesky:
+    handle: acme.bsky.social
+    secret: socialops/acme/bluesky
+  mastodon:
+    handle: acme
+    instance: https://mastodon.example
+    secret: socialops/acme/mastodon
+  instagram:
+    handle: acme
+    secret: socialops/acme/instagram
+  facebook:
+    handle: acme
+    secret: socialops/acme/facebook
+"""
+
+AUDIENCE = """\
+version: 1
+kind: audience
+name: paris
+locales:
+  - fr-FR
+timezones:
+  - Europe/Paris
+"""
+
+CAMPAIGN = """\
+version: 1
+kind: campaign
+name: launch
+brand: acme
+window:
+  start: 2027-01-01
+  end: 2027-12-31
+timezone: Europe/Paris
+channels:
+  - x
+audiences:
+  - paris
+posts:
+  - id: hello
+    text: "Hello"
+    at: 2027-01-14 09:00
+"""
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def write_project(root: Path, files: Files) -> Path:
+    """Write ``files`` (relative name -> text or bytes) under ``root``; return ``root``."""
+    for name, contents in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(contents, bytes):
+            target.write_bytes(contents)
+        else:
+            target.write_text(dedent(contents), encoding="utf-8")
+    return root
+
+
+def parse_line(line: str) -> dict[str, str]:
+    """The parts of one ``path:line:col CODE key: message`` line (AssertionError if not one)."""
+    match = LINE.match(line)
+    assert match, f"not a diagnostic line: {line!r}"
+    return {k: v or "" for k, v in match.groupdict().items()}
+
+
+def diagnostics(stdout: str) -> list[dict[str, str]]:
+    """Every diagnostic line of ``validate``'s text output, parsed."""
+    return [parse_line(line) for line in stdout.splitlines() if line]
+
+
+def where(text: str, needle: str, nth: int = 1) -> tuple[int, int]:
+    """1-based (line, col) of the ``nth`` occurrence of ``needle`` in ``text`` (dedented)."""
+    text = dedent(text)
+    offset = -1
+    for _ in range(nth):
+        offset = text.find(needle, offset + 1)
+        assert offset >= 0, f"{needle!r} not found {nth} times"
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def edit(text: str, old: str, new: str) -> str:
+    """``text`` with ``old`` (which must be there) replaced by ``new``."""
+    assert old in text, f"{old!r} not in the fixture"
+    return text.replace(old, new)

@@ -1,0 +1,541 @@
+"""Every diagnostic code, produced by the real command on a small project.
+
+Each case reads GIVEN (a one-line change to a valid project) / WHEN (``socialops validate``)
+/ THEN (exactly one diagnostic: this code, at this line and column, on this key, saying
+this). A meta-test checks that every code in ``CODES`` has a case, as Cloud Custodian's
+meta-tests walk its registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from projects import AUDIENCE, BRAND, CAMPAIGN, Files, Result, diagnostics, edit, where
+
+from infra.diagnostics import CODES
+
+BASE: dict[str, str | bytes] = {
+    "brand.yml": BRAND,
+    "audience.yml": AUDIENCE,
+    "campaign.yml": CAMPAIGN,
+}
+
+
+def campaign(old: str, new: str) -> dict[str, str | bytes]:
+    return {"campaign.yml": edit(CAMPAIGN, old, new)}
+
+
+def post(old: str, new: str) -> dict[str, str | bytes]:
+    """The campaign's only post, with ``old`` replaced by ``new``."""
+    return campaign(old, new)
+
+
+STYLED_BRAND = edit(
+    BRAND,
+    "accounts:",
+    """style:
+  banned_terms:
+    - cheap
+  emoji:
+    allowed: false
+  hashtags:
+    max: 2
+    required:
+      - "#acme"
+accounts:""",
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    given: str
+    files: Files
+    file: str
+    needle: str | tuple[int, int] | None  # where it must point: this text, (line, col), or 1:1
+    key: str
+    message: str
+    exit: int = 1
+    nth: int = 1
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def location(self, files: Files) -> tuple[int, int]:
+        if self.needle is None:
+            return 1, 1
+        if isinstance(self.needle, tuple):
+            return self.needle
+        text = files[self.file]
+        assert isinstance(text, str)
+        return where(text, self.needle, self.nth)
+
+
+LATIN1 = b"version: 1\nkind: brand\nname: caf\xe9\n"
+HUGE = "version: 1\nkind: brand\nname: big\n" + "# padding\n" * 110_000
+DEEP = "version: 1\nkind: brand\nname: deep\nvoice:\n" + "".join(
+    "  " * (i + 1) + f"k{i}:\n" for i in range(30)
+)
+
+CASES = [
+    # files and YAML
+    Case("E101", "a latin-1 file", {"extra.yml": LATIN1}, "extra.yml", (3, 10), "",
+         "expected UTF-8 text, found byte 0xe9 (save the file as UTF-8)"),
+    Case("E102", "an empty file", {"extra.yml": ""}, "extra.yml", None, "",
+         "found an empty file"),
+    Case("E103", "a file over 1 MiB", {"extra.yml": HUGE}, "extra.yml", None, "",
+         "expected at most 1048576 bytes"),
+    Case("E104", "an unquoted value containing ': '",
+         post('text: "Hello"', "text: Hello: world"), "campaign.yml", ": world", "",
+         "a value containing ': ' needs quotes"),
+    Case("E105", "a key written twice", campaign("timezone: Europe/Paris",
+         "timezone: Europe/Paris\ntimezone: UTC"), "campaign.yml", "timezone: UTC", "",
+         "expected each key once"),
+    Case("E106", "an anchor", campaign("name: launch", "name: &n launch"), "campaign.yml",
+         "&n", "", "anchors & and aliases * are refused"),
+    Case("E107", "a tag", campaign("version: 1", "version: !!int 1"), "campaign.yml",
+         "!!int", "", "tags such as !!int are refused"),
+    Case("E108", "a flow-style list", campaign("channels:\n  - x", "channels: [x]"),
+         "campaign.yml", "[x]", "", "expected block style"),
+    Case("E109", "30 levels of nesting", {"extra.yml": DEEP}, "extra.yml", "k24:", "",
+         "expected at most 24 levels of nesting"),
+    Case("E110", "a list at the top level", {"extra.yml": "- a\n- b\n"}, "extra.yml", None,
+         "", "expected a mapping with version, kind and name, found a list"),
+    Case("E111", "a misspelt kind", campaign("kind: campaign", "kind: campain"),
+         "campaign.yml", "campain", "kind", "did you mean 'campaign'?"),
+    Case("E112", "a version from the future", campaign("version: 1", "version: 2"),
+         "campaign.yml", "2", "version", "expected version 1, found 2"),
+    Case("W101", "a hashtag YAML reads as a comment",
+         post('text: "Hello"', "text: New shoes #launch"), "campaign.yml", "#launch",
+         "posts[0].text", "'#launch' is read as a YAML comment", exit=0),
+    # shape
+    Case("E201", "a misspelt key", campaign("channels:", "chanels:"), "campaign.yml",
+         "chanels", "chanels", "did you mean 'channels'?"),
+    Case("E202", "a window without start", campaign("  start: 2027-01-01\n", ""),
+         "campaign.yml", "end: 2027-12-31", "window.start", "expected key 'start'"),
+    Case("E203", "a version that is not a number", campaign("version: 1", "version: one"),
+         "campaign.yml", "one", "version", "expected an integer, found 'one'"),
+    Case("E203", "a yes/no key given another word",
+         post("    at:", "    paid: maybe\n    at:"), "campaign.yml", "maybe", "posts[0].paid",
+         "expected true or false, found 'maybe'"),
+    Case("E204", "a misspelt choice", campaign("posts:", "goals:\n  - kpi: click\n"
+         "    target: 10\nposts:"), "campaign.yml", "click", "goals[0].kpi",
+         "did you mean 'clicks'? expected one of 'impressions'"),
+    Case("E205", "a misspelt time zone",
+         campaign("timezone: Europe/Paris", "timezone: Europe/Pariss"), "campaign.yml",
+         "Europe/Pariss", "timezone", "did you mean 'Europe/Paris'? expected an IANA time zone"),
+    Case("E206", "a cron with both day fields set",
+         post("at: 2027-01-14 09:00", "every: cron(0 9 * * * *)"), "campaign.yml",
+         "cron(", "posts[0].every", "exactly one of day-of-month and day-of-week must be '?'"),
+    Case("E207", "an alert window in weeks", campaign("posts:", """alerts:
+  - name: neg
+    type: sentiment
+    below: -0.5
+    min_mentions: 10
+    within: 2 weeks
+    notify:
+      email:
+        - oncall@acme.example
+posts:"""), "campaign.yml", "2 weeks", "alerts[0].within",
+         "expected a duration such as 30m, 2h or 1d, found '2 weeks'"),
+    Case("E208", "a date that does not exist",
+         post("at: 2027-01-14 09:00", "at: 2027-02-30 09:00"), "campaign.yml",
+         "2027-02-30", "posts[0].at", "found '2027-02-30 09:00'"),
+    # references across files
+    Case("E301", "two campaigns with one name", {"campaign2.yml": CAMPAIGN}, "campaign2.yml",
+         "launch", "name", "expected a unique campaign name, found 'launch' already defined"),
+    Case("E302", "two posts with one id", campaign("posts:\n", """posts:
+  - id: hello
+    text: "Again"
+    at: 2027-01-15 09:00
+"""), "campaign.yml", "hello", "posts[1].id", "found 'hello' twice", nth=2),
+    Case("E303", "a misspelt brand", campaign("brand: acme", "brand: acne"), "campaign.yml",
+         "acne", "brand", "did you mean 'acme'? expected a defined brand, found 'acne'"),
+    Case("E304", "a misspelt audience", campaign("  - paris", "  - pariss"), "campaign.yml",
+         "pariss", "audiences[0]", "did you mean 'paris'? expected a defined audience"),
+    Case("E305", "a channel the brand has no account for",
+         campaign("  - x\n", "  - x\n  - linkedin\n"), "campaign.yml", "linkedin",
+         "channels[1]", "expected an account for 'linkedin' in brand 'acme'"),
+    Case("E306", "a post generated by an unknown rule",
+         post('text: "Hello"', "generate:\n      rule: launch-copy\n      brief: Say hello"),
+         "campaign.yml", "launch-copy", "posts[0].generate.rule",
+         "expected a defined generation rule, found 'launch-copy'"),
+    Case("E307", "a post on a channel the campaign does not use",
+         post("    at:", "    channels:\n      - bluesky\n    at:"), "campaign.yml", "bluesky",
+         "posts[0].channels[0]", "expected one of the channels x, found 'bluesky'"),
+    Case("E308", "alerts for a brand that does not listen", campaign("posts:", """alerts:
+  - name: burst
+    type: volume_anomaly
+    notify:
+      email:
+        - oncall@acme.example
+posts:"""), "campaign.yml", "alerts:", "alerts", "expected 'listening' terms in brand"),
+    # time
+    Case("E401", "a post after the campaign ends",
+         post("at: 2027-01-14 09:00", "at: 2028-01-14 09:00"), "campaign.yml", "2028-01-14",
+         "posts[0].at", "expected a time within the campaign window"),
+    Case("E402", "a post in the spring-forward gap",
+         post("at: 2027-01-14 09:00", "at: 2027-03-28 02:30"), "campaign.yml", "2027-03-28",
+         "posts[0].at", "expected a time that exists in Europe/Paris, found 2027-03-28 02:30"),
+    Case("E403", "a post every minute for a year",
+         post("at: 2027-01-14 09:00", "every: rate(1 minute)"), "campaign.yml", "rate(",
+         "posts[0].every", "expected at most 1000 occurrences per post, found at least 1001"),
+    Case("W401", "a post already past", {
+        "campaign.yml": edit(edit(CAMPAIGN, "start: 2027-01-01", "start: 2026-10-01"),
+                             "at: 2027-01-14 09:00", "at: 2026-11-02 09:00")},
+         "campaign.yml", "2026-11-02", "posts[0].at", "already past", exit=0),
+    Case("W402", "a post at a time the clocks go through twice",
+         post("at: 2027-01-14 09:00", "at: 2027-10-31 02:30"), "campaign.yml", "2027-10-31",
+         "posts[0].at", "2027-10-31 02:30 happens twice in Europe/Paris", exit=0),
+    Case("W403", "a recurrence on the 30th of February",
+         post("at: 2027-01-14 09:00", "every: cron(0 9 30 2 ? *)"), "campaign.yml", "cron(",
+         "posts[0].every", "this recurrence never fires", exit=0),
+    # content
+    Case("E501", "a post over 280 on X", post('"Hello"', '"' + "a" * 281 + '"'),
+         "campaign.yml", '"aaa', "posts[0].text", "expected at most 280 weighted characters"),
+    Case("E502", "more hashtags than the brand allows", {
+        "brand.yml": STYLED_BRAND,
+        **post('"Hello"', '"Hello #acme #one #two"')}, "campaign.yml", '"Hello #',
+         "posts[0].text", "expected at most 2 hashtags (brand style), found 3"),
+    Case("E503", "a paid post without #ad", post("    at:", "    paid: true\n    at:"),
+         "campaign.yml", '"Hello"', "posts[0].text",
+         "expected a paid-post disclosure (#ad), found none"),
+    Case("E504", "a banned term", {
+        "brand.yml": STYLED_BRAND, **post('"Hello"', '"Cheap shoes #acme"')}, "campaign.yml",
+         '"Cheap', "posts[0].text", "expected no banned term (brand style), found 'cheap'"),
+    Case("E505", "an emoji when the brand allows none", {
+        "brand.yml": STYLED_BRAND, **post('"Hello"', '"Hello 👋 #acme"')}, "campaign.yml",
+         '"Hello', "posts[0].text", "expected no emoji (brand style), found 1"),
+    Case("E506", "an Instagram post without media",
+         post("    at:", "    channels:\n      - instagram\n    at:") | campaign(
+             "  - x\n", "  - x\n  - instagram\n"), "campaign.yml", "id: hello", "posts[0]",
+         "expected media (an image or video) for Instagram, found none"),
+    Case("E507", "an audience budget with min above max", campaign("posts:", """budget:
+  total: 1000
+  currency: EUR
+  objective: reach
+  audiences:
+    paris:
+      min: 500
+      max: 100
+posts:"""), "campaign.yml", "min: 500", "budget.audiences.paris",
+         "expected min <= max, found min 500 and max 100"),
+    Case("W501", "a post without the brand's required hashtag", {
+        "brand.yml": STYLED_BRAND}, "campaign.yml", '"Hello"', "posts[0].text",
+         "expected the brand's required hashtags, found none of #acme", exit=0),
+    # secrets
+    Case("E601", "an access key pasted into a description",
+         campaign("brand: acme", "brand: acme\ndescription: " + "AKIA" + "Z" * 16),
+         "campaign.yml", "AKIA", "description", "expected no credential here, found an AWS "
+         "access key"),
+]  # fmt: skip
+
+
+def _files(case: Case) -> dict[str, str | bytes]:
+    return {**BASE, **case.files}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.code}-{c.given}" for c in CASES])
+def test_each_code(case: Case, validate: Callable[..., Result]) -> None:
+    # GIVEN a valid project with one change
+    files = _files(case)
+    # WHEN it is validated
+    code, out, err = validate(files)
+    # THEN exactly one diagnostic says what is wrong and where
+    found = diagnostics(out)
+    assert [d["code"] for d in found] == [case.code], out
+    (only,) = found
+    assert only["path"].endswith("/" + case.file)
+    assert (int(only["line"]), int(only["col"])) == case.location(files), out
+    assert only["key"] == case.key
+    assert case.message in only["message"]
+    # AND the exit code says whether the project is valid, with no traceback
+    assert code == case.exit, err
+    assert "Traceback" not in err
+
+
+def test_every_code_has_a_case() -> None:
+    # GIVEN the registry of codes WHEN compared with the cases THEN none is untested
+    tested = {c.code for c in CASES} | {"E100"}  # E100: test_unreadable_file_is_e100
+    assert tested == set(CODES)
+
+
+def test_the_base_project_is_valid(validate: Callable[..., Result]) -> None:
+    code, out, err = validate(BASE)
+    assert (code, out) == (0, ""), out
+    assert "3 files: 0 errors, 0 warnings" in err
+
+
+def test_a_brand_with_errors_is_not_called_undefined(validate: Callable[..., Result]) -> None:
+    # GIVEN a brand file that parses, names brand 'acme', but has one error in it
+    brand = edit(BRAND, "tone:", "tones:")
+    # WHEN the project is validated
+    code, out, _ = validate({**BASE, "brand.yml": brand})
+    # THEN the error is reported where it is, and the campaign that uses the brand is not
+    # told that 'acme' is undefined (it is defined, with an error)
+    assert [d["code"] for d in diagnostics(out)] == ["E201"], out
+    assert code == 1
+
+
+def test_unreadable_file_is_e100(
+    validate: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a file the operating system refuses to read (as root, chmod is not enough)
+    from pathlib import Path
+
+    real = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:
+        if self.name == "brand.yml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    # WHEN validated
+    code, out, err = validate(BASE)
+    # THEN E100 says why, and the campaign that needs the brand is not validated blindly
+    e100 = [d for d in diagnostics(out) if d["code"] == "E100"]
+    assert len(e100) == 1 and e100[0]["path"].endswith("/brand.yml")
+    assert (e100[0]["line"], e100[0]["col"]) == ("1", "1")
+    assert "Permission denied" in e100[0]["message"]
+    assert code == 1 and "Traceback" not in err
+
+
+def test_secret_is_never_repeated_in_full(validate: Callable[..., Result]) -> None:
+    # GIVEN credentials pasted in three places, one under a misspelt key
+    aws = "AKIA" + "Q7" * 8
+    slack = "xox" + "b-" + "1234567890-" + "abcdefghij" * 2
+    bearer = "Bearer " + "k9" * 20
+    brand = edit(BRAND, "secret: socialops/acme/x", f"secret: {aws}\n    tokne: {slack}")
+    brand = edit(brand, "handle: acme.bsky.social", f'handle: "{bearer}"')
+    # WHEN validated
+    code, out, err = validate({**BASE, "brand.yml": brand})
+    # THEN each one is E601 at its value, and no message contains the secret
+    found = [d for d in diagnostics(out) if d["code"] == "E601"]
+    assert {d["key"] for d in found} == {
+        "accounts.x.secret",
+        "accounts.x.tokne",
+        "accounts.bluesky.handle",
+    }
+    for secret in (aws, slack, bearer, bearer.split()[1]):
+        assert secret not in out and secret not in err
+    assert all("Secrets Manager" in d["message"] for d in found)
+    assert code == 1
+
+
+def test_json_format(validate: Callable[..., Result]) -> None:
+    import json
+
+    # GIVEN a project with one error and one warning
+    files = {**BASE, "brand.yml": STYLED_BRAND, **post("at: 2027-01-14", "at: 2028-01-14")}
+    # WHEN validated with --format json
+    code, out, err = validate(files, "--format", "json")
+    # THEN stdout is one JSON document with the counts and every field of each diagnostic
+    payload = json.loads(out)
+    assert payload["valid"] is False
+    assert (payload["errors"], payload["warnings"]) == (1, 1)
+    by_code = {d["code"]: d for d in payload["diagnostics"]}
+    assert set(by_code) == {"E401", "W501"}
+    e401 = by_code["E401"]
+    assert set(e401) == {"path", "line", "col", "code", "key", "message", "severity"}
+    assert e401["path"].endswith("/campaign.yml")
+    assert (e401["line"], e401["col"]) == where(CAMPAIGN, "2027-01-14")
+    assert (e401["key"], e401["severity"]) == ("posts[0].at", "error")
+    assert "found 2028-01-14 09:00 (Europe/Paris)" in e401["message"]
+    assert by_code["W501"]["severity"] == "warning"
+    assert code == 1 and err == ""
+
+
+def test_json_format_when_valid(validate: Callable[..., Result]) -> None:
+    import json
+
+    code, out, _ = validate(BASE, "--format", "json")
+    assert json.loads(out) == {"valid": True, "errors": 0, "warnings": 0, "diagnostics": []}
+    assert code == 0
+
+
+def test_github_format(validate: Callable[..., Result]) -> None:
+    # GIVEN a project with one error and one warning
+    files = {**BASE, "brand.yml": STYLED_BRAND, **campaign("channels:", "chanels:")}
+    # WHEN validated with --format github
+    code, out, _ = validate(files, "--format", "github")
+    lines = out.splitlines()
+    # THEN each diagnostic is a workflow command GitHub turns into an annotation
+    assert len(lines) == 1, out  # the misspelt key hides the campaign's later checks
+    line, col = where(CAMPAIGN, "channels:")
+    assert lines[0].startswith("::error file=")
+    assert f"campaign.yml,line={line},col={col},title=E201 unknown key::" in lines[0]
+    assert lines[0].endswith("did you mean 'channels'? expected one of: version, name, kind, "
+                             "brand, description, window, timezone, channels, audiences, "
+                             "generation, posts, alerts, budget, goals")  # fmt: skip
+    assert code == 1
+
+
+def test_github_format_warning_and_escaping(validate: Callable[..., Result]) -> None:
+    files = {**BASE, "brand.yml": STYLED_BRAND}
+    code, out, _ = validate(files, "--format", "github")
+    (line,) = out.splitlines()
+    assert line.startswith("::warning file=")
+    assert "title=W501 required hashtag missing::posts[0].text: expected" in line
+    assert code == 0
+
+
+# Platform limits, through the real command: the boundary passes, one more fails.
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # one grapheme, 25 bytes
+LINK = "https://acme.example/shoes/ridgeline?utm_source=social&utm_campaign=launch"
+
+
+def on_channel(channel: str, text: str) -> dict[str, str | bytes]:
+    """The base project posting ``text`` on ``channel`` only (with an image)."""
+    import json
+
+    body = edit(CAMPAIGN, "  - x\n", "  - x\n  - bluesky\n  - mastodon\n  - instagram\n")
+    body = edit(body, 'text: "Hello"', f"text: {json.dumps(text, ensure_ascii=False)}")
+    body = edit(body, "    at:", f"    channels:\n      - {channel}\n    media:\n"
+                "      - url: https://cdn.acme.example/a.jpg\n    at:")  # fmt: skip
+    return {**BASE, "campaign.yml": body}
+
+
+@pytest.mark.parametrize(
+    ("channel", "text", "message"),
+    [
+        # X: a URL counts 23 and an emoji 2, whatever their length in characters
+        ("x", f"{LINK} \U0001f600 " + "a" * 253, None),
+        ("x", f"{LINK} \U0001f600 " + "a" * 254,
+         "expected at most 280 weighted characters (a URL counts 23, an emoji 2, CJK 2) on X, "
+         "found 281"),
+        ("x", "\U0001f600" * 140, None),
+        ("x", "\U0001f600" * 140 + ".", "found 281"),
+        ("x", "日" * 140, None),
+        ("x", "日" * 141, "found 282"),
+        # Bluesky: 300 graphemes; a family emoji joined with ZWJ is one
+        ("bluesky", FAMILY * 10 + "a" * 290, None),
+        ("bluesky", FAMILY * 10 + "a" * 291, "expected at most 300 graphemes on Bluesky, found 301"),
+        # ... and at most 3000 bytes: 300 families are 300 graphemes but 7500 bytes
+        ("bluesky", FAMILY * 300, "expected at most 3000 bytes of UTF-8 on Bluesky"),
+        # Mastodon: 500 characters, a URL counts 23
+        ("mastodon", f"{LINK} " + "a" * 476, None),
+        ("mastodon", f"{LINK} " + "a" * 477,
+         "expected at most 500 characters (a URL counts 23) on Mastodon, found 501"),
+        # Instagram: 2200 characters and 30 hashtags
+        ("instagram", "a" * 2200, None),
+        ("instagram", "a" * 2201, "expected at most 2200 characters on Instagram, found 2201"),
+        ("instagram", " ".join(f"#tag{i}" for i in range(30)), None),
+        ("instagram", " ".join(f"#tag{i}" for i in range(31)),
+         "expected at most 30 hashtags on Instagram, found 31"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 12 else None,
+)  # fmt: skip
+def test_platform_limits(
+    validate: Callable[..., Result], channel: str, text: str, message: str | None
+) -> None:
+    # GIVEN a post on one platform, at or just over its limit
+    files = on_channel(channel, text)
+    # WHEN validated
+    code, out, _ = validate(files)
+    # THEN at the limit it is valid; over it, E501 (E502 for hashtags) at the text
+    if message is None:
+        assert (code, out) == (0, ""), out
+        return
+    (only,) = diagnostics(out)
+    assert only["code"] == ("E502" if "hashtags" in message else "E501")
+    line, col = where(str(files["campaign.yml"]), "text: ")
+    assert (int(only["line"]), int(only["col"])) == (line, col + len("text: "))
+    assert only["key"] == "posts[0].text"
+    assert message in only["message"]
+    assert code == 1
+
+
+def paid(text: str) -> dict[str, str | bytes]:
+    body = edit(edit(CAMPAIGN, '"Hello"', text), "    at:", "    paid: true\n    at:")
+    return {**BASE, "campaign.yml": body}
+
+
+@pytest.mark.parametrize("text", ['"Hello #ad"', '"#AD Hello"', '"Hello (#ad)"'])
+def test_paid_post_with_disclosure_is_fine(validate: Callable[..., Result], text: str) -> None:
+    code, out, _ = validate(paid(text))
+    assert (code, out) == (0, ""), out
+
+
+@pytest.mark.parametrize("text", ['"Hello #ads"', '"Hello ad"', '"#adventure awaits"'])
+def test_paid_post_disclosure_is_a_whole_word(validate: Callable[..., Result], text: str) -> None:
+    code, out, _ = validate(paid(text))
+    assert [d["code"] for d in diagnostics(out)] == ["E503"]
+    assert code == 1
+
+
+def test_secret_pasted_as_a_key(validate: Callable[..., Result]) -> None:
+    # GIVEN a token pasted where a key goes
+    token = "ghp_" + "x1" * 18
+    code, out, err = validate({**BASE, **campaign("posts:", f"{token}: yes\nposts:")})
+    # THEN E601 at the key, and neither the key path nor any message repeats it
+    (only,) = diagnostics(out)
+    assert only["code"] == "E601" and only["key"] == ""
+    assert (int(only["line"]), int(only["col"])) == where(CAMPAIGN, "posts:")
+    assert "found a GitHub token as a key ('ghp_…')" in only["message"]
+    assert token not in out + err
+    assert code == 1
+
+
+def test_secret_in_kind_is_not_repeated(validate: Callable[..., Result]) -> None:
+    # GIVEN a token pasted as the kind of a document
+    token = "ghp_" + "k2" * 18
+    code, out, err = validate({**BASE, **campaign("kind: campaign", f"kind: {token}")})
+    # THEN it is E601, and no other message repeats the token
+    assert "E601" in {d["code"] for d in diagnostics(out)}
+    assert token not in out + err, out
+    assert code == 1
+
+
+ALERT = """alerts:
+  - name: neg
+    type: sentiment
+    below: -0.5
+    min_mentions: 10
+    within: 2h
+    notify:
+      email:
+        - oncall@acme.example
+posts:"""
+
+
+def test_missing_alert_type_names_the_choices(validate: Callable[..., Result]) -> None:
+    body = edit(CAMPAIGN, "posts:", edit(ALERT, "    type: sentiment\n", ""))
+    code, out, _ = validate({**BASE, "campaign.yml": body})
+    (only,) = diagnostics(out)
+    assert (only["code"], only["key"]) == ("E202", "alerts[0].type")
+    assert (int(only["line"]), int(only["col"])) == where(body, "name: neg")
+    assert "one of sentiment, volume_anomaly, negative_share" in only["message"]
+    assert code == 1
+
+
+def test_patterns_are_explained_in_words(validate: Callable[..., Result]) -> None:
+    body = edit(CAMPAIGN, "posts:", edit(ALERT, "oncall@acme.example", "oncall"))
+    _, out, _ = validate({**BASE, "campaign.yml": body})
+    (only,) = diagnostics(out)
+    assert (only["code"], only["key"]) == ("E204", "alerts[0].notify.email[0]")
+    assert only["message"] == "expected an email address such as oncall@example.com, found 'oncall'"
+
+
+def test_an_empty_value_is_reported_at_its_key(validate: Callable[..., Result]) -> None:
+    # GIVEN 'email:' with nothing after it; YAML places the empty value on the next line
+    body = edit(CAMPAIGN, "posts:", edit(ALERT, "      email:\n        - oncall@acme.example\n",
+                                         "      email:\n"))  # fmt: skip
+    _, out, _ = validate({**BASE, "campaign.yml": body})
+    (only,) = diagnostics(out)
+    # THEN the error points at the key, on its own line
+    assert (only["code"], only["key"]) == ("E203", "alerts[0].notify.email")
+    assert (int(only["line"]), int(only["col"])) == where(body, "email:")
+    assert "found an empty value" in only["message"]
+
+
+def test_a_key_with_spaces_keeps_the_line_parseable(validate: Callable[..., Result]) -> None:
+    # GIVEN a key with a space and a colon in it
+    body = edit(CAMPAIGN, "posts:", '"launch date: soon": x\nposts:')
+    code, out, _ = validate({**BASE, "campaign.yml": body})
+    # THEN its key path is quoted JSON with the space escaped: one token, no space
+    (only,) = diagnostics(out)
+    assert only["code"] == "E201"
+    assert only["key"] == '["launch\\u0020date:\\u0020soon"]'
+    assert code == 1
