@@ -8,6 +8,7 @@ spec; ``local_times`` expands a cron spec into local wall-clock times day by day
 from __future__ import annotations
 
 import calendar
+import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -233,8 +234,10 @@ def parse_friendly(text: str) -> CronSpec:
     days = []
     for word in re.split(r"[,\s]+", match.group(1).strip()):
         if word not in _FRIENDLY_DAYS:
+            close = difflib.get_close_matches(word, list(_FRIENDLY_DAYS), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ScheduleExpressionError(
-                f"{word!r} is not a day (mon..sun, daily, weekdays, weekends)"
+                f"{word!r} is not a day (mon..sun, daily, weekdays, weekends){hint}"
             )
         days.append(_FRIENDLY_DAYS[word])
     by_time: dict[int, set[int]] = {}

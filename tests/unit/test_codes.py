@@ -127,6 +127,14 @@ CASES = [
     Case("E206", "a cron with both day fields set",
          post("at: 2027-01-14 09:00", "every: cron(0 9 * * * *)"), "campaign.yml",
          "cron(", "posts[0].every", "exactly one of day-of-month and day-of-week must be '?'"),
+    Case("E206", "a rate with a plural unit for 1",
+         post("at: 2027-01-14 09:00", "every: rate(1 hours)"), "campaign.yml", "rate(",
+         "posts[0].every", "rate(): the unit is singular for 1 and plural otherwise (rate(1 "
+         "hour), rate(2 hours)), found 'rate(1 hours)'"),
+    Case("E206", "a friendly form with a day that is not one",
+         post("at: 2027-01-14 09:00", "every: thurs 09:00"), "campaign.yml", "thurs",
+         "posts[0].every", "'thurs' is not a day (mon..sun, daily, weekdays, weekends); did you "
+         "mean 'thursday'?"),
     Case("E207", "an alert window in weeks", campaign("posts:", """alerts:
   - name: neg
     type: sentiment

@@ -149,7 +149,7 @@ def test_the_examples_exist() -> None:
 @settings(
     max_examples=150,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow],
 )
 @given(data=st.data())
 def test_any_mutation_gets_a_clean_answer(workspace: Path, data: st.DataObject) -> None:
