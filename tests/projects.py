@@ -116,3 +116,37 @@ def edit(text: str, old: str, new: str) -> str:
     """``text`` with ``old`` (which must be there) replaced by ``new``."""
     assert old in text, f"{old!r} not in the fixture"
     return text.replace(old, new)
+
+
+# The small valid project above, as files, and ways to change it by one line.
+BASE: dict[str, str | bytes] = {
+    "brand.yml": BRAND,
+    "audience.yml": AUDIENCE,
+    "campaign.yml": CAMPAIGN,
+}
+
+
+def campaign(old: str, new: str) -> dict[str, str | bytes]:
+    return {"campaign.yml": edit(CAMPAIGN, old, new)}
+
+
+def post(old: str, new: str) -> dict[str, str | bytes]:
+    """The campaign's only post, with ``old`` replaced by ``new``."""
+    return campaign(old, new)
+
+
+# The brand with a style guide: no emoji, at most 2 hashtags, #acme required, no "cheap".
+STYLED_BRAND = edit(
+    BRAND,
+    "accounts:",
+    """style:
+  banned_terms:
+    - cheap
+  emoji:
+    allowed: false
+  hashtags:
+    max: 2
+    required:
+      - "#acme"
+accounts:""",
+)
