@@ -55,6 +55,7 @@ CODES: dict[str, str] = {
     "W401": "time already past",
     "W402": "ambiguous local time",
     "W403": "recurrence never fires",
+    "W404": "recurrence skips a time that does not exist",
     # content
     "E501": "text over the platform limit",
     "E502": "too many hashtags",

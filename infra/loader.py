@@ -116,8 +116,10 @@ def decode(path: str, raw: bytes) -> str:
 
 
 def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
-    before = raw[:offset]
-    return before.count(b"\n") + 1, offset - (before.rfind(b"\n") + 1) + 1
+    """1-based line and column of a byte offset; lines end at LF, CRLF or a lone CR, as
+    in YAML."""
+    lines = raw[:offset].replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    return len(lines), len(lines[-1]) + 1
 
 
 _HINTS = {
@@ -142,7 +144,9 @@ def _yaml_error(path: str, exc: Exception) -> Diagnostic:
             "are refused, quote the value if it is text)",
         )
     disallowed = isinstance(exc, sy_exc.DisallowedToken)
-    mark = getattr(exc, "context_mark" if disallowed else "problem_mark", None)
+    # strictyaml marks where a disallowed token starts as the context, except for tags.
+    tag = isinstance(exc, sy_exc.TagTokenDisallowed)
+    mark = getattr(exc, "context_mark" if disallowed and not tag else "problem_mark", None)
     mark = mark or getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     if disallowed:

@@ -10,6 +10,7 @@ an ambiguous time (clocks go back) fires once, at its first occurrence.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -173,19 +174,27 @@ def expand(campaign: Campaign, audiences: dict[str, Audience], index: int, post:
                 merged[key] = Occurrence(utc, channel, post.id, locale, local, target.tz,
                                          joined, source)  # fmt: skip
     result.occurrences = sorted(merged.values())
-    if len(result.occurrences) > MAX_PER_POST:
+    busiest = max(Counter((o.channel, o.tz) for o in result.occurrences).values(), default=0)
+    if busiest > MAX_PER_POST:
         result.problems.append(
             (("posts", index, "every"), "E403",
-             f"expected at most {MAX_PER_POST} occurrences per post, found at least "
-             f"{len(result.occurrences)}: choose a longer interval or a shorter range")
+             f"expected at most {MAX_PER_POST} occurrences per channel and time zone, found "
+             f"at least {busiest}: choose a longer interval or a shorter range")
         )  # fmt: skip
-        result.occurrences = result.occurrences[:MAX_PER_POST]
+        result.occurrences = []
     elif post.every and not result.occurrences:
         result.problems.append(
             (("posts", index, "every"), "W403", "expected at least one occurrence in the "
              "campaign window, found none: this recurrence never fires")
         )  # fmt: skip
     return result
+
+
+def _skipped(local: datetime, tz: str) -> str:
+    return (
+        f"{local:%Y-%m-%d %H:%M} does not exist in {tz} (clocks go forward): that "
+        "occurrence is skipped, as EventBridge Scheduler skips it"
+    )
 
 
 def _outside(local: datetime, tz: str, campaign: Campaign) -> str:
@@ -248,7 +257,11 @@ def _recurring(
         last = end.astimezone(zi).date()
         for local in islice(local_times(spec, first, last), MAX_PER_POST + 1):
             utc, ambiguous = to_utc(local, target.tz)
-            if utc is not None and start <= utc <= end:
+            if utc is None:
+                result.problems.append(
+                    (("posts", index, "every"), "W404", _skipped(local, target.tz))
+                )
+            elif start <= utc <= end:
                 if ambiguous:
                     result.problems.append(
                         (("posts", index, "every"), "W402", _twice(local, target.tz))

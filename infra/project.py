@@ -96,6 +96,7 @@ class Project:
     audiences: dict[str, Audience] = field(default_factory=dict)
     campaigns: dict[str, Loaded] = field(default_factory=dict)
     timelines: dict[str, Timeline] = field(default_factory=dict)
+    broken: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) of invalid files
     keys: dict[str, str] = field(default_factory=dict)
 
 
@@ -113,6 +114,8 @@ def discover(paths: list[str]) -> list[FsPath]:
             files.append(path)
         else:
             raise UsageError(f"{raw}: no such file or directory")
+    if not files:
+        raise UsageError(f"no YAML files (*.yml, *.yaml) in {' '.join(paths)}: nothing to check")
     return sorted(set(files))
 
 
@@ -192,7 +195,11 @@ def _kind(loaded: Loaded) -> type[Brand] | type[Audience] | type[Campaign] | Non
         )
         return None
     kind = data["kind"]
-    if kind not in KINDS:
+    if (loaded.positions.value(("kind",)), "E601") in {
+        ((d.line, d.col), d.code) for d in loaded.diagnostics
+    }:
+        return None  # a credential pasted as the kind: E601 says so, without repeating it
+    if not isinstance(kind, str) or kind not in KINDS:
         hint = errors.suggest(str(kind), list(KINDS))
         loaded.diagnostics.append(
             loaded.at(
@@ -217,10 +224,26 @@ def load_project(paths: list[str], now: datetime, cache: Cache) -> Project:
         else:
             project.campaigns.setdefault(doc.model.name, doc)
     digests = {(d.model.kind, d.model.name): d.digest for d in valid}
+    for doc in project.docs:  # files with errors still define their name: no E303/E304
+        ident = _identity(doc)
+        if doc.model is None and ident is not None:
+            project.broken.add(ident)
+            digests.setdefault(ident, doc.digest)
     for doc in project.campaigns.values():
         _check_campaign(project, doc, digests, cache)
     project.diagnostics = sorted(set(project.diagnostics))
     return project
+
+
+def _identity(doc: Loaded) -> tuple[str, str] | None:
+    data = doc.data
+    if (
+        isinstance(data, dict)
+        and isinstance(data.get("kind"), str)
+        and isinstance(data.get("name"), str)
+    ):
+        return data["kind"], data["name"]
+    return None
 
 
 def _campaign_key(campaign: Campaign, doc: Loaded, digests: dict[tuple[str, str], str]) -> str:
@@ -270,7 +293,7 @@ def _rows(project: Project, doc: Loaded, cache: Cache, key: str) -> list[dict[st
 def _campaign_checks(project: Project, doc: Loaded) -> tuple[list[Diagnostic], list[Occurrence]]:
     campaign: Campaign = doc.model
     brand = project.brands.get(campaign.brand)
-    found = references.campaign_references(doc, project.brands, project.audiences)
+    found = references.campaign_references(doc, project.brands, project.audiences, project.broken)
     found.extend(content.check_campaign(doc, brand))
     occurrences: list[Occurrence] = []
     for index, post in enumerate(campaign.posts):

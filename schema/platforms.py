@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Counting = Literal["weighted", "graphemes", "graphemes_url23", "codepoints"]
@@ -155,6 +156,8 @@ def graphemes(text: str) -> list[str]:
     tones, keycaps, tag flags, ZWJ emoji sequences (a ZWJ joins pictographs only), flag
     pairs and Hangul jamo. Not handled: Prepend characters and Indic conjuncts.
     """
+    if text.isascii() and "\r\n" not in text:  # no marks, joiners, emoji or CRLF
+        return list(text)
     clusters: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -219,6 +222,8 @@ def _weighted(text: str) -> int:
 
 
 def _weighted_plain(text: str) -> int:
+    if text.isascii():  # the common case: every character weighs 1
+        return len(text)
     total = 0
     for cluster in graphemes(unicodedata.normalize("NFC", text)):
         total += 2 if is_emoji(cluster) else sum(_x_weight(c) for c in cluster)
@@ -227,7 +232,12 @@ def _weighted_plain(text: str) -> int:
 
 def text_length(platform: str, text: str) -> int:
     """Length of ``text`` the way ``platform`` counts it against its limit."""
-    counting = PLATFORMS[platform].counting
+    return _length(PLATFORMS[platform].counting, text)
+
+
+@lru_cache(maxsize=8192)
+def _length(counting: Counting, text: str) -> int:
+    """Cached: the same text is counted for each channel it goes to."""
     if counting == "weighted":
         return _weighted(text)
     if counting == "graphemes":
@@ -256,5 +266,8 @@ def hashtags(text: str) -> list[str]:
     return ["#" + tag for tag in HASHTAG.findall(text)]
 
 
+@lru_cache(maxsize=8192)
 def emoji_count(text: str) -> int:
+    if text.isascii():
+        return 0
     return sum(1 for cluster in graphemes(text) if is_emoji(cluster))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Protocol
 
 from infra.diagnostics import Diagnostic
@@ -43,16 +43,22 @@ def duplicate_names(docs: Iterable[Located]) -> list[Diagnostic]:
 
 
 def campaign_references(
-    doc: Located, brands: dict[str, Brand], audiences: dict[str, Audience]
+    doc: Located,
+    brands: dict[str, Brand],
+    audiences: dict[str, Audience],
+    broken: Collection[tuple[str, str]] = (),
 ) -> list[Diagnostic]:
+    """Reference errors of a campaign. Names in ``broken`` are defined by files that have
+    errors of their own: they are not reported again as undefined."""
     campaign: Campaign = doc.model
     out: list[Diagnostic] = []
     brand = brands.get(campaign.brand)
-    if brand is None:
+    if brand is None and ("brand", campaign.brand) not in broken:
         out.append(doc.at(("brand",), "E303", _unknown("brand", campaign.brand, brands)))
+    known = set(audiences) | {name for kind, name in broken if kind == "audience"}
     for i, name in enumerate(campaign.audiences):
-        if name not in audiences:
-            out.append(doc.at(("audiences", i), "E304", _unknown("audience", name, audiences)))
+        if name not in known:
+            out.append(doc.at(("audiences", i), "E304", _unknown("audience", name, known)))
     if brand is not None:
         for i, channel in enumerate(campaign.channels):
             if channel not in brand.accounts:
@@ -75,17 +81,17 @@ def campaign_references(
                     key=True,
                 )
             )
-    out.extend(_posts(doc, campaign, audiences))
+    out.extend(_posts(doc, campaign, known))
     out.extend(_budget(doc, campaign))
     return out
 
 
-def _unknown(kind: str, name: str, known: dict[str, Any]) -> str:
-    hint = suggest(name, list(known))
+def _unknown(kind: str, name: str, known: Collection[str]) -> str:
+    hint = suggest(name, sorted(known))
     return f"{hint}expected a defined {kind}, found {name!r}"
 
 
-def _posts(doc: Located, campaign: Campaign, audiences: dict[str, Audience]) -> list[Diagnostic]:
+def _posts(doc: Located, campaign: Campaign, audiences: Collection[str]) -> list[Diagnostic]:
     out = []
     seen: set[str] = set()
     for i, post in enumerate(campaign.posts):

@@ -168,7 +168,7 @@ posts:"""), "campaign.yml", "alerts:", "alerts", "expected 'listening' terms in 
          "posts[0].at", "expected a time that exists in Europe/Paris, found 2027-03-28 02:30"),
     Case("E403", "a post every minute for a year",
          post("at: 2027-01-14 09:00", "every: rate(1 minute)"), "campaign.yml", "rate(",
-         "posts[0].every", "expected at most 1000 occurrences per post, found at least 1001"),
+         "posts[0].every", "expected at most 1000 occurrences per channel and time zone, found at least 1001"),
     Case("W401", "a post already past", {
         "campaign.yml": edit(edit(CAMPAIGN, "start: 2027-01-01", "start: 2026-10-01"),
                              "at: 2027-01-14 09:00", "at: 2026-11-02 09:00")},
@@ -176,6 +176,9 @@ posts:"""), "campaign.yml", "alerts:", "alerts", "expected 'listening' terms in 
     Case("W402", "a post at a time the clocks go through twice",
          post("at: 2027-01-14 09:00", "at: 2027-10-31 02:30"), "campaign.yml", "2027-10-31",
          "posts[0].at", "2027-10-31 02:30 happens twice in Europe/Paris", exit=0),
+    Case("W404", "a recurrence at a time the clocks skip",
+         post("at: 2027-01-14 09:00", "every: cron(30 2 28,29 3 ? *)"), "campaign.yml", "cron(",
+         "posts[0].every", "2027-03-28 02:30 does not exist in Europe/Paris", exit=0),
     Case("W403", "a recurrence on the 30th of February",
          post("at: 2027-01-14 09:00", "every: cron(0 9 30 2 ? *)"), "campaign.yml", "cron(",
          "posts[0].every", "this recurrence never fires", exit=0),

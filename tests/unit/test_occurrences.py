@@ -198,8 +198,10 @@ def test_w402_through_the_command(validate: Callable[..., Result]) -> None:
     body = edit(CAMPAIGN, "at: 2027-01-14 09:00", "every: sun 02:30")
     # WHEN validated
     code, out, _ = validate({"brand.yml": BRAND, "audience.yml": AUDIENCE, "campaign.yml": body})
-    # THEN one warning at the recurrence, and the project is valid
-    (only,) = diagnostics(out)
+    # THEN a warning at the recurrence (and W404 for the March change), the project valid
+    found = diagnostics(out)
+    assert sorted(d["code"] for d in found) == ["W402", "W404"]
+    (only,) = [d for d in found if d["code"] == "W402"]
     assert (only["code"], only["key"]) == ("W402", "posts[0].every")
     assert (int(only["line"]), int(only["col"])) == where(body, "sun 02:30")
     assert "2027-10-31 02:30 happens twice in Europe/Paris" in only["message"]
