@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from schema.cron import ScheduleExpressionError, parse_every
+from schema.cron import parse_every
 
 Platform = Literal["instagram", "facebook", "x", "linkedin", "tiktok", "bluesky", "mastodon"]
 PLATFORM_NAMES: tuple[str, ...] = get_args(Platform)
@@ -228,15 +229,24 @@ At = Annotated[
 ]
 
 
-def _check_every(value: Any) -> str:
-    text = str(value).strip()
-    try:
-        parse_every(text)
-    except ScheduleExpressionError as exc:
-        raise PydanticCustomError(
-            "so_schedule", "{reason}, found {found}", {"reason": str(exc), "found": repr(text)}
-        ) from exc
-    return text
+def _checker(parse: Callable[[str], object], kind: str, message: str) -> Callable[[Any], str]:
+    """A validator that accepts text ``parse`` accepts; ``message`` may use {reason} and
+    {found}."""
+
+    def check(value: Any) -> str:
+        text = str(value).strip()
+        try:
+            parse(text)
+        except ValueError as exc:
+            raise PydanticCustomError(
+                kind, message, {"reason": str(exc), "found": repr(text)}
+            ) from exc
+        return text
+
+    return check
+
+
+_check_every = _checker(parse_every, "so_schedule", "{reason}, found {found}")
 
 
 Every = Annotated[
@@ -267,17 +277,11 @@ def hour_range_minutes(text: str) -> tuple[int, int]:
     return start, end
 
 
-def _check_hours(value: Any) -> str:
-    text = str(value).strip()
-    try:
-        hour_range_minutes(text)
-    except ValueError as exc:
-        raise PydanticCustomError(
-            "so_value",
-            "expected a range of local hours such as 07:30-09:00 (start before end), found {found}",
-            {"found": repr(text)},
-        ) from exc
-    return text
+_check_hours = _checker(
+    hour_range_minutes,
+    "so_value",
+    "expected a range of local hours such as 07:30-09:00 (start before end), found {found}",
+)
 
 
 HourRange = Annotated[
