@@ -40,9 +40,21 @@ class Loaded:
     file: str
     digest: str
     data: Any = None
-    positions: Positions = field(default_factory=Positions)
     model: Any = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Positions are read from the cache only when a new diagnostic needs one.
+    positions_source: Callable[[], Positions] | None = None
+    _positions: Positions | None = None
+
+    @property
+    def positions(self) -> Positions:
+        if self._positions is None:
+            self._positions = self.positions_source() if self.positions_source else Positions()
+        return self._positions
+
+    @positions.setter
+    def positions(self, value: Positions) -> None:
+        self._positions = value
 
     def at(self, path: Path, code: str, message: str, *, key: bool = False) -> Diagnostic:
         line, col = self.positions.key(path) if key else self.positions.value(path)
@@ -130,21 +142,37 @@ def load_file(path: FsPath, cache: Cache) -> Loaded:
     hit = cache.get("files", key)
     if hit is not None:
         try:
-            return _from_cache(name, key, hit)
+            loaded = _from_cache(name, key, hit)
+            loaded.positions_source = lambda: _positions(name, key, raw, cache)
+            return loaded
         except (KeyError, TypeError, ValueError):  # a damaged entry: read the file afresh
             pass
     loaded = _load_fresh(name, key, raw)
+    cache.put("positions", key, loaded.positions.to_json())
     cache.put("files", key, {
         "data": loaded.data,
-        "positions": loaded.positions.to_json(),
         "diagnostics": [[d.line, d.col, d.code, d.key, d.message] for d in loaded.diagnostics],
         "valid": loaded.model is not None,
     })  # fmt: skip
     return loaded
 
 
+def _positions(name: str, key: str, raw: bytes, cache: Cache) -> Positions:
+    """Positions of a cached file: from the cache, or by parsing the file again."""
+    hit = cache.get("positions", key)
+    if hit is not None:
+        try:
+            return Positions.from_json(hit)
+        except (KeyError, TypeError, ValueError):
+            pass
+    try:
+        return parse(name, decode(name, raw))[1]
+    except LoadError:
+        return Positions()
+
+
 def _from_cache(name: str, key: str, hit: dict[str, Any]) -> Loaded:
-    loaded = Loaded(name, key, hit["data"], Positions.from_json(hit["positions"]))
+    loaded = Loaded(name, key, hit["data"])
     loaded.diagnostics = [Diagnostic(name, *d) for d in hit["diagnostics"]]
     if hit["valid"]:
         loaded.model = KINDS[hit["data"]["kind"]].model_validate(hit["data"])
