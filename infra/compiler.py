@@ -148,14 +148,23 @@ def compile_project(project: Project, out: Path) -> CompileResult:
     return result
 
 
+def _same(rel: str, target: Path, raw: bytes, old_digest: str | None) -> bool:
+    """The file on disk already holds ``raw``: known from the previous manifest, or, for
+    the manifest itself, read back."""
+    if rel == "manifest.json":
+        try:
+            return target.read_bytes() == raw
+        except OSError:
+            return False
+    return old_digest == sha(raw) and target.is_file()
+
+
 def _write(
     out: Path, files: dict[str, bytes | None], old: dict[str, str], result: CompileResult
 ) -> None:
     for rel, raw in sorted(files.items()):
         target = out / rel
-        if raw is None or (
-            rel != "manifest.json" and old.get(rel) == sha(raw) and target.is_file()
-        ):
+        if raw is None or _same(rel, target, raw, old.get(rel)):
             result.unchanged += 1
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
