@@ -109,6 +109,18 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from infra.deploy.command import run
+
+    return run(args, deploy=False)
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from infra.deploy.command import run
+
+    return run(args, deploy=True)
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (campaigns/)")
     parser.add_argument("--now", help="the present, ISO 8601 (default: the clock); for tests")
@@ -130,6 +142,15 @@ def parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of the language")
     schema.add_argument("--out", help="write to this file instead of standard output")
     schema.set_defaults(func=cmd_schema)
+    from infra.deploy.options import add_arguments
+
+    plan = sub.add_parser("plan", help="show what deploy would change in the schedules")
+    add_arguments(plan)
+    plan.add_argument("--format", choices=("text", "json"), default="text")
+    plan.set_defaults(func=cmd_plan)
+    deploy = sub.add_parser("deploy", help="reconcile the schedules with build/")
+    add_arguments(deploy)
+    deploy.set_defaults(func=cmd_deploy)
     return top
 
 

@@ -1,0 +1,176 @@
+"""``socialops plan`` and ``socialops deploy``: options, AWS clients, readable output.
+
+The targets of the schedules (the ``publish`` function, the role Scheduler assumes, the
+dead-letter queue) come from the outputs of the stack ``socialops-<stage>``, or from
+``--publish-arn``/``--role-arn``/``--dlq-arn`` when there is no stack. The region comes
+from ``AWS_REGION``/``AWS_DEFAULT_REGION`` (``us-east-1`` when only ``--endpoint-url``
+names an endpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra.deploy.apply import Applied, ApplyError, apply
+from infra.deploy.desired import STAGE_PATTERN, BuildError, Targets, load
+from infra.deploy.plan import Plan, make_plan
+
+STACK_OUTPUTS = {
+    "publish_arn": "PublishFunctionArn",
+    "role_arn": "SchedulerRoleArn",
+    "dlq_arn": "PublishDeadLetterQueueArn",
+}
+
+
+class DeployError(RuntimeError):
+    """A problem the user can fix (no stack, no credentials, AWS refused): one line."""
+
+
+def region(endpoint_url: str | None) -> str | None:
+    found = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return found or ("us-east-1" if endpoint_url else None)
+
+
+def client(service: str, args: argparse.Namespace) -> Any:
+    import boto3
+
+    return boto3.client(
+        service, region_name=region(args.endpoint_url), endpoint_url=args.endpoint_url
+    )
+
+
+def stack_outputs(cfn: Any, stack: str) -> dict[str, str]:
+    try:
+        stacks = cfn.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            return {}
+        raise
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
+def targets(args: argparse.Namespace) -> Targets:
+    given = {k: getattr(args, k) for k in STACK_OUTPUTS}
+    if not (given["publish_arn"] and given["role_arn"]):
+        outputs = stack_outputs(client("cloudformation", args), f"socialops-{args.stage}")
+        for key, output in STACK_OUTPUTS.items():
+            given[key] = given[key] or outputs.get(output)
+    missing = [f"--{k.replace('_', '-')}" for k in ("publish_arn", "role_arn") if not given[k]]
+    if missing:
+        raise DeployError(
+            f"no stack socialops-{args.stage} with outputs PublishFunctionArn and "
+            f"SchedulerRoleArn (deploy it with `npx osls deploy --stage {args.stage}`), "
+            f"and no {' and '.join(missing)} given"
+        )
+    return Targets(given["publish_arn"], given["role_arn"], given["dlq_arn"])
+
+
+def _now(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise DeployError(f"--now: expected an ISO date and time, found {text!r}") from exc
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def compute(args: argparse.Namespace) -> tuple[Any, Plan]:
+    if not STAGE_PATTERN.match(args.stage):
+        raise DeployError(
+            f"--stage: expected lower-case letters, digits and dashes, at most 20 "
+            f"characters, found {args.stage!r}"
+        )
+    now = _now(args.now)
+    desired = load(Path(args.build), args.stage, targets(args), now)
+    scheduler = client("scheduler", args)
+    return scheduler, make_plan(scheduler, args.stage, desired, now, refresh=args.refresh)
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "stage": plan.stage,
+        "counts": plan.counts(),
+        "conflicts": plan.conflicts,
+        "past_skipped": plan.past_skipped,
+        "past_kept": plan.past_kept,
+        "groups": [
+            {
+                "campaign": g.campaign,
+                "group": g.group,
+                "action": g.action,
+                "create": sorted(g.create),
+                "update": [{"name": u.name, "fields": u.fields} for u in g.update],
+                "delete": g.delete if g.action != "delete" else [],
+                "schedules_in_deleted_group": g.existing,
+            }
+            for g in plan.groups
+        ],
+    }
+
+
+def summary_line(plan: Plan) -> str:
+    c = plan.counts()
+    past = f"; {plan.past_skipped} past, not created" if plan.past_skipped else ""
+    return (
+        f"{c['create']} to create, {c['update']} to update, {c['delete']} to delete; "
+        f"groups: {c['groups_create']} to create, {c['groups_delete']} to delete{past}"
+    )
+
+
+def plan_text(plan: Plan) -> str:
+    lines = [f"stage {plan.stage}:"]
+    for g in plan.groups:
+        if g.action == "delete":
+            lines.append(f"- {g.group} (campaign {g.campaign} gone: group and its "
+                         f"{g.existing} schedules deleted)")  # fmt: skip
+            continue
+        if not g.changes:
+            continue
+        lines.append(f"{'+' if g.action == 'create' else '~'} {g.group} ({g.campaign})")
+        lines += [f"    + {n}  {s['ScheduleExpression']}" for n, s in sorted(g.create.items())]
+        lines += [f"    ~ {u.name}  ({', '.join(u.fields)})" for u in g.update]
+        lines += [f"    - {n}" for n in g.delete]
+    lines += [f"! {c}" for c in plan.conflicts]
+    if plan.empty and not plan.conflicts:
+        lines.append("no changes: the schedules match the build")
+    lines.append(f"plan: {summary_line(plan)}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, deploy: bool) -> int:
+    try:
+        scheduler, plan = compute(args)
+        if not deploy:
+            text = json.dumps(plan_json(plan), indent=2, sort_keys=True)
+            print(text if args.format == "json" else plan_text(plan))
+            return 1 if plan.conflicts else 0
+        done = apply(scheduler, plan)
+    except ApplyError as exc:
+        print(f"socialops: deploy stopped after {exc.applied.total} changes: "
+              f"{exc.cause}; run deploy again to finish", file=sys.stderr)  # fmt: skip
+        return 1
+    except (DeployError, BuildError, ClientError, BotoCoreError) as exc:
+        print(f"socialops: {args.command}: {exc}", file=sys.stderr)
+        return 1
+    print(deployed_line(plan, done))
+    for conflict in plan.conflicts:
+        print(f"socialops: {conflict}", file=sys.stderr)
+    return 1 if plan.conflicts else 0
+
+
+def deployed_line(plan: Plan, done: Applied) -> str:
+    return (
+        f"deployed stage {plan.stage}: {done.created} created, {done.updated} updated, "
+        f"{done.deleted} deleted; groups: {done.groups_created} created, "
+        f"{done.groups_deleted} deleted"
+        + ("" if done.total or done.groups_created or done.groups_deleted else " (no changes)")
+    )
