@@ -356,3 +356,36 @@ def test_e2e_deploy_then_plan_against_a_moto_server(moto_server: str, build: Pat
     plan = command("plan")
     assert plan.returncode == 0, plan.stderr
     assert "no changes" in plan.stdout
+
+
+def test_past_schedules_are_neither_created_nor_deleted(
+    aws: None, build: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN a deployed build, WHEN time passes and the compile drops what already fired,
+    THEN deploy deletes none of the past schedules (Scheduler removes fired ones itself),
+    and a stale build's past schedules are not created."""
+    assert run("deploy", "--build", build, *FLAGS) == 0
+    later = "2026-12-08T00:00Z"
+    flags = [*FLAGS[:2], "--now", later, *FLAGS[4:]]
+    capsys.readouterr()
+    assert run("plan", "--build", build, *flags, "--format", "json") == 0
+    stale = json.loads(capsys.readouterr().out)
+    assert stale["past_skipped"] > 0 and stale["counts"]["create"] == 0
+    campaigns = build.parent / "campaigns"
+    assert main(["compile", str(campaigns), "--out", str(build), "--now", later, "--no-cache"]) == 0
+    capsys.readouterr()
+    assert run("plan", "--build", build, *flags, "--format", "json") == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["counts"]["delete"] == 0 and plan["past_kept"] == stale["past_skipped"]
+
+
+def test_unreachable_endpoint_is_one_clear_line(
+    build: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    url = f"http://127.0.0.1:{_free_port()}"
+    capsys.readouterr()
+    assert run("plan", "--build", build, "--endpoint-url", url, *FLAGS) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("socialops: plan: Could not connect") and err.count("\n") == 1
