@@ -1,0 +1,95 @@
+"""Bluesky (AT Protocol XRPC): ``com.atproto.server.createSession`` with the handle and
+an app password (the account's "token"), then ``com.atproto.repo.createRecord`` of an
+``app.bsky.feed.post`` with link, mention and hashtag facets. Mentions are resolved with
+``com.atproto.identity.resolveHandle``. No idempotency key: ``find_existing`` lists the
+account's recent posts (``com.atproto.repo.listRecords``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.publish.adapters import http
+from functions.publish.adapters.base import (
+    PlatformError,
+    PostRequest,
+    Published,
+    Token,
+    same_text,
+    unsupported_media,
+)
+from functions.publish.adapters.facets import facets
+
+POST = "app.bsky.feed.post"
+
+
+class BlueskyAdapter:
+    platform = "bluesky"
+
+    def __init__(self, base_url: str | None = None, *, timeout: float = http.TIMEOUT_S) -> None:
+        self.base_url, self.timeout = base_url, timeout
+
+    def root(self, request: PostRequest) -> str:
+        return http.base_url(self.platform, self.base_url or request.instance) + "/xrpc"
+
+    def xrpc(self, request: PostRequest, method: str, nsid: str, **kw: Any) -> Any:
+        url = f"{self.root(request)}/{nsid}"
+        return http.call(self.platform, method, url, timeout=self.timeout, **kw).body
+
+    def session(self, request: PostRequest, token: Token) -> tuple[str, str]:
+        """(access JWT, DID) for the account; ``token`` holds its app password."""
+        body = {"identifier": request.handle.lstrip("@"), "password": token.access_token}
+        answer = self.xrpc(request, "POST", "com.atproto.server.createSession", json_body=body)
+        return answer["accessJwt"], answer["did"]
+
+    def resolver(self, request: PostRequest) -> Callable[[str], str | None]:
+        def resolve(handle: str) -> str | None:
+            try:
+                answer = self.xrpc(
+                    request, "GET", "com.atproto.identity.resolveHandle", query={"handle": handle}
+                )
+            except PlatformError as error:
+                if error.retryable or error.auth:
+                    raise
+                return None
+            return answer.get("did")
+
+        return resolve
+
+    def record(self, request: PostRequest) -> dict:
+        if request.media:
+            raise unsupported_media(self.platform)
+        record: dict = {
+            "$type": POST,
+            "text": request.text,
+            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        }
+        found = facets(request.text, self.resolver(request))
+        if found:
+            record["facets"] = found
+        return record
+
+    def publish(self, request: PostRequest, token: Token) -> Published:
+        jwt, did = self.session(request, token)
+        body = {"repo": did, "collection": POST, "record": self.record(request)}
+        answer = self.xrpc(
+            request, "POST", "com.atproto.repo.createRecord", bearer=jwt, json_body=body
+        )
+        return Published(self.platform, answer["uri"], self.url(request, answer["uri"]))
+
+    def url(self, request: PostRequest, uri: str) -> str:
+        return (
+            f"https://bsky.app/profile/{request.handle.lstrip('@')}/post/{uri.rsplit('/', 1)[-1]}"
+        )
+
+    def find_existing(self, request: PostRequest, token: Token) -> Published | None:
+        jwt, did = self.session(request, token)
+        query = {"repo": did, "collection": POST, "limit": "25"}
+        answer = self.xrpc(request, "GET", "com.atproto.repo.listRecords", bearer=jwt, query=query)
+        for item in answer.get("records", []):
+            record = item.get("value", {})
+            if same_text(record.get("text", ""), request.text):
+                when = datetime.fromisoformat(record["createdAt"].replace("Z", "+00:00"))
+                return Published(self.platform, item["uri"], self.url(request, item["uri"]), when)
+        return None

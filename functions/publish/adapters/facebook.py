@@ -1,0 +1,57 @@
+"""Facebook Pages (Graph API): ``POST /{page-id}/feed`` with message and link, or
+``POST /{page-id}/photos`` with a photo URL and caption."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from functions.publish.adapters.base import (
+    PostRequest,
+    Published,
+    Token,
+    check_token,
+    same_text,
+    unsupported_media,
+)
+from functions.publish.adapters.graph import Graph, account
+from functions.publish.adapters.instagram import _parse_time
+
+
+class FacebookAdapter(Graph):
+    platform = "facebook"
+
+    def publish(self, request: PostRequest, token: Token) -> Published:
+        check_token(self.platform, token)
+        page = account(self.platform, request)
+        if request.media:
+            url, kind, _alt = request.media[0]
+            if kind != "image" or len(request.media) > 1:
+                raise unsupported_media(self.platform)
+            body = self.post(f"{page}/photos", token, url=url, caption=request.text)
+            post_id = str(body.get("post_id") or body["id"])
+        else:
+            form = {"message": request.text}
+            if request.link:
+                form["link"] = request.link
+            post_id = str(self.post(f"{page}/feed", token, **form)["id"])
+        return self.read(post_id, token)
+
+    def read(self, post_id: str, token: Token) -> Published:
+        body = self.get(post_id, token, fields="permalink_url,created_time")
+        return _published(post_id, body)
+
+    def find_existing(self, request: PostRequest, token: Token) -> Published | None:
+        check_token(self.platform, token)
+        page = account(self.platform, request)
+        body = self.get(f"{page}/posts", token, fields="id,message,permalink_url,created_time")
+        for item in body.get("data", []):
+            if same_text(item.get("message", ""), request.text):
+                return _published(str(item["id"]), item)
+        return None
+
+
+def _published(post_id: str, body: dict[str, str]) -> Published:
+    stamp = body.get("created_time")
+    when = _parse_time(stamp) if stamp else datetime.now(UTC)
+    url = body.get("permalink_url") or f"https://www.facebook.com/{post_id}"
+    return Published("facebook", post_id, url, when)

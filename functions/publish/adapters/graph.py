@@ -1,0 +1,49 @@
+"""Meta's Graph API, shared by Instagram and Facebook Pages: versioned URLs, the token as
+the ``access_token`` parameter, and reading back a post's permalink."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from functions.publish.adapters import http
+from functions.publish.adapters.base import PlatformError, PostRequest, Token
+
+
+class Graph:
+    platform = "facebook"
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        timeout: float = http.TIMEOUT_S,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval_s: float = 2.0,
+        max_polls: int = 60,
+    ) -> None:
+        from schema.platforms import PLATFORMS
+
+        self.root = (
+            f"{http.base_url(self.platform, base_url)}/{PLATFORMS[self.platform].api_version}"
+        )
+        self.posts_per_day = PLATFORMS[self.platform].posts_per_day or 25
+        self.timeout, self.sleep = timeout, sleep
+        self.poll_interval_s, self.max_polls = poll_interval_s, max_polls
+
+    def get(self, path: str, token: Token, **query: str) -> Any:
+        query["access_token"] = token.access_token
+        url = f"{self.root}/{path}"
+        return http.call(self.platform, "GET", url, query=query, timeout=self.timeout).body
+
+    def post(self, path: str, token: Token, **form: str) -> Any:
+        form["access_token"] = token.access_token
+        url = f"{self.root}/{path}"
+        return http.call(self.platform, "POST", url, form=form, timeout=self.timeout).body
+
+
+def account(platform: str, request: PostRequest) -> str:
+    if not request.account_id:
+        raise PlatformError(platform, 0, "no_account_id", "the account has no platform id")
+    return request.account_id

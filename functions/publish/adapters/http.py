@@ -1,0 +1,89 @@
+"""A tiny JSON-over-HTTP helper on ``urllib.request``, with explicit timeouts.
+
+Every failure becomes a ``PlatformError``: HTTP errors through the platform's error table,
+network errors and timeouts as retryable.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from functions.publish.adapters.base import PlatformError
+from functions.publish.adapters.errors import from_response
+
+TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]  # names in lower case
+    body: Any
+
+
+def _decode(raw: bytes) -> Any:
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return {"raw": raw[:500].decode("utf-8", "replace")}
+
+
+def _encode(json_body: Any, form: dict[str, str] | None) -> tuple[bytes | None, str | None]:
+    if json_body is not None:
+        return json.dumps(json_body).encode(), "application/json"
+    if form is not None:
+        return urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded"
+    return None, None
+
+
+def call(
+    platform: str,
+    method: str,
+    url: str,
+    *,
+    bearer: str | None = None,
+    json_body: Any = None,
+    form: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = TIMEOUT_S,
+) -> Response:
+    """One HTTP call; the JSON answer, or a ``PlatformError``."""
+    if query:
+        url += ("&" if "?" in url else "?") + urllib.parse.urlencode(query)
+    data, content_type = _encode(json_body, form)
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Accept", "application/json")
+    if content_type:
+        request.add_header("Content-Type", content_type)
+    if bearer:
+        request.add_header("Authorization", f"Bearer {bearer}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            head = {k.lower(): v for k, v in answer.headers.items()}
+            return Response(answer.status, head, _decode(answer.read()))
+    except urllib.error.HTTPError as error:
+        head = {k.lower(): v for k, v in error.headers.items()}
+        raise from_response(platform, error.code, head, _decode(error.read())) from None
+    except (TimeoutError, urllib.error.URLError, ConnectionError) as error:
+        reason = getattr(error, "reason", error)
+        raise PlatformError(
+            platform, 0, "network", f"the platform could not be reached ({reason})",
+            retryable=True,
+        ) from None  # fmt: skip
+
+
+def base_url(platform: str, override: str | None) -> str:
+    """The API root: the override (tests, self-hosted servers) or the table's."""
+    from schema.platforms import PLATFORMS
+
+    return (override or PLATFORMS[platform].api_base).rstrip("/")

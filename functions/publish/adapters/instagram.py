@@ -1,0 +1,104 @@
+"""Instagram (Graph API content publishing): check ``content_publishing_limit``, create
+a media container, wait until its ``status_code`` is FINISHED, then ``media_publish``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from functions.publish.adapters.base import (
+    PlatformError,
+    PostRequest,
+    Published,
+    Token,
+    check_token,
+    same_text,
+)
+from functions.publish.adapters.graph import Graph, account
+
+
+class InstagramAdapter(Graph):
+    platform = "instagram"
+
+    def publish(self, request: PostRequest, token: Token) -> Published:
+        check_token(self.platform, token)
+        user = account(self.platform, request)
+        self.check_limit(user, token)
+        container = self.create_container(user, request, token)
+        self.wait_finished(container, token)
+        media = self.post(f"{user}/media_publish", token, creation_id=container)["id"]
+        return self.read(str(media), token)
+
+    def check_limit(self, user: str, token: Token) -> None:
+        body = self.get(f"{user}/content_publishing_limit", token, fields="quota_usage,config")
+        data = (body.get("data") or [{}])[0]
+        used = int(data.get("quota_usage", 0))
+        total = int((data.get("config") or {}).get("quota_total", self.posts_per_day))
+        if used >= total:
+            raise PlatformError(
+                self.platform, 0, "publishing_limit",
+                f"the account used its {total} posts of the last 24 hours",
+                retryable=True, retry_after_s=3600.0,
+            )  # fmt: skip
+
+    def create_container(self, user: str, request: PostRequest, token: Token) -> str:
+        if not request.media:
+            raise PlatformError(self.platform, 0, "media_required", "a post needs an image")
+        if len(request.media) == 1:
+            return self._item(user, request.media[0], token, caption=request.text)
+        children = [self._item(user, m, token, is_carousel_item="true") for m in request.media]
+        for child in children:
+            self.wait_finished(child, token)
+        return str(
+            self.post(f"{user}/media", token, media_type="CAROUSEL",
+                      children=",".join(children), caption=request.text)["id"]
+        )  # fmt: skip
+
+    def _item(self, user: str, media: tuple[str, str, str], token: Token, **form: str) -> str:
+        url, kind, alt = media
+        if kind == "video":
+            form.update(media_type="REELS", video_url=url)
+        else:
+            form.update(image_url=url)
+            if alt:
+                form["alt_text"] = alt
+        return str(self.post(f"{user}/media", token, **form)["id"])
+
+    def wait_finished(self, container: str, token: Token) -> None:
+        for _ in range(self.max_polls):
+            status = self.get(container, token, fields="status_code").get("status_code")
+            if status == "FINISHED":
+                return
+            if status in ("ERROR", "EXPIRED"):
+                raise PlatformError(
+                    self.platform, 0, f"container_{status.lower()}",
+                    f"Instagram could not process the media (container {status})",
+                )  # fmt: skip
+            self.sleep(self.poll_interval_s)
+        raise PlatformError(
+            self.platform, 0, "container_timeout", "the media was still processing",
+            retryable=True,
+        )  # fmt: skip
+
+    def read(self, media: str, token: Token) -> Published:
+        body = self.get(media, token, fields="permalink,timestamp")
+        return _published(media, body)
+
+    def find_existing(self, request: PostRequest, token: Token) -> Published | None:
+        check_token(self.platform, token)
+        user = account(self.platform, request)
+        body = self.get(f"{user}/media", token, fields="id,caption,permalink,timestamp")
+        for item in body.get("data", []):
+            if same_text(item.get("caption", ""), request.text):
+                return _published(str(item["id"]), item)
+        return None
+
+
+def _published(media: str, body: dict[str, str]) -> Published:
+    stamp = body.get("timestamp")
+    when = _parse_time(stamp) if stamp else datetime.now(UTC)
+    return Published("instagram", media, body.get("permalink", ""), when)
+
+
+def _parse_time(stamp: str) -> datetime:
+    """Graph times look like 2024-05-01T09:00:00+0000."""
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z")

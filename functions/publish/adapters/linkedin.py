@@ -1,0 +1,95 @@
+"""LinkedIn (Posts API): ``POST /rest/posts`` with the ``LinkedIn-Version`` header (YYYYMM,
+from the platform table) and ``X-Restli-Protocol-Version: 2.0.0``; the new post's URN comes
+back in the ``x-restli-id`` header. Commentary is "little text": reserved characters are
+escaped with a backslash."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+from functions.publish.adapters import http
+from functions.publish.adapters.base import (
+    PlatformError,
+    PostRequest,
+    Published,
+    Token,
+    check_token,
+    same_text,
+    unsupported_media,
+)
+
+_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
+
+
+def little_text(text: str) -> str:
+    """Escape the characters the little text format reserves."""
+    return _RESERVED.sub(r"\\\1", text)
+
+
+class LinkedInAdapter:
+    platform = "linkedin"
+
+    def __init__(self, base_url: str | None = None, *, timeout: float = http.TIMEOUT_S) -> None:
+        from schema.platforms import PLATFORMS
+
+        self.root = f"{http.base_url(self.platform, base_url)}/rest"
+        self.version = PLATFORMS[self.platform].api_version
+        self.timeout = timeout
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        return {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": "2.0.0", **extra}
+
+    def body(self, request: PostRequest, author: str) -> dict:
+        body: dict = {
+            "author": author,
+            "commentary": little_text(request.text),
+            "visibility": "PUBLIC",
+            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
+                             "thirdPartyDistributionChannels": []},
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }  # fmt: skip
+        if request.media:
+            raise unsupported_media(self.platform)
+        if request.link:
+            body["content"] = {"article": {"source": request.link, "title": request.link}}
+        return body
+
+    def publish(self, request: PostRequest, token: Token) -> Published:
+        check_token(self.platform, token)
+        author = _author(request)
+        answer = http.call(
+            self.platform, "POST", f"{self.root}/posts", bearer=token.access_token,
+            json_body=self.body(request, author), headers=self.headers(), timeout=self.timeout,
+        )  # fmt: skip
+        urn = answer.headers.get("x-restli-id")
+        if not urn:
+            raise PlatformError(self.platform, answer.status, "no_id", "no x-restli-id header")
+        return Published(self.platform, urn, _url(urn))
+
+    def find_existing(self, request: PostRequest, token: Token) -> Published | None:
+        check_token(self.platform, token)
+        query = {"author": _author(request), "q": "author", "count": "20"}
+        answer = http.call(
+            self.platform, "GET", f"{self.root}/posts", bearer=token.access_token,
+            query=query, headers=self.headers(**{"X-RestLi-Method": "FINDER"}),
+            timeout=self.timeout,
+        )  # fmt: skip
+        wanted = little_text(request.text)
+        for post in answer.body.get("elements", []):
+            if same_text(post.get("commentary", ""), wanted):
+                return Published(self.platform, post["id"], _url(post["id"]))
+        return None
+
+
+def _author(request: PostRequest) -> str:
+    if not request.account_id or not request.account_id.startswith("urn:li:"):
+        raise PlatformError(
+            "linkedin", 0, "no_author", "the account id must be an organization or person URN"
+        )
+    return request.account_id
+
+
+def _url(urn: str) -> str:
+    return f"https://www.linkedin.com/feed/update/{urllib.parse.quote(urn, safe=':')}/"

@@ -1,0 +1,147 @@
+"""Contract fakes of platform APIs: small threaded HTTP servers on 127.0.0.1:0.
+
+Each fake implements the documented endpoints the adapter uses, refuses a request whose
+shape the platform would refuse (headers, auth, body fields), and can be told to answer
+the next matching request with one of the platform's documented error responses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+
+@dataclass
+class Req:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # names in lower case
+    body: Any
+    raw: bytes = b""
+    groups: tuple[str, ...] = ()
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Refused(Exception):
+    """Raised by a route: answer with ``reply`` (the platform's error for a bad request)."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+Route = Callable[[Req], Reply]
+
+
+def parse_body(raw: bytes, content_type: str) -> Any:
+    if not raw:
+        return {}
+    if content_type.startswith("application/json"):
+        return json.loads(raw)
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return dict(urllib.parse.parse_qsl(raw.decode()))
+    return raw
+
+
+class Fake:
+    """Subclasses fill ``routes`` ((method, path regex) → function) and ``errors``
+    (kind → the documented error reply)."""
+
+    errors: ClassVar[dict[str, Reply]] = {}
+
+    def __init__(self) -> None:
+        self.routes: list[tuple[str, re.Pattern[str], Route]] = []
+        self.requests: list[Req] = []
+        self.failures: list[tuple[str, Reply]] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def route(self, method: str, pattern: str, function: Route) -> None:
+        self.routes.append((method, re.compile(pattern + "$"), function))
+
+    def fail_next(self, kind: str, on: str = "", times: int = 1) -> None:
+        """Answer the next ``times`` requests whose path contains ``on`` with ``kind``."""
+        with self.lock:
+            self.failures.extend([(on, self.errors[kind])] * times)
+
+    def paths(self, method: str = "") -> list[str]:
+        return [r.path for r in self.requests if not method or r.method == method]
+
+    def __enter__(self) -> Fake:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def answer(self, req: Req) -> Reply:
+        with self.lock:
+            self.requests.append(req)
+            for i, (on, reply) in enumerate(self.failures):
+                if on in req.path:
+                    del self.failures[i]
+                    return reply
+        for method, pattern, function in self.routes:
+            match = pattern.match(req.path)
+            if method == req.method and match:
+                req.groups = match.groups()
+                try:
+                    return function(req)
+                except Refused as refused:
+                    return refused.reply
+        return Reply(404, {"error": f"no route {req.method} {req.path}"})
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def handle_one(self) -> None:
+                parts = urllib.parse.urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                body = parse_body(raw, headers.get("content-type", ""))
+                query = dict(urllib.parse.parse_qsl(parts.query))
+                reply = fake.answer(Req(self.command, parts.path, query, headers, body, raw))
+                data = json.dumps(reply.body).encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = handle_one
+
+        return Handler
+
+
+def bearer(req: Req, token: str, refused: Reply) -> None:
+    """Refuse unless the request carries ``Authorization: Bearer token``."""
+    if req.headers.get("authorization") != f"Bearer {token}":
+        raise Refused(refused)
+
+
+def require(condition: bool, refused: Reply) -> None:
+    if not condition:
+        raise Refused(refused)
