@@ -352,3 +352,15 @@ def test_importing_the_adapters_package_loads_no_http_client() -> None:
             "if m in sys.modules))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_bluesky_keeps_one_session_and_renews_it_once_when_expired() -> None:
+    with bluesky.BlueskyFake() as fake:
+        _, password, post, _ = SETUPS["bluesky"]
+        adapter = adapter_for("bluesky", fake.url)
+        adapter.publish(post, Token(password))
+        fake.fail_next("expired", on="createRecord")
+        adapter.publish(post, Token(password))
+        assert adapter.find_existing(post, Token(password)) is not None
+    sessions = fake.paths().count("/xrpc/com.atproto.server.createSession")
+    assert sessions == 2 and len(fake.records) == 2

@@ -29,6 +29,8 @@ class BlueskyAdapter:
 
     def __init__(self, base_url: str | None = None, *, timeout: float = http.TIMEOUT_S) -> None:
         self.base_url, self.timeout = base_url, timeout
+        # createSession is rate-limited (30 per 5 minutes): keep one per account
+        self.sessions: dict[tuple[str, str], tuple[str, str]] = {}
 
     def root(self, request: PostRequest) -> str:
         return http.base_url(self.platform, self.base_url or request.instance) + "/xrpc"
@@ -39,9 +41,28 @@ class BlueskyAdapter:
 
     def session(self, request: PostRequest, token: Token) -> tuple[str, str]:
         """(access JWT, DID) for the account; ``token`` holds its app password."""
-        body = {"identifier": request.handle.lstrip("@"), "password": token.access_token}
-        answer = self.xrpc(request, "POST", "com.atproto.server.createSession", json_body=body)
-        return answer["accessJwt"], answer["did"]
+        key = (request.handle.lstrip("@"), token.access_token)
+        if key not in self.sessions:
+            body = {"identifier": key[0], "password": key[1]}
+            answer = self.xrpc(request, "POST", "com.atproto.server.createSession", json_body=body)
+            self.sessions[key] = answer["accessJwt"], answer["did"]
+        return self.sessions[key]
+
+    def authed(self, request: PostRequest, token: Token, method: str, nsid: str, **kw: Any) -> Any:
+        """An XRPC call with the session's JWT; a new session once if the JWT expired."""
+        for attempt in (1, 2):
+            jwt, did = self.session(request, token)
+            if "json_body" in kw:
+                kw["json_body"]["repo"] = did
+            else:
+                kw["query"]["repo"] = did
+            try:
+                return self.xrpc(request, method, nsid, bearer=jwt, **kw)
+            except PlatformError as error:
+                if error.code != "ExpiredToken" or attempt == 2:
+                    raise
+                self.sessions.pop((request.handle.lstrip("@"), token.access_token), None)
+        raise AssertionError("unreachable")
 
     def resolver(self, request: PostRequest) -> Callable[[str], str | None]:
         def resolve(handle: str) -> str | None:
@@ -71,10 +92,9 @@ class BlueskyAdapter:
         return record
 
     def publish(self, request: PostRequest, token: Token) -> Published:
-        jwt, did = self.session(request, token)
-        body = {"repo": did, "collection": POST, "record": self.record(request)}
-        answer = self.xrpc(
-            request, "POST", "com.atproto.repo.createRecord", bearer=jwt, json_body=body
+        body = {"collection": POST, "record": self.record(request)}
+        answer = self.authed(
+            request, token, "POST", "com.atproto.repo.createRecord", json_body=body
         )
         return Published(self.platform, answer["uri"], self.url(request, answer["uri"]))
 
@@ -84,9 +104,8 @@ class BlueskyAdapter:
         )
 
     def find_existing(self, request: PostRequest, token: Token) -> Published | None:
-        jwt, did = self.session(request, token)
-        query = {"repo": did, "collection": POST, "limit": "25"}
-        answer = self.xrpc(request, "GET", "com.atproto.repo.listRecords", bearer=jwt, query=query)
+        query = {"collection": POST, "limit": "25"}
+        answer = self.authed(request, token, "GET", "com.atproto.repo.listRecords", query=query)
         for item in answer.get("records", []):
             record = item.get("value", {})
             if same_text(record.get("text", ""), request.text):
