@@ -115,6 +115,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return run(args, deploy=False)
 
 
+def cmd_pause(args: argparse.Namespace) -> int:
+    from infra.pausing import run
+
+    return run(args, pausing=True)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from infra.pausing import run
+
+    return run(args, pausing=False)
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     from infra.deploy.command import run
 
@@ -151,6 +163,14 @@ def parser() -> argparse.ArgumentParser:
     deploy = sub.add_parser("deploy", help="reconcile the schedules with build/")
     add_arguments(deploy)
     deploy.set_defaults(func=cmd_deploy)
+    from infra.pausing import add_arguments as pause_arguments
+
+    pause_cmd = sub.add_parser("pause", help="pause a brand's publishing")
+    pause_arguments(pause_cmd, pausing=True)
+    pause_cmd.set_defaults(func=cmd_pause)
+    resume_cmd = sub.add_parser("resume", help="resume a brand's publishing")
+    pause_arguments(resume_cmd, pausing=False)
+    resume_cmd.set_defaults(func=cmd_resume)
     return top
 
 
