@@ -68,6 +68,12 @@ class MastodonAdapter:
         ).body  # fmt: skip
 
 
-def _published(status: dict) -> Published:
+def _published(status: Any) -> Published:
+    if not isinstance(status, dict) or not {"id", "created_at"} <= status.keys():
+        # A 200 whose body is not a status (cut off by a proxy, an HTML page): the status
+        # may exist, so a retry under the same Idempotency-Key is the safe way to know.
+        raise PlatformError(
+            "mastodon", 200, "malformed", "the answer was not a status", retryable=True
+        )
     when = datetime.fromisoformat(status["created_at"].replace("Z", "+00:00"))
     return Published("mastodon", str(status["id"]), status.get("url") or status["uri"], when)
