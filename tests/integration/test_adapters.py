@@ -1,8 +1,9 @@
 """Platform adapters of ``publish`` against contract fakes on loopback (tests/integration/
 fakes), and their pure parts (error tables, retry-after headers, Bluesky facets) alone.
 
-Mastodon and Bluesky are tested here against small fakes; the tests against the real
-local peers (mastodon-mock, a Bluesky PDS) are still to do.
+Mastodon and Bluesky are tested here against small fakes too; Mastodon is also tested
+against the real mastodon-mock server (test_mastodon_peer.py); the Bluesky PDS peer
+(tests/peers/bluesky) is not used by the tests yet.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A small fake of Mastodon's statuses API, honouring Idempotency-Key as Mastodon does
-(the same key within an hour returns the same status). The mastodon-mock peer tests are
-still to do."""
+(the same key within an hour returns the same status). The real peer, mastodon-mock, is
+used by test_mastodon_peer.py."""
 
 from __future__ import annotations
 
