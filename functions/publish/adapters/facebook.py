@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from functions.publish.adapters.base import (
     PostRequest,
     Published,
     Token,
     check_token,
-    same_text,
     unsupported_media,
 )
-from functions.publish.adapters.graph import Graph, account
-from functions.publish.adapters.instagram import _parse_time
+from functions.publish.adapters.graph import Graph, account, created_at
 
 
 class FacebookAdapter(Graph):
@@ -43,15 +39,12 @@ class FacebookAdapter(Graph):
     def find_existing(self, request: PostRequest, token: Token) -> Published | None:
         check_token(self.platform, token)
         page = account(self.platform, request)
-        body = self.get(f"{page}/posts", token, fields="id,message,permalink_url,created_time")
-        for item in body.get("data", []):
-            if same_text(item.get("message", ""), request.text):
-                return _published(str(item["id"]), item)
-        return None
+        fields = "id,message,permalink_url,created_time"
+        item = self.find_by_text(f"{page}/posts", token, "message", fields, request.text)
+        return _published(str(item["id"]), item) if item else None
 
 
 def _published(post_id: str, body: dict[str, str]) -> Published:
-    stamp = body.get("created_time")
-    when = _parse_time(stamp) if stamp else datetime.now(UTC)
+    when = created_at(body.get("created_time"))
     url = body.get("permalink_url") or f"https://www.facebook.com/{post_id}"
     return Published("facebook", post_id, url, when)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from functions.publish.adapters import http
-from functions.publish.adapters.base import PlatformError, PostRequest, Token
+from functions.publish.adapters.base import PlatformError, PostRequest, Token, same_text
 
 
 class Graph:
@@ -41,6 +42,21 @@ class Graph:
         form["access_token"] = token.access_token
         url = f"{self.root}/{path}"
         return http.call(self.platform, "POST", url, form=form, timeout=self.timeout).body
+
+    def find_by_text(
+        self, edge: str, token: Token, text_field: str, fields: str, text: str
+    ) -> dict[str, Any] | None:
+        """The first recent item of ``edge`` whose ``text_field`` is ``text``."""
+        body = self.get(edge, token, fields=fields)
+        for item in body.get("data", []):
+            if same_text(item.get(text_field, ""), text):
+                return dict(item)
+        return None
+
+
+def created_at(stamp: str | None) -> datetime:
+    """A Graph time (2024-05-01T09:00:00+0000), or now when the answer has none."""
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z") if stamp else datetime.now(UTC)
 
 
 def account(platform: str, request: PostRequest) -> str:

@@ -3,17 +3,14 @@ a media container, wait until its ``status_code`` is FINISHED, then ``media_publ
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from functions.publish.adapters.base import (
     PlatformError,
     PostRequest,
     Published,
     Token,
     check_token,
-    same_text,
 )
-from functions.publish.adapters.graph import Graph, account
+from functions.publish.adapters.graph import Graph, account, created_at
 
 
 class InstagramAdapter(Graph):
@@ -86,19 +83,11 @@ class InstagramAdapter(Graph):
     def find_existing(self, request: PostRequest, token: Token) -> Published | None:
         check_token(self.platform, token)
         user = account(self.platform, request)
-        body = self.get(f"{user}/media", token, fields="id,caption,permalink,timestamp")
-        for item in body.get("data", []):
-            if same_text(item.get("caption", ""), request.text):
-                return _published(str(item["id"]), item)
-        return None
+        fields = "id,caption,permalink,timestamp"
+        item = self.find_by_text(f"{user}/media", token, "caption", fields, request.text)
+        return _published(str(item["id"]), item) if item else None
 
 
 def _published(media: str, body: dict[str, str]) -> Published:
-    stamp = body.get("timestamp")
-    when = _parse_time(stamp) if stamp else datetime.now(UTC)
+    when = created_at(body.get("timestamp"))
     return Published("instagram", media, body.get("permalink", ""), when)
-
-
-def _parse_time(stamp: str) -> datetime:
-    """Graph times look like 2024-05-01T09:00:00+0000."""
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z")
