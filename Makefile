@@ -16,12 +16,25 @@ $(STAMP): pyproject.toml
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-setup: $(STAMP) node_modules/.package-lock.json
+# The local Bluesky PDS that tests/integration/test_bluesky_peer.py starts (and stops):
+# installed here, never started here. npm 11 skips better-sqlite3's install script, so it
+# is rebuilt explicitly; the stamp is written once both worked (npm ci deletes it).
+PDS_PEER := tests/peers/bluesky
+PDS_STAMP := $(PDS_PEER)/node_modules/.socialops-installed
 
-# The main job, no AWS account and no network: validate and compile the examples.
+$(PDS_STAMP): $(PDS_PEER)/package.json $(PDS_PEER)/package-lock.json
+	cd $(PDS_PEER) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(PDS_PEER) && npm rebuild better-sqlite3 --loglevel=error
+	touch $@
+
+setup: $(STAMP) node_modules/.package-lock.json $(PDS_STAMP)
+
+# The main job, no AWS account and no network: validate and compile the examples, then
+# run them for a week on a virtual clock (a moto server on loopback, local platform peers).
 demo: $(STAMP)
 	$(BIN)/socialops validate campaigns/
 	$(BIN)/socialops compile campaigns/ --out build
+	$(BIN)/socialops simulate campaigns/ --start 2027-01-11 --days 14
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -133,6 +133,12 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return run(args, deploy=True)
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from infra.simulate.command import run
+
+    return run(args)
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (campaigns/)")
     parser.add_argument("--now", help="the present, ISO 8601 (default: the clock); for tests")
@@ -171,6 +177,11 @@ def parser() -> argparse.ArgumentParser:
     resume_cmd = sub.add_parser("resume", help="resume a brand's publishing")
     pause_arguments(resume_cmd, pausing=False)
     resume_cmd.set_defaults(func=cmd_resume)
+    from infra.simulate.command import add_arguments as simulate_arguments
+
+    simulate = sub.add_parser("simulate", help="run everything locally on a virtual clock")
+    simulate_arguments(simulate)
+    simulate.set_defaults(func=cmd_simulate)
     return top
 
 

@@ -56,6 +56,7 @@ CODES: dict[str, str] = {
     "W402": "ambiguous local time",
     "W403": "recurrence never fires",
     "W404": "recurrence skips a time that does not exist",
+    "W405": "the same text goes out more than once where the platform refuses duplicates",
     # content
     "E501": "text over the platform limit",
     "E502": "too many hashtags",
@@ -64,7 +65,9 @@ CODES: dict[str, str] = {
     "E505": "emoji policy",
     "E506": "media required",
     "E507": "budget bounds",
+    "E508": "media the platform's adapter cannot post",
     "W501": "required hashtag missing",
+    "W502": "media not posted: the platform's adapter cannot upload media yet",
     # secrets
     "E601": "credential in YAML",
 }

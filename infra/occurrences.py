@@ -19,6 +19,7 @@ from itertools import islice
 from schema.audience import Audience
 from schema.campaign import Campaign, Post
 from schema.cron import CronSpec, local_times, parse_every, rate_times
+from schema.platforms import PLATFORMS
 from schema.types import WEEKDAYS, hour_range_minutes, zone
 
 MAX_PER_POST = 1000
@@ -187,7 +188,39 @@ def expand(campaign: Campaign, audiences: dict[str, Audience], index: int, post:
             (("posts", index, "every"), "W403", "expected at least one occurrence in the "
              "campaign window, found none: this recurrence never fires")
         )  # fmt: skip
+    result.problems.extend(_repeated_texts(post, index, result.occurrences))
     return result
+
+
+def _repeated_texts(
+    post: Post, index: int, occurrences: list[Occurrence]
+) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
+    """W405: a text that goes out twice on a platform that refuses the second one."""
+    if post.generate is not None:
+        return
+    counts: Counter[tuple[str, tuple[str | int, ...]]] = Counter()
+    for o in occurrences:
+        if not PLATFORMS[o.channel].refuses_duplicates:
+            continue
+        override = next((v for k, v in post.overrides.items() if k == o.channel), None)
+        if override is not None and override.text is not None:
+            path: tuple[str | int, ...] = ("posts", index, "overrides", o.channel, "text")
+        elif o.locale and o.locale in post.locales:
+            path = ("posts", index, "locales", o.locale, "text")
+        else:
+            path = ("posts", index, "text")
+        counts[(o.channel, path)] += 1
+    for (channel, path), count in sorted(counts.items()):
+        if count > 1:
+            yield (
+                path,
+                "W405",
+                (
+                    f"expected each text once on {PLATFORMS[channel].title}, which refuses the "
+                    f"same text twice; found it {count} times (time zones or repeats): give the "
+                    "other times their own text (a locale, a per-zone post) or leave the channel out"
+                ),
+            )
 
 
 def _skipped(local: datetime, tz: str) -> str:

@@ -39,6 +39,7 @@ FUNCTIONS = ("ingest", "score", "alert", "publish", "generate", "optimize")
 INGEST_RATE = "rate(15 minutes)"
 ALERT_RATE = "rate(5 minutes)"
 OPTIMIZE_RATE = "rate(1 day)"
+TOKEN_REFRESH_RATE = "rate(6 hours)"
 SCORE_BATCH = 10
 MAX_RESOURCES = 500  # CloudFormation's limit per stack
 FRAMEWORK_FIXED = 3  # IamRoleLambdaExecution, ServerlessDeploymentBucket and its policy
@@ -67,9 +68,9 @@ SPECS: dict[str, FunctionSpec] = {
          "PAUSE_FLAGS_TABLE"),
     ),
     "publish": FunctionSpec(
-        "Publish one scheduled post to one channel, exactly once", 256, 60,
-        ("IDEMPOTENCY_TABLE", "PAUSE_FLAGS_TABLE", "PUBLISH_FAILURES_TOPIC_ARN",
-         "PUBLISH_RECORDS_TABLE"),
+        "Publish one scheduled post to one channel, exactly once", 256, 300,
+        ("IDEMPOTENCY_TABLE", "PAUSE_FLAGS_TABLE", "PUBLISH_DLQ_URL",
+         "PUBLISH_FAILURES_TOPIC_ARN", "PUBLISH_RECORDS_TABLE"),
     ),
     "generate": FunctionSpec(
         "Write caption variants in the brand's voice for review", 512, 300,
@@ -88,6 +89,7 @@ ENVIRONMENT: Json = {
     "MENTIONS_QUEUE_URL": {"Ref": "MentionsQueue"},
     "MENTION_BUCKETS_TABLE": {"Ref": "MentionBucketsTable"},
     "PAUSE_FLAGS_TABLE": {"Ref": "PauseFlagsTable"},
+    "PUBLISH_DLQ_URL": {"Ref": "PublishDeadLetterQueue"},
     "PUBLISH_FAILURES_TOPIC_ARN": {"Ref": "PublishFailuresTopic"},
     "PUBLISH_RECORDS_TABLE": {"Ref": "PublishRecordsTable"},
     "RAW_MENTIONS_BUCKET": {"Ref": "RawMentionsBucket"},
@@ -150,6 +152,11 @@ def events(configs: dict[str, RuntimeConfig]) -> dict[str, list[Json]]:
                 }
             }
         )
+    if any(c.brand.accounts for c in configs.values()):
+        wiring["publish"].append(
+            _schedule(TOKEN_REFRESH_RATE, "socialops: refresh platform tokens",
+                      {"action": "refresh_tokens"})
+        )  # fmt: skip
     if alerting_campaigns(configs):
         wiring["alert"].append(_schedule(ALERT_RATE, "socialops: evaluate alert rules"))
     if _optimizing(configs):
@@ -159,6 +166,18 @@ def events(configs: dict[str, RuntimeConfig]) -> dict[str, list[Json]]:
 
 def package_patterns(function: str) -> list[str]:
     return [*COMMON_PATTERNS, f"functions/{function}/**", *COMMON_EXCLUDES]
+
+
+# Asynchronous invocations (Scheduler invokes ``publish`` that way) that still fail after
+# Lambda's retries go to the dead-letter queue: a crash never loses a scheduled post.
+ASYNC_FAILURES: dict[str, Json] = {
+    "publish": {
+        "maximumRetryAttempts": 2,
+        "destinations": {
+            "onFailure": {"type": "sqs", "arn": {"Fn::GetAtt": ["PublishDeadLetterQueue", "Arn"]}}
+        },
+    }
+}
 
 
 def function_section(name: str, wiring: list[Json]) -> Json:
@@ -171,18 +190,20 @@ def function_section(name: str, wiring: list[Json]) -> Json:
         "environment": {key: ENVIRONMENT[key] for key in sorted(spec.env)},
         "package": {"patterns": package_patterns(name)},
         "events": wiring,
+        **ASYNC_FAILURES.get(name, {}),
     }
 
 
 def resource_count(functions: Json, resources: Json) -> int:
     """Resources in the deployed stack: ours plus those serverless generates.
 
-    Per function a function and a log group; per schedule event a rule and a permission;
-    per SQS event a mapping; and the framework's role, deployment bucket and its policy.
+    Per function a function and a log group (and an event invoke config with async
+    destinations); per schedule event a rule and a permission; per SQS event a mapping;
+    and the framework's role, deployment bucket and its policy.
     """
     generated = FRAMEWORK_FIXED
     for section in functions.values():
-        generated += 2
+        generated += 3 if "destinations" in section else 2
         generated += sum(2 if "schedule" in e else 1 for e in section["events"])
     return generated + len(resources["Resources"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl, model_validator
+from pydantic import Field, HttpUrl, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from schema.alerts import Alert
@@ -76,10 +76,17 @@ class Media(Strict):
 
 
 class Override(Strict):
-    """Per-channel replacement of a post's text or media."""
+    """Per-channel replacement of a post's text or media (``media:`` left empty: none)."""
 
     text: Text | None = None
-    media: list[Media] | None = None
+    media: list[Media] | None = Field(
+        default=None, description="media for this channel; empty (`media:`) for none"
+    )
+
+    @field_validator("media", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return [] if value == "" else value
 
 
 class LocaleText(Strict):

@@ -32,6 +32,11 @@ class PlatformSpec:
     posts_per_day: int | None = None
     how_counted: str = ""
     max_bytes: int | None = None  # a second limit, in UTF-8 bytes (Bluesky stores 3000)
+    # Media the adapter can post (by URL), and how many items; () where posting media
+    # needs an upload API that the adapter does not speak yet.
+    media_kinds: tuple[str, ...] = ()
+    max_media: int = 0
+    refuses_duplicates: bool = False  # the same text twice from one account is refused
 
 
 PLATFORMS: dict[str, PlatformSpec] = {
@@ -41,26 +46,28 @@ PLATFORMS: dict[str, PlatformSpec] = {
             "instagram", "Instagram", 2_200, "codepoints", max_hashtags=30,
             media_required=True, api_base="https://graph.facebook.com", api_version="v21.0",
             token_lifetime_days=60, posts_per_day=50, how_counted="characters",
+            media_kinds=("image", "video"), max_media=10,
         ),
         PlatformSpec(
             "facebook", "Facebook", 63_206, "codepoints",
             api_base="https://graph.facebook.com", api_version="v21.0",
-            token_lifetime_days=60, how_counted="characters",
+            token_lifetime_days=60, how_counted="characters", media_kinds=("image",),
+            max_media=1,
         ),
         PlatformSpec(
             "x", "X", 280, "weighted", api_base="https://api.x.com", api_version="2",
-            token_lifetime_days=None, posts_per_day=2_400,
+            token_lifetime_days=None, posts_per_day=2_400, refuses_duplicates=True,
             how_counted="weighted characters (a URL counts 23, an emoji 2, CJK 2)",
         ),
         PlatformSpec(
             "linkedin", "LinkedIn", 3_000, "codepoints", api_base="https://api.linkedin.com",
             api_version="202411", refreshable=False, token_lifetime_days=60,
-            how_counted="characters",
+            how_counted="characters", refuses_duplicates=True,
         ),
         PlatformSpec(
             "tiktok", "TikTok", 2_200, "codepoints", media_required=True,
             api_base="https://open.tiktokapis.com", api_version="v2", token_lifetime_days=1,
-            how_counted="characters",
+            how_counted="characters", media_kinds=("video",), max_media=1,
         ),
         PlatformSpec(
             "bluesky", "Bluesky", 300, "graphemes", api_base="https://bsky.social",

@@ -32,6 +32,10 @@ class ConfigError(RuntimeError):
     """A compiled config is missing, unreadable or does not match the models."""
 
 
+class CampaignMissing(ConfigError):
+    """No compiled config for the campaign: it was removed (or never compiled)."""
+
+
 def config_dir() -> Path:
     """The folder of compiled configs: ``$SOCIALOPS_CONFIG_DIR`` or the packaged one."""
     configured = os.environ.get(CONFIG_DIR_ENV, "").strip()
@@ -89,7 +93,7 @@ def load(campaign: str) -> RuntimeConfig:
     path = _folder() / f"{campaign}.json"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in path.parent.glob("*.json"))) or "none"
-        raise ConfigError(f"no compiled config for campaign {campaign!r} (compiled: {known})")
+        raise CampaignMissing(f"no compiled config for campaign {campaign!r} (compiled: {known})")
     return parse(path)
 
 

@@ -2,40 +2,181 @@
 
 Invoked by an EventBridge Scheduler schedule (reconciled by ``socialops deploy``) whose
 input is a ``payload`` of ``build/schedules/<campaign>.json``: campaign, post, channel,
-locale and scheduled_for.
+locale and scheduled_for. Also invoked on a schedule with ``{"action": "refresh_tokens"}``
+to renew the platform tokens ahead of expiry (see tokens.py).
+
+Exactly once: Powertools idempotency on ``IDEMPOTENCY_TABLE`` (keyed by campaign, post,
+channel, locale and scheduled time) turns duplicate and concurrent deliveries into one
+execution; the publish record (records.py) and the platforms' own idempotency cover an
+invocation that dies half-way (service.py). Only the logger is imported at module level:
+boto3, the models and the adapters load on the first invocation, so that the module
+imports fast (benchmarks/bench_cold_start.py).
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import os
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common import config
-from functions.common.errors import EventError, NotBuiltYet, require
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from functions.publish.service import Deps
 
 FUNCTION = "publish"
+IDEMPOTENCY_KEY = "[campaign, post, channel, locale, scheduled_for, redrive]"
+IDEMPOTENCY_TTL_S = 7 * 24 * 3600
+ENDPOINTS_ENV = "SOCIALOPS_PLATFORM_ENDPOINTS"  # JSON {platform: base URL}; local peers
+
 logger = Logger()
+_deps: Deps | None = None
+_runner: Any = None
+_metrics: Any = None  # Powertools Metrics, flushed after each invocation
 
 
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> NoReturn:
-    fields = require(FUNCTION, event, ("campaign", "post", "channel", "scheduled_for"))
-    campaign = config.load(fields["campaign"])
-    post = next((p for p in campaign.campaign.posts if p.id == fields["post"]), None)
-    if post is None:
-        raise EventError(
-            f"{FUNCTION}: campaign {fields['campaign']!r} has no post {fields['post']!r}"
-        )
-    channel = fields["channel"]
-    if channel not in (post.channels or campaign.campaign.channels):
-        raise EventError(f"{FUNCTION}: post {post.id!r} is not published on {channel}")
-    if channel not in campaign.brand.accounts:
-        raise EventError(f"{FUNCTION}: brand {campaign.brand.name!r} has no {channel} account")
-    logger.info("publish requested", extra=fields)
-    raise NotBuiltYet(
-        FUNCTION,
-        f"posting to {channel}",
-        f"post {post.id!r} of campaign {fields['campaign']!r}, due {fields['scheduled_for']}",
+def use(deps: Deps | None) -> None:
+    """Run with these dependencies (simulate, tests); None: build them from the env."""
+    global _deps, _runner
+    _deps, _runner = deps, None
+
+
+def endpoints() -> dict[str, str]:
+    import json
+
+    raw = os.environ.get(ENDPOINTS_ENV, "").strip()
+    return dict(json.loads(raw)) if raw else {}
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise RuntimeError(f"{FUNCTION}: environment variable {name} is not set")
+    return value
+
+
+def _metrics_sink() -> Any:
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics = Metrics(namespace="socialops", service=FUNCTION)
+
+    def metric(name: str, platform: str) -> None:
+        metrics.add_metric(name=f"{name}.{platform}", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+    return metrics, metric
+
+
+def _log(level: str, message: str, extra: Any) -> None:
+    getattr(logger, level)(message, extra=dict(extra))
+
+
+def deps_from_env() -> Deps:
+    """The real dependencies: boto3 clients from the Lambda environment."""
+    global _metrics
+    import boto3
+
+    from functions.publish.adapters import adapter_for
+    from functions.publish.records import Records
+    from functions.publish.service import Deps
+    from functions.publish.tokens import Tokens
+
+    dynamodb = boto3.resource("dynamodb")
+    peers = endpoints()
+    _metrics, metric = _metrics_sink()
+    return Deps(
+        records=Records(dynamodb.Table(_env("PUBLISH_RECORDS_TABLE"))),
+        pauses=dynamodb.Table(_env("PAUSE_FLAGS_TABLE")),
+        tokens=Tokens(boto3.client("secretsmanager"), endpoints=peers),
+        adapter=lambda platform, brand: adapter_for(platform, peers.get(platform)),
+        sqs=boto3.client("sqs"),
+        dead_letter_url=_env("PUBLISH_DLQ_URL"),
+        sns=boto3.client("sns"),
+        failures_topic=_env("PUBLISH_FAILURES_TOPIC_ARN"),
+        metric=metric,
+        log=_log,
     )
+
+
+def _idempotent_runner(deps: Deps) -> Any:
+    """``service.publish`` wrapped in Powertools idempotency on the IdempotencyTable."""
+    import boto3
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from functions.publish import service
+
+    # a plain client: a Table resource's client would serialise the items a second time
+    client = boto3.client("dynamodb")
+    store = DynamoDBPersistenceLayer(table_name=_env("IDEMPOTENCY_TABLE"), boto3_client=client)
+
+    def replayed(response: Any, idempotent_data: Any) -> Any:
+        """A duplicate delivery gets the first delivery's outcome, marked as a replay."""
+        return {**response, "replayed": True} if isinstance(response, dict) else response
+
+    config = IdempotencyConfig(
+        event_key_jmespath=IDEMPOTENCY_KEY,
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=IDEMPOTENCY_TTL_S,
+        response_hook=replayed,
+    )
+
+    @idempotent_function(data_keyword_argument="event", persistence_store=store, config=config)
+    def run(event: dict[str, Any]) -> dict[str, Any]:
+        return service.publish(event, deps)
+
+    return config, run
+
+
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    global _deps, _runner
+    from functions.publish import service
+
+    logger.set_correlation_id(getattr(context, "aws_request_id", None))
+    refresh = isinstance(event, dict) and event.get("action") == "refresh_tokens"
+    key = None if refresh else service.key_of(event)  # EventError: nothing to retry
+    if _deps is None:
+        _deps = deps_from_env()
+    deps = _deps
+    deps.remaining_s = lambda: context.get_remaining_time_in_millis() / 1000.0
+    if key is None:
+        return refresh_tokens(deps)
+    if _runner is None:
+        _runner = _idempotent_runner(deps)
+    config, run = _runner
+    config.register_lambda_context(context)
+    payload = {**event, "locale": key.locale, "redrive": event.get("redrive") or ""}
+    try:
+        outcome: dict[str, Any] = run(event=payload)
+    finally:
+        if _metrics is not None and _metrics.metric_set:
+            _metrics.flush_metrics()
+    logger.info("outcome", extra=outcome)
+    return outcome
+
+
+def refresh_tokens(deps: Deps) -> dict[str, Any]:
+    """The scheduled run: renew tokens due within a day; warn (SNS) about the rest."""
+    from functions.common import config
+    from functions.publish.tokens import refresh_due
+
+    report = refresh_due(deps.tokens, config.load_all().values())
+    for line in report.refreshed:
+        logger.info("token refreshed", extra={"token": line})
+    problems = report.warnings + report.errors
+    for line in problems:
+        logger.warning("token needs a person", extra={"token": line})
+    if problems and deps.sns is not None and deps.failures_topic:
+        deps.sns.publish(
+            TopicArn=deps.failures_topic,
+            Subject="socialops: platform tokens need attention",
+            Message="\n".join(
+                ["Reconnect these accounts before their tokens expire:", "", *problems]
+            ),
+        )
+    return {"refreshed": report.refreshed, "warnings": report.warnings, "errors": report.errors}

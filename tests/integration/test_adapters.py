@@ -1,5 +1,6 @@
-"""Platform adapters of ``publish`` against contract fakes on loopback (tests/integration/
-fakes), and their pure parts (error tables, retry-after headers, Bluesky facets) alone.
+"""Platform adapters of ``publish`` against contract fakes on loopback (infra/peers, also
+the local peers of ``socialops simulate``), and their pure parts (error tables, retry-after
+headers, Bluesky facets) alone.
 
 Mastodon and Bluesky are tested here against small fakes too; Mastodon is also tested
 against the real mastodon-mock server (test_mastodon_peer.py); the Bluesky PDS peer
@@ -8,16 +9,19 @@ against the real mastodon-mock server (test_mastodon_peer.py); the Bluesky PDS p
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
 import pytest
-from fakes import Fake, bluesky, linkedin, mastodon, meta, tiktok, x
 
 from functions.publish.adapters import adapter_for
 from functions.publish.adapters.base import Adapter, PlatformError, PostRequest, Token
@@ -26,6 +30,7 @@ from functions.publish.adapters.facets import facets
 from functions.publish.adapters.linkedin import little_text
 from functions.publish.adapters.mastodon import plain
 from functions.publish.adapters.retry import parse_reset, parse_retry_after, retry_after
+from infra.peers import Fake, bluesky, linkedin, mastodon, meta, tiktok, x
 
 NOW = 1_800_000_000.0
 IMAGE = ("https://cdn.example.com/a.jpg", "image", "A red bicycle")
@@ -369,3 +374,118 @@ def test_bluesky_keeps_one_session_and_renews_it_once_when_expired() -> None:
         assert adapter.find_existing(post, Token(password)) is not None
     sessions = fake.paths().count("/xrpc/com.atproto.server.createSession")
     assert sessions == 2 and len(fake.records) == 2
+
+
+# --- the peers: any account, start/stop, token refresh ---------------------------------
+
+
+def _call(
+    method: str, url: str, form: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """One request to a peer made by the test itself: (status, JSON body)."""
+    data = None if form is None else urllib.parse.urlencode(form).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if form is not None:
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+ACCOUNTS: dict[str, tuple[Callable[[], Fake], str, PostRequest]] = {
+    "instagram": (lambda: meta.GraphFake(token="ig-2", ig_user="17841400000000002"), "ig-2",
+                  PostRequest("Hello", "k", "@other", account_id="17841400000000002",
+                              media=(IMAGE,))),
+    "facebook": (lambda: meta.GraphFake(token="fb-2", page="100000000000002"), "fb-2",
+                 PostRequest("Hello", "k", "other", account_id="100000000000002")),
+    "x": (lambda: x.XFake(token="x-2", user="42"), "x-2", PostRequest("Hello", "k", "@other")),
+    "linkedin": (lambda: linkedin.LinkedInFake(token="li-2", org="urn:li:organization:2"),
+                 "li-2", PostRequest("Hello", "k", "other", account_id="urn:li:organization:2")),
+    "tiktok": (lambda: tiktok.TikTokFake(token="act.tt-2"), "act.tt-2",
+               PostRequest("Hello", "k", "@other", media=(VIDEO,))),
+    "bluesky": (lambda: bluesky.BlueskyFake(handle="other.test", password="pw-2",
+                                            did="did:plc:other00000000000000000"), "pw-2",
+                PostRequest("Hello @other.test", "k", "other.test")),
+    "mastodon": (lambda: mastodon.MastodonFake(token="ma-2", account="2"), "ma-2",
+                 PostRequest("Hello", "k", "@other@social.test")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(ACCOUNTS))
+def test_each_peer_serves_the_account_it_is_given_and_times_are_now(name: str) -> None:
+    make, token, post = ACCOUNTS[name]
+    fake = make().start()
+    try:
+        adapter = adapter_for(name, fake.url, **SETUPS[name][3])
+        published = adapter.publish(post, Token(token))
+        found = adapter.find_existing(post, Token(token))
+        with pytest.raises(PlatformError) as caught:  # the default account's token is not it
+            adapter.publish(post, Token(SETUPS[name][1]))
+    finally:
+        fake.stop()
+    assert caught.value.auth
+    if name != "tiktok":
+        assert found is not None and found.post_id == published.post_id
+        assert abs(found.published_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_x_refresh_rotates_the_refresh_token_and_issues_an_access_token() -> None:
+    with x.XFake(client_id=x.CLIENT_ID) as fake:
+        form = {"grant_type": "refresh_token", "refresh_token": x.REFRESH,
+                "client_id": x.CLIENT_ID}  # fmt: skip
+        status, body = _call("POST", f"{fake.url}/2/oauth2/token", form)
+        assert status == 200
+        assert body == {"token_type": "bearer", "expires_in": 7200,
+                        "access_token": f"{x.TOKEN}-r1", "scope": x.SCOPE,
+                        "refresh_token": f"{x.REFRESH}-r1"}  # fmt: skip
+        assert _call("POST", f"{fake.url}/2/oauth2/token", form) == (400, {
+            "error": "invalid_request",
+            "error_description": "Value passed for the token was invalid."})  # fmt: skip
+        me = f"{fake.url}/2/users/me"
+        for token in (body["access_token"], x.TOKEN):  # the old one stays valid until it expires
+            assert _call("GET", me, headers={"Authorization": f"Bearer {token}"})[0] == 200
+        basic = base64.b64encode(f"{x.CLIENT_ID}:secret".encode()).decode()
+        again = {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
+        status, body = _call("POST", f"{fake.url}/2/oauth2/token", again,
+                             {"Authorization": f"Basic {basic}"})  # fmt: skip
+        assert status == 200 and body["access_token"] == f"{x.TOKEN}-r1-r2"
+        assert _call("POST", f"{fake.url}/2/oauth2/token", {**form, "client_id": "other"})[0] == 401
+    assert fake.requests[0].body == form
+
+
+def test_tiktok_refresh_rotates_both_tokens() -> None:
+    with tiktok.TikTokFake(
+        client_key=tiktok.CLIENT_KEY, client_secret=tiktok.CLIENT_SECRET
+    ) as fake:
+        url = f"{fake.url}/v2/oauth/token/"
+        form = {"client_key": tiktok.CLIENT_KEY, "client_secret": tiktok.CLIENT_SECRET,
+                "grant_type": "refresh_token", "refresh_token": tiktok.REFRESH}  # fmt: skip
+        status, body = _call("POST", url, form)
+        assert status == 200
+        assert body == {"access_token": f"{tiktok.TOKEN}-r1", "expires_in": 86400,
+                        "open_id": tiktok.OPEN_ID, "refresh_expires_in": 31536000,
+                        "refresh_token": f"{tiktok.REFRESH}-r1",
+                        "scope": "user.info.basic,video.publish", "token_type": "Bearer"}  # fmt: skip
+        status, error = _call("POST", url, form)
+        assert status == 400 and error["error"] == "invalid_grant" and error["log_id"]
+        assert _call("POST", url, {**form, "client_secret": "no"})[1]["error"] == "invalid_client"
+        adapter = adapter_for("tiktok", fake.url, sleep=no_sleep)
+        adapter.publish(SETUPS["tiktok"][2], Token(body["access_token"]))
+
+
+def test_meta_exchanges_a_long_lived_token_for_a_new_one() -> None:
+    with meta.GraphFake() as fake:
+        query = {"grant_type": "fb_exchange_token", "client_id": meta.APP_ID,
+                 "client_secret": meta.APP_SECRET, "fb_exchange_token": meta.TOKEN}  # fmt: skip
+        url = f"{fake.url}/v21.0/oauth/access_token?"
+        status, body = _call("GET", url + urllib.parse.urlencode(query))
+        assert (status, body) == (200, {"access_token": f"{meta.TOKEN}-r1",
+                                        "token_type": "bearer", "expires_in": 5183944})  # fmt: skip
+        bad = {**query, "fb_exchange_token": "not-a-token"}
+        status, error = _call("GET", url + urllib.parse.urlencode(bad))
+        assert status == 400 and error["error"]["code"] == 190
+        post = PostRequest("Hello", "k", "brand", account_id=meta.PAGE)
+        adapter_for("facebook", fake.url).publish(post, Token(body["access_token"]))
+    assert fake.requests[0].query == query

@@ -123,7 +123,7 @@ def test_deploy_creates_one_owned_group_per_campaign(aws: None, build: Path) -> 
         group = f"socialops-test-{campaign}"
         assert found[group][MANAGED] == "true" and found[group][STAGE] == "test"
         assert names(group) == set(compiled(build, campaign))
-    entry = compiled(build, "ridgeline-launch")["launch.x.20270121T0800Z"]
+    entry = compiled(build, "ridgeline-launch")["launch.x.20270121T0800Z.fr-FR"]
     got = scheduler().get_schedule(Name=entry["name"], GroupName="socialops-test-ridgeline-launch")
     assert got["ScheduleExpression"] == entry["expression"] == "at(2027-01-21T08:00:00)"
     assert got["ScheduleExpressionTimezone"] == "UTC"
@@ -185,10 +185,10 @@ def test_changed_target_is_an_update_of_each_schedule(
     other = [*FLAGS[:-1], DLQ + "-2"]
     capsys.readouterr()
     assert run("plan", "--build", build, *other) == 0
-    assert "~ launch.x.20270121T0800Z  (Target.DeadLetterConfig)" in capsys.readouterr().out
+    assert "~ launch.x.20270121T0800Z.fr-FR  (Target.DeadLetterConfig)" in capsys.readouterr().out
     calls.clear()
     assert run("deploy", "--build", build, *other) == 0
-    assert calls["UpdateSchedule"] == 513 and calls["CreateSchedule"] == 0
+    assert calls["UpdateSchedule"] == 456 and calls["CreateSchedule"] == 0
     calls.clear()
     assert run("deploy", "--build", build, *other) == 0
     assert writes(calls) == 0
@@ -239,7 +239,7 @@ class Dies(Exception):
     pass
 
 
-@pytest.mark.parametrize("after", [1, 200, 400, 514])
+@pytest.mark.parametrize("after", [1, 200, 400, 457])
 def test_a_deploy_that_dies_half_way_is_finished_by_the_next(
     aws: None, build: Path, after: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -276,7 +276,7 @@ def test_plan_json_shape(aws: None, build: Path, capsys: pytest.CaptureFixture[s
     assert run("plan", "--build", build, *FLAGS, "--format", "json") == 0
     plan = json.loads(capsys.readouterr().out)
     assert set(plan) == {"stage", "counts", "conflicts", "past_skipped", "past_kept", "groups"}
-    assert plan["counts"] == {"create": 513, "update": 0, "delete": 0, "groups_create": 3,
+    assert plan["counts"] == {"create": 456, "update": 0, "delete": 0, "groups_create": 3,
                               "groups_delete": 0}  # fmt: skip
     group = plan["groups"][0]
     assert set(group) == {"campaign", "group", "action", "create", "update", "delete",
@@ -303,7 +303,7 @@ def test_targets_from_the_stack_outputs(aws: None, build: Path) -> None:
         StackName="socialops-test", TemplateBody=json.dumps(template)
     )
     assert run("deploy", "--build", build, "--stage", "test", "--now", NOW) == 0
-    got = scheduler().get_schedule(Name="launch.x.20270121T0800Z",
+    got = scheduler().get_schedule(Name="launch.x.20270121T0800Z.fr-FR",
                                    GroupName="socialops-test-ridgeline-launch")  # fmt: skip
     assert got["Target"]["DeadLetterConfig"] == {"Arn": DLQ}
 
@@ -352,7 +352,7 @@ def test_e2e_deploy_then_plan_against_a_moto_server(moto_server: str, build: Pat
     )  # fmt: skip
     deployed = command("deploy")
     assert deployed.returncode == 0, deployed.stderr
-    assert "513 created" in deployed.stdout
+    assert "456 created" in deployed.stdout
     plan = command("plan")
     assert plan.returncode == 0, plan.stderr
     assert "no changes" in plan.stdout

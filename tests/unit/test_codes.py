@@ -212,6 +212,22 @@ posts:"""), "campaign.yml", "alerts:", "alerts", "expected 'listening' terms in 
       max: 100
 posts:"""), "campaign.yml", "min: 500", "budget.audiences.paris",
          "expected min <= max, found min 500 and max 100"),
+    Case("W405", "a weekly post with a fixed text on X", post("at: 2027-01-14 09:00",
+         "every: mon 10:00"), "campaign.yml", '"Hello"', "posts[0].text",
+         "expected each text once on X, which refuses the same text twice; found it 52 times",
+         exit=0),
+    Case("E508", "two images on Facebook, whose adapter posts one",
+         {"campaign.yml": edit(edit(CAMPAIGN, "  - x\n", "  - x\n  - facebook\n"), "    at:",
+                               "    channels:\n      - facebook\n    media:\n"
+                               "      - url: https://cdn.acme.example/a.jpg\n"
+                               "      - url: https://cdn.acme.example/b.jpg\n    at:")},
+         "campaign.yml", "- url: https://cdn.acme.example/a",
+         "posts[0].media", "expected at most 1 media item on Facebook, found 2"),
+    Case("W502", "an image on X, which the adapter cannot upload",
+         post("    at:", "    media:\n      - url: https://cdn.acme.example/a.jpg\n    at:"),
+         "campaign.yml", "- url: https://cdn.acme.example/a", "posts[0].media",
+         "media will not be posted on X: socialops cannot upload media there yet, so the text "
+         "goes out alone", exit=0),
     Case("W501", "a post without the brand's required hashtag", {
         "brand.yml": STYLED_BRAND}, "campaign.yml", '"Hello"', "posts[0].text",
          "expected the brand's required hashtags, found none of #acme", exit=0),

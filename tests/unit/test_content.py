@@ -21,13 +21,15 @@ LINK = "https://acme.example/shoes/ridgeline?utm_source=social&utm_campaign=laun
 
 
 def on_channel(channel: str, text: str) -> dict[str, str | bytes]:
-    """The base project posting ``text`` on ``channel`` only (with an image)."""
+    """The base project posting ``text`` on ``channel`` only (with an image on Instagram,
+    which needs one)."""
     import json
 
     body = edit(CAMPAIGN, "  - x\n", "  - x\n  - bluesky\n  - mastodon\n  - instagram\n")
     body = edit(body, 'text: "Hello"', f"text: {json.dumps(text, ensure_ascii=False)}")
-    body = edit(body, "    at:", f"    channels:\n      - {channel}\n    media:\n"
-                "      - url: https://cdn.acme.example/a.jpg\n    at:")  # fmt: skip
+    media = "    media:\n      - url: https://cdn.acme.example/a.jpg\n" if channel == "instagram" \
+        else ""  # fmt: skip
+    body = edit(body, "    at:", f"    channels:\n      - {channel}\n{media}    at:")
     return {**BASE, "campaign.yml": body}
 
 

@@ -1,8 +1,14 @@
 """Contract fakes of platform APIs: small threaded HTTP servers on 127.0.0.1:0.
 
-Each fake implements the documented endpoints the adapter uses, refuses a request whose
-shape the platform would refuse (headers, auth, body fields), and can be told to answer
-the next matching request with one of the platform's documented error responses.
+Used by the tests (tests/integration/test_adapters.py) and, as local peers of the publish
+adapters, by ``socialops simulate``. Each fake implements the documented endpoints the
+adapters use (and the platforms' OAuth token refresh where there is one), serves the
+account it is given (the module constants by default), refuses a request whose shape the
+platform would refuse (headers, auth, body fields), and can be told to answer the next
+matching request with one of the platform's documented error responses.
+
+Start and stop one with a ``with`` block, or with ``start()`` and ``stop()`` for an owner
+that keeps it longer. Every token these fakes accept or issue is an obvious fake.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import json
 import re
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -79,16 +85,27 @@ class Fake:
         with self.lock:
             self.failures.extend([(on, self.errors[kind])] * times)
 
+    def posts_made(self) -> int:
+        """How many posts this fake holds (each platform's fake says)."""
+        raise NotImplementedError
+
     def paths(self, method: str = "") -> list[str]:
         return [r.path for r in self.requests if not method or r.method == method]
 
-    def __enter__(self) -> Fake:
+    def start(self) -> Fake:
+        """Serve on ``self.url`` from a daemon thread until ``stop()``."""
         self.thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def __enter__(self) -> Fake:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def answer(self, req: Req) -> Reply:
         with self.lock:
@@ -136,10 +153,25 @@ class Fake:
         return Handler
 
 
-def bearer(req: Req, token: str, refused: Reply) -> None:
-    """Refuse unless the request carries ``Authorization: Bearer token``."""
-    if req.headers.get("authorization") != f"Bearer {token}":
+def bearer(req: Req, token: str | Collection[str], refused: Reply) -> None:
+    """Refuse unless the request carries ``Authorization: Bearer token`` (or one of the
+    tokens, when given several: those still valid after a refresh)."""
+    tokens = {token} if isinstance(token, str) else set(token)
+    given = req.headers.get("authorization", "")
+    if not (given.startswith("Bearer ") and given.removeprefix("Bearer ") in tokens):
         raise Refused(refused)
+
+
+def credential(given: str | None, expected: str | None) -> bool:
+    """Whether ``given`` is a client credential the fake takes: any non-empty value when
+    it was made without one (``expected`` None), else exactly ``expected``."""
+    return bool(given) and (expected is None or given == expected)
+
+
+def form(req: Req) -> dict[str, str] | None:
+    """The body of an ``application/x-www-form-urlencoded`` request, else None."""
+    typed = req.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+    return req.body if typed and isinstance(req.body, dict) else None
 
 
 def require(condition: bool, refused: Reply) -> None:

@@ -1,6 +1,8 @@
 """A small fake of Mastodon's statuses API, honouring Idempotency-Key as Mastodon does
 (the same key within an hour returns the same status). The real peer, mastodon-mock, is
-used by test_mastodon_peer.py."""
+used by test_mastodon_peer.py.
+
+A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
 
@@ -9,11 +11,17 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fakes import Fake, Reply, Req, bearer, require
+from infra.peers import Fake, Reply, Req, bearer, require
 
 TOKEN = "masto-token"
 ACCOUNT = "109000000000000001"
 INVALID = Reply(401, {"error": "The access token is invalid"})
+
+
+def mastodon_time() -> str:
+    """Now, as Mastodon writes times (2026-11-30T09:00:00.000Z)."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
 class MastodonFake(Fake):
@@ -31,8 +39,9 @@ class MastodonFake(Fake):
             "invalid": Reply(422, {"error": "Validation failed: Text can't be blank"}),
         }
 
-    def __init__(self) -> None:
+    def __init__(self, *, token: str = TOKEN, account: str = ACCOUNT) -> None:
         super().__init__()
+        self.token, self.account = token, account
         self.ids = (str(n) for n in itertools.count(113_000_000_000_000_001))
         self.statuses: list[dict[str, Any]] = []
         self.by_key: dict[str, dict[str, Any]] = {}
@@ -41,14 +50,14 @@ class MastodonFake(Fake):
         self.route("GET", r"/api/v1/accounts/(\d+)/statuses", self.timeline)
 
     def create(self, req: Req) -> Reply:
-        bearer(req, TOKEN, INVALID)
+        bearer(req, self.token, INVALID)
         key = req.headers.get("idempotency-key")
         if key in self.by_key:
             return Reply(body=self.by_key[key])
         text = req.body.get("status", "")
         require(bool(text), self.errors["invalid"])
         status_id = next(self.ids)
-        status = {"id": status_id, "created_at": "2026-11-30T09:00:00.000Z",
+        status = {"id": status_id, "created_at": mastodon_time(),
                   "uri": f"https://social.test/users/brand/statuses/{status_id}",
                   "url": f"https://social.test/@brand/{status_id}",
                   "visibility": req.body.get("visibility", "public"),
@@ -59,9 +68,13 @@ class MastodonFake(Fake):
         return Reply(body=status)
 
     def me(self, req: Req) -> Reply:
-        bearer(req, TOKEN, INVALID)
-        return Reply(body={"id": ACCOUNT, "username": "brand", "acct": "brand"})
+        bearer(req, self.token, INVALID)
+        return Reply(body={"id": self.account, "username": "brand", "acct": "brand"})
 
     def timeline(self, req: Req) -> Reply:
-        bearer(req, TOKEN, INVALID)
-        return Reply(body=self.statuses[::-1] if req.groups[0] == ACCOUNT else [])
+        bearer(req, self.token, INVALID)
+        return Reply(body=self.statuses[::-1] if req.groups[0] == self.account else [])
+
+    def posts_made(self) -> int:
+        """How many posts this fake holds: what really went out."""
+        return len(self.statuses)

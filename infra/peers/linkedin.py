@@ -1,5 +1,7 @@
 """Contract fake of LinkedIn's Posts API (/rest/posts, versioned by the LinkedIn-Version
-header, Rest.li 2.0.0): the id in x-restli-id, the documented error bodies."""
+header, Rest.li 2.0.0): the id in x-restli-id, the documented error bodies.
+
+A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import itertools
 import re
 from typing import Any, ClassVar
 
-from fakes import Fake, Reply, Req, bearer, require
+from infra.peers import Fake, Reply, Req, bearer, require
 
 TOKEN = "li-token"
 ORG = "urn:li:organization:5515715"
@@ -36,15 +38,16 @@ class LinkedInFake(Fake):
         "duplicate": error(422, "Content is a duplicate of urn:li:share:7000000000000000001"),
     }  # fmt: skip
 
-    def __init__(self) -> None:
+    def __init__(self, *, token: str = TOKEN, org: str = ORG) -> None:
         super().__init__()
+        self.token, self.org = token, org
         self.ids = (f"urn:li:share:{n}" for n in itertools.count(7_100_000_000_000_000_000))
         self.posts: list[dict[str, Any]] = []
         self.route("POST", r"/rest/posts", self.create)
         self.route("GET", r"/rest/posts", self.find)
 
     def check(self, req: Req) -> None:
-        bearer(req, TOKEN, error(401, "Invalid access token", "INVALID_ACCESS_TOKEN"))
+        bearer(req, self.token, error(401, "Invalid access token", "INVALID_ACCESS_TOKEN"))
         version = req.headers.get("linkedin-version", "")
         require(bool(version), error(400, "A version must be present. Please specify a "
                                      "version by adding the LinkedIn-Version header.",
@@ -61,7 +64,9 @@ class LinkedInFake(Fake):
         body = req.body
         for name in ("author", "commentary", "visibility", "distribution", "lifecycleState"):
             require(name in body, error(422, f"/{name} :: field is required but not found"))
-        require(body["author"] == ORG, error(403, "Not an admin of the author", "ACCESS_DENIED"))
+        require(
+            body["author"] == self.org, error(403, "Not an admin of the author", "ACCESS_DENIED")
+        )
         require(body["lifecycleState"] == "PUBLISHED", error(422, "/lifecycleState invalid"))
         if any(p["commentary"] == body["commentary"] for p in self.posts):
             return self.errors["duplicate"]
@@ -75,3 +80,7 @@ class LinkedInFake(Fake):
                 error(400, "Finder method is required"))  # fmt: skip
         mine = [p for p in self.posts if p["author"] == req.query.get("author")]
         return Reply(body={"elements": mine[::-1], "paging": {"count": len(mine), "start": 0}})
+
+    def posts_made(self) -> int:
+        """How many posts this fake holds: what really went out."""
+        return len(self.posts)

@@ -1,0 +1,141 @@
+"""The publish record of each scheduled post (PublishRecordsTable), kept for good.
+
+One item per campaign, post, channel, locale and scheduled time. ``claim`` writes the
+intent (``publishing``) before the platform is called, so that an invocation that dies
+between publishing and recording leaves a trace: the next delivery sees the claim, asks
+the platform what was already posted, and never posts blindly a second time.
+
+Statuses: ``publishing`` (claimed, outcome unknown), ``published`` (post id and URL),
+``failed`` (the platform said no, or retries ran out), ``held`` (paused brand, text not
+approved), ``skipped`` (the post no longer exists as scheduled), ``unknown`` (a previous
+attempt may have posted and the platform cannot be asked: a person decides).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+FINAL = ("published", "failed", "held", "skipped", "unknown")
+
+
+@dataclass(frozen=True)
+class Key:
+    campaign: str
+    post: str
+    channel: str
+    locale: str
+    scheduled_for: str
+
+    @property
+    def item_key(self) -> dict[str, str]:
+        return {
+            "pk": f"{self.campaign}#{self.post}",
+            "sk": f"{self.channel}#{self.locale or '-'}#{self.scheduled_for}",
+        }
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across retries: the platform-side key (Mastodon's Idempotency-Key)."""
+        import hashlib
+
+        text = "|".join((self.campaign, self.post, self.channel, self.locale, self.scheduled_for))
+        return "socialops-" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def __str__(self) -> str:
+        locale = f" [{self.locale}]" if self.locale else ""
+        return f"{self.campaign}/{self.post} on {self.channel}{locale} at {self.scheduled_for}"
+
+
+def _stamp(now: datetime) -> str:
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Records:
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def get(self, key: Key) -> dict[str, Any] | None:
+        item = self.table.get_item(Key=key.item_key, ConsistentRead=True).get("Item")
+        return dict(item) if item else None
+
+    def claim(self, key: Key, now: datetime, deadline: datetime) -> dict[str, Any] | None:
+        """Write the intent to publish. None when it is the first claim; otherwise the
+        record an earlier delivery left (its delivery count is raised; ``take_over``
+        makes the claim this delivery's once it decides to go on)."""
+        item = {**key.item_key, "status": "publishing", "attempts": 1, "claimed_at": _stamp(now),
+                "deadline": _stamp(deadline),
+                "campaign": key.campaign, "post": key.post, "channel": key.channel,
+                "locale": key.locale, "scheduled_for": key.scheduled_for}  # fmt: skip
+        client = self.table.meta.client
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+            return None
+        except client.exceptions.ConditionalCheckFailedException:
+            pass
+        answer = self.table.update_item(
+            Key=key.item_key,
+            UpdateExpression="SET attempts = if_not_exists(attempts, :zero) + :one",
+            ExpressionAttributeValues={":one": 1, ":zero": 0},
+            ReturnValues="ALL_OLD",
+        )
+        return dict(answer.get("Attributes", {}))
+
+    def take_over(self, key: Key, now: datetime, deadline: datetime) -> None:
+        """This delivery publishes now: the claim is renewed in its name until ``deadline``
+        (when its invocation times out)."""
+        self.table.update_item(
+            Key=key.item_key,
+            UpdateExpression="SET #status = :publishing, claimed_at = :now, deadline = :end",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":publishing": "publishing",
+                ":now": _stamp(now),
+                ":end": _stamp(deadline),
+            },
+        )
+
+    def release(self, key: Key, now: datetime) -> None:
+        """The invocation is failing with its outcome unknown: let the next delivery take
+        over at once (it asks the platform first). Best effort: it may be failing because
+        DynamoDB is, and then the claim's deadline does the same, later."""
+        with contextlib.suppress(Exception):  # the deadline covers it
+            self.table.update_item(
+                Key=key.item_key,
+                UpdateExpression="SET deadline = :now",
+                ConditionExpression="#status = :publishing",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":now": _stamp(now), ":publishing": "publishing"},
+            )
+
+    def own(self, key: Key, post_id: str) -> str:
+        """Mark the platform post ``post_id`` as the one published for ``key``; returns the
+        key that owns it (another key when a search found someone else's post, e.g. the
+        same text posted for another time zone)."""
+        item = {"pk": f"post#{key.channel}#{post_id}", "sk": "-", "owner": str(key)}
+        client = self.table.meta.client
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+            return str(key)
+        except client.exceptions.ConditionalCheckFailedException:
+            found = self.table.get_item(Key={"pk": item["pk"], "sk": "-"}, ConsistentRead=True)
+            return str(found.get("Item", {}).get("owner", ""))
+
+    def finish(self, key: Key, status: str, now: datetime, **fields: str) -> None:
+        """Record the outcome (``status`` one of FINAL) with its details."""
+        assert status in FINAL, status
+        names = {"#status": "status"}
+        values: dict[str, Any] = {":status": status, ":now": _stamp(now)}
+        sets = ["#status = :status", "finished_at = :now"]
+        for i, (name, value) in enumerate(sorted(fields.items())):
+            names[f"#f{i}"] = name
+            values[f":f{i}"] = value
+            sets.append(f"#f{i} = :f{i}")
+        self.table.update_item(
+            Key=key.item_key,
+            UpdateExpression="SET " + ", ".join(sets),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )

@@ -1,0 +1,157 @@
+"""Contract fake of TikTok's Content Posting API (direct post, PULL_FROM_URL): every
+answer carries ``error.code`` ("ok" on success) and a log_id. Also the OAuth v2 refresh of
+a user token (POST /v2/oauth/token/, grant_type=refresh_token; refresh tokens rotate), whose
+errors are OAuth's flat ``{"error", "error_description", "log_id"}``.
+
+A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, ClassVar
+
+from infra.peers import Fake, Reply, Req, bearer, credential, form, require
+
+TOKEN = "act.tiktok-token"
+REFRESH = "rft.tiktok-refresh-token"
+CLIENT_KEY, CLIENT_SECRET = "tiktok-client-key", "tiktok-client-secret"  # to check, if given
+OPEN_ID = "tiktok-open-id-brand"
+SCOPE = "user.info.basic,video.publish"
+ACCESS_TTL_S, REFRESH_TTL_S = 86400, 31536000
+LOG_ID = "20261130090000ABCDEF"
+OPTIONS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
+P = "/v2/post/publish"
+
+
+def answer(data: Any = None, code: str = "ok", message: str = "", status: int = 200) -> Reply:
+    error = {"code": code, "message": message, "log_id": LOG_ID}
+    return Reply(status, {"data": data or {}, "error": error})
+
+
+INVALID = answer(None, "access_token_invalid", "The access token is invalid or not found "
+                 "in the request.", 401)  # fmt: skip
+
+
+def oauth_error(error: str, description: str, status: int = 400) -> Reply:
+    return Reply(status, {"error": error, "error_description": description, "log_id": LOG_ID})
+
+
+MALFORMED = oauth_error("invalid_request", "The request parameters are malformed.")
+
+
+class TikTokFake(Fake):
+    errors: ClassVar[dict[str, Reply]] = {
+        "expired": INVALID,
+        "revoked": INVALID,
+        "scope": answer(None, "scope_not_authorized", "The user did not authorize the scope "
+                        "required for completing this request.", 401),
+        "rate_limit_bare": answer(None, "rate_limit_exceeded", "API rate limit was exceeded, "
+                                  "please try again later.", 429),
+        "rate_limit": Reply(429, answer(None, "rate_limit_exceeded", "").body,
+                            {"Retry-After": "60"}),
+        "spam": answer(None, "spam_risk_too_many_posts", "The daily post cap from the API "
+                       "is reached for the current user.", 403),
+        "server_error": answer(None, "internal_error", "Something went wrong.", 500),
+    }  # fmt: skip
+
+    def __init__(
+        self,
+        polls_until_complete: int = 2,
+        *,
+        token: str = TOKEN,
+        refresh_token: str = REFRESH,
+        client_key: str | None = None,  # None: any client key (and secret) is taken
+        client_secret: str | None = None,
+        open_id: str = OPEN_ID,
+    ) -> None:
+        super().__init__()
+        self.token, self.refresh_token, self.open_id = token, refresh_token, open_id
+        self.client_key, self.client_secret = client_key, client_secret
+        self.tokens = {token}  # access tokens still valid: a refresh keeps the old ones
+        self.issued = itertools.count(1)
+        self.ids = itertools.count(7_400_000_000_000_000_000)
+        self.jobs: dict[str, dict[str, Any]] = {}
+        # posts accepted for publishing: TikTok publishes them whether or not anyone polls
+        self.published: list[dict[str, Any]] = []
+        self.polls = polls_until_complete
+        self.route("POST", r"/v2/oauth/token/", self.refresh)
+        self.route("POST", P + r"/creator_info/query/", self.creator)
+        self.route("POST", P + r"/video/init/", self.init)
+        self.route("POST", P + r"/status/fetch/", self.status)
+
+    def refresh(self, req: Req) -> Reply:
+        """``POST /v2/oauth/token/`` (form: client_key, client_secret,
+        grant_type=refresh_token, refresh_token): a new access and refresh token."""
+        body = form(req)
+        require(body is not None, MALFORMED)
+        assert body is not None
+        names = ("client_key", "client_secret", "grant_type", "refresh_token")
+        require(all(body.get(name) for name in names), MALFORMED)
+        require(credential(body["client_key"], self.client_key)
+                and credential(body["client_secret"], self.client_secret),
+                oauth_error("invalid_client", "Client key or secret is invalid.", 401))  # fmt: skip
+        require(
+            body["grant_type"] == "refresh_token",
+            oauth_error("unsupported_grant_type", "The grant type is not supported."),
+        )
+        with self.lock:
+            require(
+                body["refresh_token"] == self.refresh_token,
+                oauth_error("invalid_grant", "Refresh token is invalid or expired."),
+            )
+            n = next(self.issued)
+            self.token, self.refresh_token = f"{self.token}-r{n}", f"{self.refresh_token}-r{n}"
+            self.tokens.add(self.token)
+            return Reply(body={"access_token": self.token, "expires_in": ACCESS_TTL_S,
+                               "open_id": self.open_id, "refresh_expires_in": REFRESH_TTL_S,
+                               "refresh_token": self.refresh_token, "scope": SCOPE,
+                               "token_type": "Bearer"})  # fmt: skip
+
+    def check(self, req: Req) -> None:
+        bearer(req, self.tokens, INVALID)
+        require(
+            req.headers.get("content-type", "").startswith("application/json"),
+            answer(None, "invalid_params", "Content-Type must be application/json", 400),
+        )
+
+    def creator(self, req: Req) -> Reply:
+        self.check(req)
+        return answer({"creator_username": "brand", "creator_nickname": "Brand",
+                       "privacy_level_options": OPTIONS, "comment_disabled": False,
+                       "duet_disabled": False, "stitch_disabled": True,
+                       "max_video_post_duration_sec": 600})  # fmt: skip
+
+    def init(self, req: Req) -> Reply:
+        self.check(req)
+        post, source = req.body.get("post_info", {}), req.body.get("source_info", {})
+        bad = answer(None, "invalid_params", "Invalid parameters", 400)
+        require(
+            post.get("privacy_level") in OPTIONS,
+            answer(None, "privacy_level_option_mismatch", "privacy_level", 400),
+        )
+        require(len(post.get("title", "")) <= 2200, bad)
+        require(source.get("source") == "PULL_FROM_URL" and "video_url" in source, bad)
+        require(
+            source["video_url"].startswith("https://"),
+            answer(None, "url_ownership_unverified", "Verify the URL's domain", 403),
+        )
+        publish_id = f"v_pub_url~v2.{next(self.ids)}"
+        self.jobs[publish_id] = {"polls": self.polls, "post": str(next(self.ids))}
+        self.published.append({"publish_id": publish_id, "post_id": self.jobs[publish_id]["post"],
+                               "title": post.get("title", ""),
+                               "video_url": source["video_url"]})  # fmt: skip
+        return answer({"publish_id": publish_id})
+
+    def status(self, req: Req) -> Reply:
+        self.check(req)
+        job = self.jobs.get(req.body.get("publish_id", ""))
+        require(job is not None, answer(None, "invalid_publish_id", "publish_id", 400))
+        assert job is not None
+        job["polls"] -= 1
+        if job["polls"] >= 0:
+            return answer({"status": "PROCESSING_DOWNLOAD", "downloaded_bytes": 1024})
+        return answer({"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [job["post"]]})
+
+    def posts_made(self) -> int:
+        """How many posts this fake holds: what really went out."""
+        return len(self.published)

@@ -1,0 +1,148 @@
+"""Contract fake of the X API v2: POST /2/tweets, GET /2/users/me and the user's posts,
+with the documented problem bodies and x-rate-limit-* headers, and the OAuth 2.0 refresh
+of a user token (POST /2/oauth2/token, grant_type=refresh_token; refresh tokens rotate).
+
+A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from infra.peers import Fake, Reply, Req, bearer, credential, form, require
+
+TOKEN = "x-user-token"
+REFRESH = "x-refresh-token"
+CLIENT_ID = "x-client-id"  # a client id to give XFake when it must check the one sent
+USER = "2244994945"
+SCOPE = "tweet.read tweet.write users.read offline.access"
+ACCESS_TTL_S = 7200
+
+
+def problem(status: int, title: str, detail: str, **head: str) -> Reply:
+    return Reply(status, {"title": title, "detail": detail, "type": "about:blank",
+                          "status": status}, head)  # fmt: skip
+
+
+def oauth_error(status: int, error: str, description: str) -> Reply:
+    return Reply(status, {"error": error, "error_description": description})
+
+
+UNAUTHORIZED = problem(401, "Unauthorized", "Unauthorized")
+INVALID_REFRESH = oauth_error(400, "invalid_request", "Value passed for the token was invalid.")
+
+
+def x_time() -> str:
+    """Now, as X writes times (2026-11-30T09:00:00.000Z)."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def basic_client_id(req: Req) -> str | None:
+    """The client id of a confidential client's ``Authorization: Basic`` header."""
+    given = req.headers.get("authorization", "")
+    if not given.startswith("Basic "):
+        return None
+    try:
+        return base64.b64decode(given.removeprefix("Basic ")).decode().partition(":")[0]
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+
+
+class XFake(Fake):
+    @property
+    def errors(self) -> dict[str, Reply]:  # type: ignore[override]
+        reset = str(int(time.time()) + 120)
+        limits = {"x-rate-limit-limit": "200", "x-rate-limit-remaining": "0"}
+        return {
+            "rate_limit": problem(429, "Too Many Requests", "Too Many Requests",
+                                  **limits, **{"x-rate-limit-reset": reset}),
+            "rate_limit_bare": problem(429, "Too Many Requests", "Too Many Requests"),
+            "server_error": problem(500, "Internal Server Error", "Internal Server Error"),
+            "unavailable": problem(503, "Service Unavailable", "Service Unavailable"),
+            "expired": UNAUTHORIZED,
+            "revoked": UNAUTHORIZED,
+            "duplicate": problem(403, "Forbidden", "You are not allowed to create a Tweet "
+                                 "with duplicate content."),
+            "legacy_duplicate": Reply(403, {"errors": [{"code": 187,
+                                                        "message": "Status is a duplicate."}]}),
+        }  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        user: str = USER,
+        refresh_token: str = REFRESH,
+        client_id: str | None = None,  # None: any client id
+    ) -> None:
+        super().__init__()
+        self.token, self.user, self.client_id = token, user, client_id
+        self.tokens = {token}  # access tokens still valid: a refresh keeps the old ones
+        self.refresh_token = refresh_token  # the only valid one: each refresh rotates it
+        self.issued = itertools.count(1)
+        self.ids = (str(n) for n in itertools.count(1_860_000_000_000_000_000))
+        self.tweets: list[dict[str, Any]] = []
+        self.route("POST", r"/2/oauth2/token", self.refresh)
+        self.route("POST", r"/2/tweets", self.create)
+        self.route("GET", r"/2/users/me", self.me)
+        self.route("GET", r"/2/users/(\d+)/tweets", self.timeline)
+
+    def refresh(self, req: Req) -> Reply:
+        """``POST /2/oauth2/token`` (form: grant_type=refresh_token, refresh_token,
+        client_id for a public client, or Basic auth for a confidential one)."""
+        body = form(req)
+        require(body is not None, oauth_error(400, "invalid_request",
+                                              "Content-Type must be "
+                                              "application/x-www-form-urlencoded."))  # fmt: skip
+        assert body is not None
+        client = basic_client_id(req) or body.get("client_id")
+        require(bool(client), oauth_error(400, "invalid_request",
+                                          "Missing required parameter [client_id]."))  # fmt: skip
+        require(
+            credential(client, self.client_id),
+            oauth_error(401, "unauthorized_client", "Missing valid authorization header"),
+        )
+        require(body.get("grant_type") == "refresh_token",
+                oauth_error(400, "invalid_request", "Value passed for the grant_type was "
+                            "invalid."))  # fmt: skip
+        with self.lock:
+            require(body.get("refresh_token") == self.refresh_token, INVALID_REFRESH)
+            n = next(self.issued)
+            self.token, self.refresh_token = f"{self.token}-r{n}", f"{self.refresh_token}-r{n}"
+            self.tokens.add(self.token)
+            return Reply(body={"token_type": "bearer", "expires_in": ACCESS_TTL_S,
+                               "access_token": self.token, "scope": SCOPE,
+                               "refresh_token": self.refresh_token})  # fmt: skip
+
+    def create(self, req: Req) -> Reply:
+        bearer(req, self.tokens, UNAUTHORIZED)
+        given = req.body.get("text") if isinstance(req.body, dict) else None
+        text = given if isinstance(given, str) else ""
+        require(req.headers.get("content-type", "").startswith("application/json"),
+                problem(415, "Unsupported Media Type", "Use application/json"))  # fmt: skip
+        require(bool(text) and len(text) <= 280,
+                problem(400, "Invalid Request", "One or more parameters to your request "
+                        "was invalid."))  # fmt: skip
+        if any(t["text"] == text for t in self.tweets):
+            return self.errors["duplicate"]
+        tweet = {"id": next(self.ids), "text": text, "created_at": x_time()}
+        self.tweets.append(tweet)
+        return Reply(201, {"data": {"id": tweet["id"], "text": text}})
+
+    def me(self, req: Req) -> Reply:
+        bearer(req, self.tokens, UNAUTHORIZED)
+        return Reply(body={"data": {"id": self.user, "name": "Brand", "username": "brand"}})
+
+    def timeline(self, req: Req) -> Reply:
+        bearer(req, self.tokens, UNAUTHORIZED)
+        require(req.groups[0] == self.user, problem(403, "Forbidden", "Not your timeline"))
+        return Reply(body={"data": self.tweets[::-1], "meta": {"result_count": len(self.tweets)}})
+
+    def posts_made(self) -> int:
+        """How many posts this fake holds: what really went out."""
+        return len(self.tweets)

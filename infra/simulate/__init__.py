@@ -1,0 +1,1 @@
+"""``socialops simulate``: the whole system on one machine (DESIGN.md section 5)."""

@@ -1,0 +1,96 @@
+"""``socialops simulate [PATH ...] [--days N] [--seed N] [--json]``: options and output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+
+from infra.project import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="default: campaigns/")
+    parser.add_argument("--days", type=int, default=7, help="days to simulate (default 7)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the injected faults")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
+    parser.add_argument(
+        "--start", help="UTC start of the virtual clock (default: the day of the first post)"
+    )
+    parser.add_argument(
+        "--faults", type=float, default=0.15,
+        help="share of firings that get a fault: duplicate delivery, 429, 500 or a crash "
+        "between publishing and recording (default 0.15; 0 for none)",
+    )  # fmt: skip
+
+
+def _start(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--start: expected an ISO date and time, found {text!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _timeline(result: object) -> str:
+    from infra.simulate.run import Result
+
+    assert isinstance(result, Result)
+    lines = [
+        f"virtual clock: {result.start:%Y-%m-%d %H:%MZ} to {result.end:%Y-%m-%d %H:%MZ}, "
+        f"seed {result.seed}",
+        f"{'UTC':<17} {'local time':<33} {'channel':<9} {'status':<10} post",
+    ]
+    for line in result.lines:
+        lines.append(
+            f"{line.when:%Y-%m-%d %H:%MZ} {line.local:<33} {line.channel:<9} "
+            f"{line.status:<10} {line.what}" + (f"  {line.detail}" if line.detail else "")
+        )
+    return "\n".join(lines)
+
+
+def _summary_text(summary: dict[str, object]) -> str:
+    keys = ("schedules_fired", "deliveries", "published", "duplicates", "recovered", "failed",
+            "held", "skipped", "dead_lettered", "lambda_retries", "tokens_refreshed",
+            "posts_on_platforms", "double_posts")  # fmt: skip
+    counts = ", ".join(f"{k.replace('_', ' ')} {summary[k]}" for k in keys)
+    channels = summary["channels"]
+    assert isinstance(channels, dict)
+    per = "; ".join(
+        f"{channel}: " + ", ".join(f"{k} {v}" for k, v in counts_.items())
+        for channel, counts_ in channels.items()
+    )
+    faults = summary["faults_injected"]
+    assert isinstance(faults, dict)
+    injected = ", ".join(f"{k} {v}" for k, v in faults.items()) or "none"
+    return f"summary: {counts}\nper channel: {per or 'nothing fired'}\nfaults injected: {injected}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from infra.simulate.run import SimulationError, simulate
+
+    if args.days < 1 or args.days > 366:
+        raise UsageError(f"--days: expected 1 to 366, found {args.days}")
+    if not 0 <= args.faults <= 1:
+        raise UsageError(f"--faults: expected a share between 0 and 1, found {args.faults}")
+    try:
+        result = simulate(args.paths or ["campaigns/"], args.days, args.seed,
+                          _start(args.start), args.faults)  # fmt: skip
+    except SimulationError as exc:
+        print(f"socialops: simulate: {exc}", file=sys.stderr)
+        return 1
+    summary = result.summary()
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
+    else:
+        print(_timeline(result))
+        print(_summary_text(summary))
+    for problem in summary["unaccounted"]:
+        print(f"socialops: simulate: lost: {problem}", file=sys.stderr)
+    if summary["double_posts"]:
+        print(f"socialops: simulate: {summary['double_posts']} posts went out twice",
+              file=sys.stderr)  # fmt: skip
+    return 0 if result.ok else 1

@@ -1,0 +1,89 @@
+"""Provision the durable resources of ``build/serverless/resources.json`` into an AWS
+endpoint (a moto server on loopback, or moto in-process in tests).
+
+Only what the functions use at run time is created: DynamoDB tables, SQS queues (with
+their redrive policies), SNS topics and the S3 bucket, from the same CloudFormation
+properties the stack deploys. IAM roles and policies, and e-mail subscriptions, are not
+needed locally. Physical names are ``socialops-<stage>-<LogicalId>``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.stack import ENVIRONMENT
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What was created: physical ids by logical id, and ARNs for ``Fn::GetAtt``."""
+
+    refs: dict[str, str]  # table name, queue URL, topic ARN, bucket name
+    arns: dict[str, str]
+
+    def environment(self) -> dict[str, str]:
+        """The functions' environment variables, resolved as CloudFormation would."""
+        env: dict[str, str] = {}
+        for name, value in ENVIRONMENT.items():
+            logical = value.get("Ref")
+            if logical in self.refs:
+                env[name] = self.refs[logical]
+        return env
+
+
+def _table(dynamodb: Any, name: str, props: Json) -> str:
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=props["AttributeDefinitions"],
+        KeySchema=props["KeySchema"],
+    )
+    return name
+
+
+def _queue(sqs: Any, name: str, props: Json, arns: dict[str, str]) -> tuple[str, str]:
+    attributes = {"MessageRetentionPeriod": str(props.get("MessageRetentionPeriod", 345600)),
+                  "VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}  # fmt: skip
+    redrive = props.get("RedrivePolicy")
+    if redrive:
+        target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": arns[target], "maxReceiveCount": redrive["maxReceiveCount"]}
+        )
+    url: str = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return url, arn
+
+
+def provision(resources_file: Path, stage: str, clients: dict[str, Any]) -> Provisioned:
+    """Create the resources; ``clients`` holds boto3 clients for dynamodb, sqs, sns, s3."""
+    resources: Json = json.loads(resources_file.read_text())["Resources"]
+    refs: dict[str, str] = {}
+    arns: dict[str, str] = {}
+    # Queues without a redrive policy first: a queue's dead-letter queue must exist.
+    order = sorted(
+        resources, key=lambda k: ("RedrivePolicy" in resources[k].get("Properties", {}), k)
+    )
+    for logical in order:
+        kind, props = resources[logical]["Type"], resources[logical].get("Properties", {})
+        name = f"socialops-{stage}-{logical}"
+        if kind == "AWS::DynamoDB::Table":
+            refs[logical] = _table(clients["dynamodb"], name, props)
+            arns[logical] = f"arn:aws:dynamodb:::table/{name}"
+        elif kind == "AWS::SQS::Queue":
+            refs[logical], arns[logical] = _queue(clients["sqs"], name, props, arns)
+        elif kind == "AWS::SNS::Topic":
+            arn = clients["sns"].create_topic(Name=name)["TopicArn"]
+            refs[logical] = arns[logical] = arn
+        elif kind == "AWS::S3::Bucket":
+            clients["s3"].create_bucket(Bucket=name.lower())
+            refs[logical] = name.lower()
+            arns[logical] = f"arn:aws:s3:::{name.lower()}"
+    return Provisioned(refs, arns)

@@ -1,0 +1,101 @@
+"""`socialops simulate`, the README's main job: the examples on a moto server on loopback,
+a virtual clock, the publish handler in-process, local platform peers, injected faults."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from projects import BASE, Result, edit
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCH = ("--start", "2027-01-11", "--days", "14")  # the examples' launch fortnight
+
+
+@pytest.fixture(scope="module")
+def launch() -> dict[str, Any]:
+    """One run as a user runs it (the installed command, a fresh process), as JSON."""
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "simulate", "campaigns/", *LAUNCH, "--seed", "3",
+         "--faults", "0.3", "--json"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, "--json prints one JSON object and nothing else"
+    summary: dict[str, Any] = json.loads(lines[0])
+    return summary
+
+
+def test_every_firing_is_accounted_for_and_nothing_goes_out_twice(launch: dict[str, Any]) -> None:
+    assert launch["unaccounted"] == [] and launch["double_posts"] == 0
+    assert launch["posts_on_platforms"] == launch["published"] > 10
+    finals = launch["published"] + launch["failed"] + launch["held"] + launch["skipped"]
+    assert finals == launch["schedules_fired"]
+    # what did not go out is in the dead-letter queue (plus Lambda's own dead letters)
+    assert launch["dead_lettered"] >= launch["failed"] + launch["held"]
+
+
+def test_faults_were_injected_and_survived(launch: dict[str, Any]) -> None:
+    faults = launch["faults_injected"]
+    assert sum(faults.values()) >= 5 and faults.get("duplicate", 0) >= 1
+    assert launch["duplicates"] == faults["duplicate"]
+    assert launch["deliveries"] == launch["schedules_fired"] + launch["duplicates"] + launch[
+        "lambda_retries"]  # fmt: skip
+    if faults.get("crash"):
+        assert launch["recovered"] + launch["lambda_retries"] >= 1
+
+
+def test_summary_has_the_documented_fields(launch: dict[str, Any]) -> None:
+    for key in ("published", "duplicates", "failed", "dead_lettered", "channels"):
+        assert key in launch
+    channels = launch["channels"]
+    assert {"instagram", "facebook", "x", "linkedin", "bluesky", "mastodon"} <= set(channels)
+    assert (
+        sum(c.get("published", 0) + c.get("recovered", 0) for c in channels.values())
+        == (launch["published"])
+    )
+    assert launch["tokens_refreshed"] > 0  # X's 2-hour tokens, renewed on the virtual clock
+
+
+def test_timeline_shows_utc_and_local_time(run_cli: Callable[..., Result]) -> None:
+    code, out, _ = run_cli("simulate", "campaigns/", "--start", "2027-01-21", "--days", "1",
+                           "--faults", "0")  # fmt: skip
+    assert code == 0
+    # the launch at 09:00 in Paris (08:00Z) and at 09:00 in New York (14:00Z)
+    assert any(
+        line.startswith("2027-01-21 08:00Z 2027-01-21 09:00 Europe/Paris") and " x " in line
+        and "published" in line for line in out.splitlines()
+    )  # fmt: skip
+    assert any(
+        line.startswith("2027-01-21 14:00Z 2027-01-21 09:00 America/New_York") for line in
+        out.splitlines()
+    )  # fmt: skip
+    assert "summary: schedules fired" in out and "double posts 0" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(("--days", "0"), "--days: expected 1 to 366"), (("--faults", "2"), "--faults"),
+     (("--start", "soon"), "--start: expected an ISO date")],
+)  # fmt: skip
+def test_bad_options_are_usage_errors(
+    run_cli: Callable[..., Result], args: tuple[str, ...], message: str
+) -> None:
+    code, _, err = run_cli("simulate", "campaigns/", *args)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_invalid_campaigns_are_not_simulated(
+    project: Callable[..., Path], run_cli: Callable[..., Result]
+) -> None:
+    broken = {**BASE, "campaign.yml": edit(str(BASE["campaign.yml"]), "Europe/Paris",
+                                           "Europe/Pari")}  # fmt: skip
+    code, out, err = run_cli("simulate", project(broken))
+    assert code == 1 and out == ""
+    assert "do not validate" in err and "E205" in err and "Traceback" not in err

@@ -1,0 +1,571 @@
+"""The ``publish`` function end to end: Powertools idempotency, records, pause, tokens and
+dead letters in moto (in-process), platforms as contract fakes on loopback (infra/peers).
+
+Every fault the issue lists has a test here: duplicate and concurrent deliveries, a crash
+between publishing and recording, 429 with and without reset headers, 500s, expired and
+revoked tokens, a campaign removed between schedule and fire, a time zone rule that
+changed between deploy and fire, a paused brand, text that awaits review.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from projects import write_project
+
+from functions.common import config
+from functions.common.config import CONFIG_DIR_ENV
+from functions.common.errors import EventError
+from functions.common.pause import pause, resume
+from functions.publish import handler as publish_handler
+from functions.publish.adapters import adapter_for
+from functions.publish.records import Records
+from functions.publish.service import Deps
+from functions.publish.tokens import Tokens, refresh_due
+from infra.cli import main
+from infra.peers import Fake, bluesky, linkedin, mastodon, meta, tiktok, x
+from infra.simulate.accounts import posts_on
+from infra.simulate.provision import provision
+
+NOW = "2026-12-01T00:00Z"
+REGION = "us-east-1"
+FUTURE = (datetime.now(UTC) + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+BRAND = f"""\
+version: 1
+kind: brand
+name: acme
+voice:
+  description: Friendly and brief.
+  tone:
+    - warm
+accounts:
+  x:
+    handle: acme
+    secret: socialops/acme/x
+  mastodon:
+    handle: acme
+    instance: https://mastodon.example
+    secret: socialops/acme/mastodon
+  bluesky:
+    handle: {bluesky.HANDLE}
+    secret: socialops/acme/bluesky
+  linkedin:
+    handle: acme
+    id: "{linkedin.ORG}"
+    secret: socialops/acme/linkedin
+  facebook:
+    handle: acme
+    id: "{meta.PAGE}"
+    secret: socialops/acme/facebook
+  instagram:
+    handle: acme
+    id: "{meta.IG_USER}"
+    secret: socialops/acme/instagram
+  tiktok:
+    handle: acme
+    secret: socialops/acme/tiktok
+"""
+
+AUDIENCE = """\
+version: 1
+kind: audience
+name: paris
+locales:
+  - fr-FR
+timezones:
+  - Europe/Paris
+"""
+
+CAMPAIGN = """\
+version: 1
+kind: campaign
+name: launch
+brand: acme
+window:
+  start: 2027-01-01
+  end: 2027-12-31
+timezone: Europe/Paris
+channels:
+  - x
+  - mastodon
+  - bluesky
+  - linkedin
+  - facebook
+  - instagram
+  - tiktok
+audiences:
+  - paris
+generation:
+  copy:
+    review: required
+posts:
+  - id: hello
+    text: "Hello from acme, see https://acme.example #acme"
+    at: 2027-01-14 09:00
+    channels:
+      - x
+      - mastodon
+      - bluesky
+      - linkedin
+      - facebook
+    locales:
+      fr-FR:
+        text: "Bonjour de la part d'acme #acme"
+    overrides:
+      linkedin:
+        text: "Hello, professional network. #acme"
+  - id: picture
+    text: "A picture of our day #acme"
+    at: 2027-01-15 10:00
+    channels:
+      - instagram
+    media:
+      - url: https://cdn.acme.example/day.jpg
+        alt: Our day
+  - id: clip
+    text: "A short clip #acme"
+    at: 2027-01-15 11:00
+    channels:
+      - tiktok
+    media:
+      - url: https://cdn.acme.example/clip.mp4
+        type: video
+  - id: summer
+    text: "Summer is here #acme"
+    at: 2027-07-01 09:00
+    channels:
+      - x
+  - id: written
+    generate:
+      rule: copy
+      brief: Say hello.
+    at: 2027-01-20 09:00
+    channels:
+      - x
+"""
+
+SECRETS = {
+    "x": {"access_token": x.TOKEN, "refresh_token": x.REFRESH, "client_id": "test-client"},
+    "mastodon": {"access_token": mastodon.TOKEN},
+    "bluesky": {"access_token": bluesky.PASSWORD},
+    "linkedin": {"access_token": linkedin.TOKEN, "expires_at": FUTURE},
+    "facebook": {"access_token": meta.TOKEN},
+    "instagram": {"access_token": meta.TOKEN},
+    "tiktok": {"access_token": tiktok.TOKEN},
+}
+FAKES = {
+    "x": x.XFake, "mastodon": mastodon.MastodonFake, "bluesky": bluesky.BlueskyFake,
+    "linkedin": linkedin.LinkedInFake, "facebook": meta.GraphFake, "instagram": meta.GraphFake,
+    "tiktok": tiktok.TikTokFake,
+}  # fmt: skip
+
+
+def event(post: str = "hello", channel: str = "x", at: str = "2027-01-14T08:00:00Z",
+          locale: str = "fr-FR") -> dict[str, str]:  # fmt: skip
+    return {"campaign": "launch", "post": post, "channel": channel, "locale": locale,
+            "scheduled_for": at}  # fmt: skip
+
+
+def no_sleep(seconds: float) -> None:
+    pass
+
+
+@dataclass
+class Context:
+    function_name: str = "socialops-test-publish"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:publish"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000  # publish's timeout (infra/stack.py)
+
+
+@dataclass
+class World:
+    """The moto account, the fakes, the clock and what the function did."""
+
+    env: dict[str, str]
+    fakes: dict[str, Fake]
+    clock: list[datetime]
+    slept: list[float] = field(default_factory=list)
+    metrics: list[tuple[str, str]] = field(default_factory=list)
+    deps: Deps | None = None
+
+    def invoke(self, payload: Any) -> dict[str, Any]:
+        result: dict[str, Any] = publish_handler.handler(payload, Context())
+        return result
+
+    def table(self, name: str) -> Any:
+        return boto3.resource("dynamodb", region_name=REGION).Table(self.env[name])
+
+    def record(self, payload: dict[str, str]) -> dict[str, Any]:
+        from functions.publish.service import key_of
+
+        item = Records(self.table("PUBLISH_RECORDS_TABLE")).get(key_of(payload))
+        assert item is not None
+        return item
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs", region_name=REGION)
+        got = sqs.receive_message(QueueUrl=self.env["PUBLISH_DLQ_URL"], MaxNumberOfMessages=10)
+        return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+    def notifications(self) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.get_queue_url(QueueName="failures-inbox")["QueueUrl"]
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+    def posts(self, channel: str) -> int:
+        """Posts the fake of ``channel`` holds (what really went out)."""
+        return posts_on(self.fakes[channel])
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = write_project(tmp_path_factory.mktemp("project"), {
+        "brand.yml": BRAND, "audience.yml": AUDIENCE, "campaign.yml": CAMPAIGN})  # fmt: skip
+    out = tmp_path_factory.mktemp("build")
+    assert main(["compile", str(root), "--out", str(out), "--no-cache", "--now", NOW]) == 0
+    return out
+
+
+@pytest.fixture
+def world(build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    for name, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing-not-a-key",
+                        "AWS_SECRET_ACCESS_KEY": "testing-not-a-secret"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    folder = tmp_path / "config"
+    folder.mkdir()
+    for path in (build / "config").glob("*.json"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(folder))
+    config.clear_cache()
+    fakes: dict[str, Fake] = {}
+    for channel, make in FAKES.items():
+        fakes[channel] = make()
+        fakes[channel].start()
+    with mock_aws():
+        clients = {s: boto3.client(s, region_name=REGION) for s in ("dynamodb", "sqs", "sns", "s3")}
+        made = provision(build / "serverless" / "resources.json", "test", clients)
+        env = made.environment()
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        inbox = clients["sqs"].create_queue(QueueName="failures-inbox")["QueueUrl"]
+        inbox_arn = clients["sqs"].get_queue_attributes(
+            QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]  # fmt: skip
+        clients["sns"].subscribe(TopicArn=env["PUBLISH_FAILURES_TOPIC_ARN"], Protocol="sqs",
+                                 Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "false"})  # fmt: skip
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        for channel, value in SECRETS.items():
+            secrets.create_secret(Name=f"socialops/acme/{channel}", SecretString=json.dumps(value))
+        clock = [datetime(2027, 1, 14, 8, 0, tzinfo=UTC)]
+        world = World(env, fakes, clock)
+        deps = publish_handler.deps_from_env()
+        deps.now = lambda: clock[0]
+        deps.sleep = world.slept.append
+        deps.metric = lambda name, platform: world.metrics.append((name, platform))
+        urls = {channel: fake.url for channel, fake in fakes.items()}
+        deps.adapter = lambda platform, brand: adapter_for(platform, urls[platform], **(
+            {"sleep": no_sleep} if platform in ("instagram", "tiktok") else {}))  # fmt: skip
+        deps.tokens = Tokens(secrets, now=lambda: clock[0], endpoints=urls)
+        world.deps = deps
+        publish_handler.use(deps)
+        try:
+            yield world
+        finally:
+            publish_handler.use(None)
+            for fake in fakes.values():
+                fake.stop()
+    config.clear_cache()
+
+
+# --- publishing, once --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["x", "mastodon", "bluesky", "linkedin", "facebook"])
+def test_publishes_once_and_ignores_a_duplicate_delivery(world: World, channel: str) -> None:
+    first = world.invoke(event(channel=channel))
+    assert first["status"] == "published" and first["post_id"] and first["url"]
+    again = world.invoke(event(channel=channel))
+    assert again["post_id"] == first["post_id"] and again["replayed"]
+    assert world.posts(channel) == 1
+    record = world.record(event(channel=channel))
+    assert record["status"] == "published" and record["post_id"] == first["post_id"]
+    assert ("Published", channel) in world.metrics
+
+
+def test_text_follows_override_then_locale_then_post(world: World) -> None:
+    world.invoke(event(channel="linkedin"))
+    world.invoke(event(channel="x"))
+    world.invoke(event(channel="mastodon", locale=""))
+    assert world.fakes["x"].tweets[0]["text"] == "Bonjour de la part d'acme #acme"  # type: ignore[attr-defined]
+    linkedin_post = world.fakes["linkedin"].posts[0]  # type: ignore[attr-defined]
+    assert "professional network" in json.dumps(linkedin_post)
+    assert "Hello from acme" in json.dumps(world.fakes["mastodon"].statuses[0])  # type: ignore[attr-defined]
+
+
+def test_media_posts_go_out_on_instagram_and_tiktok(world: World) -> None:
+    assert world.invoke(event("picture", "instagram", "2027-01-15T09:00:00Z", ""))[
+        "status"] == "published"  # fmt: skip
+    assert world.invoke(event("clip", "tiktok", "2027-01-15T10:00:00Z", ""))[
+        "status"] == "published"  # fmt: skip
+    assert world.posts("instagram") == 1 and world.posts("tiktok") == 1
+
+
+def test_concurrent_deliveries_post_once(world: World) -> None:
+    results: list[Any] = []
+    barrier = threading.Barrier(4)
+
+    def deliver() -> None:
+        barrier.wait()
+        try:
+            results.append(world.invoke(event()))
+        except Exception as error:  # the losers are told to retry later
+            results.append(error)
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert world.posts("x") == 1
+    published = [r for r in results if isinstance(r, dict)]
+    refused = [r for r in results if not isinstance(r, dict)]
+    assert published and all(r["post_id"] == published[0]["post_id"] for r in published)
+    assert all("progress" in type(r).__name__.lower() + str(r).lower() for r in refused)
+    # a later redelivery (Lambda retries the losers) returns the one post
+    assert world.invoke(event())["post_id"] == published[0]["post_id"]
+
+
+# --- a crash between publishing and recording -----------------------------------------
+
+
+def _crash_once_after_posting(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Records.finish
+    calls = {"n": 0}
+
+    def finish(self: Records, *args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("the function died before recording the post")
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Records, "finish", finish)
+
+
+@pytest.mark.parametrize("channel", ["x", "mastodon", "bluesky", "linkedin", "facebook"])
+def test_a_crash_after_posting_is_recovered_without_posting_twice(
+    world: World, channel: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _crash_once_after_posting(monkeypatch)
+    with pytest.raises(ConnectionError):
+        world.invoke(event(channel=channel))
+    assert world.posts(channel) == 1
+    world.clock[0] += timedelta(minutes=1)  # Lambda retries the event a minute later
+    again = world.invoke(event(channel=channel))
+    assert again["status"] in ("recovered", "published")
+    assert world.posts(channel) == 1
+    assert world.record(event(channel=channel))["status"] == "published"
+
+
+def test_a_killed_invocation_blocks_retries_until_its_deadline(world: World) -> None:
+    # An invocation killed outright (timeout, out of memory) leaves its claim; until the
+    # claim's deadline it may still be posting, so a redelivery must not race it.
+    from functions.publish.service import key_of
+
+    records = Records(world.table("PUBLISH_RECORDS_TABLE"))
+    records.claim(key_of(event()), world.clock[0], world.clock[0] + timedelta(minutes=5))
+    with pytest.raises(Exception, match="being published by another delivery"):
+        world.invoke(event())
+    assert world.posts("x") == 0
+    world.clock[0] += timedelta(minutes=6)  # after the deadline: ask X, then post
+    assert world.invoke(event())["status"] == "published"
+    assert world.posts("x") == 1 and "/2/users/me" in world.fakes["x"].paths("GET")
+
+
+def test_tiktok_crash_is_not_reposted_blindly_and_a_person_is_told(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clip = event("clip", "tiktok", "2027-01-15T10:00:00Z", "")
+    _crash_once_after_posting(monkeypatch)
+    with pytest.raises(ConnectionError):
+        world.invoke(clip)
+    world.clock[0] += timedelta(minutes=1)
+    outcome = world.invoke(clip)
+    assert outcome["status"] == "unknown" and "TikTok cannot list" in outcome["reason"]
+    assert world.posts("tiktok") == 1
+    assert [d["outcome"]["status"] for d in world.dead_letters()] == ["unknown"]
+    assert "may not have posted" in world.notifications()[0]["Subject"]
+
+
+# --- platform refusals -------------------------------------------------------------
+
+
+def test_429_with_a_reset_header_waits_as_told(world: World) -> None:
+    world.fakes["x"].fail_next("rate_limit", on="/2/tweets")
+    outcome = world.invoke(event())
+    assert outcome["status"] == "published" and outcome["attempts"] == 2
+    assert len(world.slept) == 1 and 100 <= world.slept[0] <= 125  # x-rate-limit-reset: +120 s
+    assert world.posts("x") == 1
+
+
+def test_429_without_reset_backs_off_exponentially(world: World) -> None:
+    world.fakes["x"].fail_next("rate_limit_bare", on="/2/tweets", times=3)
+    outcome = world.invoke(event())
+    assert outcome["status"] == "published" and outcome["attempts"] == 4
+    assert len(world.slept) == 3 and all(0 <= s <= 30 for s in world.slept)
+
+
+def test_a_wait_longer_than_the_invocation_dead_letters_with_the_reason(world: World) -> None:
+    world.fakes["bluesky"].fail_next("rate_limit", on="createRecord")  # ratelimit-reset +300 s
+    outcome = world.invoke(event(channel="bluesky"))
+    assert outcome["status"] == "failed" and "longer than this invocation" in outcome["reason"]
+    assert world.slept == [] and world.posts("bluesky") == 0
+    letters = world.dead_letters()
+    assert letters[0]["event"]["post"] == "hello" and letters[0]["event"]["redrive"]
+    note = world.notifications()[0]
+    assert "rate limit" in note["Message"] and "hello" in note["Subject"]
+
+
+def test_500s_are_retried_and_x_is_checked_before_each_retry(world: World) -> None:
+    world.fakes["x"].fail_next("server_error", on="/2/tweets", times=2)
+    outcome = world.invoke(event())
+    assert outcome["status"] == "published" and outcome["attempts"] == 3
+    assert world.fakes["x"].paths("GET").count("/2/users/me") == 2  # asked before each retry
+    assert world.posts("x") == 1
+
+
+def test_500s_that_never_stop_dead_letter_after_the_last_attempt(world: World) -> None:
+    world.fakes["mastodon"].fail_next("server_error", on="/statuses", times=10)
+    outcome = world.invoke(event(channel="mastodon"))
+    assert outcome["status"] == "failed" and outcome["attempts"] == 5
+    assert world.record(event(channel="mastodon"))["status"] == "failed"
+    assert len(world.dead_letters()) == 1 and len(world.notifications()) == 1
+
+
+def test_an_expired_token_is_refreshed_before_posting(world: World) -> None:
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    expired = {**SECRETS["x"], "expires_at": "2027-01-14T07:00:00Z"}
+    secrets.put_secret_value(SecretId="socialops/acme/x", SecretString=json.dumps(expired))
+    assert world.invoke(event())["status"] == "published"
+    stored = json.loads(secrets.get_secret_value(SecretId="socialops/acme/x")["SecretString"])
+    assert stored["access_token"] != x.TOKEN and stored["refresh_token"] != x.REFRESH
+    assert stored["expires_at"] == "2027-01-14T10:00:00Z"  # clock + expires_in 7200 s
+    assert "/2/oauth2/token" in world.fakes["x"].paths("POST")
+
+
+def test_an_expired_token_that_cannot_be_refreshed_fails_with_what_to_do(world: World) -> None:
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    expired = {**SECRETS["linkedin"], "expires_at": "2027-01-01T00:00:00Z"}
+    secrets.put_secret_value(SecretId="socialops/acme/linkedin", SecretString=json.dumps(expired))
+    outcome = world.invoke(event(channel="linkedin"))
+    assert outcome["status"] == "failed" and "expired on 2027-01-01" in outcome["reason"]
+    assert world.fakes["linkedin"].paths("POST") == []  # refused before calling
+    assert "renew" in world.notifications()[0]["Message"]
+
+
+def test_a_revoked_token_fails_once_with_reconnect_advice(world: World) -> None:
+    world.fakes["mastodon"].fail_next("revoked", on="/statuses")
+    outcome = world.invoke(event(channel="mastodon"))
+    assert outcome["status"] == "failed" and outcome["attempts"] == 1
+    assert "token" in outcome["reason"] and world.posts("mastodon") == 0
+    assert len(world.dead_letters()) == 1
+
+
+# --- the post no longer exists as scheduled ------------------------------------------
+
+
+def test_a_campaign_removed_after_scheduling_is_skipped_not_posted(world: World) -> None:
+    (Path(world_config_dir()) / "launch.json").unlink()
+    config.clear_cache()
+    outcome = world.invoke(event())
+    assert outcome["status"] == "skipped" and "no longer exists" in outcome["reason"]
+    assert world.posts("x") == 0 and world.dead_letters() == []
+
+
+def world_config_dir() -> str:
+    import os
+
+    return os.environ[CONFIG_DIR_ENV]
+
+
+def test_a_time_zone_rule_changed_after_deploy_is_not_posted_at_the_old_time(
+    world: World,
+) -> None:
+    # 2027-07-01 09:00 in Paris is 07:00Z (summer time). A schedule computed under other
+    # rules (08:00Z, as if Paris stayed on winter time) is stale: a person must redeploy.
+    stale = world.invoke(event("summer", at="2027-07-01T08:00:00Z", locale=""))
+    assert stale["status"] == "stale" and "07:00:00Z in Europe/Paris" in stale["reason"]
+    assert "socialops deploy" in stale["reason"] and world.posts("x") == 0
+    assert world.dead_letters()[0]["outcome"]["status"] == "stale"
+    # the schedule compiled across the change fires at 09:00 local
+    right = world.invoke(event("summer", at="2027-07-01T07:00:00Z", locale=""))
+    assert right["status"] == "published"
+
+
+def test_outside_the_window_is_skipped(world: World) -> None:
+    outcome = world.invoke(event(at="2028-01-14T08:00:00Z"))
+    assert outcome["status"] == "skipped" and "outside the campaign window" in outcome["reason"]
+
+
+def test_a_paused_brand_holds_the_post_until_a_person_redrives_it(world: World) -> None:
+    flags = world.table("PAUSE_FLAGS_TABLE")
+    pause(flags, "acme", "crisis", "person:ana", world.clock[0])
+    held = world.invoke(event())
+    assert held["status"] == "held" and "paused" in held["reason"] and world.posts("x") == 0
+    again = world.invoke(event())  # a redelivery gets the same answer, and is not re-sent
+    assert again["status"] == "held" and world.posts("x") == 0
+    resume(flags, "acme")
+    letters = world.dead_letters()
+    assert len(letters) == 1
+    letter = letters[0]
+    redriven = world.invoke(letter["event"])
+    assert redriven["status"] == "published" and world.posts("x") == 1
+
+
+def test_generated_text_awaiting_review_is_held(world: World) -> None:
+    outcome = world.invoke(event("written", at="2027-01-20T08:00:00Z", locale=""))
+    assert outcome["status"] == "held" and "approve" in outcome["reason"]
+    assert world.posts("x") == 0
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [None, [], {"campaign": "launch"}, {**event(), "scheduled_for": "thursday"},
+     {**event(), "locale": 3}],
+)  # fmt: skip
+def test_a_malformed_event_is_refused_with_a_reason(world: World, bad: Any) -> None:
+    with pytest.raises(EventError, match="publish: "):
+        world.invoke(bad)
+
+
+# --- the scheduled token refresh -----------------------------------------------------
+
+
+def test_scheduled_refresh_renews_due_tokens_and_warns_about_the_rest(world: World) -> None:
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    soon = {**SECRETS["x"], "expires_at": "2027-01-14T12:00:00Z"}
+    secrets.put_secret_value(SecretId="socialops/acme/x", SecretString=json.dumps(soon))
+    ending = {**SECRETS["linkedin"], "expires_at": "2027-01-24T08:00:00Z"}
+    secrets.put_secret_value(SecretId="socialops/acme/linkedin", SecretString=json.dumps(ending))
+    report = world.invoke({"action": "refresh_tokens"})
+    assert report["refreshed"] == ["acme x (socialops/acme/x)"]
+    assert len(report["warnings"]) == 1 and "linkedin" in report["warnings"][0]
+    assert "within 10 days" in report["warnings"][0]
+    assert "linkedin" in world.notifications()[0]["Message"]
+    assert world.deps is not None
+    # LinkedIn is not refreshed however often the run comes; X's 2-hour token is
+    again = refresh_due(world.deps.tokens, config.load_all().values())
+    assert again.refreshed == ["acme x (socialops/acme/x)"] and len(again.warnings) == 1
