@@ -22,6 +22,7 @@ import heapq
 import json
 import os
 import random
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/socialops-{STAGE}-scheduler-publish"
 LAMBDA_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=2))
 TIMEOUT_S = 300.0  # the publish function's timeout (infra/stack.py)
 FAULTS = ("duplicate", "rate_limit", "server_error", "crash")
+STAMP = re.compile(r"\d{8}T\d{4}Z")
 
 
 class SimulationError(RuntimeError):
@@ -236,6 +238,10 @@ def read_schedules(scheduler: Any, start: datetime, end: datetime) -> list[Firin
                 break
             token = {"NextToken": page["NextToken"]}
         for name in sorted(names):
+            stamp = STAMP.search(name)  # names carry their UTC time: read only the window's
+            if stamp and not start <= datetime.strptime(stamp.group(), "%Y%m%dT%H%MZ").replace(
+                tzinfo=UTC) < end:  # fmt: skip
+                continue
             found = scheduler.get_schedule(GroupName=group, Name=name)
             when = fires_at(found["ScheduleExpression"])
             if when is not None and start <= when < end:
@@ -246,8 +252,6 @@ def read_schedules(scheduler: Any, start: datetime, end: datetime) -> list[Firin
 
 def _rate_firings(build: Path, start: datetime, end: datetime, first: int) -> list[Firing]:
     """The stack's rate rules for ``publish`` (token refresh) on the virtual clock."""
-    import re
-
     functions = json.loads((build / "serverless" / "functions.json").read_text())
     firings: list[Firing] = []
     for event in functions["publish"]["events"]:
