@@ -139,6 +139,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from infra.train import run
+
+    return run(args)
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    from infra.train import run_sentiment
+
+    return run_sentiment(args)
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (campaigns/)")
     parser.add_argument("--now", help="the present, ISO 8601 (default: the clock); for tests")
@@ -182,6 +194,16 @@ def parser() -> argparse.ArgumentParser:
     simulate = sub.add_parser("simulate", help="run everything locally on a virtual clock")
     simulate_arguments(simulate)
     simulate.set_defaults(func=cmd_simulate)
+    train = sub.add_parser("train", help="train the sentiment and emotion model")
+    train.add_argument("--data", required=True, help="folder with tweeteval/ (../shared/data)")
+    train.add_argument("--brand-data", help="a brand's labelled mentions: CSV or JSONL, text,label")  # fmt: skip
+    train.add_argument("--out", help="where the weights go (functions/score/weights)")
+    train.add_argument("--bits", type=int, default=18, help="hash bits per feature group (18)")
+    train.set_defaults(func=cmd_train)
+    sentiment = sub.add_parser("sentiment", help="score texts, one a line, as JSON lines")
+    sentiment.add_argument("file", nargs="?", default="-", metavar="FILE", help="a file or - (stdin)")  # fmt: skip
+    sentiment.add_argument("--model", help="a folder of weights (default: the shipped model)")
+    sentiment.set_defaults(func=cmd_sentiment)
     return top
 
 

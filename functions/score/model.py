@@ -1,0 +1,409 @@
+"""Sentiment and emotion of short social texts, on plain arrays (DESIGN.md section 7).
+
+Inference needs numpy only: the weights are ``.npz`` files of plain arrays (loaded with
+``allow_pickle=False``) and a JSON file of settings, written by ``socialops train``
+(``infra/train.py``). Nothing is unpickled.
+
+Text -> features, the same code at training and at inference:
+
+- normalisation: lowercase; URLs -> ``<url>``; @mentions -> ``@user``; hashtags give the tag
+  and its words (``#NeverAgain`` -> ``#neveragain never again``); elongations shortened
+  (``soooo`` -> ``soo``); emoji and emoticons kept as tokens, the common ones also give a
+  ``<emo_pos>``/``<emo_neg>`` token; curly apostrophes straightened; accents kept.
+- negation: after ``not no never ...n't`` (and French ``ne pas jamais rien``) every word up
+  to the next punctuation gets a ``neg_`` prefix.
+- French: a small lexicon adds the English gloss of common French sentiment words, so that
+  the English-trained weights apply (``déteste`` -> ``déteste hate``).
+- hashed word unigrams and bigrams, and character 2-5-grams within words (zlib.crc32, a
+  stable hash), each group with sublinear tf, idf and its own l2 norm; then a multinomial
+  linear model (weights and bias).
+
+numpy is imported lazily (the handler modules import nothing heavy at module level).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MODEL_DIR_ENV = "SOCIALOPS_MODEL_DIR"
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+EMOTION_LABELS = ("anger", "joy", "optimism", "sadness")
+FORMAT = 1
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_MENTION = re.compile(r"@\w+")
+_ELONGATED = re.compile(r"(\w)\1{2,}")
+_PUNCT_RUN = re.compile(r"([!?.])\1+")
+_EMOTICON_POS = re.compile(r"(?:[:;=8]-?[)\]dp])|(?:\(-?[:;=])|<3", re.IGNORECASE)
+_EMOTICON_NEG = re.compile(r"(?:[:;=]'?-?[(\[/\\|])|(?:[)\]]-?[:;=])|</3")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_TOKEN = re.compile(r"<(?:url|emo_pos|emo_neg)>|@user|#\w+|\w+(?:'\w+)*|[^\w\s]", re.UNICODE)
+_CLAUSE_END = frozenset(".,!?;:")
+_NEGATORS = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "cannot",
+        "cant",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "wasnt",
+        "arent",
+        "werent",
+        "wont",
+        "wouldnt",
+        "shouldnt",
+        "couldnt",
+        "aint",
+        "nothing",
+        "nobody",
+        "none",
+        "nor",
+        "neither",
+        "without",
+        "ne",
+        "pas",
+        "jamais",
+        "rien",
+        "aucun",
+        "aucune",
+        "sans",
+    ]
+)
+_POS_EMOJI = frozenset(
+    "😀😃😄😁😆😊😍🥰😘😗😙😚🙂🤗😎👍👏🙌💪🎉🎊❤💕💖💗💙💚💛💜🧡💯✨🌟⭐🔥😻☺😇🤩🥳👌😋😌"
+)
+_NEG_EMOJI = frozenset("😠😡🤬😤😞😟😔😢😭😩😫😒🙁☹😣😖💔👎😱😨😰😥😓🤮🤢😷😪💩🖕😑😐")
+# French sentiment words -> the English word the weights know (the gloss is added, the
+# French word kept). Accents are kept, so both spellings people use are listed.
+_FRENCH = {
+    "déteste": "hate", "deteste": "hate", "détestent": "hate", "haïs": "hate", "hais": "hate",
+    "adore": "love", "adorent": "love", "aime": "like", "aimé": "liked", "aimer": "like",
+    "j'adore": "love", "j'aime": "like", "nul": "bad", "nulle": "bad", "nuls": "bad",
+    "merde": "shit", "horrible": "horrible", "affreux": "awful", "pire": "worst",
+    "génial": "great", "genial": "great", "géniale": "great", "super": "great",
+    "excellent": "excellent", "excellente": "excellent", "parfait": "perfect",
+    "parfaite": "perfect", "magnifique": "beautiful", "beau": "beautiful", "belle": "beautiful",
+    "merci": "thanks", "bravo": "congrats", "heureux": "happy", "heureuse": "happy",
+    "content": "happy", "contente": "happy", "triste": "sad", "déçu": "disappointed",
+    "déçue": "disappointed", "decu": "disappointed", "déception": "disappointment",
+    "colère": "anger", "colere": "anger", "énervé": "angry", "enerve": "angry",
+    "énervée": "angry", "furieux": "furious", "furieuse": "furious", "honte": "shame",
+    "scandale": "scandal", "scandaleux": "outrageous", "inadmissible": "unacceptable",
+    "retard": "delay", "retards": "delays", "panne": "broken", "arnaque": "scam",
+    "mauvais": "bad", "mauvaise": "bad", "bon": "good", "bonne": "good", "bien": "good",
+    "meilleur": "best", "meilleure": "best", "top": "great", "cool": "cool",
+    "peur": "fear", "espoir": "hope", "espère": "hope", "espere": "hope", "vivement": "hope",
+    "hâte": "excited", "hate": "hate", "bonheur": "happiness", "joie": "joy",
+    "pleure": "cry", "pleurer": "cry", "mort": "dead", "marre": "fed_up",
+    "jamais": "never", "pas": "not", "rien": "nothing", "sans": "without",
+    "lamentable": "pathetic", "catastrophe": "disaster", "inutile": "useless",
+    "incroyable": "amazing", "formidable": "wonderful", "sublime": "gorgeous",
+    "dégoûté": "disgusted", "degoute": "disgusted", "insupportable": "unbearable",
+}  # fmt: skip
+_SENTINEL = "<s>"
+
+
+def _hash(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def _emoticons(text: str) -> str:
+    text = _EMOTICON_POS.sub(" <emo_pos> ", text)
+    return _EMOTICON_NEG.sub(" <emo_neg> ", text)
+
+
+def normalise(text: str) -> str:
+    """The text as the tokeniser sees it (before lowercasing hashtags are split)."""
+    text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
+    text = _URL.sub(" <url> ", text)
+    text = _MENTION.sub(" @user ", text)
+    text = _emoticons(text)
+    text = _PUNCT_RUN.sub(r"\1\1", text)
+    return _ELONGATED.sub(r"\1\1", text)
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of one text, negation marked, hashtags split, emoji flagged."""
+    out: list[str] = []
+    negated = False
+    for raw in _TOKEN.findall(normalise(text)):
+        if raw.startswith("#") and len(raw) > 1:
+            out.append(raw.lower())
+            out.extend(w.lower() for w in _CAMEL.findall(raw[1:]))
+            continue
+        token = raw.lower()
+        if len(token) == 1 and not token.isalnum():
+            if token in _CLAUSE_END:
+                negated = False
+                out.append(token)
+            elif token in _POS_EMOJI:
+                out.extend((token, "<emo_pos>"))
+            elif token in _NEG_EMOJI:
+                out.extend((token, "<emo_neg>"))
+            elif ord(token) > 0x2000:
+                out.append(token)
+            continue
+        if token in ("<emo_pos>", "<emo_neg>", "<url>", "@user"):
+            out.append(token)
+            continue
+        gloss = _FRENCH.get(token)
+        if "'" in token:
+            bare = token.replace("'", "")
+            starts = token.endswith("n't") or bare in _NEGATORS
+            token = bare if token.endswith("n't") else token
+        else:
+            starts = token in _NEGATORS
+        if negated:
+            out.append("neg_" + token)
+            if gloss:
+                out.append("neg_" + gloss)
+        else:
+            out.append(token)
+            if gloss:
+                out.append(gloss)
+        if starts:
+            negated = True
+    return out
+
+
+# Per-word character n-gram indices, one cache per (mask, n-gram range): words repeat.
+_CHAR_CACHES: dict[tuple[int, int, int], dict[str, list[int]]] = {}
+_CHAR_CACHE_MAX = 200_000
+
+
+def clear_cache() -> None:
+    _CHAR_CACHES.clear()
+
+
+def _char_hashes(cache: dict[str, list[int]], word: str, mask: int, lo: int, hi: int) -> list[int]:
+    cached = cache.get(word)
+    if cached is not None:
+        return cached
+    padded = f" {word} "
+    size = len(padded)
+    grams = [padded[i : i + n] for n in range(lo, hi + 1) for i in range(size - n + 1)]
+    hashed = [zlib.crc32(g.encode("utf-8")) & mask for g in grams]
+    if len(cache) >= _CHAR_CACHE_MAX:
+        cache.clear()
+    cache[word] = hashed
+    return hashed
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How texts become hashed features (stored in model.json, used by training too)."""
+
+    word_bits: int = 18
+    char_bits: int = 18
+    char_min: int = 2
+    char_max: int = 5
+
+    @property
+    def dimension(self) -> int:
+        return (1 << self.word_bits) + (1 << self.char_bits)
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "word_bits": self.word_bits,
+            "char_bits": self.char_bits,
+            "char_min": self.char_min,
+            "char_max": self.char_max,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Settings:
+        return cls(**{k: int(data[k]) for k in ("word_bits", "char_bits", "char_min", "char_max")})
+
+
+def text_features(text: str, settings: Settings) -> tuple[Counter[int], Counter[int]]:
+    """Hashed word (uni+bigram) and character n-gram counts of one text.
+
+    Word indices are in ``[0, 2**word_bits)``; character indices are offset by
+    ``2**word_bits``. Each group always holds a sentinel so that no group is empty.
+    """
+    words = tokens(text)
+    wmask = (1 << settings.word_bits) - 1
+    cmask = (1 << settings.char_bits) - 1
+    offset = 1 << settings.word_bits
+    seq = [_SENTINEL, *words]
+    word_counts = Counter(_hash(w) & wmask for w in seq)
+    word_counts.update(_hash(a + " " + b) & wmask for a, b in itertools.pairwise(seq))
+    chars: Counter[int] = Counter()
+    chars[offset + (_hash("c:" + _SENTINEL) & cmask)] = 1
+    lo, hi = settings.char_min, settings.char_max
+    cache = _CHAR_CACHES.setdefault((cmask, lo, hi), {})
+    for word in words:
+        if word.startswith("neg_"):
+            word = word[4:]
+        for h in _char_hashes(cache, word, cmask, lo, hi):
+            chars[offset + h] += 1
+    return word_counts, chars
+
+
+def raw_features(
+    texts: Iterable[str], settings: Settings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts of a batch: (indices, counts, segment lengths), two segments per text
+    (words then characters), in text order."""
+    import numpy as np
+
+    indices: list[int] = []
+    counts: list[int] = []
+    lengths: list[int] = []
+    for text in texts:
+        for group in text_features(text, settings):
+            indices.extend(group.keys())
+            counts.extend(group.values())
+            lengths.append(len(group))
+    return (
+        np.asarray(indices, dtype=np.int64),
+        np.asarray(counts, dtype=np.float32),
+        np.asarray(lengths, dtype=np.int64),
+    )
+
+
+def weighted(
+    indices: np.ndarray, counts: np.ndarray, lengths: np.ndarray, idf: np.ndarray
+) -> np.ndarray:
+    """Sublinear tf times idf, l2-normalised within each segment."""
+    import numpy as np
+
+    values = (1.0 + np.log(counts)) * idf[indices]
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    norms = np.sqrt(np.add.reduceat(values * values, starts))
+    norms[norms == 0] = 1.0
+    return (values / np.repeat(norms, lengths)).astype(np.float32)
+
+
+@dataclass
+class Linear:
+    """One linear model over the hashed features: softmax(x @ weights + bias)."""
+
+    labels: tuple[str, ...]
+    weights: np.ndarray  # (dimension, classes) float32
+    bias: np.ndarray  # (classes,)
+    idf: np.ndarray  # (dimension,)
+
+    @classmethod
+    def load(cls, path: Path, labels: Sequence[str]) -> Linear:
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as data:
+            weights = data["weights"].astype(np.float32) * np.float32(data["scale"])
+            bias = data["bias"].astype(np.float32)
+            idf = data["idf"].astype(np.float32)
+        if weights.shape != (idf.shape[0], len(labels)) or bias.shape != (len(labels),):
+            raise ValueError(f"{path}: arrays of the wrong shape for {len(labels)} labels")
+        return cls(tuple(labels), weights, bias, idf)
+
+    def probabilities(
+        self, indices: np.ndarray, counts: np.ndarray, lengths: np.ndarray
+    ) -> np.ndarray:
+        import numpy as np
+
+        values = weighted(indices, counts, lengths, self.idf)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        segment = np.add.reduceat(self.weights[indices] * values[:, None], starts, axis=0)
+        logits = segment.reshape(-1, 2, segment.shape[1]).sum(axis=1) + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        result: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+        return result
+
+
+class ModelError(Exception):
+    """Weights missing, unreadable or inconsistent."""
+
+
+@dataclass
+class Model:
+    settings: Settings
+    sentiment: Linear
+    emotion: Linear
+    meta: dict[str, Any]
+
+    @classmethod
+    def load(cls, folder: str | Path | None = None) -> Model:
+        base = Path(folder) if folder else WEIGHTS_DIR
+        try:
+            meta = json.loads((base / "model.json").read_text(encoding="utf-8"))
+            if meta.get("format") != FORMAT:
+                raise ModelError(f"{base}/model.json: format {meta.get('format')!r}, expected {FORMAT}")  # fmt: skip
+            settings = Settings.from_json(meta["features"])
+            sentiment = Linear.load(base / "sentiment.npz", meta["sentiment"]["labels"])
+            emotion = Linear.load(base / "emotion.npz", meta["emotion"]["labels"])
+        except ModelError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"cannot load the sentiment model from {base}: {exc}") from exc
+        for linear in (sentiment, emotion):
+            if linear.weights.shape[0] != settings.dimension:
+                raise ModelError(f"{base}: weights do not match the feature settings")
+        if sentiment.labels != SENTIMENT_LABELS or emotion.labels != EMOTION_LABELS:
+            raise ModelError(f"{base}: unexpected labels in model.json")
+        return cls(settings, sentiment, emotion, meta)
+
+    def score(self, texts: Sequence[str], batch: int = 1024) -> list[dict[str, Any]]:
+        """The DESIGN.md contract per text, in order: polarity, label, emotions."""
+        results: list[dict[str, Any]] = []
+        for start in range(0, len(texts), batch):
+            chunk = texts[start : start + batch]
+            raw = raw_features(chunk, self.settings)
+            sent = self.sentiment.probabilities(*raw)
+            emo = self.emotion.probabilities(*raw)
+            for p, e in zip(sent.tolist(), emo.tolist(), strict=True):
+                results.append(_result(p, e))
+        return results
+
+
+def _result(p: list[float], e: list[float]) -> dict[str, Any]:
+    best = max(range(3), key=p.__getitem__)
+    polarity = max(-1.0, min(1.0, p[2] - p[0]))
+    return {
+        "polarity": round(polarity, 4),
+        "label": SENTIMENT_LABELS[best],
+        "emotions": {name: round(v, 4) for name, v in zip(EMOTION_LABELS, e, strict=True)},
+    }
+
+
+NEUTRAL: dict[str, Any] = {
+    "polarity": 0.0,
+    "label": "neutral",
+    "emotions": dict.fromkeys(EMOTION_LABELS, 0.25),
+}
+
+
+@lru_cache(maxsize=4)
+def _cached(folder: str) -> Model:
+    return Model.load(folder)
+
+
+def default_model() -> Model:
+    """The shipped model (or the one in ``$SOCIALOPS_MODEL_DIR``), loaded once."""
+    return _cached(os.environ.get(MODEL_DIR_ENV) or str(WEIGHTS_DIR))
+
+
+def score(texts: Sequence[str], model: Model | None = None) -> list[dict[str, Any]]:
+    """Score texts (default model); a blank text gives the neutral result."""
+    model = model or default_model()
+    blank = [not t.strip() for t in texts]
+    scored = iter(model.score([t for t, b in zip(texts, blank, strict=True) if not b]))
+    return [dict(NEUTRAL, emotions=dict(NEUTRAL["emotions"])) if b else next(scored) for b in blank]
