@@ -140,7 +140,6 @@ def _generated_post() -> dict[str, str]:
 def test_handlers_validate_then_say_what_is_not_built(folder: Path, build: Path) -> None:
     events: dict[str, Any] = {
         "ingest": {"brand": _listening_brand()},
-        "score": {"Records": [{"body": "{}"}, {"body": "{}"}]},
         "alert": {},
         "generate": _generated_post(),
         "optimize": {},

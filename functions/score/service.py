@@ -1,0 +1,243 @@
+"""What ``score`` does with one queued mention, with the AWS clients injected.
+
+A mention (as ``ingest`` queues it, one JSON object per SQS message)::
+
+    {"id": "...", "brand": "aerolite", "platform": "bluesky", "text": "...",
+     "created_at": "2027-01-14T08:03:12Z", "url": "...", "lang": "en",
+     "author": {"handle": "...", "followers": 12, "created_at": "..."}}
+
+Each mention gets a polarity in [-1, +1], a label, emotions (the model in model.py), its
+language and a spam/bot likelihood. Then, in one DynamoDB transaction, a marker for the
+mention is written (only if absent) and the brand's 5-minute bucket is updated with
+``ADD``: count, polarity sum, negatives, positives, likely bots and per-term counts. A
+redelivered message finds its marker and changes nothing, so buckets count each mention
+once. Scored mentions are written to S3 as JSON Lines under
+``scored/brand=<brand>/date=<yyyy-mm-dd>/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+BUCKET_MINUTES = 5
+KEEP_DAYS = 35  # buckets and markers expire (TTL) after five weeks
+MAX_TEXT = 5_000  # longer texts are scored on their first 5,000 characters
+BOT_THRESHOLD = 0.5
+
+
+class BadMention(ValueError):
+    """A message that is not a mention: it cannot succeed on a retry (dead-lettered)."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    id: str
+    brand: str
+    platform: str
+    text: str
+    created_at: datetime
+    raw: Mapping[str, Any]
+    truncated: bool = False
+
+
+def parse(body: str) -> Mention:
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise BadMention(f"not JSON ({error.msg} at character {error.pos})") from None
+    if not isinstance(data, dict):
+        raise BadMention(f"expected a JSON object, found {type(data).__name__}")
+    missing = [k for k in ("id", "brand", "platform", "text", "created_at")
+               if not isinstance(data.get(k), str)]  # fmt: skip
+    if missing:
+        raise BadMention(f"lacks {', '.join(missing)} (strings)")
+    try:
+        when = datetime.fromisoformat(data["created_at"].replace("Z", "+00:00"))
+    except ValueError:
+        raise BadMention(f"created_at {data['created_at']!r} is not ISO 8601") from None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    text = data["text"]
+    if not text.strip():
+        raise BadMention("empty text")
+    return Mention(str(data["id"]), data["brand"], data["platform"], text[:MAX_TEXT],
+                   when.astimezone(UTC), data, truncated=len(text) > MAX_TEXT)  # fmt: skip
+
+
+# ---- language and bots ----------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(["the", "and", "is", "are", "was", "to", "of", "in", "it", "you", "that", "this", "for", "not", "with", "my", "on", "have", "but", "be", "at", "so", "just", "me", "your", "all", "what", "they"]),
+    "fr": frozenset(["le", "la", "les", "et", "est", "un", "une", "des", "pas", "je", "tu", "il", "vous", "que", "qui", "pour", "avec", "dans", "sur", "ce", "mon", "ma", "ne", "plus", "du", "au"]),
+    "es": frozenset(["el", "la", "los", "las", "y", "es", "un", "una", "que", "no", "por", "para", "con", "en", "mi", "lo", "del", "se", "muy", "pero", "como", "al"]),
+    "de": frozenset(["der", "die", "das", "und", "ist", "nicht", "ich", "du", "ein", "eine", "mit", "auf", "für", "zu", "den", "von", "es", "sie", "wir", "aber", "auch"]),
+    "pt": frozenset(["o", "a", "os", "as", "e", "é", "um", "uma", "que", "não", "por", "para", "com", "em", "meu", "do", "da", "se", "muito", "mas", "como", "ao"]),
+    "it": frozenset(["il", "lo", "la", "gli", "le", "e", "è", "un", "una", "che", "non", "per", "con", "in", "mio", "del", "della", "si", "molto", "ma", "come"]),
+}  # fmt: skip
+
+
+def language(text: str, declared: str | None = None) -> str:
+    """The platform's language tag when it gives one, else a stopword vote; "und" when no
+    listed language wins the vote (no stopword, a tie, or a language not listed)."""
+    if declared and re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", declared):
+        return declared.split("-")[0]
+    words = [w.lower() for w in _WORD.findall(text)]
+    votes = {lang: sum(w in stop for w in words) for lang, stop in STOPWORDS.items()}
+    best = max(votes, key=lambda lang: votes[lang])
+    ranked = sorted(votes.values(), reverse=True)
+    return best if ranked[0] > ranked[1] else "und"
+
+
+def bot_likelihood(mention: Mention, seen_texts: Mapping[str, int]) -> float:
+    """Spam/bot likelihood in [0, 1] from what one mention shows: link, hashtag and mention
+    stuffing, shouting, the same text from many accounts, an empty or brand-new account."""
+    text = mention.text
+    author = mention.raw.get("author") if isinstance(mention.raw.get("author"), dict) else {}
+    assert isinstance(author, dict)
+    score = 0.0
+    score += 0.25 * min(len(re.findall(r"https?://", text)), 2)
+    score += 0.2 if len(re.findall(r"#\w", text)) >= 5 else 0.0
+    score += 0.2 if len(re.findall(r"@\w", text)) >= 4 else 0.0
+    letters = [c for c in text if c.isalpha()]
+    score += (
+        0.15
+        if len(letters) >= 20 and sum(c.isupper() for c in letters) / len(letters) > 0.7
+        else 0.0
+    )
+    score += 0.3 if seen_texts.get(" ".join(text.lower().split()), 0) > 1 else 0.0
+    followers = author.get("followers")
+    if isinstance(followers, int) and followers == 0:
+        score += 0.2
+    handle = str(author.get("handle", ""))
+    if len(re.findall(r"\d", handle)) >= 6:
+        score += 0.15
+    created = author.get("created_at")
+    if isinstance(created, str):
+        try:
+            since = datetime.fromisoformat(created.replace("Z", "+00:00"))
+            since = since if since.tzinfo else since.replace(tzinfo=UTC)
+            if mention.created_at - since < timedelta(days=7):
+                score += 0.25
+        except ValueError:
+            pass
+    return round(min(score, 1.0), 3)
+
+
+# ---- buckets --------------------------------------------------------------------------
+
+
+def bucket_start(when: datetime) -> datetime:
+    return when.replace(minute=when.minute - when.minute % BUCKET_MINUTES, second=0,
+                        microsecond=0)  # fmt: skip
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%MZ")
+
+
+def terms_in(text: str, terms: Sequence[str]) -> list[str]:
+    lowered = text.lower()
+    return sorted({t for t in terms if re.search(rf"(?<!\w){re.escape(t.lower())}(?!\w)",
+                                                 lowered)})  # fmt: skip
+
+
+@dataclass
+class Scored:
+    mention: Mention
+    polarity: float
+    label: str
+    emotions: dict[str, float]
+    language: str
+    bot: float
+    terms: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.mention.id, "brand": self.mention.brand,
+                "platform": self.mention.platform, "created_at": _stamp(self.mention.created_at),
+                "text": self.mention.text, "truncated": self.mention.truncated,
+                "url": self.mention.raw.get("url"), "polarity": self.polarity,
+                "label": self.label, "emotions": self.emotions, "language": self.language,
+                "bot": self.bot, "terms": self.terms}  # fmt: skip
+
+
+def _n(value: float | int) -> dict[str, str]:
+    return {"N": str(Decimal(str(value)))}
+
+
+def count(dynamodb: Any, table: str, scored: Scored) -> bool:
+    """Add the mention to its bucket, once. False when it was counted before."""
+    m = scored.mention
+    start = bucket_start(m.created_at)
+    expires = int((start + timedelta(days=KEEP_DAYS)).timestamp())
+    adds = {"mentions": _n(1), "polarity_sum": _n(round(scored.polarity, 4)),
+            "negatives": _n(int(scored.label == "negative")),
+            "positives": _n(int(scored.label == "positive")),
+            "bots": _n(int(scored.bot >= BOT_THRESHOLD))}  # fmt: skip
+    names = {f"#a{i}": name for i, name in enumerate(adds)}
+    values = {f":a{i}": value for i, value in enumerate(adds.values())}
+    for j, term in enumerate(scored.terms):
+        names[f"#t{j}"] = f"term:{term}"
+        values[f":t{j}"] = _n(1)
+    additions = [f"#a{i} :a{i}" for i in range(len(adds))]
+    additions += [f"#t{j} :t{j}" for j in range(len(scored.terms))]
+    values[":exp"] = _n(expires)
+    try:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(pk)",
+                     "Item": {"pk": {"S": f"mention#{m.brand}"},
+                              "sk": {"S": f"{m.platform}#{m.id}"},
+                              "expires_at": _n(expires)}}},
+            {"Update": {"TableName": table,
+                        "Key": {"pk": {"S": f"bucket#{m.brand}"}, "sk": {"S": _stamp(start)}},
+                        "UpdateExpression": "ADD " + ", ".join(additions)
+                        + " SET expires_at = :exp",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values}},
+        ])  # fmt: skip
+    except dynamodb.exceptions.TransactionCanceledException as error:
+        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            return False  # counted by an earlier delivery
+        raise
+    return True
+
+
+def store(s3: Any, bucket: str, scored: Sequence[Scored], batch_id: str) -> list[str]:
+    """JSON Lines per brand and day: ``scored/brand=<b>/date=<d>/<batch>.jsonl``."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for item in scored:
+        day = item.mention.created_at.strftime("%Y-%m-%d")
+        groups.setdefault((item.mention.brand, day), []).append(
+            json.dumps(item.as_json(), ensure_ascii=False, sort_keys=True)
+        )
+    keys = []
+    for (brand, day), lines in sorted(groups.items()):
+        key = f"scored/brand={brand}/date={day}/{batch_id}.jsonl"
+        s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
+        keys.append(key)
+    return keys
+
+
+def score_batch(
+    mentions: Sequence[Mention], terms_of: Callable[[str], Sequence[str]],
+    model_score: Callable[[Sequence[str]], list[dict[str, Any]]],
+) -> list[Scored]:  # fmt: skip
+    """Score mentions together (one model call for the batch)."""
+    seen: dict[str, int] = {}
+    for m in mentions:
+        key = " ".join(m.text.lower().split())
+        seen[key] = seen.get(key, 0) + 1
+    results = model_score([m.text for m in mentions])
+    out = []
+    for m, r in zip(mentions, results, strict=True):
+        declared = m.raw.get("lang") if isinstance(m.raw.get("lang"), str) else None
+        out.append(Scored(m, float(r["polarity"]), str(r["label"]), dict(r["emotions"]),
+                          language(m.text, declared), bot_likelihood(m, seen),
+                          terms_in(m.text, terms_of(m.brand))))  # fmt: skip
+    return out

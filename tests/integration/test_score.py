@@ -1,0 +1,160 @@
+"""The ``score`` function on an SQS batch: the shipped model, buckets in DynamoDB counted
+once per mention, scored mentions in S3, poison messages failed alone (moto in-process)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.common import config
+from functions.common.config import CONFIG_DIR_ENV
+from functions.score import handler as score_handler
+from functions.score import service
+from infra.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+TABLE = "socialops-test-MentionBucketsTable"
+BUCKET = "socialops-test-rawmentions"
+
+
+@dataclass
+class Context:
+    function_name: str = "socialops-test-score"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:score"
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def mention(ident: str, text: str, when: str = "2027-01-14T08:03:12Z", **extra: Any) -> str:
+    return json.dumps({"id": ident, "brand": "aerolite", "platform": "bluesky", "text": text,
+                       "created_at": when, **extra})  # fmt: skip
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    return {"Records": [
+        {"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": body, "attributes": {},
+         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:mentions", "awsRegion": REGION}
+        for i, body in enumerate(bodies)]}  # fmt: skip
+
+
+@pytest.fixture
+def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing-not-a-key",
+                        "AWS_SECRET_ACCESS_KEY": "testing-not-a-secret",
+                        "MENTION_BUCKETS_TABLE": TABLE, "RAW_MENTIONS_BUCKET": BUCKET}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "build"
+    assert main(["compile", str(ROOT / "campaigns"), "--out", str(out), "--no-cache",
+                 "--now", "2026-12-01T00:00Z"]) == 0  # fmt: skip
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(out / "config"))
+    config.clear_cache()
+    with mock_aws():
+        score_handler._clients.clear()
+        dynamodb = boto3.resource("dynamodb", region_name=REGION)
+        table = dynamodb.create_table(
+            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "S"}],
+        )  # fmt: skip
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        yield table
+        score_handler._clients.clear()
+    config.clear_cache()
+
+
+def bucket(table: Any, start: str = "2027-01-14T08:00Z") -> dict[str, Any]:
+    item: dict[str, Any] = table.get_item(Key={"pk": "bucket#aerolite", "sk": start})["Item"]
+    return item
+
+
+def stored() -> list[dict[str, Any]]:
+    s3 = boto3.client("s3", region_name=REGION)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    lines = []
+    for key in keys:
+        assert key.startswith("scored/brand=aerolite/date=2027-01-14/")
+        body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+        lines += [json.loads(line) for line in body.splitlines()]
+    return lines
+
+
+def test_a_batch_is_scored_counted_and_stored(aws: Any) -> None:
+    event = sqs_event(
+        mention("1", "Aerolite lost my bag again, worst airline ever #fail"),
+        mention("2", "Thank you @aerolite, the crew was wonderful today 😍"),
+        mention("3", "Aerolite flight AL12 boards at gate 4", when="2027-01-14T08:07:00Z"),
+    )
+    assert score_handler.handler(event, Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    first = bucket(aws)
+    assert first["mentions"] == 2 and first["negatives"] == 1 and first["positives"] == 1
+    assert first["term:aerolite"] == 2 and first["term:@aerolite"] == 1  # "@aerolite" has both
+    assert -1 <= float(first["polarity_sum"]) <= 1 and isinstance(first["polarity_sum"], Decimal)
+    assert first["expires_at"] > 0
+    assert bucket(aws, "2027-01-14T08:05Z")["mentions"] == 1
+    lines = {line["id"]: line for line in stored()}
+    assert lines["1"]["label"] == "negative" and lines["2"]["label"] == "positive"
+    assert set(lines["1"]["emotions"]) == {"anger", "joy", "optimism", "sadness"}
+    assert lines["1"]["language"] == "en" and 0 <= lines["1"]["bot"] <= 1
+
+
+def test_a_redelivered_mention_is_counted_once(aws: Any) -> None:
+    body = mention("1", "Aerolite lost my bag again")
+    score_handler.handler(sqs_event(body), Context())  # type: ignore[arg-type]
+    score_handler.handler(sqs_event(body, body), Context())  # type: ignore[arg-type]
+    assert bucket(aws)["mentions"] == 1
+
+
+def test_poison_messages_fail_alone_and_empty_texts_are_skipped(aws: Any) -> None:
+    event = sqs_event(
+        "{not json",
+        json.dumps(["a", "list"]),
+        mention("5", "   "),
+        json.dumps({"id": "6", "brand": "aerolite"}),
+        mention("7", "Aerolite is fine", when="yesterday"),
+        mention("8", "Aerolite on time again, nice"),
+    )
+    response = score_handler.handler(event, Context())  # type: ignore[arg-type]
+    failed = sorted(f["itemIdentifier"] for f in response["batchItemFailures"])
+    assert failed == ["m0", "m1", "m3", "m4"]  # retried, then the dead-letter queue
+    assert bucket(aws)["mentions"] == 1  # the good one is not held back by the others
+
+
+def test_an_enormous_text_is_scored_on_its_start_and_flagged(aws: Any) -> None:
+    text = "Aerolite was great " + "really " * 5000
+    score_handler.handler(sqs_event(mention("9", text)), Context())  # type: ignore[arg-type]
+    (line,) = stored()
+    assert line["truncated"] and len(line["text"]) == service.MAX_TEXT
+
+
+def test_language_and_bot_likelihood() -> None:
+    assert service.language("je ne suis pas content du tout avec le retard") == "fr"
+    assert service.language("the flight was late and the crew was not there") == "en"
+    assert service.language("ok") == "und"
+    assert service.language("anything", declared="pt-BR") == "pt"
+    spam = service.parse(mention("s", "WIN A FREE FLIGHT NOW http://x.example http://y.example "
+                                 "#win #free #flight #now #deal", author={
+                                     "handle": "deals123456789", "followers": 0}))  # fmt: skip
+    plain = service.parse(mention("p", "My flight to Lisbon was on time today"))
+    assert service.bot_likelihood(spam, {}) >= 0.5 > service.bot_likelihood(plain, {})
+
+
+def test_not_an_sqs_event_is_refused(aws: Any) -> None:
+    from functions.common.errors import EventError
+
+    with pytest.raises(EventError, match="expected an SQS event"):
+        score_handler.handler({}, Context())  # type: ignore[arg-type]
