@@ -151,6 +151,32 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     return run_sentiment(args)
 
 
+def cmd_detect(args: argparse.Namespace) -> int:
+    from functions.alert.detector import BadSeries, read_series, score_series
+
+    name = "<stdin>" if args.file == "-" else args.file
+    try:
+        if args.file == "-":
+            rows = read_series(sys.stdin, name)
+        else:
+            with open(args.file, encoding="utf-8", newline="") as handle:
+                rows = read_series(handle, name)
+    except OSError as exc:
+        print(f"{name}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print(f"{name}: not UTF-8 text", file=sys.stderr)
+        return 1
+    except BadSeries as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    scores = score_series([row[2] for row in rows], [row[3] for row in rows])
+    out = ["timestamp,value,anomaly_score"]
+    out += [f"{row[0]},{row[1]},{score:.6f}" for row, score in zip(rows, scores, strict=True)]
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (campaigns/)")
     parser.add_argument("--now", help="the present, ISO 8601 (default: the clock); for tests")
@@ -204,6 +230,9 @@ def parser() -> argparse.ArgumentParser:
     sentiment.add_argument("file", nargs="?", default="-", metavar="FILE", help="a file or - (stdin)")  # fmt: skip
     sentiment.add_argument("--model", help="a folder of weights (default: the shipped model)")
     sentiment.set_defaults(func=cmd_sentiment)
+    detect = sub.add_parser("detect", help="anomaly scores of a timestamp,value CSV series")
+    detect.add_argument("file", metavar="FILE", help="a CSV file with timestamp,value, or - (stdin)")  # fmt: skip
+    detect.set_defaults(func=cmd_detect)
     return top
 
 

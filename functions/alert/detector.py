@@ -1,0 +1,187 @@
+"""Streaming volume-anomaly detector for mention counts (``socialops detect``, the alert function).
+
+Causal: the score of a point depends only on that point and the ones before it, so a
+detector fed one bucket at a time gives the same scores as one run over the whole series.
+
+Model, in log space (``y = log1p(count)``):
+
+- expected value ``L + H[hour of day] + W[day of week]``: a slow level ``L`` and additive
+  hour-of-day and day-of-week offsets, all exponentially weighted, so the baseline adapts
+  to each brand's normal level and to its daily and weekly rhythm;
+- residual ``r = y - expected``; its typical size ``D`` is an exponentially weighted mean
+  absolute residual; every update uses ``r`` clipped to ``CLIP * D`` so a burst barely
+  moves the baseline;
+- the short-term excess is the mean residual over the last ``smooth`` points; its robust
+  z-score ``z = excess / D`` is squashed to ``z**2 / (z**2 + z_alert**2)`` (0.5 at
+  ``z = z_alert``), only for positive excess: bursts matter, drops do not;
+- a warm-up (the first ``warmup_hours`` of data) scores 0, and after an alert the score
+  stays below 0.5 for ``refractory_hours``, so one incident gives one alert.
+
+Pure Python: no numpy, statsmodels or scikit-learn at import or run time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+ALERT = 0.5
+BELOW_ALERT = 0.49  # the cap on scores during the refractory period
+CLIP = 3.0  # residuals are clipped to CLIP * D before they update the baseline
+
+
+@dataclass(frozen=True)
+class Params:
+    warmup_hours: float = 24.0
+    smooth: int = 12  # points averaged for the short-term excess (an hour at 5 min)
+    level_halflife_hours: float = 24.0
+    season_halflife_days: float = 4.0
+    scale_halflife_hours: float = 24.0
+    z_alert: float = 2.0
+    refractory_hours: float = 24.0
+
+
+def _seconds(moment: datetime | float) -> float:
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+    return float(moment)
+
+
+def _decay(halflife_s: float, step_s: float) -> float:
+    """The weight a new point gets in an EWMA whose half-life is ``halflife_s``."""
+    return 1.0 - 0.5 ** (max(step_s, 1.0) / max(halflife_s, 1.0))
+
+
+class Detector:
+    """Feed points in time order with :meth:`update`; each call returns that point's score."""
+
+    def __init__(self, params: Params | None = None) -> None:
+        self.params = params or Params()
+        self.start: float | None = None
+        self.last: float | None = None
+        self.step = 300.0  # seconds between points, learnt from the data
+        self.level = 0.0
+        self.hour = [0.0] * 24
+        self.day = [0.0] * 7
+        self.scale = 0.0
+        self.n = 0
+        self.recent: deque[float] = deque(maxlen=max(1, self.params.smooth))
+        self.quiet_until = -math.inf
+
+    def expected(self, t: float) -> float:
+        """Expected ``log1p(count)`` at epoch second ``t``."""
+        hour = int(t // 3600) % 24
+        dow = (int(t // 86400) + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+        return self.level + self.hour[hour] + self.day[dow]
+
+    def update(self, moment: datetime | float, value: float) -> float:
+        p = self.params
+        t = _seconds(moment)
+        y = math.log1p(max(float(value), 0.0))
+        if self.start is None:
+            self.start, self.last, self.level = t, t, y
+            self.n = 1
+            self.recent.append(0.0)
+            return 0.0
+        gap = t - (self.last if self.last is not None else t)
+        if gap > 0:
+            self.step = gap if self.n == 1 else min(self.step, gap)
+        self.last = t
+        self.n += 1
+        hour = int(t // 3600) % 24
+        dow = (int(t // 86400) + 3) % 7
+        r = y - (self.level + self.hour[hour] + self.day[dow])
+        self.recent.append(r)
+        excess = sum(self.recent) / len(self.recent)
+        warm = t - self.start >= p.warmup_hours * 3600.0
+        score = 0.0
+        if warm and self.scale > 0 and excess > 0:
+            z = excess / self.scale
+            score = z * z / (z * z + p.z_alert * p.z_alert)
+        if t < self.quiet_until:
+            score = min(score, BELOW_ALERT)
+        elif score >= ALERT:
+            self.quiet_until = t + p.refractory_hours * 3600.0
+        # learn: faster while young (1/n), never slower than the half-lives say
+        step = self.step
+        young = 1.0 / self.n
+        a_level = max(_decay(p.level_halflife_hours * 3600.0, step), young)
+        a_scale = max(_decay(p.scale_halflife_hours * 3600.0, step), young)
+        # an hour-of-day slot is visited 3600/step times a day, a weekday 86400/step a week
+        season_s = p.season_halflife_days * 86400.0
+        a_hour = max(_decay(season_s * step / 3600.0, step), young)
+        a_day = max(_decay(season_s * 7.0 * step / 86400.0, step), young)
+        limit = CLIP * self.scale if self.scale > 0 else abs(r)
+        rc = max(-limit, min(limit, r))
+        self.level += a_level * rc
+        self.hour[hour] += a_hour * (rc - self.hour[hour] * a_level)
+        self.day[dow] += a_day * (rc - self.day[dow] * a_level)
+        size = min(abs(r), 2.0 * CLIP * self.scale) if self.scale > 0 else abs(r)
+        self.scale += a_scale * (size - self.scale)
+        return min(1.0, max(0.0, score))
+
+
+def score_series(
+    moments: Sequence[datetime | float], values: Iterable[float], params: Params | None = None
+) -> list[float]:
+    """Anomaly scores in [0, 1] for a whole series, in order (0.5 and above is an alert)."""
+    detector = Detector(params)
+    return [detector.update(m, v) for m, v in zip(moments, values, strict=True)]
+
+
+class BadSeries(ValueError):
+    """A CSV series that cannot be read; the message reads ``path:line: message``."""
+
+
+def _parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def read_series(lines: Iterable[str], name: str) -> list[tuple[str, str, datetime, float]]:
+    """Rows ``(timestamp text, value text, moment, value)`` of a ``timestamp,value`` CSV.
+
+    Raises :class:`BadSeries` on the first problem: no header, a missing column, a
+    non-numeric or non-finite value, an unparsable timestamp, time going backwards.
+    """
+    import csv
+
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None:
+        raise BadSeries(f"{name}:1: empty file; expected a header timestamp,value")
+    columns = [c.strip().lstrip("\ufeff").lower() for c in header]
+    missing = [c for c in ("timestamp", "value") if c not in columns]
+    if missing:
+        raise BadSeries(f"{name}:1: missing column {' and '.join(missing)} in the header "
+                        f"(expected timestamp,value; found {','.join(header)!r})")  # fmt: skip
+    it, iv = columns.index("timestamp"), columns.index("value")
+    rows: list[tuple[str, str, datetime, float]] = []
+    previous: datetime | None = None
+    for row in reader:
+        line = reader.line_num
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) <= max(it, iv):
+            raise BadSeries(f"{name}:{line}: expected {len(columns)} fields, found {len(row)}")
+        stamp, text = row[it].strip(), row[iv].strip()
+        try:
+            moment = _parse_time(stamp)
+        except ValueError:
+            raise BadSeries(f"{name}:{line}: timestamp {stamp!r} is not an ISO 8601 date and time") from None  # fmt: skip
+        try:
+            value = float(text)
+        except ValueError:
+            raise BadSeries(f"{name}:{line}: value {text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise BadSeries(f"{name}:{line}: value {text!r} is not a finite number")
+        if previous is not None and moment < previous:
+            raise BadSeries(f"{name}:{line}: timestamp {stamp!r} is earlier than the row before")  # fmt: skip
+        previous = moment
+        rows.append((stamp, text, moment, value))
+    return rows

@@ -1,0 +1,148 @@
+"""The streaming volume-anomaly detector and ``socialops detect`` (no ../shared needed)."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from functions.alert.detector import ALERT, Detector, score_series
+from infra.cli import main
+
+START = datetime(2015, 3, 2, tzinfo=UTC)  # a Monday
+STEP = timedelta(minutes=5)
+BURST = 10 * 288 + 150  # day 10, 12:30
+BURST_LEN = 36  # three hours
+
+
+def series(days: int = 14, burst: int | None = BURST, seed: int = 7) -> tuple[list[datetime], list[float]]:  # fmt: skip
+    rng = random.Random(seed)
+    moments, values = [], []
+    for i in range(days * 288):
+        moment = START + i * STEP
+        hour = moment.hour + moment.minute / 60
+        weekly = 0.6 if moment.weekday() >= 5 else 1.0
+        rate = 60 * weekly * (1.0 + 0.6 * math.sin(2 * math.pi * (hour - 9) / 24))
+        if burst is not None and burst <= i < burst + BURST_LEN:
+            rate *= 4
+        # Poisson-like noise without numpy: normal approximation, rounded
+        values.append(max(0.0, round(rng.gauss(rate, math.sqrt(rate)))))
+        moments.append(moment)
+    return moments, values
+
+
+def test_scores_in_unit_interval_and_warmup_zero() -> None:
+    moments, values = series()
+    scores = score_series(moments, values)
+    assert len(scores) == len(values)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert all(s == 0.0 for s in scores[:288])  # a day of warm-up
+
+
+def test_causal_appending_future_points_changes_nothing() -> None:
+    moments, values = series()
+    full = score_series(moments, values)
+    for cut in (500, BURST + 5, len(values) - 100):
+        assert score_series(moments[:cut], values[:cut]) == full[:cut]
+    other = values[:BURST] + [v * 10 for v in values[BURST:]]
+    assert score_series(moments, other)[:BURST] == full[:BURST]
+
+
+def test_burst_alerts_near_it_and_nowhere_else() -> None:
+    moments, values = series()
+    scores = score_series(moments, values)
+    alerts = [i for i, s in enumerate(scores) if s >= ALERT]
+    assert alerts, "the burst raised no alert"
+    assert all(BURST <= i < BURST + BURST_LEN for i in alerts), alerts
+    assert alerts[0] - BURST <= 12  # within an hour
+
+
+def test_no_alert_without_burst() -> None:
+    moments, values = series(burst=None)
+    assert max(score_series(moments, values)) < ALERT
+
+
+def test_one_alert_per_incident() -> None:
+    moments, values = series()
+    # a long incident: ten hours of quadruple volume
+    values = [v * 4 if BURST <= i < BURST + 120 else v for i, v in enumerate(values)]
+    scores = score_series(moments, values)
+    assert sum(s >= ALERT for s in scores) == 1
+
+
+def test_streaming_equals_batch_and_is_deterministic() -> None:
+    moments, values = series()
+    detector = Detector()
+    streamed = [detector.update(m, v) for m, v in zip(moments, values, strict=True)]
+    assert streamed == score_series(moments, values) == score_series(moments, values)
+    epoch = [m.timestamp() for m in moments]
+    assert score_series(epoch, values) == streamed
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "series.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    moments, values = series()
+    text = "timestamp,value\n" + "".join(
+        f"{m.strftime('%Y-%m-%d %H:%M:%S')},{int(v)}\n"
+        for m, v in zip(moments, values, strict=True)
+    )
+    path = _write(tmp_path, text)
+    assert main(["detect", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "timestamp,value,anomaly_score"
+    assert len(out) == len(values) + 1
+    rows = [line.split(",") for line in out[1:]]
+    assert [r[0] for r in rows] == [m.strftime("%Y-%m-%d %H:%M:%S") for m in moments]
+    assert [float(r[1]) for r in rows] == values
+    scores = [float(r[2]) for r in rows]
+    expected = score_series(moments, values)
+    assert all(abs(a - b) < 1e-6 for a, b in zip(scores, expected, strict=True))
+    assert any(s >= ALERT for s in scores)
+
+
+def test_cli_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("timestamp,value\n2015-03-02 00:00:00,4\n"))
+    assert main(["detect", "-"]) == 0
+    assert capsys.readouterr().out == "timestamp,value,anomaly_score\n2015-03-02 00:00:00,4,0.000000\n"  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", ":1: empty file"),
+        ("time,value\n2015-03-02 00:00:00,4\n", ":1: missing column timestamp"),
+        ("timestamp,count\n2015-03-02 00:00:00,4\n", ":1: missing column value"),
+        (
+            "timestamp,value\n2015-03-02 00:00:00,4\n2015-03-02 00:05:00,many\n",
+            ":3: value 'many' is not a number",
+        ),
+        ("timestamp,value\n2015-03-02 00:00:00,4\nyesterday,5\n", ":3: timestamp 'yesterday'"),
+        ("timestamp,value\n2015-03-02 00:00:00,nan\n", ":2: value 'nan' is not a finite"),
+        ("timestamp,value\n2015-03-02 00:00:00\n", ":2: expected 2 fields"),
+        ("timestamp,value\n2015-03-02 00:05:00,4\n2015-03-02 00:00:00,4\n", ":3: timestamp"),
+    ],
+)
+def test_cli_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    path = _write(tmp_path, text)
+    assert main(["detect", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"{path}{message}"), captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["detect", str(tmp_path / "nope.csv")]) == 1
+    assert "cannot read" in capsys.readouterr().err
