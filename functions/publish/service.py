@@ -30,7 +30,13 @@ from zoneinfo import ZoneInfo
 from functions.common import config as configs
 from functions.common.errors import EventError, require
 from functions.common.pause import paused
-from functions.publish.adapters.base import Adapter, PlatformError, PostRequest, Published
+from functions.publish.adapters.base import (
+    Adapter,
+    PlatformError,
+    PostRequest,
+    Published,
+    Token,
+)
 from functions.publish.records import Key, Records
 from functions.publish.tokens import TokenError, Tokens
 from schema.platforms import PLATFORMS
@@ -238,9 +244,13 @@ def _backoff(attempt: int, error: PlatformError, deps: Deps) -> float:
     return deps.jitter.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
 
 
-def _ours(found: Published | None, key: Key, deps: Deps) -> Published | None:
-    """``found`` if no other scheduled post owns it (the same text may have gone out for
-    another time zone or locale); None otherwise."""
+def _find_ours(
+    adapter: Adapter, plan_: Plan, token: Token, key: Key, deps: Deps
+) -> Published | None:
+    """The post of ours the platform already holds: one with our text that no other
+    scheduled post owns (the same text may have gone out for another time zone or
+    locale); None otherwise."""
+    found = adapter.find_existing(plan_.request, token)
     if found is None:
         return None
     owner = deps.records.own(key, found.post_id)
@@ -253,8 +263,7 @@ def _ours(found: Published | None, key: Key, deps: Deps) -> Published | None:
 
 def _recover(adapter: Adapter, plan_: Plan, key: Key, deps: Deps) -> Published | None:
     """What an earlier attempt may already have posted (None: nothing found)."""
-    token = deps.tokens.get(adapter.platform, plan_.secret)
-    return _ours(adapter.find_existing(plan_.request, token), key, deps)
+    return _find_ours(adapter, plan_, deps.tokens.get(adapter.platform, plan_.secret), key, deps)
 
 
 def _may_have_posted(error: PlatformError) -> bool:
@@ -270,10 +279,12 @@ def post_with_retries(adapter: Adapter, plan_: Plan, key: Key, deps: Deps) -> tu
         token = None
         try:
             token = deps.tokens.get(adapter.platform, plan_.secret)  # may refresh it
-            return adapter.publish(plan_.request, token), attempt
+            published = adapter.publish(plan_.request, token)
+            deps.records.own(key, published.post_id)
+            return published, attempt
         except PlatformError as error:
             if error.code in DUPLICATE_CODES and token is not None:
-                found = _ours(adapter.find_existing(plan_.request, token), key, deps)
+                found = _find_ours(adapter, plan_, token, key, deps)
                 if found is not None:
                     return found, attempt
                 raise GaveUp(PlatformError(
@@ -294,7 +305,7 @@ def post_with_retries(adapter: Adapter, plan_: Plan, key: Key, deps: Deps) -> tu
                 and _may_have_posted(error)
                 and adapter.platform not in SAFE_TO_REPEAT
             ):
-                found = _ours(adapter.find_existing(plan_.request, token), key, deps)
+                found = _find_ours(adapter, plan_, token, key, deps)
                 if found is not None:
                     return found, attempt
             delay = _backoff(attempt, error, deps)
@@ -415,7 +426,6 @@ def _published(
 ) -> dict[str, Any]:
     base.status = status
     base.post_id, base.url = published.post_id, published.url
-    deps.records.own(key, published.post_id)
     base.published_at = _stamp(published.published_at)
     deps.records.finish(key, "published", deps.now(), post_id=published.post_id,
                         url=published.url, published_at=base.published_at)  # fmt: skip

@@ -98,8 +98,8 @@ def bot_likelihood(mention: Mention, seen_texts: Mapping[str, int]) -> float:
     """Spam/bot likelihood in [0, 1] from what one mention shows: link, hashtag and mention
     stuffing, shouting, the same text from many accounts, an empty or brand-new account."""
     text = mention.text
-    author = mention.raw.get("author") if isinstance(mention.raw.get("author"), dict) else {}
-    assert isinstance(author, dict)
+    given = mention.raw.get("author")
+    author: Mapping[str, Any] = given if isinstance(given, dict) else {}
     score = 0.0
     score += 0.25 * min(len(re.findall(r"https?://", text)), 2)
     score += 0.2 if len(re.findall(r"#\w", text)) >= 5 else 0.0
@@ -228,7 +228,8 @@ def score_batch(
     mentions: Sequence[Mention], terms_of: Callable[[str], Sequence[str]],
     model_score: Callable[[Sequence[str]], list[dict[str, Any]]],
 ) -> list[Scored]:  # fmt: skip
-    """Score mentions together (one model call for the batch)."""
+    """Score mentions together (one model call for the batch; terms looked up once a brand)."""
+    terms = {brand: list(terms_of(brand)) for brand in {m.brand for m in mentions}}
     seen: dict[str, int] = {}
     for m in mentions:
         key = " ".join(m.text.lower().split())
@@ -239,5 +240,5 @@ def score_batch(
         declared = m.raw.get("lang") if isinstance(m.raw.get("lang"), str) else None
         out.append(Scored(m, float(r["polarity"]), str(r["label"]), dict(r["emotions"]),
                           language(m.text, declared), bot_likelihood(m, seen),
-                          terms_in(m.text, terms_of(m.brand))))  # fmt: skip
+                          terms_in(m.text, terms[m.brand])))  # fmt: skip
     return out

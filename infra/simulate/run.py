@@ -357,7 +357,6 @@ class Simulation:
             options = {"sleep": self.clock.sleep} if platform in ("instagram", "tiktok") else {}
             return adapter_for(platform, by_brand.get((brand, platform)), **options)
 
-        metrics: Counter[str] = Counter()
         return Deps(
             records=CrashingRecords(dynamodb.Table(env["PUBLISH_RECORDS_TABLE"])),
             pauses=dynamodb.Table(env["PAUSE_FLAGS_TABLE"]),
@@ -369,7 +368,6 @@ class Simulation:
             failures_topic=env["PUBLISH_FAILURES_TOPIC_ARN"],
             now=self.clock.now,
             sleep=self.clock.sleep,
-            metric=lambda name, platform: metrics.update([f"{name}.{platform}"]),
             jitter=random.Random(self.seed),
         )
 

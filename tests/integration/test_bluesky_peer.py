@@ -18,7 +18,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import free_ports, stop
 
 from functions.publish.adapters import adapter_for
 from functions.publish.adapters.base import PlatformError, PostRequest, Token
@@ -61,17 +61,6 @@ class Account:
     @property
     def token(self) -> Token:
         return Token(self.app_password)
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def _http(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
@@ -130,7 +119,7 @@ def pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pds]:
     node = _preflight()
     folder = tmp_path_factory.mktemp("bluesky-pds")
     log = folder / "server.log"
-    plc_port, pds_port = _free_ports(2)
+    plc_port, pds_port = free_ports(2)
     peer = Pds(
         f"http://127.0.0.1:{pds_port}",
         f"http://127.0.0.1:{plc_port}",
@@ -151,12 +140,7 @@ def pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pds]:
         _wait_until_up(server, peer, log)
         yield peer
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 _numbers = itertools.count(1)

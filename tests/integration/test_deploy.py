@@ -24,6 +24,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from processes import free_ports, stop
 
 from infra.cli import _now, main
 from infra.deploy.apply import ApplyError, apply
@@ -316,15 +317,9 @@ def test_missing_build_is_one_clear_line(
     assert "run `socialops compile`" in capsys.readouterr().err
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def moto_server() -> Iterator[str]:
-    port = _free_port()
+    (port,) = free_ports()
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -338,8 +333,7 @@ def moto_server() -> Iterator[str]:
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 def test_e2e_deploy_then_plan_against_a_moto_server(moto_server: str, build: Path) -> None:
@@ -384,7 +378,7 @@ def test_unreachable_endpoint_is_one_clear_line(
 ) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_ports()[0]}"
     capsys.readouterr()
     assert run("plan", "--build", build, "--endpoint-url", url, *FLAGS) == 1
     err = capsys.readouterr().err

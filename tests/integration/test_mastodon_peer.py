@@ -9,7 +9,6 @@ restores the seed between tests.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import free_ports, stop
 
 from functions.publish.adapters import adapter_for
 from functions.publish.adapters.base import Adapter, PlatformError, PostRequest, Token
@@ -27,13 +27,6 @@ from functions.publish.adapters.mastodon import plain
 
 TOKEN = Token("mock_token")  # the token mastodon-mock seeds for ``testuser``
 START_TIMEOUT_S = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _http(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
@@ -71,7 +64,7 @@ def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python -m mastodon_mock serve --in-memory`` on a free port; its base URL."""
     folder = tmp_path_factory.mktemp("mastodon-mock")  # no stray .mastodon_mock.toml
     log = folder / "server.log"
-    port = _free_port()
+    (port,) = free_ports()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "mastodon_mock", "serve", "--in-memory",
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
@@ -81,12 +74,7 @@ def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_until_up(server, url, log)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 @pytest.fixture

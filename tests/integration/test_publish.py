@@ -19,8 +19,9 @@ from typing import Any
 
 import boto3
 import pytest
+from lambdas import Context
 from moto import mock_aws
-from projects import write_project
+from projects import AUDIENCE, write_project
 
 from functions.common import config
 from functions.common.config import CONFIG_DIR_ENV
@@ -74,16 +75,6 @@ accounts:
   tiktok:
     handle: acme
     secret: socialops/acme/tiktok
-"""
-
-AUDIENCE = """\
-version: 1
-kind: audience
-name: paris
-locales:
-  - fr-FR
-timezones:
-  - Europe/Paris
 """
 
 CAMPAIGN = """\
@@ -181,17 +172,6 @@ def no_sleep(seconds: float) -> None:
 
 
 @dataclass
-class Context:
-    function_name: str = "socialops-test-publish"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:publish"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000  # publish's timeout (infra/stack.py)
-
-
-@dataclass
 class World:
     """The moto account, the fakes, the clock and what the function did."""
 
@@ -203,7 +183,9 @@ class World:
     deps: Deps | None = None
 
     def invoke(self, payload: Any) -> dict[str, Any]:
-        result: dict[str, Any] = publish_handler.handler(payload, Context())
+        result: dict[str, Any] = publish_handler.handler(
+            payload, Context(remaining_ms=300_000)
+        )  # publish's timeout
         return result
 
     def table(self, name: str) -> Any:

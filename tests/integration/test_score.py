@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from lambdas import Context
 from moto import mock_aws
 
 from functions.common import config
@@ -24,17 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 TABLE = "socialops-test-MentionBucketsTable"
 BUCKET = "socialops-test-rawmentions"
-
-
-@dataclass
-class Context:
-    function_name: str = "socialops-test-score"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:score"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 def mention(ident: str, text: str, when: str = "2027-01-14T08:03:12Z", **extra: Any) -> str:

@@ -8,11 +8,11 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lambdas import Context
 
 from functions.common import config
 from functions.common.config import CONFIG_DIR_ENV, ConfigError
@@ -22,14 +22,6 @@ from infra.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-12-01T00:00Z"
 HEAVY = ("sklearn", "statsmodels", "numpy", "scipy", "pandas", "openai")
-
-
-@dataclass
-class Context:
-    function_name: str = "socialops-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:socialops-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
 
 
 @pytest.fixture(scope="module")
