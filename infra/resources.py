@@ -53,11 +53,13 @@ def _table(keys: Iterable[tuple[str, str]], ttl: str | None, pitr: bool) -> Json
 
 
 def tables() -> Json:
-    """Publish records and pause flags are kept for good: losing them could re-send posts."""
+    """Publish records and pause flags are kept for good: losing them could re-send posts;
+    ingest cursors too: losing one would re-read (or, past a platform's horizon, miss)."""
     pk, sk = ("pk", "HASH"), ("sk", "RANGE")
     return {
         "PublishRecordsTable": _table([pk, sk], None, pitr=True),
         "IdempotencyTable": _table([("id", "HASH")], "expiration", pitr=False),
+        "IngestCursorsTable": _table([pk, sk], None, pitr=True),
         "MentionBucketsTable": _table([pk, sk], "expires_at", pitr=False),
         "AlertIncidentsTable": _table([pk, sk], "expires_at", pitr=True),
         "PauseFlagsTable": _table([("brand", "HASH")], None, pitr=True),
@@ -231,6 +233,7 @@ OUTPUTS: dict[str, tuple[str, str | None, str]] = {
     "AlertIncidentsTableName": ("AlertIncidentsTable", None, "alert incidents"),
     "AlertsTopicArn": ("AlertsTopic", None, "alert notifications"),
     "IdempotencyTableName": ("IdempotencyTable", None, "Powertools idempotency records"),
+    "IngestCursorsTableName": ("IngestCursorsTable", None, "where each mention source is read"),
     "MentionBucketsTableName": ("MentionBucketsTable", None, "mention counts per bucket"),
     "MentionsDeadLetterQueueUrl": ("MentionsDeadLetterQueue", None, "unscorable mentions"),
     "MentionsQueueUrl": ("MentionsQueue", None, "mentions waiting to be scored"),

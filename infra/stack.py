@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 FUNCTIONS = ("ingest", "score", "alert", "publish", "generate", "optimize")
-INGEST_RATE = "rate(15 minutes)"
+INGEST_RATE = "rate(5 minutes)"
 ALERT_RATE = "rate(5 minutes)"
 OPTIMIZE_RATE = "rate(1 day)"
 TOKEN_REFRESH_RATE = "rate(6 hours)"
@@ -55,8 +55,8 @@ class FunctionSpec:
 
 SPECS: dict[str, FunctionSpec] = {
     "ingest": FunctionSpec(
-        "Fetch mentions of a brand and queue them for scoring", 512, 300,
-        ("MENTIONS_QUEUE_URL", "RAW_MENTIONS_BUCKET"),
+        "Fetch mentions of a brand on one platform (or take pushed ones) and queue them",
+        512, 300, ("INGEST_CURSORS_TABLE", "MENTIONS_QUEUE_URL", "RAW_MENTIONS_BUCKET"),
     ),
     "score": FunctionSpec(
         "Score queued mentions (sentiment, emotion) and count them per brand and bucket",
@@ -65,7 +65,7 @@ SPECS: dict[str, FunctionSpec] = {
     "alert": FunctionSpec(
         "Evaluate the alert rules of the campaigns; notify and pause publishing", 256, 60,
         ("ALERTS_TOPIC_ARN", "ALERT_INCIDENTS_TABLE", "MENTION_BUCKETS_TABLE",
-         "PAUSE_FLAGS_TABLE"),
+         "PAUSE_FLAGS_TABLE", "RAW_MENTIONS_BUCKET"),
     ),
     "publish": FunctionSpec(
         "Publish one scheduled post to one channel, exactly once", 256, 300,
@@ -86,6 +86,7 @@ ENVIRONMENT: Json = {
     "ALERTS_TOPIC_ARN": {"Ref": "AlertsTopic"},
     "ALERT_INCIDENTS_TABLE": {"Ref": "AlertIncidentsTable"},
     "IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
+    "INGEST_CURSORS_TABLE": {"Ref": "IngestCursorsTable"},
     "MENTIONS_QUEUE_URL": {"Ref": "MentionsQueue"},
     "MENTION_BUCKETS_TABLE": {"Ref": "MentionBucketsTable"},
     "PAUSE_FLAGS_TABLE": {"Ref": "PauseFlagsTable"},
@@ -121,6 +122,21 @@ def listening_brands(configs: dict[str, RuntimeConfig]) -> list[str]:
     return sorted({c.brand.name for c in configs.values() if c.brand.listening})
 
 
+def listening_sources(configs: dict[str, RuntimeConfig]) -> list[tuple[str, str]]:
+    """(brand, platform) pairs to poll: the listening platforms, by default every account's."""
+    sources: set[tuple[str, str]] = set()
+    for config in configs.values():
+        listening = config.brand.listening
+        if listening is not None:
+            platforms = listening.platforms or sorted(config.brand.accounts)
+            sources.update((config.brand.name, platform) for platform in platforms)
+    return sorted(sources)
+
+
+# Platforms that push (Meta, X, TikTok webhooks) post here; GET answers their handshakes.
+WEBHOOK_PATH = "/webhooks/{platform}/{brand}"
+
+
 def alerting_campaigns(configs: dict[str, RuntimeConfig]) -> list[str]:
     return sorted(name for name, c in configs.items() if c.campaign.alerts)
 
@@ -139,8 +155,13 @@ def events(configs: dict[str, RuntimeConfig]) -> dict[str, list[Json]]:
     brands = listening_brands(configs)
     wiring: dict[str, list[Json]] = {name: [] for name in FUNCTIONS}
     wiring["ingest"] = [
-        _schedule(INGEST_RATE, f"socialops: listen for {b}", {"brand": b}) for b in brands
+        _schedule(INGEST_RATE, f"socialops: listen for {b} on {p}", {"brand": b, "platform": p})
+        for b, p in listening_sources(configs)
     ]
+    if brands:
+        wiring["ingest"] += [
+            {"httpApi": {"method": method, "path": WEBHOOK_PATH}} for method in ("GET", "POST")
+        ]
     if brands:
         wiring["score"].append(
             {
@@ -199,12 +220,19 @@ def resource_count(functions: Json, resources: Json) -> int:
 
     Per function a function and a log group (and an event invoke config with async
     destinations); per schedule event a rule and a permission; per SQS event a mapping;
-    and the framework's role, deployment bucket and its policy.
+    per HTTP API route a route, and per function with routes an integration and a
+    permission, plus the API and its stage once; and the framework's role, deployment
+    bucket and its policy.
     """
     generated = FRAMEWORK_FIXED
+    routed = 0
     for section in functions.values():
         generated += 3 if "destinations" in section else 2
         generated += sum(2 if "schedule" in e else 1 for e in section["events"])
+        if any("httpApi" in e for e in section["events"]):
+            routed += 1
+            generated += 2  # integration and permission (the routes are counted above)
+    generated += 2 if routed else 0  # the HTTP API and its stage
     return generated + len(resources["Resources"])
 
 

@@ -77,12 +77,37 @@ def _invoke_config(name: str, resource: Template) -> None:
     }
 
 
+def _http_api(name: str, resource: Template) -> None:
+    assert resource["Properties"]["ProtocolType"] == "HTTP", name
+
+
+def _http_stage(name: str, resource: Template) -> None:
+    props = resource["Properties"]
+    assert props["ApiId"] == {"Ref": "HttpApi"} and props["AutoDeploy"] is True, name
+
+
+def _http_integration(name: str, resource: Template) -> None:
+    # the webhook entry: only ingest is behind the HTTP API
+    props = resource["Properties"]
+    assert props["IntegrationType"] == "AWS_PROXY", name
+    assert props["IntegrationUri"] == {"Fn::GetAtt": ["IngestLambdaFunction", "Arn"]}, name
+
+
+def _http_route(name: str, resource: Template) -> None:
+    key = resource["Properties"]["RouteKey"]
+    assert key in ("GET /webhooks/{platform}/{brand}", "POST /webhooks/{platform}/{brand}"), key
+
+
 # Resource types moto's CloudFormation does not create. They are taken out of the template
 # before the stack is created in moto, and checked on the template JSON instead.
 MOTO_UNSUPPORTED: dict[str, Callable[[str, Template], None]] = {
     "AWS::S3::BucketPolicy": _bucket_policy,
     "AWS::SNS::Subscription": _email_subscription,
     "AWS::Lambda::EventInvokeConfig": _invoke_config,
+    "AWS::ApiGatewayV2::Api": _http_api,
+    "AWS::ApiGatewayV2::Stage": _http_stage,
+    "AWS::ApiGatewayV2::Integration": _http_integration,
+    "AWS::ApiGatewayV2::Route": _http_route,
 }
 
 
@@ -186,14 +211,21 @@ def test_tables_keep_what_must_survive_and_expire_the_rest(template: Template) -
     }
     assert ttl == {
         "AlertIncidentsTable": "expires_at", "IdempotencyTable": "expiration",
-        "MentionBucketsTable": "expires_at", "PauseFlagsTable": None, "PublishRecordsTable": None,
+        "IngestCursorsTable": None, "MentionBucketsTable": "expires_at", "PauseFlagsTable": None,
+        "PublishRecordsTable": None,
     }  # fmt: skip
-    for name in ("AlertIncidentsTable", "PauseFlagsTable", "PublishRecordsTable"):
+    for name in ("AlertIncidentsTable", "IngestCursorsTable", "PauseFlagsTable",
+                 "PublishRecordsTable"):  # fmt: skip
         table = tables[name]
         assert table["Properties"]["PointInTimeRecoverySpecification"] == {
             "PointInTimeRecoveryEnabled": True
         }
         assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+
+
+def _refers_to(value: Any, names: list[str]) -> bool:
+    text = json.dumps(value)
+    return any(f'"Ref": "{n}"' in text or f'["{n}",' in text for n in names)
 
 
 def _moto_template(service: Path, template: Template, layer: str) -> Template:
@@ -202,8 +234,13 @@ def _moto_template(service: Path, template: Template, layer: str) -> Template:
     s3.create_bucket(Bucket="artifacts")
     document = json.loads(json.dumps(template))
     resources = document["Resources"]
-    for name in [k for k, r in resources.items() if r["Type"] in MOTO_UNSUPPORTED]:
+    removed = [k for k, r in resources.items() if r["Type"] in MOTO_UNSUPPORTED]
+    for name in removed:
         del resources[name]
+    # and what refers to them (the HTTP API's invoke permission, its id and URL outputs)
+    for section in (resources, document["Outputs"]):
+        for name in [k for k, r in section.items() if _refers_to(r, removed)]:
+            del section[name]
     for function in of_type(document, "AWS::Lambda::Function").values():
         code = function["Properties"]["Code"]
         artifact = service / ".serverless" / code["S3Key"].rsplit("/", 1)[1]
@@ -247,8 +284,8 @@ def test_stack_creates_tables_queues_and_topics(moto_stack: dict[str, str]) -> N
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     names = {k: v for k, v in moto_stack.items() if k.endswith("TableName")}
     assert sorted(names) == [
-        "AlertIncidentsTableName", "IdempotencyTableName", "MentionBucketsTableName",
-        "PauseFlagsTableName", "PublishRecordsTableName",
+        "AlertIncidentsTableName", "IdempotencyTableName", "IngestCursorsTableName",
+        "MentionBucketsTableName", "PauseFlagsTableName", "PublishRecordsTableName",
     ]  # fmt: skip
     for table in names.values():
         description = dynamodb.describe_table(TableName=table)["Table"]
@@ -277,7 +314,9 @@ def test_stack_wires_the_campaigns(
         for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
         if target.get("Input")
     ]
-    assert sorted(i["brand"] for i in inputs if "brand" in i) == stack.listening_brands(configs)
+    assert sorted((i["brand"], i["platform"]) for i in inputs if "brand" in i) == (
+        stack.listening_sources(configs)
+    )
     assert {"action": "refresh_tokens"} in inputs  # publish renews the platform tokens
     lam = boto3.client("lambda", region_name=REGION)
     [mapping] = lam.list_event_source_mappings()["EventSourceMappings"]

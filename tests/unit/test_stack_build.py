@@ -15,7 +15,8 @@ from schema.documents import RuntimeConfig
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-12-01T00:00Z"
 DURABLE = {
-    "AlertIncidentsTable", "AlertsTopic", "IdempotencyTable", "MentionBucketsTable",
+    "AlertIncidentsTable", "AlertsTopic", "IdempotencyTable", "IngestCursorsTable",
+    "MentionBucketsTable",
     "MentionsDeadLetterQueue", "MentionsQueue", "PauseFlagsTable", "PublishDeadLetterQueue",
     "PublishFailuresTopic", "PublishRecordsTable", "RawMentionsBucket", "SchedulerPublishRole",
 }  # fmt: skip
@@ -70,12 +71,24 @@ def test_build_is_deterministic(examples: dict[str, RuntimeConfig]) -> None:
     assert dumps(stack.build(examples)) == first
 
 
-def test_one_ingest_schedule_per_listening_brand(examples: dict[str, RuntimeConfig]) -> None:
+def test_one_ingest_schedule_per_listening_brand_and_platform(
+    examples: dict[str, RuntimeConfig],
+) -> None:
     functions, _ = stack.build(examples)
-    brands = sorted({c.brand.name for c in examples.values() if c.brand.listening})
-    assert brands, "the examples should include a brand that listens"
-    inputs = [e["schedule"]["input"] for e in functions["ingest"]["events"]]
-    assert inputs == [{"brand": b} for b in brands]
+    listening = {c.brand.name: c.brand for c in examples.values() if c.brand.listening}
+    assert listening, "the examples should include a brand that listens"
+    expected = [
+        {"brand": name, "platform": platform}
+        for name, brand in sorted(listening.items())
+        for platform in (brand.listening.platforms or sorted(brand.accounts))  # type: ignore[union-attr]
+    ]
+    events = functions["ingest"]["events"]
+    assert [e["schedule"]["input"] for e in events if "schedule" in e] == expected
+    # and one webhook entry for the platforms that push, with its handshake
+    assert [e["httpApi"] for e in events if "httpApi" in e] == [
+        {"method": "GET", "path": "/webhooks/{platform}/{brand}"},
+        {"method": "POST", "path": "/webhooks/{platform}/{brand}"},
+    ]
     assert [next(iter(e)) for e in functions["score"]["events"]] == ["sqs"]
 
 
