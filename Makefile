@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NOW ?=
 
-.PHONY: demo test lint types unit setup clean
+.PHONY: demo test lint types unit setup layers clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,21 @@ $(PDS_STAMP): $(PDS_PEER)/package.json $(PDS_PEER)/package-lock.json
 	cd $(PDS_PEER) && npm rebuild better-sqlite3 --loglevel=error
 	touch $@
 
-setup: $(STAMP) node_modules/.package-lock.json $(PDS_STAMP)
+# The numpy layer of `score`: the Lambda runtime's wheel (python3.12, x86_64), pinned with
+# its hash in infra/layers/numpy.txt, whatever Python runs here.
+NUMPY_LAYER := layers/numpy/python/.installed
+
+$(NUMPY_LAYER): infra/layers/numpy.txt
+	rm -rf layers/numpy
+	$(PYTHON) -m pip install --quiet --no-deps --require-hashes --only-binary=:all: \
+		--platform manylinux_2_28_x86_64 --python-version 3.12 --implementation cp \
+		--target layers/numpy/python -r infra/layers/numpy.txt
+	find layers/numpy/python -type d -name tests -prune -exec rm -rf {} +
+	touch $@
+
+layers: $(NUMPY_LAYER)
+
+setup: $(STAMP) node_modules/.package-lock.json $(PDS_STAMP) $(NUMPY_LAYER)
 
 # The main job, no AWS account and no network: validate and compile the examples, then
 # run them for a week on a virtual clock (a moto server on loopback, local platform peers).
@@ -49,4 +63,4 @@ unit: setup
 test: setup lint types unit
 
 clean:
-	rm -rf build .socialops-cache .serverless
+	rm -rf build .socialops-cache .serverless layers

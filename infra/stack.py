@@ -40,9 +40,14 @@ INGEST_RATE = "rate(5 minutes)"
 ALERT_RATE = "rate(5 minutes)"
 OPTIMIZE_RATE = "rate(1 day)"
 TOKEN_REFRESH_RATE = "rate(6 hours)"
-SCORE_BATCH = 10
+SCORE_BATCH = 100  # mentions a score invocation takes (one model call, few transactions)
 MAX_RESOURCES = 500  # CloudFormation's limit per stack
-FRAMEWORK_FIXED = 3  # IamRoleLambdaExecution, ServerlessDeploymentBucket and its policy
+# IamRoleLambdaExecution, ServerlessDeploymentBucket and its policy, and the layers that
+# serverless.yml declares (NumpyLambdaLayer)
+FRAMEWORK_FIXED = 4
+# Every function runs on the Powertools layer (serverless.yml); a function that needs more
+# names the layers of serverless.yml it adds (a function's own list replaces the default).
+POWERTOOLS_LAYER = "${param:powertoolsLayerArn}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class FunctionSpec:
     memory: int  # MB
     timeout: int  # seconds
     env: tuple[str, ...]  # keys of ENVIRONMENT
+    layers: tuple[str, ...] = ()  # layers of serverless.yml, besides Powertools
 
 
 SPECS: dict[str, FunctionSpec] = {
@@ -60,7 +66,7 @@ SPECS: dict[str, FunctionSpec] = {
     ),
     "score": FunctionSpec(
         "Score queued mentions (sentiment, emotion) and count them per brand and bucket",
-        1024, 60, ("MENTION_BUCKETS_TABLE", "RAW_MENTIONS_BUCKET"),
+        1024, 60, ("MENTION_BUCKETS_TABLE", "RAW_MENTIONS_BUCKET"), layers=("numpy",),
     ),
     "alert": FunctionSpec(
         "Evaluate the alert rules of the campaigns; notify and pause publishing", 256, 60,
@@ -212,7 +218,16 @@ def function_section(name: str, wiring: list[Json]) -> Json:
         "package": {"patterns": package_patterns(name)},
         "events": wiring,
         **ASYNC_FAILURES.get(name, {}),
+        **layers(spec),
     }
+
+
+def layers(spec: FunctionSpec) -> Json:
+    """A function's own ``layers`` (serverless names a layer ``<Name>LambdaLayer``)."""
+    if not spec.layers:
+        return {}
+    own = [{"Ref": f"{name[0].upper()}{name[1:]}LambdaLayer"} for name in spec.layers]
+    return {"layers": [POWERTOOLS_LAYER, *own]}
 
 
 def resource_count(functions: Json, resources: Json) -> int:

@@ -4,9 +4,9 @@ Invoked by the SQS event source mapping of the mentions queue, with partial batc
 responses (``ReportBatchItemFailures``, through the Powertools batch utility): a message
 that is not a mention fails alone and, after the queue's five receives, lands in the
 mentions dead-letter queue; an empty text is logged and skipped. The batch is scored in
-one model call (service.py) and stored in S3, then each mention is counted once in its
-brand's bucket (a redelivered mention may be stored twice under another key, with its id;
-it is never counted twice).
+one model call (service.py) and stored in S3, then counted: one DynamoDB transaction per
+brand and 5-minute bucket (markers + sums), each mention once (a redelivered mention may be
+stored twice under another key, with its id; it is never counted twice).
 Only the logger is imported at module level; the model (numpy) loads on the first call.
 """
 
@@ -73,10 +73,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     }
     table = os.environ["MENTION_BUCKETS_TABLE"]
     counted: list[service.Scored] = []
+    outcome: dict[str, bool] = {}
     if scored:  # stored before counting: a retry may store a mention twice, never lose it
         request = getattr(context, "aws_request_id", "local")
         service.store(_client("s3"), os.environ["RAW_MENTIONS_BUCKET"], list(scored.values()),
                       request)  # fmt: skip
+        try:  # a few transactions for the batch; if that fails, each mention on its own
+            done = service.count_batch(_client("dynamodb"), table, list(scored.values()))
+            outcome = dict(zip(scored, done, strict=True))
+        except Exception as error:
+            logger.warning("batch count failed; counting one by one", extra={"why": str(error)})
 
     def one(record: Any) -> None:
         ident = record.message_id
@@ -87,7 +93,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             logger.error("not a mention", extra={"message_id": ident, "why": problems[ident]})
             raise service.BadMention(problems[ident])
         item = scored[ident]
-        if service.count(_client("dynamodb"), table, item):
+        fresh = (
+            outcome[ident] if ident in outcome else service.count(_client("dynamodb"), table, item)
+        )
+        if fresh:
             counted.append(item)
         else:
             logger.info("already counted", extra={"message_id": ident, "id": item.mention.id})

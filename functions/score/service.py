@@ -170,42 +170,101 @@ def _n(value: float | int) -> dict[str, str]:
     return {"N": str(Decimal(str(value)))}
 
 
+TRANSACTION_ITEMS = 100  # DynamoDB's limit on the items of one transaction
+
+
+def _marker(table: str, m: Mention, expires: int) -> dict[str, Any]:
+    return {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(pk)",
+                    "Item": {"pk": {"S": f"mention#{m.brand}"},
+                             "sk": {"S": f"{m.platform}#{m.id}"},
+                             "expires_at": _n(expires)}}}  # fmt: skip
+
+
+def _bucket_update(table: str, group: Sequence[Scored], expires: int) -> dict[str, Any]:
+    """``ADD`` the mentions of ``group`` (one brand, one bucket) to their bucket."""
+    first = group[0].mention
+    adds: dict[str, float] = {
+        "mentions": len(group),
+        "polarity_sum": round(sum(round(s.polarity, 4) for s in group), 4),
+        "negatives": sum(s.label == "negative" for s in group),
+        "positives": sum(s.label == "positive" for s in group),
+        "bots": sum(s.bot >= BOT_THRESHOLD for s in group),
+    }
+    for item in group:
+        for term in item.terms:
+            adds[f"term:{term}"] = adds.get(f"term:{term}", 0) + 1
+    names = {f"#a{i}": name for i, name in enumerate(adds)}
+    values = {f":a{i}": _n(value) for i, value in enumerate(adds.values())}
+    values[":exp"] = _n(expires)
+    additions = ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
+    return {"Update": {"TableName": table,
+                       "Key": {"pk": {"S": f"bucket#{first.brand}"},
+                               "sk": {"S": _stamp(bucket_start(first.created_at))}},
+                       "UpdateExpression": f"ADD {additions} SET expires_at = :exp",
+                       "ExpressionAttributeNames": names,
+                       "ExpressionAttributeValues": values}}  # fmt: skip
+
+
+def _expires(m: Mention) -> int:
+    return int((bucket_start(m.created_at) + timedelta(days=KEEP_DAYS)).timestamp())
+
+
+def _counted_before(dynamodb: Any, error: Exception) -> bool:
+    """Whether a cancelled transaction failed only because a marker already existed."""
+    response = getattr(error, "response", {})
+    codes = {r.get("Code") for r in response.get("CancellationReasons", [])} - {"None", None}
+    return isinstance(error, dynamodb.exceptions.TransactionCanceledException) and codes == {
+        "ConditionalCheckFailed"
+    }
+
+
 def count(dynamodb: Any, table: str, scored: Scored) -> bool:
     """Add the mention to its bucket, once. False when it was counted before."""
     m = scored.mention
-    start = bucket_start(m.created_at)
-    expires = int((start + timedelta(days=KEEP_DAYS)).timestamp())
-    adds = {"mentions": _n(1), "polarity_sum": _n(round(scored.polarity, 4)),
-            "negatives": _n(int(scored.label == "negative")),
-            "positives": _n(int(scored.label == "positive")),
-            "bots": _n(int(scored.bot >= BOT_THRESHOLD))}  # fmt: skip
-    names = {f"#a{i}": name for i, name in enumerate(adds)}
-    values = {f":a{i}": value for i, value in enumerate(adds.values())}
-    for j, term in enumerate(scored.terms):
-        names[f"#t{j}"] = f"term:{term}"
-        values[f":t{j}"] = _n(1)
-    additions = [f"#a{i} :a{i}" for i in range(len(adds))]
-    additions += [f"#t{j} :t{j}" for j in range(len(scored.terms))]
-    values[":exp"] = _n(expires)
+    items = [_marker(table, m, _expires(m)), _bucket_update(table, [scored], _expires(m))]
     try:
-        dynamodb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(pk)",
-                     "Item": {"pk": {"S": f"mention#{m.brand}"},
-                              "sk": {"S": f"{m.platform}#{m.id}"},
-                              "expires_at": _n(expires)}}},
-            {"Update": {"TableName": table,
-                        "Key": {"pk": {"S": f"bucket#{m.brand}"}, "sk": {"S": _stamp(start)}},
-                        "UpdateExpression": "ADD " + ", ".join(additions)
-                        + " SET expires_at = :exp",
-                        "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": values}},
-        ])  # fmt: skip
+        dynamodb.transact_write_items(TransactItems=items)
     except dynamodb.exceptions.TransactionCanceledException as error:
-        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
+        if _counted_before(dynamodb, error):
             return False  # counted by an earlier delivery
         raise
     return True
+
+
+def count_batch(dynamodb: Any, table: str, batch: Sequence[Scored]) -> list[bool]:
+    """Count a batch: per brand and bucket one transaction of the mentions' markers and one
+    ``ADD`` of their sums (up to 99 mentions a transaction). A transaction that finds a
+    marker (a redelivery) is cancelled whole and its mentions are counted one by one, so
+    each is still counted exactly once. True for each mention counted now, in order; the
+    same mention twice in the batch is counted at its first place."""
+    done = [False] * len(batch)
+    groups: dict[tuple[str, str], list[int]] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for index, item in enumerate(batch):
+        m = item.mention
+        if (m.brand, m.platform, m.id) in seen:
+            continue
+        seen.add((m.brand, m.platform, m.id))
+        groups.setdefault((m.brand, _stamp(bucket_start(m.created_at))), []).append(index)
+    for indices in groups.values():
+        for start in range(0, len(indices), TRANSACTION_ITEMS - 1):
+            chunk = indices[start : start + TRANSACTION_ITEMS - 1]
+            group = [batch[i] for i in chunk]
+            expires = _expires(group[0].mention)
+            items = [_marker(table, s.mention, expires) for s in group]
+            try:
+                dynamodb.transact_write_items(
+                    TransactItems=[*items, _bucket_update(table, group, expires)]
+                )
+            except dynamodb.exceptions.TransactionCanceledException as error:
+                if not _counted_before(dynamodb, error):
+                    raise
+                for i in chunk:
+                    done[i] = count(dynamodb, table, batch[i])
+            else:
+                for i in chunk:
+                    done[i] = True
+    return done
 
 
 def store(s3: Any, bucket: str, scored: Sequence[Scored], batch_id: str) -> list[str]:

@@ -108,6 +108,32 @@ def test_a_redelivered_mention_is_counted_once(aws: Any) -> None:
     assert bucket(aws)["mentions"] == 1
 
 
+def test_a_batch_counts_in_few_transactions_and_each_mention_once(aws: Any) -> None:
+    """200 mentions in two buckets: four transactions (at most 99 mentions each); a batch
+    mixing new mentions with redelivered ones falls back to one by one for its group."""
+    texts = ["Aerolite lost my bag again", "Thanks @aerolite, great crew", "aerolite gate 4"]
+    bodies = [mention(str(i), texts[i % 3], when=f"2027-01-14T08:0{i % 2 * 5}:00Z")
+              for i in range(200)]  # fmt: skip
+    calls: list[int] = []
+    real = score_handler._client("dynamodb")
+    original = real.transact_write_items
+
+    def counting(**kwargs: Any) -> Any:
+        calls.append(len(kwargs["TransactItems"]))
+        return original(**kwargs)
+
+    real.transact_write_items = counting
+    assert score_handler.handler(sqs_event(*bodies), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    assert sorted(calls) == [2, 2, 100, 100]  # 99 markers + the sums, then 1 + the sums
+    first, second = bucket(aws), bucket(aws, "2027-01-14T08:05Z")
+    assert first["mentions"] == second["mentions"] == 100
+    assert first["negatives"] + second["negatives"] == sum(1 for i in range(200) if i % 3 == 0)
+    calls.clear()
+    again = [*bodies[:3], mention("new", "aerolite again"), bodies[0]]  # and one twice
+    assert score_handler.handler(sqs_event(*again), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    assert bucket(aws)["mentions"] == 101 and bucket(aws, "2027-01-14T08:05Z")["mentions"] == 100
+
+
 def test_poison_messages_fail_alone_and_empty_texts_are_skipped(aws: Any) -> None:
     event = sqs_event(
         "{not json",
