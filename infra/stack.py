@@ -192,7 +192,14 @@ def events(configs: dict[str, RuntimeConfig]) -> dict[str, list[Json]]:
 
 
 def package_patterns(function: str) -> list[str]:
-    return [*COMMON_PATTERNS, f"functions/{function}/**", *COMMON_EXCLUDES]
+    # What a function imports from another function's folder: ingest reuses publish's HTTP
+    # layer, platform error tables and token store.
+    shared = {
+        "ingest": ["functions/publish/__init__.py", "functions/publish/tokens.py",
+                   "functions/publish/adapters/**"],
+    }  # fmt: skip
+    return [*COMMON_PATTERNS, f"functions/{function}/**", *shared.get(function, []),
+            *COMMON_EXCLUDES]  # fmt: skip
 
 
 # Asynchronous invocations (Scheduler invokes ``publish`` that way) that still fail after

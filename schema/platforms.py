@@ -37,6 +37,10 @@ class PlatformSpec:
     media_kinds: tuple[str, ...] = ()
     max_media: int = 0
     refuses_duplicates: bool = False  # the same text twice from one account is refused
+    # How ``ingest`` hears of mentions: "pull" (a documented API it polls on a schedule),
+    # "push" (the platform's webhooks, signed); TikTok documents no API to fetch mentions.
+    listening: tuple[str, ...] = ()
+    listen_base: str = ""  # the API root of public search, where it is not ``api_base``
 
 
 PLATFORMS: dict[str, PlatformSpec] = {
@@ -46,36 +50,40 @@ PLATFORMS: dict[str, PlatformSpec] = {
             "instagram", "Instagram", 2_200, "codepoints", max_hashtags=30,
             media_required=True, api_base="https://graph.facebook.com", api_version="v21.0",
             token_lifetime_days=60, posts_per_day=50, how_counted="characters",
-            media_kinds=("image", "video"), max_media=10,
+            media_kinds=("image", "video"), max_media=10, listening=("pull", "push"),
         ),
         PlatformSpec(
             "facebook", "Facebook", 63_206, "codepoints",
             api_base="https://graph.facebook.com", api_version="v21.0",
             token_lifetime_days=60, how_counted="characters", media_kinds=("image",),
-            max_media=1,
+            max_media=1, listening=("pull", "push"),
         ),
         PlatformSpec(
             "x", "X", 280, "weighted", api_base="https://api.x.com", api_version="2",
             token_lifetime_days=None, posts_per_day=2_400, refuses_duplicates=True,
             how_counted="weighted characters (a URL counts 23, an emoji 2, CJK 2)",
+            listening=("pull", "push"),
         ),
         PlatformSpec(
             "linkedin", "LinkedIn", 3_000, "codepoints", api_base="https://api.linkedin.com",
             api_version="202411", refreshable=False, token_lifetime_days=60,
-            how_counted="characters", refuses_duplicates=True,
+            how_counted="characters", refuses_duplicates=True, listening=("pull",),
         ),
         PlatformSpec(
             "tiktok", "TikTok", 2_200, "codepoints", media_required=True,
             api_base="https://open.tiktokapis.com", api_version="v2", token_lifetime_days=1,
             how_counted="characters", media_kinds=("video",), max_media=1,
+            listening=("push",),
         ),
         PlatformSpec(
             "bluesky", "Bluesky", 300, "graphemes", api_base="https://bsky.social",
             api_version="atproto", how_counted="graphemes", max_bytes=3_000,
+            listening=("pull",), listen_base="https://public.api.bsky.app",
         ),
         PlatformSpec(
             "mastodon", "Mastodon", 500, "graphemes_url23", api_base="", api_version="v1",
             refreshable=False, how_counted="characters (a URL counts 23)",
+            listening=("pull",),
         ),
     )
 }  # fmt: skip

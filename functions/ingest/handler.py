@@ -1,34 +1,99 @@
 """``ingest``: fetch a brand's mentions and queue them for ``score`` (DESIGN.md 8).
 
-Invoked on a schedule, one per brand with ``listening``; the event input is
-``{"brand": name}``.
+Invoked two ways:
+
+- on a schedule, one per (brand, platform) with ``listening``: the event is
+  ``{"brand": name, "platform": p}`` (without ``platform``: every platform the brand
+  listens on). Pulls what is new since the feeds' cursors (service.py);
+- by the HTTP API (payload format 2.0) on ``GET|POST /webhooks/{platform}/{brand}``: the
+  platforms' handshakes and signed pushes (webhooks.py).
+
+Only the logger is imported at module level; boto3, the models and the sources load on
+the first invocation. ``use(deps)`` injects the dependencies (tests, ``socialops
+simulate``); otherwise they are built from the environment.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import json
+import os
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common import config
-from functions.common.errors import EventError, NotBuiltYet, require
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from functions.ingest.service import Deps
 
 FUNCTION = "ingest"
+ENDPOINTS_ENV = "SOCIALOPS_PLATFORM_ENDPOINTS"  # JSON {platform: base URL}; local peers
+ENV = ("INGEST_CURSORS_TABLE", "MENTIONS_QUEUE_URL", "RAW_MENTIONS_BUCKET")
+
 logger = Logger()
+_deps: Deps | None = None
+
+
+def use(deps: Deps | None) -> None:
+    """Run with these dependencies (simulate, tests); None: build them from the env."""
+    global _deps
+    _deps = deps
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise RuntimeError(f"{FUNCTION}: environment variable {name} is not set")
+    return value
+
+
+def _log(level: str, message: str, extra: Any) -> None:
+    getattr(logger, level)(message, extra=dict(extra))
+
+
+def endpoints() -> dict[str, str]:
+    raw = os.environ.get(ENDPOINTS_ENV, "").strip()
+    return dict(json.loads(raw)) if raw else {}
+
+
+def deps_from_env() -> Deps:
+    """The real dependencies: boto3 clients from the Lambda environment."""
+    import boto3
+
+    from functions.ingest.service import Deps
+    from functions.publish.tokens import Tokens
+
+    table, queue, bucket = (_env(name) for name in ENV)
+    peers = endpoints()
+    secrets = boto3.client("secretsmanager")
+    return Deps(
+        s3=boto3.client("s3"), sqs=boto3.client("sqs"), dynamodb=boto3.client("dynamodb"),
+        secrets=secrets, cursors_table=table, queue_url=queue, bucket=bucket,
+        tokens=Tokens(secrets, endpoints=peers),
+        endpoint=lambda platform, brand: peers.get(platform), log=_log,
+    )  # fmt: skip
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> NoReturn:
+def handler(event: Any, context: LambdaContext) -> Any:
+    global _deps
+    from functions.common.errors import EventError, require
+    from functions.ingest import service, webhooks
+
+    if webhooks.is_http(event):
+        if _deps is None:
+            _deps = deps_from_env()
+        return webhooks.handle(event, _deps)
     brand = require(FUNCTION, event, ("brand",))["brand"]
-    document = config.for_brand(brand)[0].brand
-    listening = document.listening
-    if listening is None:
-        raise EventError(f"{FUNCTION}: brand {brand!r} has no listening configured")
-    platforms = listening.platforms or sorted(document.accounts)
-    logger.info("ingest requested", extra={"brand": brand, "platforms": platforms})
-    raise NotBuiltYet(
-        FUNCTION,
-        "fetching mentions from the platforms",
-        f"brand {brand!r}: {len(listening.terms)} terms on {', '.join(platforms)}",
-    )
+    platform = event.get("platform")
+    if platform is not None and (not isinstance(platform, str) or not platform):
+        raise EventError(f"{FUNCTION}: platform must be a non-empty string")
+    listening = service.listener(brand)  # ConfigError, EventError: before touching AWS
+    if _deps is None:
+        _deps = deps_from_env()
+    deps = _deps
+    deps.remaining_s = lambda: context.get_remaining_time_in_millis() / 1000.0
+    if platform is None:
+        logger.info("ingest requested", extra={"brand": brand, "platforms": listening.platforms})
+        return {"brand": brand, "runs": service.pull_all(brand, deps)}
+    return service.pull(brand, platform, deps)

@@ -39,6 +39,7 @@ class Reply:
     status: int = 200
     body: Any = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as is instead of ``body`` as JSON (a broken page)
 
 
 class Refused(Exception):
@@ -87,6 +88,12 @@ class Fake:
         """Answer the next ``times`` requests whose path contains ``on`` with ``kind``."""
         with self.lock:
             self.failures.extend([(on, self.errors[kind])] * times)
+
+    def answer_next(self, reply: Reply, on: str = "", times: int = 1) -> None:
+        """Answer the next ``times`` requests whose path contains ``on`` with ``reply``
+        (a page that is not JSON, bytes that are not UTF-8, an error of one's own)."""
+        with self.lock:
+            self.failures.extend([(on, reply)] * times)
 
     def posts_made(self) -> int:
         """How many posts this fake holds (each platform's fake says)."""
@@ -142,7 +149,7 @@ class Fake:
                 body = parse_body(raw, headers.get("content-type", ""))
                 query = dict(urllib.parse.parse_qsl(parts.query))
                 reply = fake.answer(Req(self.command, parts.path, query, headers, body, raw))
-                data = json.dumps(reply.body).encode()
+                data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import itertools
 import time
+from datetime import datetime
 from typing import Any
 
 from infra.peers import Fake, Reply, Req, require
+from infra.peers.mentions import PAGE_SIZE, Mention, iso_ms, utc
 
 HANDLE, PASSWORD, DID = "brand.test", "app-pass-word-1234", "did:plc:brand000000000000000000"
 KNOWN = {"alice.test": "did:plc:alice000000000000000000", HANDLE: DID}
@@ -43,6 +45,10 @@ class BlueskyFake(Fake):
         self.route("GET", x + "com.atproto.identity.resolveHandle", self.resolve)
         self.route("POST", x + "com.atproto.repo.createRecord", self.create)
         self.route("GET", x + "com.atproto.repo.listRecords", self.list)
+        self.route("GET", x + "app.bsky.feed.searchPosts", self.search)
+        self.mentions: list[Mention] = []
+        self.page_size = PAGE_SIZE
+        self.post_keys = (f"3m{n:011d}" for n in itertools.count(1))
 
     def session(self, req: Req) -> Reply:
         ok = (req.body.get("identifier") in (self.handle, self.did)
@@ -76,6 +82,63 @@ class BlueskyFake(Fake):
             xrpc_error(400, "InvalidRequest", "Could not find repo"),
         )
         return Reply(body={"records": self.records[::-1]})
+
+    def add_mention(
+        self, text: str, created_at: datetime, *, author_handle: str = "fan.test",
+        lang: str | None = "en", followers: int = 10, author_created_at: datetime | None = None,
+        indexed_at: datetime | None = None,
+    ) -> str:  # fmt: skip
+        """A post by someone else that searchPosts finds; its at:// URI."""
+        did = f"did:plc:{abs(hash(author_handle)) % 10**24:024d}"
+        with self.lock:
+            uri = f"at://{did}/app.bsky.feed.post/{next(self.post_keys)}"
+            self.mentions.append(
+                Mention(
+                    uri,
+                    text,
+                    utc(created_at),
+                    author_handle,
+                    lang,
+                    followers,
+                    author_created_at,
+                    {"did": did, "indexed": utc(indexed_at or created_at)},
+                )
+            )
+        return uri
+
+    def search(self, req: Req) -> Reply:
+        """``app.bsky.feed.searchPosts`` (public): ``q``, ``sort=latest``, ``since``
+        (inclusive, by indexedAt), ``limit`` (1 to 100; at most ``page_size`` served),
+        ``cursor``."""
+        q = req.query.get("q", "").strip().lower()
+        require(bool(q), xrpc_error(400, "InvalidRequest", "Error: Params must have the "
+                                    "property \"q\""))  # fmt: skip
+        limit = req.query.get("limit", "25")
+        require(limit.isdigit() and 1 <= int(limit) <= 100,
+                xrpc_error(400, "InvalidRequest", "limit must be between 1 and 100"))  # fmt: skip
+        since = req.query.get("since", "")
+        floor = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
+        start = int(req.query.get("cursor") or 0)
+        with self.lock:
+            hits = [m for m in self.mentions if q in m.text.lower()
+                    and (floor is None or m.extra["indexed"] >= floor)]  # fmt: skip
+        hits.sort(key=lambda m: (m.extra["indexed"], m.id), reverse=True)
+        size = min(int(limit), self.page_size)
+        page = hits[start : start + size]
+        posts = [{"uri": m.id, "cid": "bafyrei" + "b" * 52,
+                  "author": {"did": m.extra["did"], "handle": m.handle,
+                             "displayName": m.handle.split(".")[0].title(),
+                             "createdAt": iso_ms(m.author_since)},
+                  "record": {"$type": "app.bsky.feed.post", "text": m.text,
+                             "createdAt": iso_ms(m.created_at),
+                             **({"langs": [m.lang]} if m.lang else {})},
+                  "replyCount": 0, "repostCount": 0, "likeCount": 0, "quoteCount": 0,
+                  "indexedAt": iso_ms(m.extra["indexed"]), "labels": []}
+                 for m in page]  # fmt: skip
+        body: dict[str, Any] = {"posts": posts}
+        if start + size < len(hits):
+            body["cursor"] = str(start + size)
+        return Reply(body=body)
 
     def posts_made(self) -> int:
         """How many posts this fake holds: what really went out."""

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import itertools
 import re
+import urllib.parse
+from datetime import datetime
 from typing import Any, ClassVar
 
 from infra.peers import Fake, Reply, Req, bearer, require
+from infra.peers.mentions import PAGE_SIZE, Mention, utc
 
 TOKEN = "li-token"
 ORG = "urn:li:organization:5515715"
@@ -45,6 +48,11 @@ class LinkedInFake(Fake):
         self.posts: list[dict[str, Any]] = []
         self.route("POST", r"/rest/posts", self.create)
         self.route("GET", r"/rest/posts", self.find)
+        self.route("GET", r"/rest/socialActions/([^/]+)/comments", self.comments)
+        self.mentions: list[Mention] = []
+        self.seeded: list[dict[str, Any]] = []  # a post made before (not by publish)
+        self.comment_ids = itertools.count(7_200_000_000_000_000_000)
+        self.page_size = PAGE_SIZE
 
     def check(self, req: Req) -> None:
         bearer(req, self.token, error(401, "Invalid access token", "INVALID_ACCESS_TOKEN"))
@@ -78,8 +86,61 @@ class LinkedInFake(Fake):
         self.check(req)
         require(req.headers.get("x-restli-method") == "FINDER" and req.query.get("q") == "author",
                 error(400, "Finder method is required"))  # fmt: skip
-        mine = [p for p in self.posts if p["author"] == req.query.get("author")]
+        mine = [p for p in self.seeded + self.posts if p["author"] == req.query.get("author")]
         return Reply(body={"elements": mine[::-1], "paging": {"count": len(mine), "start": 0}})
+
+    def add_mention(
+        self, text: str, created_at: datetime, *, author_handle: str = "urn:li:person:fan",
+        lang: str | None = None, followers: int = 10, author_created_at: datetime | None = None,
+    ) -> str:  # fmt: skip
+        """A comment on the organization's latest post (one is made when it has none);
+        the comment's URN."""
+        with self.lock:
+            if not any(p["author"] == self.org for p in self.posts + self.seeded):
+                self.seeded.append({"id": next(self.ids), "author": self.org,
+                                   "commentary": "Our latest news", "visibility": "PUBLIC",
+                                   "lifecycleState": "PUBLISHED"})  # fmt: skip
+            post = [p for p in self.seeded + self.posts if p["author"] == self.org][-1]["id"]
+            number = next(self.comment_ids)
+            activity = post.replace("urn:li:share:", "urn:li:activity:")
+            urn = f"urn:li:comment:({activity},{number})"
+            self.mentions.append(
+                Mention(
+                    urn,
+                    text,
+                    utc(created_at),
+                    author_handle,
+                    lang,
+                    followers,
+                    author_created_at,
+                    {"post": post, "number": str(number)},
+                )
+            )
+        return urn
+
+    def comments(self, req: Req) -> Reply:
+        """``GET /rest/socialActions/{urn}/comments``: ``start``, ``count`` (at most
+        ``page_size``)."""
+        self.check(req)
+        target = urllib.parse.unquote(req.groups[0])
+        start = int(req.query.get("start") or 0)
+        count = max(1, min(int(req.query.get("count") or 10), self.page_size))
+        with self.lock:
+            hits = [m for m in self.mentions if m.extra["post"] == target]
+        hits.sort(key=lambda m: m.created_at, reverse=True)
+        page = hits[start : start + count]
+        elements = [{"actor": m.handle, "id": m.extra["number"], "$URN": m.id, "object": target,
+                     "message": {"text": m.text, "attributes": []},
+                     "created": {"actor": m.handle, "time": int(m.created_at.timestamp() * 1000)},
+                     "lastModified": {"actor": m.handle,
+                                      "time": int(m.created_at.timestamp() * 1000)}}
+                    for m in page]  # fmt: skip
+        return Reply(
+            body={
+                "elements": elements,
+                "paging": {"start": start, "count": count, "total": len(hits)},
+            }
+        )
 
     def posts_made(self) -> int:
         """How many posts this fake holds: what really went out."""

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from infra.peers import Fake, Reply, Req, bearer, require
+from infra.peers.mentions import PAGE_SIZE, Mention, iso_ms, utc
 
 TOKEN = "masto-token"
 ACCOUNT = "109000000000000001"
@@ -39,15 +41,23 @@ class MastodonFake(Fake):
             "invalid": Reply(422, {"error": "Validation failed: Text can't be blank"}),
         }
 
-    def __init__(self, *, token: str = TOKEN, account: str = ACCOUNT) -> None:
+    def __init__(
+        self, *, token: str = TOKEN, account: str = ACCOUNT, handle: str = "brand"
+    ) -> None:
         super().__init__()
-        self.token, self.account = token, account
+        self.token, self.account, self.handle = token, account, handle
+        self.mentions: list[Mention] = []
+        self.notifications: list[dict[str, Any]] = []
+        self.notification_ids = (str(n) for n in itertools.count(500_001))
+        self.page_size = PAGE_SIZE
         self.ids = (str(n) for n in itertools.count(113_000_000_000_000_001))
         self.statuses: list[dict[str, Any]] = []
         self.by_key: dict[str, dict[str, Any]] = {}
         self.route("POST", r"/api/v1/statuses", self.create)
         self.route("GET", r"/api/v1/accounts/verify_credentials", self.me)
         self.route("GET", r"/api/v1/accounts/(\d+)/statuses", self.timeline)
+        self.route("GET", r"/api/v1/notifications", self.notified)
+        self.route("GET", r"/api/v1/timelines/tag/([^/]+)", self.tagged)
 
     def create(self, req: Req) -> Reply:
         bearer(req, self.token, INVALID)
@@ -74,6 +84,73 @@ class MastodonFake(Fake):
     def timeline(self, req: Req) -> Reply:
         bearer(req, self.token, INVALID)
         return Reply(body=self.statuses[::-1] if req.groups[0] == self.account else [])
+
+    def add_mention(
+        self, text: str, created_at: datetime, *, author_handle: str = "fan@social.test",
+        lang: str | None = "en", followers: int = 10, author_created_at: datetime | None = None,
+    ) -> str:  # fmt: skip
+        """A public status by someone else: in the timelines of its hashtags, and a mention
+        notification of the brand's account when it names ``@handle``; its status id."""
+        with self.lock:
+            ident = next(self.ids)
+            mention = Mention(ident, text, utc(created_at), author_handle, lang, followers,
+                              author_created_at)  # fmt: skip
+            self.mentions.append(mention)
+            if re.search(rf"@{re.escape(self.handle)}(?![\w.])", text, re.IGNORECASE):
+                self.notifications.append({"id": next(self.notification_ids),
+                                           "mention": mention})  # fmt: skip
+        return ident
+
+    def _status(self, m: Mention) -> dict[str, Any]:
+        user = m.handle.split("@")[0]
+        return {"id": m.id, "created_at": iso_ms(m.created_at), "in_reply_to_id": None,
+                "visibility": "public", "language": m.lang,
+                "uri": f"https://social.test/users/{user}/statuses/{m.id}",
+                "url": f"https://social.test/@{user}/{m.id}",
+                "content": "<p>" + html.escape(m.text).replace("\n", "<br />") + "</p>",
+                "account": {"id": str(abs(hash(m.handle)) % 10**17), "username": user,
+                            "acct": m.handle, "followers_count": m.followers,
+                            "created_at": iso_ms(m.author_since)}}  # fmt: skip
+
+    def _page(self, req: Req, items: list[tuple[str, Any]]) -> tuple[list[Any], dict[str, str]]:
+        """Mastodon's paging: ``max_id``, ``since_id`` (the newest after it), ``min_id``
+        (the page just after it), ``limit``; newest first, with a Link header."""
+        limit = req.query.get("limit", "20")
+        require(limit.isdigit(), Reply(400, {"error": "limit must be a number"}))
+        size = max(1, min(int(limit), 80, self.page_size))
+        q = req.query
+        chosen = [(i, x) for i, x in items
+                  if (not q.get("max_id") or int(i) < int(q["max_id"]))
+                  and (not q.get("since_id") or int(i) > int(q["since_id"]))
+                  and (not q.get("min_id") or int(i) > int(q["min_id"]))]  # fmt: skip
+        chosen.sort(key=lambda p: int(p[0]))
+        page = chosen[:size] if q.get("min_id") else chosen[-size:]
+        page.reverse()
+        head = {}
+        if page:
+            url = f"{self.url}{req.path}"
+            head["Link"] = (f'<{url}?max_id={page[-1][0]}>; rel="next", '
+                            f'<{url}?min_id={page[0][0]}>; rel="prev"')  # fmt: skip
+        return [x for _, x in page], head
+
+    def notified(self, req: Req) -> Reply:
+        bearer(req, self.token, INVALID)
+        wanted = req.query.get("types[]")
+        with self.lock:
+            items = [(n["id"], n) for n in self.notifications if wanted in (None, "mention")]
+        page, head = self._page(req, items)
+        body = [{"id": n["id"], "type": "mention", "created_at": iso_ms(n["mention"].created_at),
+                 "account": self._status(n["mention"])["account"],
+                 "status": self._status(n["mention"])} for n in page]  # fmt: skip
+        return Reply(body=body, headers=head)
+
+    def tagged(self, req: Req) -> Reply:
+        tag = req.groups[0].lower()
+        with self.lock:
+            items = [(m.id, m) for m in self.mentions
+                     if tag in (t.lower() for t in re.findall(r"#(\w+)", m.text))]  # fmt: skip
+        page, head = self._page(req, items)
+        return Reply(body=[self._status(m) for m in page], headers=head)
 
     def posts_made(self) -> int:
         """How many posts this fake holds: what really went out."""

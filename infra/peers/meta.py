@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from infra.peers import Fake, Refused, Reply, Req, Route, credential, require
+from infra.peers.mentions import PAGE_SIZE, Mention, utc
+from infra.peers.mentions import graph_time as stamp
 
 TOKEN = "meta-token"
 IG_USER = "17841400000000001"
@@ -82,6 +84,8 @@ class GraphFake(Fake):
         self.containers: dict[str, dict[str, Any]] = {}
         self.media: dict[str, dict[str, str]] = {}  # published, by id: IG media and FB posts
         self.polls, self.quota_usage = polls_until_finished, quota_usage
+        self.mentions: dict[str, list[Mention]] = {"facebook": [], "instagram": []}
+        self.page_size = PAGE_SIZE
         self.route("GET", V + r"/oauth/access_token", self.exchange)
         for method, path, function in (
             ("GET", r"/(\d+)/content_publishing_limit", self.limit),
@@ -91,6 +95,8 @@ class GraphFake(Fake):
             ("POST", r"/(\d+)/feed", self.feed),
             ("POST", r"/(\d+)/photos", self.photo),
             ("GET", r"/(\d+)/posts", self.list_posts),
+            ("GET", r"/(\d+)/tagged", self.tagged),
+            ("GET", r"/(\d+)/tags", self.tags),
             ("GET", r"/([\d_]+)", self.read),
         ):
             self.route(method, V + path, self.authed(function))
@@ -192,6 +198,64 @@ class GraphFake(Fake):
         return Reply(body={"data": list(self.media.values())})
 
     list_posts = list_media
+
+    def add_mention(
+        self, text: str, created_at: datetime, *, platform: str = "facebook",
+        author_handle: str = "Fan", lang: str | None = None, followers: int = 10,
+        author_created_at: datetime | None = None,
+    ) -> str:  # fmt: skip
+        """A post that tags the Page (``platform="facebook"``) or media that tags the
+        Instagram account (``"instagram"``); its id. Graph gives no language or followers."""
+        with self.lock:
+            ident = next(self.ids)
+            if platform == "facebook":
+                ident = f"{abs(hash(author_handle)) % 10**15}_{ident}"
+            self.mentions[platform].append(
+                Mention(
+                    ident, text, utc(created_at), author_handle, lang, followers, author_created_at
+                )
+            )
+        return ident
+
+    def _paged(self, req: Req, items: list[Any]) -> Reply:
+        """Graph cursor paging: ``limit`` (at most ``page_size``), ``after``; ``next`` only
+        when there is more."""
+        limit = req.query.get("limit", "25")
+        require(limit.isdigit(), oauth(400, 100, "(#100) limit must be an integer"))
+        size = max(1, min(int(limit), self.page_size))
+        after = req.query.get("after", "")
+        start = int(after[1:]) if after.startswith("a") and after[1:].isdigit() else 0
+        page = items[start : start + size]
+        paging: dict[str, Any] = {"cursors": {"before": f"a{start}", "after": f"a{start + size}"}}
+        if start + size < len(items):
+            paging["next"] = f"{self.url}{req.path}?after=a{start + size}&limit={size}"
+        return Reply(body={"data": page, "paging": paging})
+
+    def tagged(self, req: Req) -> Reply:
+        """``GET /{page-id}/tagged``: posts that tag the Page, newest first; ``since``
+        (unix seconds, inclusive)."""
+        require(req.groups[0] == self.page, oauth(400, 100, "Unsupported get request"))
+        since = req.query.get("since", "")
+        with self.lock:
+            hits = [m for m in self.mentions["facebook"]
+                    if not since or m.created_at.timestamp() >= int(since)]  # fmt: skip
+        hits.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        return self._paged(req, [{"id": m.id, "message": m.text,
+                                  "created_time": stamp(m.created_at),
+                                  "permalink_url": f"https://www.facebook.com/{m.id}",
+                                  "from": {"id": str(abs(hash(m.handle)) % 10**15),
+                                           "name": m.handle}} for m in hits])  # fmt: skip
+
+    def tags(self, req: Req) -> Reply:
+        """``GET /{ig-user-id}/tags``: media the account is tagged in, newest first."""
+        require(req.groups[0] == self.ig_user, oauth(400, 100, "Unsupported get request"))
+        with self.lock:
+            hits = sorted(self.mentions["instagram"], key=lambda m: (m.created_at, m.id),
+                          reverse=True)  # fmt: skip
+        return self._paged(req, [{"id": m.id, "caption": m.text, "media_type": "IMAGE",
+                                  "timestamp": stamp(m.created_at), "username": m.handle,
+                                  "permalink": f"https://www.instagram.com/p/{m.id}/"}
+                                 for m in hits])  # fmt: skip
 
     def posts_made(self) -> int:
         """How many posts this fake holds: what really went out."""

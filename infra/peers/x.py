@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from infra.peers import Fake, Reply, Req, bearer, credential, form, require
+from infra.peers.mentions import PAGE_SIZE, Mention, contains, iso_ms, utc, x_terms
 
 TOKEN = "x-user-token"
 REFRESH = "x-refresh-token"
@@ -91,6 +92,9 @@ class XFake(Fake):
         self.route("POST", r"/2/tweets", self.create)
         self.route("GET", r"/2/users/me", self.me)
         self.route("GET", r"/2/users/(\d+)/tweets", self.timeline)
+        self.route("GET", r"/2/tweets/search/recent", self.search)
+        self.mentions: list[Mention] = []
+        self.page_size = PAGE_SIZE
 
     def refresh(self, req: Req) -> Reply:
         """``POST /2/oauth2/token`` (form: grant_type=refresh_token, refresh_token,
@@ -142,6 +146,74 @@ class XFake(Fake):
         bearer(req, self.tokens, UNAUTHORIZED)
         require(req.groups[0] == self.user, problem(403, "Forbidden", "Not your timeline"))
         return Reply(body={"data": self.tweets[::-1], "meta": {"result_count": len(self.tweets)}})
+
+    def add_mention(
+        self, text: str, created_at: datetime, *, author_handle: str = "fan",
+        lang: str | None = "en", followers: int = 10, author_created_at: datetime | None = None,
+        reply_to: str | None = None,
+    ) -> str:  # fmt: skip
+        """A post by someone else that search finds; its id (ids grow with each post)."""
+        with self.lock:
+            ident = next(self.ids)
+            self.mentions.append(Mention(ident, text, utc(created_at), author_handle, lang,
+                                         followers, author_created_at,
+                                         {"reply_to": reply_to}))  # fmt: skip
+        return ident
+
+    def search(self, req: Req) -> Reply:
+        """``GET /2/tweets/search/recent``: newest first, ``since_id``, ``max_results``
+        (10 to 100; the fake serves at most ``page_size``), ``next_token``."""
+        bearer(req, self.tokens, UNAUTHORIZED)
+        query = req.query.get("query", "")
+        wanted = req.query.get("max_results", "10")
+        bad = problem(400, "Invalid Request", "One or more parameters to your request was "
+                      "invalid.")  # fmt: skip
+        require(bool(query) and wanted.isdigit() and 10 <= int(wanted) <= 100, bad)
+        terms = x_terms(query)
+        since = int(req.query.get("since_id") or 0)
+        below = req.query.get("next_token", "")
+        require(below == "" or (below.startswith("n") and below[1:].isdigit()), bad)
+        with self.lock:
+            hits = [m for m in self.mentions if contains(m.text, terms) and int(m.id) > since
+                    and (not below or int(m.id) < int(below[1:]))]  # fmt: skip
+        hits.sort(key=lambda m: int(m.id), reverse=True)
+        size = min(int(wanted), self.page_size)
+        page, rest = hits[:size], hits[size:]
+        fields = set(req.query.get("tweet.fields", "").split(","))
+        data = []
+        for m in page:
+            item: dict[str, Any] = {"id": m.id, "text": m.text, "edit_history_tweet_ids": [m.id]}
+            if "created_at" in fields:
+                item["created_at"] = iso_ms(m.created_at)
+            if "lang" in fields and m.lang:
+                item["lang"] = m.lang
+            if "author_id" in fields or req.query.get("expansions") == "author_id":
+                item["author_id"] = self._user_id(m.handle)
+            if "in_reply_to_user_id" in fields and m.extra.get("reply_to"):
+                item["in_reply_to_user_id"] = self.user
+            data.append(item)
+        body: dict[str, Any] = {"meta": {"result_count": len(page)}}
+        if page:
+            body["data"] = data
+            body["meta"].update(newest_id=page[0].id, oldest_id=page[-1].id)
+            if req.query.get("expansions") == "author_id":
+                users = {}
+                for m in page:
+                    users[m.handle] = {"id": self._user_id(m.handle), "username": m.handle,
+                                       "name": m.handle.title(),
+                                       "created_at": iso_ms(m.author_since),
+                                       "public_metrics": {"followers_count": m.followers,
+                                                          "following_count": 1,
+                                                          "tweet_count": 1,
+                                                          "listed_count": 0}}  # fmt: skip
+                body["includes"] = {"users": list(users.values())}
+        if rest:
+            body["meta"]["next_token"] = "n" + page[-1].id
+        return Reply(body=body)
+
+    @staticmethod
+    def _user_id(handle: str) -> str:
+        return str(1_000_000 + sum(ord(c) * 31**i for i, c in enumerate(handle)) % 10**9)
 
     def posts_made(self) -> int:
         """How many posts this fake holds: what really went out."""
