@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 ALERT = 0.5
 BELOW_ALERT = 0.49  # the cap on scores during the refractory period
+STATE_VERSION = 1  # of to_state()
 CLIP = 3.0  # residuals are clipped to CLIP * D before they update the baseline
 
 
@@ -72,6 +74,44 @@ class Detector:
         self.n = 0
         self.recent: deque[float] = deque(maxlen=max(1, self.params.smooth))
         self.quiet_until = -math.inf
+        self.raw = 0.0  # the last point's score before the refractory cap (alert rules)
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything :meth:`update` depends on, JSON-able and compact: a detector rebuilt
+        with :meth:`from_state` scores the next points exactly as this one would (floats
+        are kept whole; JSON round-trips them exactly)."""
+        return {
+            "v": STATE_VERSION,
+            "params": asdict(self.params),
+            "start": self.start, "last": self.last, "step": self.step, "n": self.n,
+            "level": self.level, "hour": self.hour, "day": self.day, "scale": self.scale,
+            "recent": list(self.recent),
+            "quiet_until": None if self.quiet_until == -math.inf else self.quiet_until,
+            "raw": self.raw,
+        }  # fmt: skip
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> Detector:
+        """The detector :meth:`to_state` described (``ValueError`` if it is not one)."""
+        if state.get("v") != STATE_VERSION:
+            raise ValueError(f"detector state version {state.get('v')!r}, not {STATE_VERSION}")
+        try:
+            detector = cls(Params(**state["params"]))
+            start, last, quiet = state["start"], state["last"], state["quiet_until"]
+            detector.start = None if start is None else float(start)
+            detector.last = None if last is None else float(last)
+            detector.step, detector.n = float(state["step"]), int(state["n"])
+            detector.level, detector.scale = float(state["level"]), float(state["scale"])
+            detector.hour = [float(x) for x in state["hour"]]
+            detector.day = [float(x) for x in state["day"]]
+            detector.recent.extend(float(x) for x in state["recent"])
+            detector.quiet_until = -math.inf if quiet is None else float(quiet)
+            detector.raw = float(state.get("raw", 0.0))
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"not a detector state: {error}") from None
+        if len(detector.hour) != 24 or len(detector.day) != 7:
+            raise ValueError("not a detector state: 24 hour and 7 day offsets expected")
+        return detector
 
     def expected(self, t: float) -> float:
         """Expected ``log1p(count)`` at epoch second ``t``."""
@@ -87,6 +127,7 @@ class Detector:
             self.start, self.last, self.level = t, t, y
             self.n = 1
             self.recent.append(0.0)
+            self.raw = 0.0
             return 0.0
         gap = t - (self.last if self.last is not None else t)
         if gap > 0:
@@ -103,6 +144,7 @@ class Detector:
         if warm and self.scale > 0 and excess > 0:
             z = excess / self.scale
             score = z * z / (z * z + p.z_alert * p.z_alert)
+        self.raw = min(1.0, score)
         if t < self.quiet_until:
             score = min(score, BELOW_ALERT)
         elif score >= ALERT:

@@ -1,32 +1,99 @@
 """``alert``: evaluate the campaigns' alert rules; notify, and pause publishing if asked.
 
-Invoked on a schedule, compiled only when some campaign declares alerts. Must start fast:
-no scikit-learn or statsmodels here (DESIGN.md 7).
+Invoked every 5 minutes by an EventBridge schedule (compiled only when some campaign
+declares alerts). One invocation is one evaluation cycle at the event's ``time`` (or now):
+see service.py for what a cycle reads, decides and writes. Dependencies are built from the
+environment on the first call, or injected with :func:`use` (``socialops simulate``, the
+tests). Must start fast: only the logger at module level, and no numpy, scikit-learn or
+statsmodels at all (DESIGN.md 7).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common import config
-from functions.common.errors import NotBuiltYet
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from functions.alert.service import Deps
 
 FUNCTION = "alert"
+ENV = ("ALERTS_TOPIC_ARN", "ALERT_INCIDENTS_TABLE", "MENTION_BUCKETS_TABLE",
+       "PAUSE_FLAGS_TABLE", "RAW_MENTIONS_BUCKET")  # fmt: skip
+
 logger = Logger()
+_deps: Deps | None = None
+
+
+def use(deps: Deps | None) -> None:
+    """Run with these dependencies (simulate, tests); None: build them from the env."""
+    global _deps
+    _deps = deps
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise RuntimeError(f"{FUNCTION}: environment variable {name} is not set")
+    return value
+
+
+def _log(level: str, message: str, extra: Any) -> None:
+    getattr(logger, level)(message, extra=dict(extra))
+
+
+def deps_from_env() -> Deps:
+    """The real dependencies: boto3 clients from the Lambda environment."""
+    names = {name: _env(name) for name in ENV}
+    import boto3
+
+    from functions.alert.service import Deps
+
+    return Deps(
+        dynamodb=boto3.client("dynamodb"),
+        buckets_table=names["MENTION_BUCKETS_TABLE"],
+        incidents_table=names["ALERT_INCIDENTS_TABLE"],
+        pauses=boto3.resource("dynamodb").Table(names["PAUSE_FLAGS_TABLE"]),
+        s3=boto3.client("s3"),
+        raw_bucket=names["RAW_MENTIONS_BUCKET"],
+        sns=boto3.client("sns"),
+        alerts_topic=names["ALERTS_TOPIC_ARN"],
+        secrets=boto3.client("secretsmanager"),
+        log=_log,
+    )
+
+
+def event_time(event: Any) -> datetime | None:
+    """The scheduled event's ``time`` (ISO 8601, UTC), or None when it has none."""
+    text = event.get("time") if isinstance(event, dict) else None
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        logger.warning("event time is not ISO 8601: using the clock", extra={"time": text})
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    rules = sorted(
-        f"{name}/{alert.name}"
-        for name, campaign in config.load_all().items()
-        for alert in campaign.campaign.alerts
-    )
-    if not rules:
+    global _deps
+    from functions.alert import service
+
+    loaded, problems = service.load_configs()
+    rules = sorted(f"{n}/{a.name}" for n, c in loaded.items() for a in c.campaign.alerts)
+    if not rules and not problems:
         logger.info("no alert rules in the compiled campaigns")
         return {"rules": 0}
-    logger.info("alert evaluation requested", extra={"rules": rules})
-    raise NotBuiltYet(FUNCTION, "evaluating alert rules", f"{len(rules)}: {', '.join(rules)}")
+    if _deps is None:
+        _deps = deps_from_env()
+    at = event_time(event) or _deps.now()
+    summary = service.evaluate(at, _deps, loaded, problems)
+    level = "warning" if summary["failed"] else "info"
+    getattr(logger, level)("alert cycle", extra={"summary": summary})
+    return summary

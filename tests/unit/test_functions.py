@@ -132,7 +132,6 @@ def _generated_post() -> dict[str, str]:
 def test_handlers_validate_then_say_what_is_not_built(folder: Path, build: Path) -> None:
     events: dict[str, Any] = {
         "ingest": {"brand": _listening_brand()},
-        "alert": {},
         "generate": _generated_post(),
         "optimize": {},
     }
@@ -165,6 +164,19 @@ def test_other_handlers_reject_bad_events(folder: Path) -> None:
         invoke("score", {})
     with pytest.raises(EventError, match="with a generate brief"):
         invoke("generate", {**_generated_post(), "post": "nope"})
+
+
+def test_alert_with_rules_needs_its_environment(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # evaluating the rules is tested in integration/test_alert.py (moto, a Slack fake)
+    from functions.alert import handler as alert_handler
+
+    alert_handler.use(None)
+    for name in alert_handler.ENV:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError, match="alert: environment variable ALERTS_TOPIC_ARN"):
+        invoke("alert", {})
 
 
 def test_alert_without_rules_does_nothing_and_says_so(folder: Path) -> None:
