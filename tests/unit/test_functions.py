@@ -131,7 +131,6 @@ def _generated_post() -> dict[str, str]:
 
 def test_handlers_validate_then_say_what_is_not_built(folder: Path, build: Path) -> None:
     events: dict[str, Any] = {
-        "ingest": {"brand": _listening_brand()},
         "generate": _generated_post(),
         "optimize": {},
     }
@@ -140,6 +139,20 @@ def test_handlers_validate_then_say_what_is_not_built(folder: Path, build: Path)
             NotBuiltYet, match=rf"^{function}: .* is not built yet; nothing was done"
         ):
             invoke(function, event)
+
+
+def test_ingest_checks_the_brand_then_needs_its_environment(
+    folder: Path, build: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.ingest import handler as ingest
+
+    ingest.use(None)
+    for name in ingest.ENV:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError, match="INGEST_CURSORS_TABLE is not set"):
+        invoke("ingest", {"brand": _listening_brand(), "platform": "x"})
+    with pytest.raises(EventError, match="platform must be a non-empty string"):
+        invoke("ingest", {"brand": _listening_brand(), "platform": 3})
 
 
 def test_publish_refuses_a_malformed_event_before_touching_aws(folder: Path, build: Path) -> None:

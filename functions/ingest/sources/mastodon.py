@@ -1,7 +1,8 @@
 """Mastodon: the account's mentions (``GET /api/v1/notifications?types[]=mention``, with
 the token) and the public timeline of each listened hashtag (``GET
 /api/v1/timelines/tag/:tag``). Both page forward from the cursor with ``min_id`` (the
-page just after it), so each page moves the cursor and nothing is skipped."""
+page just after it), so each page moves the cursor and nothing is skipped; the first run
+starts from the oldest and catches up a bounded number of pages a run."""
 
 from __future__ import annotations
 
@@ -58,8 +59,8 @@ def feeds(source: Source) -> list[Feed]:
                 one: Any) -> Feed:  # fmt: skip
         def fetch(state: dict[str, str]) -> Page:
             params = [*query, ("limit", limit)]
-            if state.get("since"):
-                params.append(("min_id", state["since"]))
+            # the first run starts from the oldest (``min_id=0``): each run goes forward
+            params.append(("min_id", state.get("since") or "0"))
             answer = get_json("mastodon", f"{source.base}{path}", query=params,
                               bearer=source.token() if bearer else None,
                               timeout=source.timeout)  # fmt: skip
