@@ -46,6 +46,18 @@ def _log(level: str, message: str, extra: Any) -> None:
     getattr(logger, level)(message, extra=dict(extra))
 
 
+_sns_clients: dict[str, Any] = {}
+
+
+def _sns_in(region: str) -> Any:
+    """An SNS client of ``region``: a campaign may notify a topic of another region."""
+    if region not in _sns_clients:
+        import boto3
+
+        _sns_clients[region] = boto3.client("sns", region_name=region)
+    return _sns_clients[region]
+
+
 def deps_from_env() -> Deps:
     """The real dependencies: boto3 clients from the Lambda environment."""
     names = {name: _env(name) for name in ENV}
@@ -61,6 +73,7 @@ def deps_from_env() -> Deps:
         s3=boto3.client("s3"),
         raw_bucket=names["RAW_MENTIONS_BUCKET"],
         sns=boto3.client("sns"),
+        sns_in=_sns_in,
         alerts_topic=names["ALERTS_TOPIC_ARN"],
         secrets=boto3.client("secretsmanager"),
         log=_log,

@@ -80,6 +80,8 @@ class Deps:
     s3: Any = None
     raw_bucket: str = ""  # RAW_MENTIONS_BUCKET (example posts)
     sns: Any = None
+    # a topic in another region is published with a client of its region: region -> client
+    sns_in: Callable[[str], Any] | None = None
     alerts_topic: str = ""  # ALERTS_TOPIC_ARN
     secrets: Any = None  # Secrets Manager client (Slack webhook URLs)
     post: Callable[[str, bytes, float], tuple[int, str]] = notify.http_post
@@ -730,7 +732,11 @@ def _send(target: str, notice: Mapping[str, Any], deps: Deps) -> None:
         topic = deps.alerts_topic if kind == "alerts" else name
         if deps.sns is None or not topic:
             raise notify.DeliveryError(f"no SNS client or topic for {target}")
-        notify.publish_sns(deps.sns, topic, notice)
+        region = topic.split(":")[3] if topic.count(":") >= 5 else ""
+        client = deps.sns
+        if region and deps.sns_in is not None and region != deps.sns.meta.region_name:
+            client = deps.sns_in(region)
+        notify.publish_sns(client, topic, notice)
     elif kind == "slack":
         if deps.secrets is None:
             raise notify.DeliveryError("no Secrets Manager client for Slack")

@@ -60,7 +60,7 @@ def _fake(brand: str, platform: str, account: Any, token: str, start: datetime) 
         did = f"did:plc:{hashlib.sha256(brand.encode()).hexdigest()[:24]}"
         fake = bluesky.BlueskyFake(handle=account.handle.lstrip("@"), password=token, did=did)
     elif platform == "mastodon":
-        fake = mastodon.MastodonFake(token=token)
+        fake = mastodon.MastodonFake(token=token, handle=account.handle.lstrip("@"))
     else:  # pragma: no cover - the schema admits only the seven platforms
         raise ValueError(platform)
     return Account(brand, platform, secret, fake, value)

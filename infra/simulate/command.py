@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from infra.project import UsageError
 
@@ -17,6 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
     parser.add_argument(
         "--start", help="UTC start of the virtual clock (default: the day of the first post)"
+    )
+    parser.add_argument(
+        "--crisis",
+        default="default",
+        metavar="ISO|none",
+        help="UTC start of the listening replay's crisis (default: half-way through, at "
+        "17:00; 'none' for none)",
     )
     parser.add_argument(
         "--faults", type=float, default=0.15,
@@ -33,6 +41,50 @@ def _start(text: str | None) -> datetime | None:
     except ValueError:
         raise UsageError(f"--start: expected an ISO date and time, found {text!r}") from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _crisis(text: str) -> datetime | str | None:
+    if text == "default":
+        return text
+    if text.lower() == "none":
+        return None
+    try:
+        moment = _start(text)
+    except UsageError:
+        raise UsageError(
+            f"--crisis: expected an ISO date and time or none, found {text!r}"
+        ) from None
+    assert moment is not None
+    return moment
+
+
+def _listening_text(listening: dict[str, Any] | None) -> str:
+    if not listening or not listening["brands"]:
+        return "listening: no brand listens on a platform with a local peer"
+    keys = ("generated", "queued", "excluded", "scored", "counted", "score_failures",
+            "left_in_queue", "ingest_runs", "alert_runs", "slack_messages")  # fmt: skip
+    lines = [f"listening ({', '.join(listening['brands'])}): "
+             + ", ".join(f"{k.replace('_', ' ')} {listening[k]}" for k in keys)]  # fmt: skip
+    per = listening["per_platform"]
+    lines.append("mentions per platform: " + "; ".join(
+        f"{p}: generated {c.get('generated', 0)}, queued {c.get('queued', 0)}"
+        for p, c in per.items()))  # fmt: skip
+    crisis = listening["crisis"]
+    if crisis:
+        lines.append(f"crisis: {crisis['brand']} from {crisis['start']} for {crisis['hours']:g} h "
+                     f"({crisis['mentions']} mentions)")  # fmt: skip
+        delays = listening["first_alert_minutes_after_crisis"]
+        for rule, minutes in delays.items():
+            lines.append(f"  first alert {rule}: {minutes:g} min after the crisis began")
+        if not delays:
+            lines.append("  no alert fired for it")
+    for brand, since in listening["paused"].items():
+        lines.append(f"publishing paused: {brand} since {since} (a person resumes it)")
+    for problem in listening["problems"][:10]:
+        lines.append(f"problem: {problem}")
+    if len(listening["problems"]) > 10:
+        lines.append(f"... and {len(listening['problems']) - 10} more problems")
+    return "\n".join(lines)
 
 
 def _timeline(result: object) -> str:
@@ -78,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--faults: expected a share between 0 and 1, found {args.faults}")
     try:
         result = simulate(args.paths or ["campaigns/"], args.days, args.seed,
-                          _start(args.start), args.faults)  # fmt: skip
+                          _start(args.start), args.faults, _crisis(args.crisis))  # fmt: skip
     except SimulationError as exc:
         print(f"socialops: simulate: {exc}", file=sys.stderr)
         return 1
@@ -88,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_timeline(result))
         print(_summary_text(summary))
-    for problem in summary["unaccounted"]:
+        print(_listening_text(summary["listening"]))
+    listening = summary["listening"] or {}
+    for problem in [*summary["unaccounted"], *listening.get("unaccounted", [])]:
         print(f"socialops: simulate: lost: {problem}", file=sys.stderr)
     if summary["double_posts"]:
         print(f"socialops: simulate: {summary['double_posts']} posts went out twice",

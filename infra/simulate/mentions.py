@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,8 +64,16 @@ CRISIS = (
     "{at} you owe us an explanation. Hundreds stuck in the terminal, no water",
     "{name} grève surprise, des centaines de passagers bloqués, honteux",
     "Worst customer service ever, {name} hung up on me twice #{tag}fail",
+    "Absolutely disgusting from {name}. Hundreds stranded, no food, no hotel, no answers 🤬",
+    "{name} is a disgrace. Worst airline, worst service, never again",
+    "Shame on {name} for abandoning passengers overnight #{tag}fail 😡",
+    "Horrible. {name} left my elderly parents stuck at the gate for 9 hours",
+    "I hate {name} so much right now. Cancelled, no refund, no apology",
 )
 PLATFORMS = ("bluesky", "mastodon", "x")
+# Mastodon has no full-text search of public posts: a brand sees the posts that mention
+# it or carry its hashtag, so the stream tags the ones it puts there.
+TAGGED_ONLY = frozenset({"mastodon"})
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ class Crisis:
     start: datetime
     hours: float = 6.0
     surge: float = 8.0  # rate multiplier at the peak
-    negative_share: float = 0.85
+    negative_share: float = 0.95  # of mentions at the peak, about the incident
 
 
 @dataclass(frozen=True)
@@ -110,17 +119,22 @@ def _intensity(crisis: Crisis | None, when: datetime) -> float:
     return 1.0 if hours < fade else max(0.0, 1 - (hours - fade) / (crisis.hours - fade))
 
 
-def text_for(rng: random.Random, name: str, mood: str) -> tuple[str, str]:
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "")
+
+
+def text_for(rng: random.Random, name: str, mood: str, handle: str = "",
+             tag: str = "") -> tuple[str, str]:  # fmt: skip
     """A text of ``mood`` ("positive", "neutral", "negative", "crisis", "spam") and its
     language ("en" or "fr")."""
     table = {"positive": POSITIVE, "neutral": NEUTRAL, "negative": NEGATIVE,
              "crisis": CRISIS, "spam": SPAM}[mood]  # fmt: skip
     template = rng.choice(table)
-    handle = "@" + name.lower().replace(" ", "")
+    handle = "@" + (handle or _slug(name))
     text = template.format(
         name=rng.choice([name, name.lower(), name.upper() if mood == "crisis" else name]),
         at=handle, at2="@travel" + str(rng.randint(1, 99)), at3="@deals", at4="@cheapfly",
-        tag=name.lower().replace(" ", ""), num=rng.randint(100, 999), gate=rng.randint(1, 40),
+        tag=tag or _slug(name), num=rng.randint(100, 999), gate=rng.randint(1, 40),
         url=f"https://example.org/{rng.getrandbits(32):08x}",
     )  # fmt: skip
     french = any(w in template for w in ("Merci", "Vol ", "vol ", "Jamais", "grève", "Super exp",
@@ -139,9 +153,11 @@ def texts(count: int, name: str = "Aerolite", seed: int = 7) -> list[str]:
 def stream(
     name: str, start: datetime, end: datetime, *, per_hour: float, tz: str = "UTC",
     crisis: Crisis | None = None, seed: int = 7, platforms: tuple[str, ...] = PLATFORMS,
+    handle: str = "", tag: str = "",
 ) -> Iterator[Spoken]:  # fmt: skip
     """Mentions of brand ``name`` between ``start`` and ``end`` (aware datetimes), in time
-    order, about ``per_hour`` an hour on average outside a crisis."""
+    order, about ``per_hour`` an hour on average outside a crisis; people write
+    ``@handle`` and ``#tag`` (default: the name without spaces)."""
     rng = random.Random(seed)
     zone = ZoneInfo(tz)
     step = timedelta(minutes=1)
@@ -154,14 +170,19 @@ def stream(
         for _ in range(_poisson(rng, rate / 60)):
             at = when + timedelta(seconds=rng.uniform(0, 59.999))
             if heat > 0 and crisis is not None and rng.random() < heat * crisis.negative_share:
-                mood = "crisis" if rng.random() < 0.6 else "negative"
+                mood = "crisis"
             else:
                 mood = rng.choices(("positive", "neutral", "negative", "spam"),
                                    (0.35, 0.4, 0.22, 0.03))[0]  # fmt: skip
-            text, lang = text_for(rng, name, mood)
+            text, lang = text_for(rng, name, mood, handle, tag)
+            platform = rng.choice(platforms)
+            hashtag = "#" + (tag or _slug(name))
+            tagged = re.search(rf"{re.escape(hashtag)}(?!\w)|@", text, re.IGNORECASE)
+            if platform in TAGGED_ONLY and not tagged:
+                text += f" {hashtag}"  # else the platform would never show it to the brand
             spam = mood == "spam"
             yield Spoken(
-                created_at=at, text=text, platform=rng.choice(platforms),
+                created_at=at, text=text, platform=platform,
                 handle=(f"promo{rng.randint(100000, 999999)}" if spam
                         else f"{rng.choice(['jo', 'sam', 'alex', 'kim', 'lea', 'max'])}"
                              f"{rng.randint(1, 9999)}"),

@@ -24,6 +24,7 @@ import os
 import random
 import re
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.simulate.accounts import Account, posts_on, start_accounts, store_secrets
+from infra.simulate.listen import ListenResult
 
 STAGE = "local"
 REGION = "us-east-1"
@@ -106,20 +108,127 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-@contextmanager
-def moto_server() -> Iterator[str]:
+_TRANSACTIONS = threading.Lock()
+
+
+def _snapshot(table: Any, transact_items: Any) -> Any:
+    """What a rollback of this transaction needs of ``table``: its item containers copied
+    (puts and deletes replace entries) and a deep copy of each item an update changes in
+    place. Equal, for the rollback, to moto's deep copy of the whole table."""
+    import copy
+    from collections import defaultdict
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    clone = copy.copy(table)
+    ranged = table.range_key_attr is not None
+    clone.items = defaultdict(dict, {h: dict(r) if ranged else r for h, r in table.items.items()})
+    for entry in transact_items:
+        op = entry.get("Update")
+        if not op or op.get("TableName") != table.name:
+            continue
+        key = op["Key"]
+        hashed = DynamoType(key[table.hash_key_attr])
+        current = table.items.get(hashed)
+        if current is None:
+            continue
+        if not ranged:
+            clone.items[hashed] = copy.deepcopy(current)
+            continue
+        ranged_key = DynamoType(key[table.range_key_attr])
+        if ranged_key in current:
+            clone.items[hashed][ranged_key] = copy.deepcopy(current[ranged_key])
+    return clone
+
+
+def _light_transactions() -> None:
+    """moto 5 deep-copies a table once per item of a transaction, to roll it back: a
+    100-item transaction on a table of n items copies n items 100 times (minutes for
+    score's batches as the table grows). The simulation's moto server keeps instead, once
+    per table, what a rollback of that transaction needs (``_snapshot``); other deep
+    copies are unchanged. Idempotent."""
+    import copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    backend = models.DynamoDBBackend
+    original = backend.transact_write_items
+    if getattr(original, "light", False):
+        return
+
+    class _Copy:
+        def __init__(self, transact_items: Any) -> None:
+            self.items = transact_items
+            self.memo: dict[int, tuple[Any, Any]] = {}
+
+        def deepcopy(self, value: Any, *args: Any) -> Any:
+            if not isinstance(value, Table):
+                return copy.deepcopy(value, *args)
+            if id(value) not in self.memo:
+                try:
+                    backup = _snapshot(value, self.items)
+                except Exception:  # an unexpected shape: moto's own way
+                    backup = copy.deepcopy(value)
+                self.memo[id(value)] = (value, backup)
+            return self.memo[id(value)][1]
+
+    def transact_write_items(self: Any, transact_items: Any) -> Any:
+        with _TRANSACTIONS:
+            models.copy = _Copy(transact_items)  # type: ignore[assignment]
+            try:
+                return original(self, transact_items)
+            finally:
+                models.copy = copy
+
+    transact_write_items.light = True  # type: ignore[attr-defined]
+    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def serve() -> None:
+    """The moto server process: port 0 (the system picks), its URL on stdout, until its
+    stdin closes (the parent ended or died)."""
     import logging
+    import sys
 
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    _light_transactions()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    print(f"http://{host}:{port}", flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server on loopback in its own process (its own core: moto's Python work does
+    not compete with the handlers for one interpreter); its URL."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from infra.simulate.run import serve; serve()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
     try:
-        yield f"http://{host}:{port}"
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise SimulationError("the local moto server did not start")
+        yield url
     finally:
-        server.stop()
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 # ---- results --------------------------------------------------------------------------
@@ -153,6 +262,7 @@ class Result:
     tokens_refreshed: int = 0
     unaccounted: list[str] = field(default_factory=list)
     records: Counter[str] = field(default_factory=Counter)
+    listening: ListenResult | None = None
 
     @property
     def published(self) -> int:
@@ -164,7 +274,8 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return not self.unaccounted and self.double_posts == 0
+        lost = self.listening.lost if self.listening else []
+        return not self.unaccounted and self.double_posts == 0 and not lost
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -190,6 +301,7 @@ class Result:
                 channel: dict(sorted(counts.items()))
                 for channel, counts in sorted(self.per_channel.items())
             },
+            "listening": self.listening.summary() if self.listening else None,
         }
 
 
@@ -270,9 +382,13 @@ def _rate_firings(build: Path, start: datetime, end: datetime, first: int) -> li
 
 
 class Simulation:
-    def __init__(self, build: Path, start: datetime, days: int, seed: int, fault_rate: float):
+    def __init__(self, build: Path, start: datetime, days: int, seed: int, fault_rate: float,
+                 crisis: datetime | None = None):  # fmt: skip
+        from infra.simulate.listen import Listening
+
         self.build, self.start, self.seed = build, start, seed
         self.end = start + timedelta(days=days)
+        self.listening = Listening(self, crisis, seed)
         self.random = random.Random(seed)
         self.fault_rate = fault_rate
         self.clock = Clock(start)
@@ -310,15 +426,30 @@ class Simulation:
         clients = {s: boto3.client(s) for s in ("dynamodb", "sqs", "sns", "s3")}
         made = provision(self.build / "serverless" / "resources.json", STAGE, clients)
         env = made.environment()
-        self.accounts = start_accounts(config.load_all().values(), self.start)
-        store_secrets(boto3.client("secretsmanager"), self.accounts.values())
+        configs = list(config.load_all().values())
+        self.accounts = start_accounts(configs, self.start)
+        secrets = boto3.client("secretsmanager")
+        store_secrets(secrets, self.accounts.values())
         self._deploy(made.arns["PublishDeadLetterQueue"])
         scheduler = boto3.client("scheduler")
         firings = read_schedules(scheduler, self.start, self.end)
         firings += _rate_firings(self.build, self.start, self.end, len(firings))
+        self.listening.plan(configs)
+        firings += [Firing(at, len(firings) + i, "listen/tick", {})
+                    for i, at in enumerate(self.listening.ticks())]  # fmt: skip
+        alerts = [a for c in configs for a in c.campaign.alerts]
+        slack = sorted({name for a in alerts for name in a.notify.slack})
+        topics = sorted({arn for a in alerts for arn in a.notify.sns})
         with environment(env):
-            self._fire(firings, env)
-            self._account(env, len([f for f in firings if not f.name.startswith("rule/")]))
+            self.listening.start(env, secrets, slack, topics)
+            try:
+                self._fire(firings, env)
+            finally:
+                self.listening.stop()
+            self.listening.account()
+            self.result.listening = self.listening.result
+            posts = [f for f in firings if not f.name.startswith(("rule/", "listen/"))]
+            self._account(env, len(posts))
 
     def _deploy(self, dlq_arn: str) -> None:
         import boto3
@@ -417,6 +548,9 @@ class Simulation:
                 self.clock.current = max(self.clock.current, firing.when)
                 if firing.name.startswith("rule/"):
                     self._refresh(handler, firing)
+                    continue
+                if firing.name.startswith("listen/"):
+                    self.listening.tick(firing.when, Context(self.clock, self.clock.now()))
                     continue
                 if not firing.retry and not firing.duplicate:
                     self.result.fired += 1
@@ -521,8 +655,15 @@ def compile_for(paths: list[str], now: datetime, out: Path) -> None:
 
 
 def simulate(
-    paths: list[str], days: int, seed: int, start: datetime | None, fault_rate: float
+    paths: list[str],
+    days: int,
+    seed: int,
+    start: datetime | None,
+    fault_rate: float,
+    crisis: datetime | str | None = "default",
 ) -> Result:
+    """Run the campaigns on the virtual clock. ``crisis``: when the listening replay's
+    crisis starts (``"default"``: half-way, at 17:00 UTC; None: no crisis)."""
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     with tempfile.TemporaryDirectory(prefix="socialops-simulate-") as folder:
         build = Path(folder) / "build"
@@ -530,4 +671,14 @@ def simulate(
         if start is None:
             first = _first_fire(build, now)
             start = (first or now).replace(hour=0, minute=0)
-        return Simulation(build, start, days, seed, fault_rate).run()
+        if crisis == "default":
+            from infra.simulate.listen import default_crisis
+
+            crisis = default_crisis(start, days)
+        assert not isinstance(crisis, str)
+        if crisis is not None and not start <= crisis < start + timedelta(days=days):
+            raise SimulationError(
+                f"--crisis {crisis:%Y-%m-%dT%H:%MZ} is outside the simulated days "
+                f"({start:%Y-%m-%d} + {days} days)"
+            )
+        return Simulation(build, start, days, seed, fault_rate, crisis).run()

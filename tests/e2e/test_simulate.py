@@ -1,5 +1,6 @@
 """`socialops simulate`, the README's main job: the examples on a moto server on loopback,
-a virtual clock, the publish handler in-process, local platform peers, injected faults."""
+a virtual clock, the handlers in-process, local platform peers, injected faults, and the
+listening replay with a crisis (ingest, score, alert)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def launch() -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", "infra.cli", "simulate", "campaigns/", *LAUNCH, "--seed", "3",
          "--faults", "0.3", "--json"],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=300,
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
@@ -63,6 +64,41 @@ def test_summary_has_the_documented_fields(launch: dict[str, Any]) -> None:
     assert launch["tokens_refreshed"] > 0  # X's 2-hour tokens, renewed on the virtual clock
 
 
+def test_every_mention_is_counted_once_and_the_crisis_alerts(launch: dict[str, Any]) -> None:
+    listening = launch["listening"]
+    assert listening["brands"] == ["aerolite"] and listening["unaccounted"] == []
+    # generated on the peers = queued by ingest = scored = counted once in the buckets
+    assert listening["generated"] > 1000
+    assert (
+        listening["generated"]
+        == listening["queued"]
+        == listening["scored"]
+        == (listening["counted"])
+    )
+    assert listening["left_in_queue"] == 0 and listening["score_failures"] == 0
+    assert set(listening["per_platform"]) == {"bluesky", "facebook", "mastodon", "x"}
+    crisis = listening["crisis"]
+    assert crisis["brand"] == "aerolite" and crisis["start"] == "2027-01-18T17:00Z"
+    delays = listening["first_alert_minutes_after_crisis"]
+    # every rule of brand-watch fires, within three hours of the crisis's start
+    assert set(delays) == {"brand-watch/mention-burst", "brand-watch/negative-spike",
+                           "brand-watch/sentiment-crash"}  # fmt: skip
+    assert all(0 < minutes <= 180 for minutes in delays.values()), delays
+    # one notice per incident: each rule fires once and resolves once
+    states = [(a["rule"], a["state"]) for a in listening["alerts"]]
+    assert sorted(states) == sorted((rule, s) for rule in delays for s in ("fired", "resolved"))
+    assert set(listening["paused"]) == {"aerolite"}  # pause_publishing: a person resumes
+    assert listening["slack_messages"] == 2  # sentiment-crash notifies Slack: fired, resolved
+    assert listening["problems"] == []
+
+
+def test_a_crisis_outside_the_days_is_refused(run_cli: Callable[..., Result]) -> None:
+    code, out, err = run_cli("simulate", "campaigns/", "--start", "2027-01-21", "--days", "1",
+                             "--crisis", "2027-03-01T10:00Z")  # fmt: skip
+    assert code == 1 and out == "" and "outside the simulated days" in err
+    assert "Traceback" not in err
+
+
 def test_timeline_shows_utc_and_local_time(run_cli: Callable[..., Result]) -> None:
     code, out, _ = run_cli("simulate", "campaigns/", "--start", "2027-01-21", "--days", "1",
                            "--faults", "0")  # fmt: skip
@@ -82,7 +118,8 @@ def test_timeline_shows_utc_and_local_time(run_cli: Callable[..., Result]) -> No
 @pytest.mark.parametrize(
     ("args", "message"),
     [(("--days", "0"), "--days: expected 1 to 366"), (("--faults", "2"), "--faults"),
-     (("--start", "soon"), "--start: expected an ISO date")],
+     (("--start", "soon"), "--start: expected an ISO date"),
+     (("--crisis", "tonight"), "--crisis: expected an ISO date")],
 )  # fmt: skip
 def test_bad_options_are_usage_errors(
     run_cli: Callable[..., Result], args: tuple[str, ...], message: str

@@ -283,6 +283,22 @@ def test_negative_share_pauses_and_one_sns_topic_failing_does_not_block(world: W
     assert world.messages() == []
 
 
+def test_a_topic_of_another_region_is_published_in_its_region(world: World) -> None:
+    eu_sns = boto3.client("sns", region_name="eu-west-1")
+    topic = eu_sns.create_topic(Name="aerolite-crisis")["TopicArn"]
+    eu_sqs = boto3.client("sqs", region_name="eu-west-1")
+    url = eu_sqs.create_queue(QueueName="crisis-desk")["QueueUrl"]
+    arn = eu_sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    eu_sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["Attributes"]["QueueArn"])
+    world.deps.sns_in = lambda region: boto3.client("sns", region_name=region)
+    fill(world, T0 - timedelta(hours=1), T0, 20, negatives=10)
+    summary = evaluate(world, T0 + timedelta(minutes=5))
+    assert {(n["target"], n["ok"]) for n in summary["notices"]} == {
+        ("alerts", True), (f"sns:{topic}", True)}  # fmt: skip
+    [message] = eu_sqs.receive_message(QueueUrl=url)["Messages"]
+    assert "negative-spike" in json.loads(message["Body"])["Subject"]
+
+
 def test_below_min_mentions_the_share_does_not_fire(world: World) -> None:
     fill(world, T0 - timedelta(hours=1), T0, 16, negatives=15)  # 192 < 200
     assert evaluate(world, T0 + timedelta(minutes=5))["fired"] == []

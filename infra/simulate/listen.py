@@ -1,0 +1,410 @@
+"""The listening part of ``socialops simulate``: mentions in, alerts out, on the same clock.
+
+For every brand that listens (and has an account peer on a platform it pulls from), a
+mention stream (``mentions.py``: the day's rhythm, moods, languages, spam, and a crisis)
+appears on the brand's local platform peers as its posts' times come. On every tick of
+the virtual clock the deployed schedule runs, with the real handlers in-process against
+the moto server:
+
+1. ``ingest`` for each (brand, platform), as its 5-minute rule would: it reads from its
+   cursors, writes the raw pages to S3 and queues the mentions;
+2. ``score`` on the queue, as the SQS event source mapping would: batches of up to 100
+   received messages; the ones it reports as failed stay in the queue;
+3. ``alert`` at the tick's time, as its 5-minute rule would: Slack goes to a local Slack
+   peer, SNS and the pause flags to moto.
+
+Ticks are every 5 minutes (the deployed rate) from 2 hours before the crisis until 6
+hours after it, and every 3 hours elsewhere: the cursors and the alert's catch-up make a
+coarser tick lossless (it only delays what an alert would have seen), and it keeps a
+fortnight to a few minutes of wall time. The result says when each alert fired and resolved, relative to
+the crisis, and accounts for every mention: generated = put on a peer = queued by ingest
+(minus those it excluded) = counted in the buckets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from infra.simulate.mentions import Crisis, Spoken, stream
+
+TICK = timedelta(minutes=5)  # the ingest and alert rules' rate (infra/stack.py)
+COARSE_TICK = timedelta(hours=3)
+FINE_BEFORE = timedelta(hours=2)
+FINE_AFTER = timedelta(hours=6)
+MENTIONS_PER_HOUR = 30.0  # a brand's usual mean
+REPLAY_BEFORE = timedelta(days=3)
+REPLAY_AFTER = timedelta(days=1)
+REPLAY_WITHOUT_CRISIS = timedelta(days=2)
+SCORE_BATCH = 100  # infra/stack.py SCORE_BATCH
+PEER_PAGE = 100
+
+
+@dataclass
+class Alerted:
+    when: datetime
+    brand: str
+    rule: str  # campaign/rule
+    state: str  # "fired" or "resolved"
+    detail: str = ""
+
+
+@dataclass
+class ListenResult:
+    brands: list[str] = field(default_factory=list)
+    crisis: Crisis | None = None
+    crisis_brand: str = ""
+    generated: int = 0
+    in_crisis: int = 0
+    per_platform: dict[str, Counter[str]] = field(default_factory=dict)  # generated, queued
+    queued: int = 0
+    excluded: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    scored: int = 0
+    counted: int = 0
+    score_failures: int = 0
+    left_in_queue: int = 0
+    ingest_runs: int = 0
+    alert_runs: int = 0
+    alerts: list[Alerted] = field(default_factory=list)
+    slack_messages: int = 0
+    paused: dict[str, str] = field(default_factory=dict)  # brand -> since
+    lost: list[str] = field(default_factory=list)  # mentions not accounted for
+    problems: list[str] = field(default_factory=list)  # failed runs, failed notices
+
+    def delays(self) -> dict[str, float | None]:
+        """Minutes from the crisis start to each rule's first firing (None: never)."""
+        if self.crisis is None:
+            return {}
+        firsts: dict[str, float | None] = {}
+        for alert in self.alerts:
+            if alert.brand == self.crisis_brand and alert.state == "fired":
+                delay = (alert.when - self.crisis.start).total_seconds() / 60
+                if alert.rule not in firsts and delay >= 0:
+                    firsts[alert.rule] = round(delay, 1)
+        return firsts
+
+    def summary(self) -> dict[str, Any]:
+        crisis = None
+        if self.crisis is not None:
+            crisis = {"brand": self.crisis_brand,
+                      "start": self.crisis.start.strftime("%Y-%m-%dT%H:%MZ"),
+                      "hours": self.crisis.hours, "mentions": self.in_crisis}  # fmt: skip
+        return {
+            "brands": self.brands, "crisis": crisis, "generated": self.generated,
+            "per_platform": {p: dict(c) for p, c in sorted(self.per_platform.items())},
+            "queued": self.queued, "excluded": self.excluded, "skipped": dict(self.skipped),
+            "scored": self.scored, "counted": self.counted,
+            "score_failures": self.score_failures, "left_in_queue": self.left_in_queue,
+            "ingest_runs": self.ingest_runs, "alert_runs": self.alert_runs,
+            "alerts": [{"when": a.when.strftime("%Y-%m-%dT%H:%MZ"), "brand": a.brand,
+                        "rule": a.rule, "state": a.state} for a in self.alerts],
+            "first_alert_minutes_after_crisis": self.delays(),
+            "slack_messages": self.slack_messages, "paused": self.paused,
+            "problems": self.problems, "unaccounted": self.lost,
+        }  # fmt: skip
+
+
+def tick_times(start: datetime, end: datetime, crisis: Crisis | None) -> list[datetime]:
+    """Every 5 minutes (the deployed rate) from 2 hours before the crisis to 6 hours after
+    it; every 3 hours elsewhere. All on 5-minute marks."""
+    fine = (
+        (crisis.start - FINE_BEFORE, crisis.start + timedelta(hours=crisis.hours) + FINE_AFTER)
+        if crisis
+        else None
+    )
+    times, at = [], start + TICK
+    while at < end:
+        times.append(at)
+        coarse = fine is None or at + COARSE_TICK <= fine[0] or at >= fine[1]
+        at += COARSE_TICK if coarse else TICK
+    return [*times, end]  # the last tick takes in what came since the one before
+
+
+@contextmanager
+def slack_peer(secrets: Any, names: list[str]) -> Iterator[Any]:
+    """A local Slack webhook; each Slack secret the campaigns name holds its URL."""
+    from infra.peers.slack import SlackFake
+
+    fake = SlackFake()
+    fake.start()
+    try:
+        for name in names:
+            secrets.create_secret(Name=name, SecretString=json.dumps({"url": fake.webhook_url}))
+        yield fake
+    finally:
+        fake.stop()
+
+
+class Listening:
+    """Drives ingest, score and alert for the simulation (``run.Simulation`` owns it)."""
+
+    def __init__(self, simulation: Any, crisis_at: datetime | None, seed: int) -> None:
+        self.sim = simulation
+        self.seed = seed
+        self.crisis_at = crisis_at
+        self.result = ListenResult()
+        self.sources: list[tuple[str, str]] = []
+        self.pending: list[tuple[Spoken, str]] = []  # (mention, brand), in time order
+        self.next = 0
+        self.slack: Any = None
+
+    # -- set up --------------------------------------------------------------------
+
+    def plan(self, configs: list[Any]) -> None:
+        """The sources to poll and the mention stream of each listening brand."""
+        from schema.platforms import PLATFORMS
+
+        brands: dict[str, Any] = {}
+        for config in configs:
+            if config.brand.listening is not None:
+                brands.setdefault(config.brand.name, config)
+        alerting = {c.brand.name for c in configs if c.campaign.alerts}
+        streams: list[tuple[Spoken, str]] = []
+        for index, (name, config) in enumerate(sorted(brands.items())):
+            listening = config.brand.listening
+            platforms = tuple(
+                p for p in (listening.platforms or sorted(config.brand.accounts))
+                if (name, p) in self.sim.accounts and "pull" in PLATFORMS[p].listening
+            )  # fmt: skip
+            if not platforms:
+                continue
+            self.result.brands.append(name)
+            self.sources += [(name, p) for p in platforms]
+            crisis = None
+            if self.crisis_at is not None and name in alerting and not self.result.crisis_brand:
+                crisis = Crisis(self.crisis_at)
+                self.result.crisis, self.result.crisis_brand = crisis, name
+            display = config.brand.display_name or name.capitalize()
+            terms = listening.terms
+            handle = next((t[1:] for t in terms if t.startswith("@")), "")
+            tag = next((t[1:] for t in terms if t.startswith("#")), "")
+            begin, end = self.span()
+            spoken = stream(display, begin, end, per_hour=MENTIONS_PER_HOUR,
+                            tz=config.campaign.timezone, crisis=crisis, seed=self.seed + index,
+                            platforms=platforms, handle=handle, tag=tag)  # fmt: skip
+            streams += [(s, name) for s in spoken]
+        streams.sort(key=lambda pair: pair[0].created_at)
+        self.pending = streams
+        self.result.generated = len(streams)
+        self.result.in_crisis = sum(1 for s, _ in streams if s.in_crisis)
+
+    def span(self) -> tuple[datetime, datetime]:
+        """The replayed span: from 3 days before the crisis (the detector's warm-up and
+        a few days of the brand's rhythm) to a day after it, within the simulation; the
+        first 2 days without a crisis. Replaying a fortnight of mentions through moto
+        would take many minutes for nothing more to see."""
+        start, end = self.sim.start, self.sim.end
+        if self.crisis_at is None:
+            return start, min(end, start + REPLAY_WITHOUT_CRISIS)
+        return max(start, self.crisis_at - REPLAY_BEFORE), min(end, self.crisis_at + REPLAY_AFTER)
+
+    def ticks(self) -> list[datetime]:
+        if not self.sources:
+            return []
+        begin, end = self.span()
+        return tick_times(begin, end, self.result.crisis)
+
+    def start(self, env: dict[str, str], secrets: Any, slack_names: list[str],
+              topics: list[str]) -> None:  # fmt: skip
+        """Handlers pointed at the peers and the clock; a local Slack webhook; the SNS
+        topics the campaigns notify (the team's own topics, outside the stack) made in
+        their regions of the moto server."""
+        import boto3
+
+        from functions.alert import handler as alert_handler
+        from functions.alert.service import Deps as AlertDeps
+        from functions.ingest import handler as ingest_handler
+        from functions.ingest.service import Deps as IngestDeps
+        from functions.publish.tokens import Tokens
+
+        for account in self.sim.accounts.values():
+            account.fake.page_size = PEER_PAGE
+        for arn in topics:
+            _, _, _, region, _, name = arn.split(":", 5)
+            boto3.client("sns", region_name=region).create_topic(Name=name)
+        self.slack_context = slack_peer(secrets, slack_names)
+        self.slack = self.slack_context.__enter__()
+        clock = self.sim.clock
+        urls = {a.secret: a.fake.url for a in self.sim.accounts.values()}
+        by_brand = {key: a.fake.url for key, a in self.sim.accounts.items()}
+        ingest_handler.use(IngestDeps(
+            s3=boto3.client("s3"), sqs=boto3.client("sqs"), dynamodb=boto3.client("dynamodb"),
+            secrets=secrets, cursors_table=env["INGEST_CURSORS_TABLE"],
+            queue_url=env["MENTIONS_QUEUE_URL"], bucket=env["RAW_MENTIONS_BUCKET"],
+            tokens=Tokens(secrets, now=clock.now, endpoints=urls),
+            endpoint=lambda platform, brand: by_brand.get((brand, platform)), now=clock.now,
+            page_size=PEER_PAGE,
+        ))  # fmt: skip
+        alert_handler.use(AlertDeps(
+            dynamodb=boto3.client("dynamodb"), buckets_table=env["MENTION_BUCKETS_TABLE"],
+            incidents_table=env["ALERT_INCIDENTS_TABLE"],
+            pauses=boto3.resource("dynamodb").Table(env["PAUSE_FLAGS_TABLE"]),
+            s3=boto3.client("s3"), raw_bucket=env["RAW_MENTIONS_BUCKET"],
+            sns=boto3.client("sns"), alerts_topic=env["ALERTS_TOPIC_ARN"], secrets=secrets,
+            sns_in=lambda region: boto3.client("sns", region_name=region),
+            now=clock.now,
+        ))  # fmt: skip
+        self.sqs = boto3.client("sqs")
+        self.env = env
+
+    def stop(self) -> None:
+        from functions.alert import handler as alert_handler
+        from functions.ingest import handler as ingest_handler
+
+        ingest_handler.use(None)
+        alert_handler.use(None)
+        if self.slack is not None:
+            self.result.slack_messages = len(self.slack.messages)
+            self.slack_context.__exit__(None, None, None)
+            self.slack = None
+
+    # -- a tick --------------------------------------------------------------------
+
+    def tick(self, at: datetime, context: Any) -> None:
+        self._appear(at)
+        self._ingest(context)
+        self._score(context)
+        self._alert(at, context)
+
+    def _appear(self, at: datetime) -> None:
+        """Mentions whose time has come are now on their platform."""
+        while self.next < len(self.pending) and self.pending[self.next][0].created_at <= at:
+            spoken, brand = self.pending[self.next]
+            fake = self.sim.accounts[(brand, spoken.platform)].fake
+            self._platform(spoken.platform)["generated"] += 1
+            extra = {"platform": spoken.platform} if spoken.platform in ("facebook",
+                                                                         "instagram") else {}  # fmt: skip
+            fake.add_mention(spoken.text, spoken.created_at, author_handle=spoken.handle,
+                             lang=spoken.lang, followers=spoken.followers,
+                             author_created_at=spoken.account_created, **extra)  # fmt: skip
+            self.next += 1
+
+    def _platform(self, platform: str) -> Counter[str]:
+        return self.result.per_platform.setdefault(platform, Counter())
+
+    def _ingest(self, context: Any) -> None:
+        from functions.ingest import handler
+
+        for brand, platform in self.sources:
+            self.result.ingest_runs += 1
+            try:
+                report = handler.handler({"brand": brand, "platform": platform}, context)
+            except Exception as error:  # Lambda would retry; the cursor did not move
+                self.result.problems.append(f"ingest {brand}/{platform}: {error}")
+                continue
+            self.result.queued += int(report.get("queued", 0))
+            self._platform(platform)["queued"] += int(report.get("queued", 0))
+            self.result.excluded += int(report.get("excluded", 0))
+            for reason, count in (report.get("skipped") or {}).items():
+                self.result.skipped[reason] += int(count)
+            for problem in report.get("errors", []):
+                self.result.problems.append(f"ingest {brand}/{platform}: {problem}")
+
+    def _score(self, context: Any) -> None:
+        """Drain the mentions queue as the event source mapping would, in batches."""
+        from functions.score import handler
+
+        url = self.env["MENTIONS_QUEUE_URL"]
+        held: set[str] = set()  # failed in this tick: invisible until later, as in SQS
+        while True:
+            records: list[dict[str, Any]] = []
+            while len(records) < SCORE_BATCH:
+                got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                               VisibilityTimeout=600).get("Messages", [])  # fmt: skip
+                got = [m for m in got if m["MessageId"] not in held]
+                if not got:
+                    break
+                records += [_record(m) for m in got]
+            if not records:
+                return
+            answer = handler.handler({"Records": records}, context)
+            failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+            held |= failed
+            self.result.score_failures += len(failed)
+            done = [r for r in records if r["messageId"] not in failed]
+            self.result.scored += len(done)
+            for start in range(0, len(done), 10):
+                self.sqs.delete_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": r["receiptHandle"]}
+                    for i, r in enumerate(done[start : start + 10])])  # fmt: skip
+
+    def _alert(self, at: datetime, context: Any) -> None:
+        from functions.alert import handler
+        from infra.simulate.run import Line
+
+        self.result.alert_runs += 1
+        summary = handler.handler({"time": at.strftime("%Y-%m-%dT%H:%M:%SZ")}, context)
+        for kind in ("fired", "resolved"):
+            for item in summary.get(kind, []):
+                rule = f"{item.get('campaign')}/{item.get('rule')}"
+                brand = str(item.get("brand", ""))
+                detail = str(item.get("measured", ""))
+                if item.get("action"):
+                    detail += f"; {item['action']}"
+                if item.get("suppressed"):
+                    detail += f"; not sent ({item['suppressed']})"
+                self.result.alerts.append(Alerted(at, brand, rule, kind, detail))
+                self.sim.result.lines.append(Line(at, "", "alert", f"{brand}: {rule}", kind,
+                                                  detail))  # fmt: skip
+        for failure in summary.get("failed", []):
+            what = failure.get("error", failure) if isinstance(failure, dict) else failure
+            self.result.problems.append(f"alert at {at:%Y-%m-%d %H:%MZ}: {what}")
+
+    # -- accounting ----------------------------------------------------------------
+
+    def account(self) -> None:
+        """Every generated mention reached a peer, was queued (or excluded with a reason),
+        and was counted once in its brand's buckets."""
+        import boto3
+
+        table = boto3.resource("dynamodb").Table(self.env["MENTION_BUCKETS_TABLE"])
+        counted = 0
+        for brand in self.result.brands:
+            query: dict[str, Any] = {"KeyConditionExpression": "pk = :pk",
+                                     "ExpressionAttributeValues": {":pk": f"bucket#{brand}"}}  # fmt: skip
+            while True:
+                page = table.query(**query)
+                counted += sum(int(item.get("mentions", 0)) for item in page["Items"])
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        self.result.counted = counted
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.env["MENTIONS_QUEUE_URL"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        self.result.left_in_queue = sum(int(v) for v in attributes.values())
+        pauses = boto3.resource("dynamodb").Table(self.env["PAUSE_FLAGS_TABLE"])
+        for brand in self.result.brands:
+            item = pauses.get_item(Key={"brand": brand}).get("Item")
+            if item:
+                self.result.paused[brand] = str(item.get("since", ""))
+        r = self.result
+        skipped = sum(r.skipped.values())
+        if self.next != r.generated:
+            r.lost.append(f"{r.generated - self.next} mentions never reached a peer")
+        if r.queued + r.excluded + skipped < r.generated:
+            r.lost.append(f"{r.generated - r.queued - r.excluded - skipped} mentions on the "
+                          "peers were never ingested")  # fmt: skip
+        if counted != r.queued - r.score_failures:
+            r.lost.append(f"{r.queued} mentions queued but {counted} counted")
+
+
+def _record(message: dict[str, Any]) -> dict[str, Any]:
+    """An SQS message as the event source mapping hands it to ``score``."""
+    return {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"], "attributes": message.get("Attributes", {}),
+            "messageAttributes": {}, "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:socialops-local-mentions"}  # fmt: skip
+
+
+def default_crisis(start: datetime, days: int) -> datetime:
+    """Half-way through the simulation, at 17:00 UTC (early evening in Europe)."""
+    return (start + timedelta(days=days // 2)).replace(hour=17, minute=0, tzinfo=UTC)
