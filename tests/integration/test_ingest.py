@@ -236,6 +236,23 @@ def test_pages_across_runs_lose_and_repeat_nothing(world: World, platform: str) 
     assert len(got) == len(made)  # nothing twice
 
 
+def test_bluesky_a_post_indexed_later_in_the_same_second_is_not_lost(world: World) -> None:
+    """searchPosts' ``since`` is inclusive and the cursor keeps seconds: the posts of the
+    last second already taken are skipped, one indexed later in that second is taken."""
+    second = datetime(2027, 1, 14, 8, 0, 7, tzinfo=UTC)
+    fake = world.fakes["bluesky"]
+    assert isinstance(fake, bluesky.BlueskyFake)
+    first = fake.add_mention("aerolite one", second, indexed_at=second)
+    world.run("bluesky")
+    assert [m["id"] for m in world.queued()] == [first]
+    later = fake.add_mention("aerolite two", second,
+                             indexed_at=second + timedelta(milliseconds=600))  # fmt: skip
+    world.run("bluesky")
+    assert [m["id"] for m in world.queued()] == [later]
+    world.run("bluesky")
+    assert world.queued() == []
+
+
 def test_a_crash_before_the_cursor_moves_resends_and_score_counts_once(world: World) -> None:
     made = [add(world, "x", f"aerolite delay {i}", i) for i in range(3)]
     real = world.deps.dynamodb

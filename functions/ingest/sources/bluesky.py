@@ -26,6 +26,10 @@ def _time_key(value: str) -> str:
     return value
 
 
+def _uri(post: Any) -> str:
+    return str(post.get("uri", "")) if isinstance(post, dict) else ""
+
+
 def found(post: Any) -> Found:
     ident = str(post.get("uri", "")) if isinstance(post, dict) else ""
     need(post, ident, "uri", "indexedAt")
@@ -70,12 +74,25 @@ def feeds(source: Source) -> list[Feed]:
                 except Malformed:
                     return ""
 
-            # ``since`` is inclusive: what the last sweep ended on comes again
-            raw = [p for p in raw if not since or not indexed(p) or indexed(p) > since]
+            # ``since`` is inclusive (and to the second here): what the last sweep ended on
+            # comes again. The posts of that second it took are in ``edge``: skipped; one
+            # indexed later in the same second is new, and taken.
+            edge = set(state.get("edge", "").split())
+            raw = [p for p in raw if not since or not indexed(p) or indexed(p) > since
+                   or (indexed(p) == since and _uri(p) not in edge)]  # fmt: skip
             top = newest([indexed(p) for p in raw], _time_key)
             cursor = answer.body.get("cursor") if raw else None
             after_state, done = sweep(state, top, cursor if isinstance(cursor, str) else None,
                                       _time_key)  # fmt: skip
+            # the posts at the newest mark of the sweep, carried to the next sweep's edge
+            mark = after_state.get("top") or after_state.get("since")
+            at_mark = {_uri(p) for p in raw if indexed(p) == mark}
+            if mark and mark in (state.get("top"), state.get("since")):
+                at_mark |= set(state.get("top_edge" if "page" in state else "edge", "").split())
+            if at_mark and mark:
+                after_state["top_edge" if not done else "edge"] = " ".join(sorted(at_mark))
+            if not done and state.get("edge"):
+                after_state["edge"] = state["edge"]  # still the sweep's lower bound
             return Page(raw, normalise(raw, found), after_state, done, answer.replaced)
 
         return Feed(f"search:{term}", fetch)
