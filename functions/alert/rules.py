@@ -140,7 +140,7 @@ def sentiment(w: Window, below: float, min_mentions: int) -> Check:
     clear = not enough or (mean is not None and mean >= below + POLARITY_MARGIN)
     measured = (f"mean polarity {mean:+.2f} over {w.mentions:,.0f} mentions"
                 if mean is not None else "no mentions")  # fmt: skip
-    return Check(firing, clear, mean, w.mentions, measured)
+    return Check(firing, clear, mean, w.mentions, _few(measured, w.mentions, min_mentions))
 
 
 def negative_share(w: Window, above: float, min_mentions: int) -> Check:
@@ -150,7 +150,15 @@ def negative_share(w: Window, above: float, min_mentions: int) -> Check:
     clear = not enough or (share is not None and share <= above - SHARE_MARGIN)
     measured = (f"negative share {share:.0%} ({w.negatives:,.0f} of {w.mentions:,.0f} mentions)"
                 if share is not None else "no mentions")  # fmt: skip
-    return Check(firing, clear, share, w.mentions, measured)
+    return Check(firing, clear, share, w.mentions, _few(measured, w.mentions, min_mentions))
+
+
+def _few(measured: str, mentions: float, min_mentions: int) -> str:
+    """Under the rule's minimum the condition cannot hold (an open incident resolves once
+    that has lasted its window): the words say so first."""
+    if mentions >= min_mentions or measured == "no mentions":
+        return measured
+    return f"fewer mentions than the rule's {min_mentions:,} ({measured})"
 
 
 def volume_threshold(sensitivity: float) -> float:

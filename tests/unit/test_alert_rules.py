@@ -75,6 +75,18 @@ def test_negative_share() -> None:
     assert rules.negative_share(w, 0.4, 200).clear
 
 
+def test_too_few_mentions_clear_the_rule_and_say_so() -> None:
+    """A crisis that fades below the rule's minimum resolves; the words say why, not just
+    a share that still looks high."""
+    w = rules.Window(0, 1, mentions=150, negatives=117)
+    check = rules.negative_share(w, above=0.4, min_mentions=200)
+    assert not check.firing and check.clear
+    assert check.measured == ("fewer mentions than the rule's 200 (negative share 78% "
+                              "(117 of 150 mentions))")  # fmt: skip
+    enough = rules.sentiment(rules.Window(0, 1, mentions=600, polarity_sum=-420), -0.6, 500)
+    assert enough.measured == "mean polarity -0.70 over 600 mentions"
+
+
 def test_volume_threshold_maps_sensitivity() -> None:
     assert rules.volume_threshold(0.5) == 0.5  # the detector's own alert level
     assert rules.volume_threshold(0.7) == pytest.approx(0.3)
