@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from infra.peers import Fake, Reply, Req, require
-from infra.peers.mentions import PAGE_SIZE, Mention, iso_ms, utc
+from infra.peers.mentions import PAGE_SIZE, Mention, iso_ms, number, utc
 
 HANDLE, PASSWORD, DID = "brand.test", "app-pass-word-1234", "did:plc:brand000000000000000000"
 KNOWN = {"alice.test": "did:plc:alice000000000000000000", HANDLE: DID}
@@ -89,7 +89,7 @@ class BlueskyFake(Fake):
         indexed_at: datetime | None = None,
     ) -> str:  # fmt: skip
         """A post by someone else that searchPosts finds; its at:// URI."""
-        did = f"did:plc:{abs(hash(author_handle)) % 10**24:024d}"
+        did = f"did:plc:{number(author_handle, 24):024d}"
         with self.lock:
             uri = f"at://{did}/app.bsky.feed.post/{next(self.post_keys)}"
             self.mentions.append(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from infra.peers import Fake, Reply, Req, bearer, require
-from infra.peers.mentions import PAGE_SIZE, Mention, iso_ms, utc
+from infra.peers.mentions import PAGE_SIZE, Mention, iso_ms, number, utc
 
 TOKEN = "masto-token"
 ACCOUNT = "109000000000000001"
@@ -108,7 +108,7 @@ class MastodonFake(Fake):
                 "uri": f"https://social.test/users/{user}/statuses/{m.id}",
                 "url": f"https://social.test/@{user}/{m.id}",
                 "content": "<p>" + html.escape(m.text).replace("\n", "<br />") + "</p>",
-                "account": {"id": str(abs(hash(m.handle)) % 10**17), "username": user,
+                "account": {"id": str(number(m.handle, 17)), "username": user,
                             "acct": m.handle, "followers_count": m.followers,
                             "created_at": iso_ms(m.author_since)}}  # fmt: skip
 

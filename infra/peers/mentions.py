@@ -7,6 +7,7 @@ items a page, small by default)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,3 +56,9 @@ def x_terms(query: str) -> list[str]:
 def contains(text: str, terms: list[str]) -> bool:
     lowered = text.lower()
     return any(term in lowered for term in terms)
+
+
+def number(text: str, digits: int) -> int:
+    """A stable number of at most ``digits`` digits for ``text`` (an author's id on a
+    platform): the same in every run, unlike ``hash()``."""
+    return int(hashlib.sha256(text.encode()).hexdigest(), 16) % 10**digits

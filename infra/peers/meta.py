@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from infra.peers import Fake, Refused, Reply, Req, Route, credential, require
-from infra.peers.mentions import PAGE_SIZE, Mention, utc
+from infra.peers.mentions import PAGE_SIZE, Mention, number, utc
 from infra.peers.mentions import graph_time as stamp
 
 TOKEN = "meta-token"
@@ -209,7 +209,7 @@ class GraphFake(Fake):
         with self.lock:
             ident = next(self.ids)
             if platform == "facebook":
-                ident = f"{abs(hash(author_handle)) % 10**15}_{ident}"
+                ident = f"{number(author_handle, 15)}_{ident}"
             self.mentions[platform].append(
                 Mention(
                     ident, text, utc(created_at), author_handle, lang, followers, author_created_at
@@ -243,7 +243,7 @@ class GraphFake(Fake):
         return self._paged(req, [{"id": m.id, "message": m.text,
                                   "created_time": stamp(m.created_at),
                                   "permalink_url": f"https://www.facebook.com/{m.id}",
-                                  "from": {"id": str(abs(hash(m.handle)) % 10**15),
+                                  "from": {"id": str(number(m.handle, 15)),
                                            "name": m.handle}} for m in hits])  # fmt: skip
 
     def tags(self, req: Req) -> Reply:
