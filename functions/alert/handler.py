@@ -10,11 +10,12 @@ statsmodels at all (DESIGN.md 7).
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
+
+from functions.common import runtime
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -35,17 +36,6 @@ def use(deps: Deps | None) -> None:
     _deps = deps
 
 
-def _env(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise RuntimeError(f"{FUNCTION}: environment variable {name} is not set")
-    return value
-
-
-def _log(level: str, message: str, extra: Any) -> None:
-    getattr(logger, level)(message, extra=dict(extra))
-
-
 _sns_clients: dict[str, Any] = {}
 
 
@@ -60,7 +50,7 @@ def _sns_in(region: str) -> Any:
 
 def deps_from_env() -> Deps:
     """The real dependencies: boto3 clients from the Lambda environment."""
-    names = {name: _env(name) for name in ENV}
+    names = {name: runtime.env(FUNCTION, name) for name in ENV}
     import boto3
 
     from functions.alert.service import Deps
@@ -76,7 +66,7 @@ def deps_from_env() -> Deps:
         sns_in=_sns_in,
         alerts_topic=names["ALERTS_TOPIC_ARN"],
         secrets=boto3.client("secretsmanager"),
-        log=_log,
+        log=runtime.log_to(logger),
     )
 
 

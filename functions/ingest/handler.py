@@ -15,11 +15,11 @@ simulate``); otherwise they are built from the environment.
 
 from __future__ import annotations
 
-import json
-import os
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
+
+from functions.common import runtime
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from functions.ingest.service import Deps
 
 FUNCTION = "ingest"
-ENDPOINTS_ENV = "SOCIALOPS_PLATFORM_ENDPOINTS"  # JSON {platform: base URL}; local peers
+ENDPOINTS_ENV = runtime.ENDPOINTS_ENV  # JSON {platform: base URL}; local peers
 ENV = ("INGEST_CURSORS_TABLE", "MENTIONS_QUEUE_URL", "RAW_MENTIONS_BUCKET")
 
 logger = Logger()
@@ -40,22 +40,6 @@ def use(deps: Deps | None) -> None:
     _deps = deps
 
 
-def _env(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise RuntimeError(f"{FUNCTION}: environment variable {name} is not set")
-    return value
-
-
-def _log(level: str, message: str, extra: Any) -> None:
-    getattr(logger, level)(message, extra=dict(extra))
-
-
-def endpoints() -> dict[str, str]:
-    raw = os.environ.get(ENDPOINTS_ENV, "").strip()
-    return dict(json.loads(raw)) if raw else {}
-
-
 def deps_from_env() -> Deps:
     """The real dependencies: boto3 clients from the Lambda environment."""
     import boto3
@@ -63,14 +47,14 @@ def deps_from_env() -> Deps:
     from functions.ingest.service import Deps
     from functions.publish.tokens import Tokens
 
-    table, queue, bucket = (_env(name) for name in ENV)
-    peers = endpoints()
+    table, queue, bucket = (runtime.env(FUNCTION, name) for name in ENV)
+    peers = runtime.endpoints()
     secrets = boto3.client("secretsmanager")
     return Deps(
         s3=boto3.client("s3"), sqs=boto3.client("sqs"), dynamodb=boto3.client("dynamodb"),
         secrets=secrets, cursors_table=table, queue_url=queue, bucket=bucket,
         tokens=Tokens(secrets, endpoints=peers),
-        endpoint=lambda platform, brand: peers.get(platform), log=_log,
+        endpoint=lambda platform, brand: peers.get(platform), log=runtime.log_to(logger),
     )  # fmt: skip
 
 

@@ -15,10 +15,11 @@ imports fast (benchmarks/bench_cold_start.py).
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
+
+from functions.common import runtime
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 FUNCTION = "publish"
 IDEMPOTENCY_KEY = "[campaign, post, channel, locale, scheduled_for, redrive]"
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600
-ENDPOINTS_ENV = "SOCIALOPS_PLATFORM_ENDPOINTS"  # JSON {platform: base URL}; local peers
+ENDPOINTS_ENV = runtime.ENDPOINTS_ENV  # JSON {platform: base URL}; local peers
 
 logger = Logger()
 _deps: Deps | None = None
@@ -40,20 +41,6 @@ def use(deps: Deps | None) -> None:
     """Run with these dependencies (simulate, tests); None: build them from the env."""
     global _deps, _runner
     _deps, _runner = deps, None
-
-
-def endpoints() -> dict[str, str]:
-    import json
-
-    raw = os.environ.get(ENDPOINTS_ENV, "").strip()
-    return dict(json.loads(raw)) if raw else {}
-
-
-def _env(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise RuntimeError(f"{FUNCTION}: environment variable {name} is not set")
-    return value
 
 
 def _metrics_sink() -> Any:
@@ -69,10 +56,6 @@ def _metrics_sink() -> Any:
     return metrics, metric
 
 
-def _log(level: str, message: str, extra: Any) -> None:
-    getattr(logger, level)(message, extra=dict(extra))
-
-
 def deps_from_env() -> Deps:
     """The real dependencies: boto3 clients from the Lambda environment."""
     global _metrics
@@ -84,19 +67,19 @@ def deps_from_env() -> Deps:
     from functions.publish.tokens import Tokens
 
     dynamodb = boto3.resource("dynamodb")
-    peers = endpoints()
+    peers = runtime.endpoints()
     _metrics, metric = _metrics_sink()
     return Deps(
-        records=Records(dynamodb.Table(_env("PUBLISH_RECORDS_TABLE"))),
-        pauses=dynamodb.Table(_env("PAUSE_FLAGS_TABLE")),
+        records=Records(dynamodb.Table(runtime.env(FUNCTION, "PUBLISH_RECORDS_TABLE"))),
+        pauses=dynamodb.Table(runtime.env(FUNCTION, "PAUSE_FLAGS_TABLE")),
         tokens=Tokens(boto3.client("secretsmanager"), endpoints=peers),
         adapter=lambda platform, brand: adapter_for(platform, peers.get(platform)),
         sqs=boto3.client("sqs"),
-        dead_letter_url=_env("PUBLISH_DLQ_URL"),
+        dead_letter_url=runtime.env(FUNCTION, "PUBLISH_DLQ_URL"),
         sns=boto3.client("sns"),
-        failures_topic=_env("PUBLISH_FAILURES_TOPIC_ARN"),
+        failures_topic=runtime.env(FUNCTION, "PUBLISH_FAILURES_TOPIC_ARN"),
         metric=metric,
-        log=_log,
+        log=runtime.log_to(logger),
     )
 
 
@@ -113,7 +96,9 @@ def _idempotent_runner(deps: Deps) -> Any:
 
     # a plain client: a Table resource's client would serialise the items a second time
     client = boto3.client("dynamodb")
-    store = DynamoDBPersistenceLayer(table_name=_env("IDEMPOTENCY_TABLE"), boto3_client=client)
+    store = DynamoDBPersistenceLayer(
+        table_name=runtime.env(FUNCTION, "IDEMPOTENCY_TABLE"), boto3_client=client
+    )
 
     def replayed(response: Any, idempotent_data: Any) -> Any:
         """A duplicate delivery gets the first delivery's outcome, marked as a replay."""

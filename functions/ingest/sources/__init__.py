@@ -11,18 +11,13 @@ state after the page. HTTP errors become ``PlatformError`` through publish's err
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import import_module
 from typing import Any
 
-from functions.publish.adapters.base import PlatformError
-from functions.publish.adapters.errors import from_response
-from functions.publish.adapters.http import TIMEOUT_S
+from functions.publish.adapters.http import TIMEOUT_S, exchange
 
 MODULES = {"x": "x", "bluesky": "bluesky", "mastodon": "mastodon", "facebook": "meta",
            "instagram": "meta", "linkedin": "linkedin"}  # fmt: skip
@@ -127,33 +122,8 @@ def get_json(
     headers: Mapping[str, str] | None = None,
     timeout: float = TIMEOUT_S,
 ) -> Answer:
-    pairs = list(query.items()) if isinstance(query, Mapping) else list(query)
-    if pairs:
-        url += ("&" if "?" in url else "?") + urllib.parse.urlencode(pairs)
-    request = urllib.request.Request(url, method="GET")
-    request.add_header("Accept", "application/json")
-    if bearer:
-        request.add_header("Authorization", f"Bearer {bearer}")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            head = {k.lower(): v for k, v in answer.headers.items()}
-            raw = answer.read()
-    except urllib.error.HTTPError as error:
-        head = {k.lower(): v for k, v in error.headers.items()}
-        text, _ = decode(error.read())
-        try:
-            body = json.loads(text) if text else {}
-        except ValueError:
-            body = {"raw": text[:500]}
-        raise from_response(platform, error.code, head, body) from None
-    except (TimeoutError, urllib.error.URLError, ConnectionError) as error:
-        reason = getattr(error, "reason", error)
-        raise PlatformError(
-            platform, 0, "network", f"the platform could not be reached ({reason})",
-            retryable=True,
-        ) from None  # fmt: skip
+    _, head, raw = exchange(platform, "GET", url, query=query, bearer=bearer, headers=headers,
+                            timeout=timeout)  # fmt: skip
     text, replaced = decode(raw)
     try:
         body = json.loads(text)

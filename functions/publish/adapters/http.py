@@ -10,6 +10,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,9 +57,30 @@ def call(
     timeout: float = TIMEOUT_S,
 ) -> Response:
     """One HTTP call; the JSON answer, or a ``PlatformError``."""
-    if query:
-        url += ("&" if "?" in url else "?") + urllib.parse.urlencode(query)
     data, content_type = _encode(json_body, form)
+    status, head, raw = exchange(platform, method, url, query=query or {}, bearer=bearer,
+                                 headers=headers, data=data, content_type=content_type,
+                                 timeout=timeout)  # fmt: skip
+    return Response(status, head, _decode(raw))
+
+
+def exchange(
+    platform: str,
+    method: str,
+    url: str,
+    *,
+    query: Sequence[tuple[str, str]] | Mapping[str, str] = (),
+    bearer: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    data: bytes | None = None,
+    content_type: str | None = None,
+    timeout: float = TIMEOUT_S,
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP request: its status, headers (names in lower case) and raw body; an HTTP
+    error becomes the platform's ``PlatformError``, a network error a retryable one."""
+    pairs = list(query.items()) if isinstance(query, Mapping) else list(query)
+    if pairs:
+        url += ("&" if "?" in url else "?") + urllib.parse.urlencode(pairs)
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Accept", "application/json")
     if content_type:
@@ -70,7 +92,7 @@ def call(
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
             head = {k.lower(): v for k, v in answer.headers.items()}
-            return Response(answer.status, head, _decode(answer.read()))
+            return answer.status, head, answer.read()
     except urllib.error.HTTPError as error:
         head = {k.lower(): v for k, v in error.headers.items()}
         raise from_response(platform, error.code, head, _decode(error.read())) from None
