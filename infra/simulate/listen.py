@@ -13,8 +13,8 @@ the moto server:
 3. ``alert`` at the tick's time, as its 5-minute rule would: Slack goes to a local Slack
    peer, SNS and the pause flags to moto.
 
-Ticks are every 5 minutes (the deployed rate) from 2 hours before the crisis until 6
-hours after it, and every 3 hours elsewhere: the cursors and the alert's catch-up make a
+Ticks are every 5 minutes (the deployed rate) from an hour before the crisis until an
+hour after it has faded, and every 6 hours elsewhere: the cursors and the alert's catch-up make a
 coarser tick lossless (it only delays what an alert would have seen), and it keeps a
 fortnight to a few minutes of wall time. The result says when each alert fired and resolved, relative to
 the crisis, and accounts for every mention: generated = put on a peer = queued by ingest
@@ -34,11 +34,11 @@ from typing import Any
 from infra.simulate.mentions import Crisis, Spoken, stream
 
 TICK = timedelta(minutes=5)  # the ingest and alert rules' rate (infra/stack.py)
-COARSE_TICK = timedelta(hours=3)
-FINE_BEFORE = timedelta(hours=2)
-FINE_AFTER = timedelta(hours=6)
-MENTIONS_PER_HOUR = 30.0  # a brand's usual mean
-REPLAY_BEFORE = timedelta(days=3)
+COARSE_TICK = timedelta(hours=6)
+FINE_BEFORE = timedelta(hours=1)
+FINE_AFTER = timedelta(hours=1)
+MENTIONS_PER_HOUR = 20.0  # a brand's usual mean
+REPLAY_BEFORE = timedelta(days=2)
 REPLAY_AFTER = timedelta(days=1)
 REPLAY_WITHOUT_CRISIS = timedelta(days=2)
 SCORE_BATCH = 100  # infra/stack.py SCORE_BATCH
@@ -111,8 +111,8 @@ class ListenResult:
 
 
 def tick_times(start: datetime, end: datetime, crisis: Crisis | None) -> list[datetime]:
-    """Every 5 minutes (the deployed rate) from 2 hours before the crisis to 6 hours after
-    it; every 3 hours elsewhere. All on 5-minute marks."""
+    """Every 5 minutes (the deployed rate) from an hour before the crisis to an hour after
+    its end; every 6 hours elsewhere. All on 5-minute marks."""
     fine = (
         (crisis.start - FINE_BEFORE, crisis.start + timedelta(hours=crisis.hours) + FINE_AFTER)
         if crisis
@@ -195,8 +195,8 @@ class Listening:
         self.result.in_crisis = sum(1 for s, _ in streams if s.in_crisis)
 
     def span(self) -> tuple[datetime, datetime]:
-        """The replayed span: from 3 days before the crisis (the detector's warm-up and
-        a few days of the brand's rhythm) to a day after it, within the simulation; the
+        """The replayed span: from 2 days before the crisis (the detector's warm-up and
+        a day of the brand's rhythm) to a day after it, within the simulation; the
         first 2 days without a crisis. Replaying a fortnight of mentions through moto
         would take many minutes for nothing more to see."""
         start, end = self.sim.start, self.sim.end

@@ -80,7 +80,7 @@ TAGGED_ONLY = frozenset({"mastodon"})
 class Crisis:
     start: datetime
     hours: float = 6.0
-    surge: float = 8.0  # rate multiplier at the peak
+    surge: float = 12.0  # rate multiplier at the peak
     negative_share: float = 0.95  # of mentions at the peak, about the incident
 
 
