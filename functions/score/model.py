@@ -17,6 +17,11 @@ Text -> features, the same code at training and at inference:
 - hashed word unigrams and bigrams, and character 2-5-grams within words (zlib.crc32, a
   stable hash), each group with sublinear tf, idf and its own l2 norm; then a multinomial
   linear model (weights and bias).
+- lexicon (when the weights carry ``lexicon.tsv``, the VADER lexicon of Hutto and Gilbert,
+  MIT licence): each token found gives a hashed ``lex:+2``-style token (sign and rounded
+  strength, the sign flipped and damped under negation), and the text gets its summed score
+  (rounded, clipped to +-6) and its counts of positive and negative hits (capped at 4) as
+  two more hashed tokens, all in the word group.
 
 numpy is imported lazily (the handler modules import nothing heavy at module level).
 """
@@ -30,7 +35,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +48,8 @@ MODEL_DIR_ENV = "SOCIALOPS_MODEL_DIR"
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 EMOTION_LABELS = ("anger", "joy", "optimism", "sadness")
 FORMAT = 1
+LEXICON_FILE = "lexicon.tsv"
+_NEGATED_LEXICON = -0.74  # VADER's damping of a negated word's score
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION = re.compile(r"@\w+")
@@ -207,6 +214,18 @@ def _char_hashes(cache: dict[str, list[int]], word: str, mask: int, lo: int, hi:
     return hashed
 
 
+def load_lexicon(path: Path) -> dict[str, float]:
+    """``token<TAB>score`` lines (others, such as the licence header, are skipped)."""
+    lexicon: dict[str, float] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 2 and parts[0]:
+            lexicon[parts[0]] = float(parts[1])
+    if not lexicon:
+        raise ValueError(f"{path}: no lexicon entries")
+    return lexicon
+
+
 @dataclass(frozen=True)
 class Settings:
     """How texts become hashed features (stored in model.json, used by training too)."""
@@ -215,22 +234,53 @@ class Settings:
     char_bits: int = 18
     char_min: int = 2
     char_max: int = 5
+    lexicon: dict[str, float] | None = field(default=None, compare=False, repr=False)
 
     @property
     def dimension(self) -> int:
         return (1 << self.word_bits) + (1 << self.char_bits)
 
-    def to_json(self) -> dict[str, int]:
-        return {
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "word_bits": self.word_bits,
             "char_bits": self.char_bits,
             "char_min": self.char_min,
             "char_max": self.char_max,
         }
+        if self.lexicon is not None:
+            data["lexicon"] = LEXICON_FILE
+        return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Settings:
-        return cls(**{k: int(data[k]) for k in ("word_bits", "char_bits", "char_min", "char_max")})
+    def from_json(cls, data: dict[str, Any], folder: Path | None = None) -> Settings:
+        """Settings of model.json; its ``lexicon`` file is read from ``folder``."""
+        sizes = {k: int(data[k]) for k in ("word_bits", "char_bits", "char_min", "char_max")}
+        lexicon = None
+        if data.get("lexicon"):
+            lexicon = load_lexicon((folder or WEIGHTS_DIR) / str(data["lexicon"]))
+        return cls(**sizes, lexicon=lexicon)
+
+
+def _lexicon_features(words: list[str], lexicon: dict[str, float]) -> list[str]:
+    found: list[str] = []
+    total = 0.0
+    positive = negative = 0
+    for word in words:
+        negated = word.startswith("neg_")
+        score = lexicon.get(word[4:] if negated else word)
+        if score is None:
+            continue
+        if negated:
+            score *= _NEGATED_LEXICON
+        total += score
+        if score > 0:
+            positive += 1
+        elif score < 0:
+            negative += 1
+        found.append(f"lex:{'+' if score > 0 else '-'}{min(3, int(abs(score) + 0.5))}")
+    found.append(f"lexsum:{max(-6, min(6, round(total)))}")
+    found.append(f"lexcnt:{min(positive, 4)}:{min(negative, 4)}")
+    return found
 
 
 def text_features(text: str, settings: Settings) -> tuple[Counter[int], Counter[int]]:
@@ -246,6 +296,8 @@ def text_features(text: str, settings: Settings) -> tuple[Counter[int], Counter[
     seq = [_SENTINEL, *words]
     word_counts = Counter(_hash(w) & wmask for w in seq)
     word_counts.update(_hash(a + " " + b) & wmask for a, b in itertools.pairwise(seq))
+    if settings.lexicon is not None:
+        word_counts.update(_hash(f) & wmask for f in _lexicon_features(words, settings.lexicon))
     chars: Counter[int] = Counter()
     chars[offset + (_hash("c:" + _SENTINEL) & cmask)] = 1
     lo, hi = settings.char_min, settings.char_max
@@ -347,7 +399,7 @@ class Model:
             meta = json.loads((base / "model.json").read_text(encoding="utf-8"))
             if meta.get("format") != FORMAT:
                 raise ModelError(f"{base}/model.json: format {meta.get('format')!r}, expected {FORMAT}")  # fmt: skip
-            settings = Settings.from_json(meta["features"])
+            settings = Settings.from_json(meta["features"], base)
             sentiment = Linear.load(base / "sentiment.npz", meta["sentiment"]["labels"])
             emotion = Linear.load(base / "emotion.npz", meta["emotion"]["labels"])
         except ModelError:

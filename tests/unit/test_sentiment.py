@@ -153,7 +153,8 @@ def test_train_on_a_tiny_sample_writes_loadable_weights(tmp_path: Path) -> None:
     assert code == 0, err
     summary = json.loads(stdout)
     assert summary["sentiment"]["train_rows"] == 301 and summary["emotion"]["train_rows"] == 201
-    assert sorted(p.name for p in out.iterdir()) == ["emotion.npz", "model.json", "sentiment.npz"]
+    # the lexicon the features read is copied next to the weights (lexicon.tsv)
+    assert sorted(p.name for p in out.iterdir()) == ["emotion.npz", "lexicon.tsv", "model.json", "sentiment.npz"]  # fmt: skip
     model = m.Model.load(out)
     good, bad = (r["label"] for r in m.score(["awesome wonderful day", "awful terrible day"], model))  # fmt: skip
     assert (good, bad) == ("positive", "negative")
