@@ -36,6 +36,13 @@ simulation calls at a virtual time. Decisions, in the order a cycle meets them:
   ``MAX_DELIVERY_ATTEMPTS``), the others are not sent again.
 - **pause_publishing.** The brand is paused when the incident opens; resolution never
   resumes it (a person runs ``socialops resume``), and the notices say so.
+- **Rules no longer evaluated.** A rule whose campaign's window has ended, that was
+  removed from its campaign, or whose campaign is no longer deployed, is withdrawn from
+  the brand's state at the next cycle: an incident still open is closed (its record gets
+  ``resolved_at`` and ``withdrawn``) with a CLOSED notice to the targets it alerted (kept
+  in the state when it fired), which says that this is not a resolution; the outbox of a
+  brand without active rules is still delivered. Every brand of every deployed campaign
+  has its state read, so nothing is left open or undelivered when a campaign ends.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -191,6 +198,24 @@ def active(config: Any, at: datetime) -> bool:
     start = campaign.window.start.replace(tzinfo=tz)
     end = campaign.window.end.replace(tzinfo=tz)
     return bool(start <= at < end)
+
+
+def withdrawn_because(loaded: Mapping[str, Any], key: str, at: datetime) -> tuple[str, RuleRef | None]:  # fmt: skip
+    """Why the rule ``campaign/name`` is not evaluated at ``at``, in words, and the rule
+    when its campaign still declares it."""
+    campaign, _, name = key.partition("/")
+    config = loaded.get(campaign)
+    if config is None:
+        return f"campaign {campaign} is no longer deployed", None
+    alert = next((a for a in config.campaign.alerts or [] if a.name == name), None)
+    if alert is None:
+        return f"the rule was removed from campaign {campaign}", None
+    ref = RuleRef(campaign, config.brand.name, alert)
+    window = config.campaign.window
+    if at < window.start.replace(tzinfo=ZoneInfo(config.campaign.timezone)):
+        return f"campaign {campaign} now starts on {window.start:%Y-%m-%d %H:%M}", ref
+    return (f"campaign {campaign} ended on {window.end:%Y-%m-%d %H:%M} "
+            f"({config.campaign.timezone})", ref)  # fmt: skip
 
 
 def rules_by_brand(loaded: Mapping[str, Any], at: datetime) -> dict[str, list[RuleRef]]:
@@ -415,17 +440,30 @@ def read_recent(deps: Deps, run: Run, wanted: Mapping[str, int], t: int) -> dict
 
 
 def evaluate_brand(brand: str, refs: Sequence[RuleRef], old: State, t: int, deps: Deps,
-                   run: Run, buckets: Sequence[Bucket] | None = None) -> Plan | None:  # fmt: skip
-    """``buckets``: those from :func:`first_needed` to ``t`` when already read."""
+                   run: Run, buckets: Sequence[Bucket] | None = None,
+                   loaded: Mapping[str, Any] | None = None,
+                   unloaded: Collection[str] = ()) -> Plan | None:  # fmt: skip
+    """``buckets``: those from :func:`first_needed` to ``t`` when already read;
+    ``loaded``: the deployed configs, to say why a rule in the state is not in ``refs``
+    (the rules of the ``unloaded`` campaigns, whose configs did not load, are kept)."""
     state = State(old.version, old.detector, dict(old.rules), list(old.outbox), old.lease_by,
                   old.lease_until, old.exists)  # fmt: skip
-    volumes = any(r.alert.type == "volume_anomaly" for r in refs)
-    if buckets is None:
-        start = first_needed(refs, state, t)
-        buckets = read_buckets(deps, run, brand, start, t) if start < t else []
-    volume = feed(state, buckets, t, deps, run, brand) if volumes else None
     writes: list[dict[str, Any]] = []
     events: list[tuple[str, dict[str, Any]]] = []
+    current = {r.key for r in refs}
+    for key in sorted(k for k in state.rules if k not in current
+                      and k.partition("/")[0] not in unloaded):  # fmt: skip
+        why, ref = withdrawn_because(loaded or {}, key, run.at)
+        gone = state.rules.pop(key)
+        if gone.get("status") == "open":
+            events.append(("resolved", _withdrawn(brand, key, gone, why, ref, t, state,
+                                                  writes, deps)))  # fmt: skip
+    volumes = any(r.alert.type == "volume_anomaly" for r in refs)
+    if buckets is None and refs:
+        start = first_needed(refs, state, t)
+        buckets = read_buckets(deps, run, brand, start, t) if start < t else []
+    buckets = buckets or []
+    volume = feed(state, buckets, t, deps, run, brand) if volumes else None
     for ref in refs:
         result = check(ref, buckets, t, volume)
         previous = state.rules.get(ref.key)
@@ -464,6 +502,9 @@ def _fired(ref: RuleRef, moved: rules.Step, result: Check, buckets: Sequence[Buc
     action, newly_paused = _act(ref, deps, run)
     told = moved.notify or newly_paused  # a person must hear why publishing stopped
     moved.state["notified"] = told
+    # kept so that the incident can still be closed aloud if the rule disappears
+    moved.state["targets"] = ref.targets(deps) if told else []
+    moved.state["pauses"] = ref.alert.action == "pause_publishing"
     entry = {"campaign": ref.campaign, "rule": ref.alert.name, "brand": ref.brand,
              "type": ref.alert.type, "value": result.value, "measured": result.measured,
              "data_until": stamp(t), "notified": told}  # fmt: skip
@@ -515,6 +556,44 @@ def _resolved(ref: RuleRef, moved: rules.Step, result: Check, t: int, state: Sta
                      f"A person resumes it with `socialops resume {ref.brand}`.")  # fmt: skip
     state.outbox.append(_notice(ref, "resolved", t, f"[socialops] resolved {ref.brand}: "
                                 f"{ref.alert.name} ({result.measured})", "\n".join(lines), deps))  # fmt: skip
+    return entry
+
+
+def _withdrawn(brand: str, key: str, gone: Mapping[str, Any], why: str, ref: RuleRef | None,
+               t: int, state: State, writes: list[dict[str, Any]], deps: Deps) -> dict[str, Any]:  # fmt: skip
+    """Close the open incident of a rule that is no longer evaluated."""
+    campaign, _, name = key.partition("/")
+    opened = int(gone.get("opened_at") or t)
+    told = bool(gone.get("notified"))
+    entry = {"campaign": campaign, "rule": name, "brand": brand, "opened": stamp(opened),
+             "data_until": stamp(t), "withdrawn": why, "notified": told}  # fmt: skip
+    writes.append({"Update": {
+        "TableName": deps.incidents_table,
+        "Key": {"pk": _s(f"incident#{key}"), "sk": _s(stamp(opened))},
+        "UpdateExpression": "SET resolved_at = :r, withdrawn = :w, expires_at = :e",
+        "ExpressionAttributeValues": {":r": _s(stamp(t)), ":w": _s(why),
+                                      ":e": _expires(opened)}}})  # fmt: skip
+    targets = ref.targets(deps) if ref is not None else list(gone.get("targets") or [])
+    if not told or not targets:
+        return entry
+    pauses = ref.alert.action == "pause_publishing" if ref is not None else gone.get("pauses")
+    lines = [
+        f"CLOSED: {name} (campaign {campaign}) for brand {brand} is no longer evaluated: "
+        f"{why}.",
+        "",
+        f"Its incident opened with data until {_when(opened)} and was still open. This is "
+        "not a resolution: socialops has stopped watching this rule, so look at the "
+        "brand's mentions yourself.",
+    ]  # fmt: skip
+    if pauses:
+        lines.append(f"Publishing for {brand} stays paused if it still is: a person resumes "
+                     f"it with `socialops resume {brand}`.")  # fmt: skip
+    notice = {"id": f"{key}@{stamp(t)}#closed", "campaign": campaign, "rule": name,
+              "brand": brand, "state": "closed",
+              "subject": notify.subject(f"[socialops] closed {brand}: {name} (no longer "
+                                        "evaluated)"),
+              "message": "\n".join(lines), "targets": targets, "attempts": 0}  # fmt: skip
+    state.outbox.append(notice)
     return entry
 
 
@@ -762,15 +841,21 @@ def evaluate(
     run = Run(at, rules.cutoff(at))
     if loaded is None:
         loaded, problems = load_configs()
+    unloaded: set[str] = set()
     for problem in problems:
         what, _, error = problem.partition(": ")
         run.fail(deps, what, error)
+        if what.startswith("campaign "):
+            unloaded.add(what.removeprefix("campaign "))
     brands = rules_by_brand(loaded, at)
     run.brands = len(brands)
     run.rules = sum(len(refs) for refs in brands.values())
-    names = sorted(brands)
+    # every deployed brand: one whose campaign ended may hold an open incident or notices
+    names = sorted(set(brands) | {c.brand.name for c in loaded.values()})
     states = read_states(deps, run, names) if names else {}
-    starts = {b: first_needed(brands[b], states.get(b) or State(), run.cutoff) for b in names}
+    names = [b for b in names if b in brands or b in states]
+    starts = {b: first_needed(brands[b], states.get(b) or State(), run.cutoff)
+              for b in names if b in brands}  # fmt: skip
     short = {b: s for b, s in starts.items() if run.cutoff - s <= BATCH_SPAN_S}
     try:
         recent = read_recent(deps, run, short, run.cutoff) if short else {}
@@ -781,8 +866,8 @@ def evaluate(
     for brand in names:
         try:
             old = states.get(brand) or State()
-            plan = evaluate_brand(brand, brands[brand], old, run.cutoff, deps, run,
-                                  recent.get(brand))  # fmt: skip
+            plan = evaluate_brand(brand, brands.get(brand, []), old, run.cutoff, deps, run,
+                                  recent.get(brand), loaded, unloaded)  # fmt: skip
         except Exception as error:  # unexpected: logged with its traceback; others go on
             deps.log("exception", f"{FUNCTION}: brand {brand} not evaluated", {"brand": brand})
             run.failed.append({"what": f"brand {brand}", "error": f"not evaluated: {error!r}"})

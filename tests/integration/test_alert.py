@@ -519,3 +519,64 @@ def test_outside_the_window_no_rule_is_evaluated(world: World) -> None:
     fill(world, T0 - timedelta(hours=2), T0, 30, polarity=-0.8)
     summary = evaluate(world, datetime(2028, 1, 14, 12, 5, tzinfo=UTC))
     assert summary["rules"] == 0 and summary["fired"] == []
+
+
+# ---- rules that are no longer evaluated ---------------------------------------------
+
+
+def incident_items(world: World, rule: str) -> list[dict[str, Any]]:
+    return world.deps.dynamodb.query(
+        TableName=INCIDENTS, KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"incident#{CAMPAIGN}/{rule}"}},
+    )["Items"]  # fmt: skip
+
+
+def test_an_open_incident_of_an_ended_campaign_is_closed_aloud_once(world: World) -> None:
+    fill(world, T0 - timedelta(hours=2), T0, 30, polarity=-0.8)
+    assert [f["rule"] for f in evaluate(world, T0 + timedelta(minutes=5))["fired"]] == [
+        "sentiment-crash"]  # fmt: skip
+    after = datetime(2028, 1, 2, 12, 0, tzinfo=UTC)  # brand-watch ended on 2027-12-31
+    summary = evaluate(world, after)
+    assert summary["rules"] == 0 and summary["failed"] == []
+    [closed] = summary["resolved"]
+    assert closed["rule"] == "sentiment-crash" and closed["opened"] == "2027-01-14T12:00Z"
+    assert closed["withdrawn"] == "campaign brand-watch ended on 2027-12-31 23:59 (Europe/Paris)"
+    assert rule_notices(world.messages(), "sentiment-crash") == ["firing", "closed"]
+    text = world.slack.messages[-1]["text"]
+    assert text.startswith("CLOSED: sentiment-crash (campaign brand-watch)")
+    assert "not a resolution" in text and f"socialops resume {BRAND}" in text
+    [item] = incident_items(world, "sentiment-crash")
+    assert item["resolved_at"]["S"] == "2028-01-02T11:55Z"
+    assert item["withdrawn"]["S"] == closed["withdrawn"]
+    again = evaluate(world, after + timedelta(minutes=5))  # the state no longer holds it
+    assert again["resolved"] == [] and again["notices"] == []
+    assert world.messages() == [] and len(world.slack.messages) == 2
+
+
+def test_a_removed_rule_is_closed_to_the_targets_it_alerted(world: World) -> None:
+    fill(world, T0 - timedelta(hours=2), T0, 30, polarity=-0.8)
+    evaluate(world, T0 + timedelta(minutes=5))
+    assert rule_notices(world.messages(), "sentiment-crash") == ["firing"]
+    loaded, problems = service.load_configs()
+    watch = loaded[CAMPAIGN]
+    kept = [a for a in watch.campaign.alerts if a.name != "sentiment-crash"]
+    loaded[CAMPAIGN] = watch.model_copy(
+        update={"campaign": watch.campaign.model_copy(update={"alerts": kept})})  # fmt: skip
+    summary = evaluate(world, T0 + timedelta(minutes=10), loaded=loaded, problems=problems)
+    [closed] = summary["resolved"]
+    assert closed["withdrawn"] == "the rule was removed from campaign brand-watch"
+    assert rule_notices(world.messages(), "sentiment-crash") == ["closed"]
+    assert world.slack.messages[-1]["text"].startswith("CLOSED: sentiment-crash")
+    assert "withdrawn" in incident_items(world, "sentiment-crash")[0]
+
+
+def test_a_campaign_whose_config_does_not_load_keeps_its_open_incident(world: World) -> None:
+    fill(world, T0 - timedelta(hours=2), T0, 30, polarity=-0.8)
+    evaluate(world, T0 + timedelta(minutes=5))
+    world.messages()
+    (world.config_dir / f"{CAMPAIGN}.json").write_text("{not json")
+    config.clear_cache()
+    summary = evaluate(world, T0 + timedelta(minutes=10))
+    assert summary["resolved"] == [] and world.messages() == []
+    assert "config not loaded" in summary["failed"][0]["error"]
+    assert "resolved_at" not in incident_items(world, "sentiment-crash")[0]
