@@ -262,6 +262,13 @@ def base_of(deps: Deps, platform: str, brand: str, account: Any) -> str:
     return chosen.rstrip("/")
 
 
+def source_of(deps: Deps, who: Listener, platform: str, account: Any) -> Source:
+    """What a platform module needs to call (brand, platform)'s API: its root and token."""
+    return Source(platform, who.brand, account, who.terms,
+                  base_of(deps, platform, who.brand, account), _token(deps, platform, account),
+                  deps.page_size)  # fmt: skip
+
+
 def pull(brand: str, platform: str, deps: Deps) -> dict[str, Any]:
     """One scheduled run for (brand, platform): the summary of what was done."""
     who = listener(brand)
@@ -277,8 +284,7 @@ def pull(brand: str, platform: str, deps: Deps) -> dict[str, Any]:
     if account is None:
         raise EventError(f"{FUNCTION}: brand {brand!r} has no {platform} account to listen with")
     tally = Tally()
-    source = Source(platform, brand, account, who.terms, base_of(deps, platform, brand, account),
-                    _token(deps, platform, account), deps.page_size)  # fmt: skip
+    source = source_of(deps, who, platform, account)
     pk = f"{brand}#{platform}"
     seen: set[str] = set()
     report: dict[str, Any] = {}

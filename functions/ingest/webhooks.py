@@ -17,6 +17,26 @@ unknown brand or platform, or one that does not push.
 TikTok's documented webhooks (Login Kit, Content Posting) carry no comment text; a
 TikTok event whose ``content`` holds a comment (``comment_id``, ``text``, ``create_time``,
 ``username``) is queued, any other event is acknowledged and counted as ignored.
+
+Instagram ``mentions`` changes (the account @mentioned in a caption or in a comment on
+someone else's media) carry only ids (``media_id``, and ``comment_id`` for a comment): each
+is read through the Graph API with the account's access token (sources/meta.py
+``mentioned``: ``mentioned_media`` / ``mentioned_comment`` on the IG User node) and queued
+as a ``mention`` like any pushed item. When one cannot be read:
+
+- the id is gone (Graph's code 100 subcode 33, or HTTP 404: deleted, or no longer
+  visible): skipped, counted as ``gone``, logged (info); the answer stays 200;
+- anything else (network error, 5xx, 429 or Meta's rate limits, an answer that is not
+  JSON, and also no usable token: a missing secret or ``access_token``, an expired or
+  revoked token, an account without its IG user ``id``): logged (error for what a person
+  must fix), counted in ``failed`` with the reason in ``errors``, and the notification is
+  answered 503 so that Meta delivers it again (it retries failed deliveries for hours):
+  a mention is never acknowledged unread, and a token fixed meanwhile gets it. The
+  notification's other items are queued all the same (the rest of its mentions are not
+  read after a failure: the redelivery reads them). A redelivery queues them again, since
+  ingest keeps no record of webhook ids across deliveries; ``score`` counts a mention once
+  (its marker per brand, platform and id, functions/score/service.py), so a redelivered
+  item changes no count (it may be stored twice in S3's scored lines, with its id).
 """
 
 from __future__ import annotations
@@ -26,14 +46,18 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from functions.common import config as configs
 from functions.common.errors import EventError
 from functions.ingest import service
-from functions.ingest.sources import Found, Malformed, as_int, decode, ident_of, when
+from functions.ingest.sources import BadPage, Found, Malformed, as_int, decode, ident_of, when
+from functions.ingest.sources import meta as graph
+from functions.publish.adapters.base import PlatformError
+from functions.publish.tokens import TokenError
 from schema.platforms import PLATFORMS
 
 TIKTOK_TOLERANCE_S = 300
@@ -93,6 +117,22 @@ def signed(platform: str, headers: Mapping[str, str], body: bytes, secret: str,
 # ---- payloads -> mentions ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class MentionRef:
+    """An Instagram ``mentions`` change: where the account was @mentioned, ids only (the
+    text is read by id: ``read_mentions``)."""
+
+    media_id: str
+    comment_id: str = ""  # a comment on the media; "": the media's caption
+
+    @property
+    def ident(self) -> str:
+        return self.comment_id or self.media_id
+
+
+Item = Found | Malformed | MentionRef
+
+
 def _twitter_time(ident: str, value: Any) -> str:
     try:
         parsed = datetime.strptime(str(value), "%a %b %d %H:%M:%S %z %Y")
@@ -123,7 +163,7 @@ def x_tweet(tweet: Any) -> Found:
     )  # fmt: skip
 
 
-def meta_change(platform: str, entry: Mapping[str, Any], change: Any) -> Found | None:
+def meta_change(platform: str, entry: Mapping[str, Any], change: Any) -> Found | MentionRef | None:  # fmt: skip
     """One ``changes[]`` item; None when it is not a new mention or comment."""
     if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
         raise Malformed("", "a change without a value object")
@@ -161,18 +201,21 @@ def meta_change(platform: str, entry: Mapping[str, Any], change: Any) -> Found |
             handle=str(author.get("username") or author.get("id") or ""), kind="comment",
         )  # fmt: skip
     if platform == "instagram" and field == "mentions":
-        raise Malformed(str(value.get("comment_id") or value.get("media_id") or ""),
-                        "an Instagram mention webhook carries no text (fetch it by id)")  # fmt: skip
+        media, comment = ident_of(value, "media_id"), ident_of(value, "comment_id")
+        if not media and not comment:
+            raise Malformed("", "a mentions change without media_id or comment_id")
+        return MentionRef(media, comment)
     return None
 
 
-def mentions_of(platform: str, payload: Any, account: Any) -> tuple[list[Any], list[Found | Malformed], int]:  # fmt: skip
+def mentions_of(platform: str, payload: Any, account: Any) -> tuple[list[Any], list[Item], int]:  # fmt: skip
     """(raw items, normalised items, ignored events) of a pushed payload; ``ValueError``
-    when the payload is not the platform's shape."""
+    when the payload is not the platform's shape. Instagram mentions are ``MentionRef``s
+    (``read_mentions`` reads them)."""
     if not isinstance(payload, dict):
         raise ValueError(f"expected a JSON object, found {type(payload).__name__}")
     raw: list[Any] = []
-    found: list[Found | Malformed] = []
+    found: list[Item] = []
     ignored = 0
     if platform in META:
         entries = payload.get("entry")
@@ -233,6 +276,60 @@ def mentions_of(platform: str, payload: Any, account: Any) -> tuple[list[Any], l
     except Malformed as bad:
         found.append(bad)
     return [payload], found, 0
+
+
+# ---- Instagram mentions: read by id ------------------------------------------------------
+
+
+def gone(error: Exception) -> bool:
+    """Whether Graph says the object is not there (deleted, or no longer visible)."""
+    return (isinstance(error, PlatformError) and not error.retryable and not error.auth
+            and (error.status == 404 or error.code == "100/33"))  # fmt: skip
+
+
+def read_mentions(deps: service.Deps, who: service.Listener, platform: str, account: Any,
+                  items: Sequence[Item], raw: list[Any], tally: service.Tally,
+                  where: Mapping[str, str]) -> tuple[list[Found | Malformed], list[str]]:  # fmt: skip
+    """``items`` with each ``MentionRef`` read by id (its answer added to ``raw``; a gone
+    one left out and counted), and why the mentions that could not be read now were not
+    (after a failure the rest are not tried: the redelivery reads them)."""
+    if not any(isinstance(item, MentionRef) for item in items):
+        return [item for item in items if not isinstance(item, MentionRef)], []
+    out: list[Found | Malformed] = []
+    errors: list[str] = []
+    source = service.source_of(deps, who, platform, account)
+    for item in items:
+        if not isinstance(item, MentionRef):
+            out.append(item)
+            continue
+        if errors:
+            errors.append(f"{item.ident}: not read after an earlier failure")
+            continue
+        at = {**where, "media_id": item.media_id, "comment_id": item.comment_id}
+        try:
+            if not account.id:
+                raise TokenError(f"the {platform} account names no id (its IG user id)")
+            answer, mention = graph.mentioned(source, item.media_id, item.comment_id)
+        except (PlatformError, BadPage, TokenError) as error:
+            if gone(error):
+                tally.skip("gone")
+                deps.log("info", "an Instagram mention is gone; skipped", {**at,
+                         "why": str(error)})  # fmt: skip
+                continue
+            errors.append(f"{item.ident}: {error}")
+            if isinstance(error, BadPage) or getattr(error, "retryable", False):
+                deps.log("warning", "an Instagram mention could not be read now; Meta "
+                         "redelivers it", {**at, "why": str(error)})  # fmt: skip
+            else:
+                deps.log("error", "an Instagram mention could not be read: a person must fix "
+                         "the account's token or settings (Meta redelivers it for a while)",
+                         {**at, "why": str(error), "secret": account.secret})  # fmt: skip
+            continue
+        raw.append(answer.body)
+        if answer.replaced:
+            tally.skip("non_utf8_bytes_replaced", answer.replaced)
+        out.append(mention)
+    return out, errors
 
 
 # ---- the request --------------------------------------------------------------------------
@@ -303,8 +400,14 @@ def handle(event: dict[str, Any], deps: service.Deps) -> dict[str, Any]:
     if ignored:
         tally.skip("not_a_mention", ignored)
     basis = hashlib.sha256(data).hexdigest()
-    service.queue_found(deps, brand, platform, "webhook", found, raw, basis, tally)
-    summary = {"received": len(found), **tally.as_dict()}
+    items, errors = read_mentions(deps, who, platform, account, found, raw, tally, where)
+    service.queue_found(deps, brand, platform, "webhook", items, raw, basis, tally)
+    summary: dict[str, Any] = {"received": len(found), **tally.as_dict()}
+    if errors:
+        summary.update(failed=len(errors), errors=errors)
+        deps.log("warning", "webhook answered 503: some mentions could not be read yet",
+                 {**where, **summary})  # fmt: skip
+        return reply(503, summary)
     deps.log("info", "webhook", {**where, **summary})
     return reply(200, summary)
 

@@ -2,12 +2,24 @@
 Page posts, with the documented OAuthException bodies and usage headers, and the exchange
 of a long-lived user token for a new one (``GET /oauth/access_token``, fb_exchange_token).
 
+Listening: the posts that tag the Page (``/{page-id}/tagged``), the media that tag the
+Instagram account (``/{ig-user-id}/tags``), and the caption and comment @mentions that an
+Instagram ``mentions`` webhook names by id, read on the IG User node with field expansion:
+``GET /{ig-user-id}?fields=mentioned_media.media_id(<id>){<IG Media fields>}`` and
+``mentioned_comment.comment_id(<id>){<IG Comment fields>}`` (answered as
+``{"mentioned_media": {...}, "id": "<ig-user-id>"}``). ``fields`` is parsed as Graph does
+(names, ``.modifier(value)``, nested ``{...}``): a syntax error answers code 2500, a field
+the node does not have code 100, an id that is not (or no longer) there code 100 subcode 33.
+
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,9 +36,10 @@ LONG_LIVED_S = 5183944  # what Meta answers for a new long-lived user token (abo
 
 
 def oauth(
-    status: int, code: int, message: str, sub: int | None = None, head: dict[str, str] | None = None
-) -> Reply:
-    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code,
+    status: int, code: int, message: str, sub: int | None = None, head: dict[str, str] | None = None,
+    kind: str = "OAuthException",
+) -> Reply:  # fmt: skip
+    error: dict[str, Any] = {"message": message, "type": kind, "code": code,
                              "fbtrace_id": "AbCdEf"}  # fmt: skip
     if sub is not None:
         error["error_subcode"] = sub
@@ -34,6 +47,101 @@ def oauth(
 
 
 INVALID_TOKEN = oauth(400, 190, "Invalid OAuth access token.")
+
+
+def no_object(ident: str) -> Reply:
+    """What Graph answers for an id that does not exist (or no longer: a deleted comment)."""
+    return oauth(400, 100, f"Unsupported get request. Object with ID '{ident}' does not exist, "
+                 "cannot be loaded due to missing permissions, or does not support this "
+                 "operation", 33, kind="IGApiException")  # fmt: skip
+
+
+# ---- the ``fields`` parameter: a,b.modifier(value){c,d{e}} -------------------------------
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass
+class Field:
+    name: str
+    params: dict[str, str]  # .modifier(value)
+    sub: list[Field] | None  # {...}; None when not expanded
+
+
+class FieldsSyntax(ValueError):
+    def __init__(self, text: str, at: int, expected: str) -> None:
+        super().__init__(f'Syntax error "Expected {expected}." at character {at}: {text}')
+
+
+def graph_fields(text: str) -> list[Field]:
+    """Parse a Graph API ``fields`` value; ``FieldsSyntax`` where it is not one."""
+    fields, at = _fields(text, 0)
+    if at != len(text):
+        raise FieldsSyntax(text, at, "end of string")
+    return fields
+
+
+def _fields(text: str, at: int) -> tuple[list[Field], int]:
+    out = []
+    while True:
+        field, at = _field(text, at)
+        out.append(field)
+        if at < len(text) and text[at] == ",":
+            at += 1
+            continue
+        return out, at
+
+
+def _field(text: str, at: int) -> tuple[Field, int]:
+    found = NAME.match(text, at)
+    if not found:
+        raise FieldsSyntax(text, at, "a field name")
+    name, at, params = found.group(), found.end(), {}
+    while at < len(text) and text[at] == ".":
+        modifier = NAME.match(text, at + 1)
+        if not modifier or text[modifier.end() : modifier.end() + 1] != "(":
+            raise FieldsSyntax(text, at + 1, "a modifier and its value: .name(value)")
+        close = text.find(")", modifier.end())
+        if close < 0:
+            raise FieldsSyntax(text, len(text), '")"')
+        params[modifier.group()] = text[modifier.end() + 1 : close]
+        at = close + 1
+    sub = None
+    if at < len(text) and text[at] == "{":
+        sub, at = _fields(text, at + 1)
+        if text[at : at + 1] != "}":
+            raise FieldsSyntax(text, at, '"}"')
+        at += 1
+    return Field(name, params, sub), at
+
+
+# A node of the graph: its type's name, its fields (a value, or a function of the requested
+# field giving a node: an edge) and the fields answered when none are asked for.
+@dataclass
+class Node:
+    kind: str
+    values: Mapping[str, Any]
+    default: Sequence[str] = ("id",)
+
+
+def project(node: Node, fields: list[Field] | None) -> dict[str, Any]:
+    """The requested fields of ``node`` as Graph answers them (absent values left out)."""
+    out: dict[str, Any] = {}
+    for field in fields if fields is not None else [Field(n, {}, None) for n in node.default]:
+        if field.name not in node.values:
+            raise Refused(oauth(400, 100, f"(#100) Tried accessing nonexisting field "
+                                          f"({field.name}) on node type ({node.kind})"))  # fmt: skip
+        value = node.values[field.name]
+        if callable(value):
+            value = value(field)
+        if isinstance(value, Node):
+            value = project(value, field.sub)
+        elif field.sub is not None:
+            raise Refused(oauth(400, 100, f"(#100) Field {field.name} on node type "
+                                          f"({node.kind}) has no fields to expand"))  # fmt: skip
+        if value is not None:
+            out[field.name] = value
+    return out
 
 
 def usage(page: str) -> str:
@@ -74,9 +182,10 @@ class GraphFake(Fake):
         page: str = PAGE,
         app_id: str | None = None,  # None: any app id (and secret) is taken
         app_secret: str | None = None,
+        ig_handle: str = "brand",  # the Instagram account's username (captions lose its @)
     ) -> None:
         super().__init__()
-        self.token, self.ig_user, self.page = token, ig_user, page
+        self.token, self.ig_user, self.page, self.ig_handle = token, ig_user, page, ig_handle
         self.app_id, self.app_secret = app_id, app_secret
         self.tokens = {token}  # every token still valid: an exchange keeps the old one
         self.issued = itertools.count(1)
@@ -171,6 +280,8 @@ class GraphFake(Fake):
 
     def read(self, req: Req) -> Reply:
         item = req.groups[0]
+        if item == self.ig_user:
+            return self.ig_user_node(req)
         if item in self.containers:
             container = self.containers[item]
             container["polls"] -= 1
@@ -202,20 +313,97 @@ class GraphFake(Fake):
     def add_mention(
         self, text: str, created_at: datetime, *, platform: str = "facebook",
         author_handle: str = "Fan", lang: str | None = None, followers: int = 10,
-        author_created_at: datetime | None = None,
+        author_created_at: datetime | None = None, mentioned_in: str = "tag",
     ) -> str:  # fmt: skip
-        """A post that tags the Page (``platform="facebook"``) or media that tags the
-        Instagram account (``"instagram"``); its id. Graph gives no language or followers."""
+        """A post that tags the Page (``platform="facebook"``) or, on ``"instagram"``, media
+        that tags the account (``mentioned_in="tag"``: served by ``/tags``), media whose
+        caption @mentions it (``"caption"``) or a comment that @mentions it on someone's
+        media (``"comment"``); its id (the comment's for a comment). Caption and comment
+        mentions are found only by id, as Meta's ``mentions`` webhook names them:
+        ``mention_ids(id)`` is that webhook's ``value``. Graph gives no language or
+        followers."""
+        if mentioned_in not in ("tag", "caption", "comment"):
+            raise ValueError(f"mentioned_in: tag, caption or comment, not {mentioned_in!r}")
         with self.lock:
             ident = next(self.ids)
             if platform == "facebook":
                 ident = f"{number(author_handle, 15)}_{ident}"
-            self.mentions[platform].append(
-                Mention(
-                    ident, text, utc(created_at), author_handle, lang, followers, author_created_at
-                )
-            )
+            extra = {"in": mentioned_in, "media_id": ident}
+            if mentioned_in == "comment":
+                extra["media_id"], ident = ident, next(self.ids)
+            self.mentions[platform].append(Mention(ident, text, utc(created_at), author_handle,
+                                                   lang, followers, author_created_at, extra))  # fmt: skip
         return ident
+
+    def mention_ids(self, ident: str) -> dict[str, str]:
+        """The ``value`` of the Instagram ``mentions`` webhook change for a caption or
+        comment mention: ``media_id``, and ``comment_id`` for a comment."""
+        with self.lock:
+            [mention] = [m for m in self.mentions["instagram"] if m.id == ident]
+        value = {"media_id": mention.extra["media_id"]}
+        if mention.extra["in"] == "comment":
+            value["comment_id"] = mention.id
+        return value
+
+    def remove_mention(self, ident: str) -> None:
+        """The author deleted the post, media or comment: Graph no longer finds it."""
+        with self.lock:
+            for platform, mentions in self.mentions.items():
+                self.mentions[platform] = [m for m in mentions if m.id != ident]
+
+    def _mentioned(self, mentioned_in: str, ident: str) -> Mention:
+        with self.lock:
+            found = [m for m in self.mentions["instagram"]
+                     if m.id == ident and m.extra.get("in") == mentioned_in]  # fmt: skip
+        if not found:
+            raise Refused(no_object(ident))
+        return found[0]
+
+    def _media_node(self, m: Mention) -> Node:
+        """The IG Media of a caption mention, or the one a mentioning comment is on (someone
+        else's: its caption does not mention the account)."""
+        caption = m.extra.get("in") == "caption"
+        text = m.text.replace(f"@{self.ig_handle}", self.ig_handle)  # Graph drops that @
+        media = m.extra["media_id"]
+        return Node("IGMedia", {
+            "id": media, "caption": text if caption else "a post by someone else",
+            "timestamp": stamp(m.created_at), "username": m.handle if caption else "someone",
+            "permalink": f"https://www.instagram.com/p/{media}/", "media_type": "IMAGE",
+            "media_product_type": "FEED", "media_url": f"https://cdn.example/{media}.jpg",
+            "comments_count": 1 if not caption else 0, "like_count": 0, "owner": None,
+            "comments": None,
+        })  # fmt: skip
+
+    def _edge(self, mentioned_in: str, param: str) -> Callable[[Field], Node]:
+        def node(field: Field) -> Node:
+            ident = field.params.get(param)
+            if not ident:
+                raise Refused(oauth(400, 100, f"(#100) The parameter {param} is required"))
+            m = self._mentioned(mentioned_in, ident)
+            if mentioned_in == "caption":
+                return self._media_node(m)
+            return Node("IGComment", {
+                "id": m.id, "text": m.text, "timestamp": stamp(m.created_at),
+                "username": m.handle, "like_count": 0, "media": self._media_node(m),
+                "from": {"id": str(number(m.handle, 17)), "username": m.handle},
+                "hidden": False, "parent_id": None,
+            }, ("id", "text", "timestamp"))  # fmt: skip
+
+        return node
+
+    def ig_user_node(self, req: Req) -> Reply:
+        """``GET /{ig-user-id}?fields=...``: the account, with the ``mentioned_comment`` and
+        ``mentioned_media`` edges a ``mentions`` webhook's ids are read through."""
+        try:
+            fields = graph_fields(req.query.get("fields", "id"))
+        except FieldsSyntax as error:
+            raise Refused(oauth(400, 2500, str(error))) from None
+        node = Node("IGUser", {
+            "id": self.ig_user, "username": self.ig_handle,
+            "mentioned_comment": self._edge("comment", "comment_id"),
+            "mentioned_media": self._edge("caption", "media_id"),
+        })  # fmt: skip
+        return Reply(body={**project(node, fields), "id": self.ig_user})
 
     def _paged(self, req: Req, items: list[Any]) -> Reply:
         """Graph cursor paging: ``limit`` (at most ``page_size``), ``after``; ``next`` only
@@ -250,8 +438,8 @@ class GraphFake(Fake):
         """``GET /{ig-user-id}/tags``: media the account is tagged in, newest first."""
         require(req.groups[0] == self.ig_user, oauth(400, 100, "Unsupported get request"))
         with self.lock:
-            hits = sorted(self.mentions["instagram"], key=lambda m: (m.created_at, m.id),
-                          reverse=True)  # fmt: skip
+            hits = sorted([m for m in self.mentions["instagram"] if m.extra.get("in", "tag") ==
+                           "tag"], key=lambda m: (m.created_at, m.id), reverse=True)  # fmt: skip
         return self._paged(req, [{"id": m.id, "caption": m.text, "media_type": "IMAGE",
                                   "timestamp": stamp(m.created_at), "username": m.handle,
                                   "permalink": f"https://www.instagram.com/p/{m.id}/"}

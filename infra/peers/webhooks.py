@@ -73,6 +73,15 @@ def instagram_comment(ig_user: str, comment_id: str, text: str, at: datetime,
         "media": {"id": "18000000000000001", "media_product_type": "FEED"}}}]}]}  # fmt: skip
 
 
+def instagram_mention(ig_user: str, value: dict[str, str], at: datetime) -> dict[str, Any]:
+    """An Instagram ``mentions`` change: the account was @mentioned in a caption (``value``
+    ``{"media_id"}``) or a comment (``{"media_id", "comment_id"}``); ids only, no text
+    (the Meta fake's ``mention_ids`` gives the value)."""
+    return {"object": "instagram", "entry": [{"id": ig_user, "time": int(at.timestamp()),
+                                              "changes": [{"field": "mentions",
+                                                           "value": dict(value)}]}]}  # fmt: skip
+
+
 def x_mention(for_user_id: str, tweet_id: str, text: str, at: datetime, author: str = "fan",
               followers: int = 10, lang: str = "en") -> dict[str, Any]:  # fmt: skip
     """An Account Activity ``tweet_create_events`` push (v1.1 tweet objects)."""

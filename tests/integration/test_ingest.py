@@ -62,6 +62,13 @@ class World:
     deps: Deps
     fakes: dict[str, Fake]
     clock: list[datetime] = field(default_factory=lambda: [NOW])
+    logs: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def graph(self) -> meta.GraphFake:
+        fake = self.fakes["instagram"]
+        assert isinstance(fake, meta.GraphFake)
+        return fake
 
     @property
     def x(self) -> x.XFake:
@@ -115,7 +122,9 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         "x": x.XFake(token="fake-x-token"),
         "bluesky": bluesky.BlueskyFake(),
         "mastodon": mastodon.MastodonFake(token="fake-masto-token", handle="aerolite"),
-        "facebook": meta.GraphFake(token="fake-meta-token", page=PAGE, ig_user=IG_USER),
+        "facebook": meta.GraphFake(
+            token="fake-meta-token", page=PAGE, ig_user=IG_USER, ig_handle="aerolite"
+        ),
         "linkedin": linkedin.LinkedInFake(token="fake-li-token", org=ORG),
     }
     fakes["instagram"] = fakes["facebook"]
@@ -149,9 +158,11 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             endpoint=lambda platform, brand: fakes[platform].url if platform in fakes else None,
             now=lambda: clock[0], page_size=10,
         )  # fmt: skip
+        world = World(deps, fakes, clock)
+        deps.log = lambda level, message, extra: world.logs.append((level, message, dict(extra)))
         ingest.use(deps)
         try:
-            yield World(deps, fakes, clock)
+            yield world
         finally:
             ingest.use(None)
             for fake in {id(f): f for f in fakes.values()}.values():
@@ -285,6 +296,13 @@ def test_a_crash_before_the_cursor_moves_resends_and_score_counts_once(world: Wo
     assert len(world.raw_keys()) == 1  # the retry overwrote the same raw page
 
     # the pipeline: score counts each mention once however often it was queued
+    buckets = score_counts(first + second)
+    assert sum(buckets.values()) == len(made) == buckets["2027-01-14T08:00Z"]
+
+
+def score_counts(messages: list[dict[str, Any]]) -> dict[str, int]:
+    """What ``score`` counts of these queued messages (in order, redeliveries included):
+    the brand's mentions per 5-minute bucket."""
     buckets = boto3.resource("dynamodb", region_name=REGION).create_table(
         TableName="buckets", BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
@@ -293,14 +311,11 @@ def test_a_crash_before_the_cursor_moves_resends_and_score_counts_once(world: Wo
                               {"AttributeName": "sk", "AttributeType": "S"}],
     )  # fmt: skip
     client = boto3.client("dynamodb", region_name=REGION)
-    counted = [
+    for m in messages:
         score.count(client, "buckets", score.Scored(score.parse(json.dumps(m)), 0.0, "neutral",
-                                                    {}, "en", 0.0))
-        for m in first + second
-    ]  # fmt: skip
-    assert sum(counted) == len(made)
-    item = buckets.get_item(Key={"pk": f"bucket#{BRAND}", "sk": "2027-01-14T08:00Z"})["Item"]
-    assert item["mentions"] == len(made)
+                                                    {}, "en", 0.0))  # fmt: skip
+    items = buckets.scan()["Items"]
+    return {str(i["sk"]): int(i["mentions"]) for i in items if i["pk"] == f"bucket#{BRAND}"}
 
 
 def test_exclude_and_language_filters(world: World) -> None:
@@ -496,3 +511,127 @@ def test_malformed_pushes_and_unknown_targets(world: World) -> None:
     payload["entry"][0]["changes"].append(broken)
     answer = json.loads(post("facebook", payload)["body"])
     assert answer["queued"] == 1 and answer["skipped"] == {"malformed": 1}
+
+
+# ---- Instagram mentions: ids pushed, text read through the Graph API ----------------------
+
+
+def ig_mention(world: World, text: str, mentioned_in: str, handle: str = "fan") -> str:
+    when = NOW - timedelta(minutes=5)
+    ident: str = world.graph.add_mention(text, when, platform="instagram", author_handle=handle,
+                                         mentioned_in=mentioned_in)  # fmt: skip
+    return ident
+
+
+def ig_push(world: World, *idents: str) -> dict[str, Any]:
+    """A ``mentions`` notification naming these mentions (one change each)."""
+    payload = webhooks.instagram_mention(IG_USER, world.graph.mention_ids(idents[0]), NOW)
+    changes = payload["entry"][0]["changes"]
+    changes += [{"field": "mentions", "value": world.graph.mention_ids(i)} for i in idents[1:]]
+    return payload
+
+
+def test_instagram_caption_and_comment_mentions_are_read_by_id_and_queued(world: World) -> None:
+    caption = ig_mention(world, "Flying with @aerolite today, lovely crew", "caption", "marie")
+    comment = ig_mention(world, "@aerolite lost my bag again", "comment", "paul")
+    tag = ig_mention(world, "tagged, not mentioned", "tag")
+    answer = post("instagram", ig_push(world, caption, comment))
+    assert answer["statusCode"] == 200, answer
+    body = json.loads(answer["body"])
+    assert (body["received"], body["queued"], body["skipped"]) == (2, 2, {})
+    messages = {m["id"]: m for m in world.queued()}
+    assert set(messages) == {caption, comment}
+    media = world.graph.mention_ids(comment)["media_id"]
+    assert messages[caption] == {
+        "id": caption, "brand": BRAND, "platform": "instagram",
+        "text": "Flying with aerolite today, lovely crew",  # Graph drops the account's @
+        "created_at": "2027-01-14T08:55:00Z", "url": f"https://www.instagram.com/p/{caption}/",
+        "lang": None, "author": {"handle": "marie", "followers": None, "created_at": None},
+        "kind": "mention", "source": "webhook"}  # fmt: skip
+    assert messages[comment]["text"] == "@aerolite lost my bag again"
+    assert messages[comment]["author"]["handle"] == "paul"
+    assert messages[comment]["url"] == f"https://www.instagram.com/p/{media}/"
+    assert all(score.parse(json.dumps(m)).id == i for i, m in messages.items())
+    reads = [r for r in world.graph.requests if r.path == f"/v21.0/{IG_USER}"]
+    assert [r.query["fields"] for r in reads] == [
+        f"mentioned_media.media_id({caption}){{id,caption,timestamp,username,permalink}}",
+        f"mentioned_comment.comment_id({comment}){{id,text,timestamp,username,"
+        "media{id,permalink}}",
+    ]
+    assert all(r.query["access_token"] == "fake-meta-token" for r in reads)
+    [key] = world.raw_keys()  # the changes as pushed, and the answers read
+    lines = [json.loads(line) for line in boto3.client("s3", region_name=REGION).get_object(
+        Bucket=BUCKET, Key=key)["Body"].read().decode().splitlines()]  # fmt: skip
+    assert [line.get("field") for line in lines[:2]] == ["mentions", "mentions"]
+    assert lines[2]["mentioned_media"]["id"] == caption and lines[2]["id"] == IG_USER
+    assert lines[3]["mentioned_comment"]["id"] == comment
+    assert tag not in messages  # a photo tag is /tags' (the pull), never read by id
+
+
+def test_a_deleted_instagram_mention_is_skipped_and_logged(world: World) -> None:
+    deleted = ig_mention(world, "@aerolite worst flight ever", "comment")
+    kept = ig_mention(world, "thanks @aerolite", "caption")
+    payload = ig_push(world, deleted, kept)
+    world.graph.remove_mention(deleted)
+    answer = post("instagram", payload)
+    assert answer["statusCode"] == 200, answer
+    body = json.loads(answer["body"])
+    assert (body["queued"], body["skipped"]) == (1, {"gone": 1}) and "failed" not in body
+    assert [m["id"] for m in world.queued()] == [kept]
+    [(level, _, extra)] = [log for log in world.logs if "gone" in log[1]]
+    assert level == "info" and extra["comment_id"] == deleted and "100/33" in extra["why"]
+    assert not [log for log in world.logs if log[0] == "error"]
+
+
+@pytest.mark.parametrize("failure", ["server_error", "too_many", "rate_limit", "not_json"])
+def test_a_transient_failure_answers_503_and_the_redelivery_queues_once(
+    world: World, failure: str
+) -> None:
+    first = ig_mention(world, "@aerolite delayed again", "comment")
+    second = ig_mention(world, "aerolite @aerolite on time!", "caption")
+    payload = ig_push(world, first, second)
+    payload["entry"][0]["changes"].insert(0, webhooks.instagram_comment(
+        IG_USER, "17900", "love aerolite", NOW)["entry"][0]["changes"][0])  # fmt: skip
+    on = f"/v21.0/{IG_USER}"
+    if failure == "not_json":
+        world.graph.answer_next(Reply(raw=b"<html>502 Bad Gateway</html>"), on=on)
+    else:
+        world.graph.fail_next(failure, on=on)
+    answer = post("instagram", payload)
+    assert answer["statusCode"] == 503, answer
+    body = json.loads(answer["body"])
+    assert body["failed"] == 2 and body["queued"] == 1  # the comment, which has its text
+    assert body["errors"][0].startswith(first) and "earlier failure" in body["errors"][1]
+    delivered = world.queued()
+    assert [m["id"] for m in delivered] == ["17900"]
+    assert [log[0] for log in world.logs if "mention could not be read" in log[1]] == ["warning"]
+
+    again = post("instagram", payload)  # Meta redelivers the notification
+    assert again["statusCode"] == 200, again
+    assert json.loads(again["body"])["queued"] == 3
+    delivered += world.queued()
+    ids = [m["id"] for m in delivered]
+    assert ids.count(first) == ids.count(second) == 1 and ids.count("17900") == 2
+    assert len(world.raw_keys()) == 1  # the same notification: the same raw object
+    # the comment queued by both deliveries is counted once
+    assert score_counts(delivered) == {"2027-01-14T08:55Z": 2, "2027-01-14T09:00Z": 1}
+
+
+@pytest.mark.parametrize("problem", ["no access_token", "revoked"])
+def test_an_account_without_a_usable_token_answers_503_and_says_what_to_fix(
+    world: World, problem: str
+) -> None:
+    ident = ig_mention(world, "@aerolite hello", "caption")
+    if problem == "revoked":
+        world.graph.fail_next("revoked", on=f"/v21.0/{IG_USER}")
+    else:
+        world.deps.secrets.put_secret_value(SecretId="socialops/aerolite/ig", SecretString=json.dumps(
+            {"webhook_secret": WEBHOOK_SECRET, "verify_token": VERIFY}))  # fmt: skip
+    answer = post("instagram", ig_push(world, ident))
+    assert answer["statusCode"] == 503, answer
+    body = json.loads(answer["body"])
+    assert (body["failed"], body["queued"]) == (1, 0) and body["errors"][0].startswith(ident)
+    assert world.queued() == []
+    [(level, message, extra)] = [log for log in world.logs if "mention could not be read" in log[1]]
+    assert level == "error" and "token" in message
+    assert extra["secret"] == "socialops/aerolite/ig" and extra["media_id"] == ident

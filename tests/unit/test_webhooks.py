@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from functions.ingest import webhooks
-from functions.ingest.sources import Malformed, decode, utc
+from functions.ingest.sources import Answer, BadPage, Found, Malformed, Source, decode, utc
+from functions.ingest.sources import meta as graph
+from functions.publish.adapters.base import PlatformError
+from functions.publish.adapters.errors import from_response
+from functions.publish.tokens import TokenError
+from infra.peers import meta as meta_peer
 from infra.peers import webhooks as peers
 
 SECRET = "fake-" + "app-secret"
@@ -93,11 +99,107 @@ def test_pushes_that_are_not_mentions_are_ignored_and_own_tweets_skipped() -> No
     assert webhooks.mentions_of("tiktok", event, None)[1:] == ([], 1)
 
 
-def test_an_instagram_mention_push_without_text_is_counted_malformed() -> None:
-    payload = {"entry": [{"id": "1", "time": 1, "changes": [
-        {"field": "mentions", "value": {"media_id": "17", "comment_id": "18"}}]}]}  # fmt: skip
-    [item] = webhooks.mentions_of("instagram", payload, None)[1]
-    assert isinstance(item, Malformed) and item.ident == "18"
+def test_an_instagram_mentions_change_names_what_to_read_by_id() -> None:
+    comment = peers.instagram_mention("1", {"media_id": "17", "comment_id": "18"}, NOW)
+    caption = peers.instagram_mention("1", {"media_id": "19"}, NOW)
+    neither = peers.instagram_mention("1", {"text": "no ids"}, NOW)
+    raw, [ref], ignored = webhooks.mentions_of("instagram", comment, None)
+    assert ref == webhooks.MentionRef("17", "18") and ref.ident == "18" and ignored == 0
+    assert raw == comment["entry"][0]["changes"]
+    [ref] = webhooks.mentions_of("instagram", caption, None)[1]
+    assert ref == webhooks.MentionRef("19", "") and ref.ident == "19"
+    [bad] = webhooks.mentions_of("instagram", neither, None)[1]
+    assert isinstance(bad, Malformed) and "media_id" in bad.why
+    # the field is Instagram's: a Page's "mentions" change is not a mention to read
+    assert webhooks.mentions_of("facebook", comment, None)[1:] == ([], 1)
+
+
+# The answers Meta documents (IG User Mentioned Comment / Mentioned Media, sample responses)
+COMMENT_ANSWER = {"mentioned_comment": {
+    "timestamp": "2017-05-03T16:09:08+0000", "like_count": 185, "text": "Shout out to @brand",
+    "id": "17873440459141021", "username": "fan",
+    "media": {"id": "17895695668004550", "permalink": "https://www.instagram.com/p/Ab1/"}},
+    "id": "17841405309211844"}  # fmt: skip
+MEDIA_ANSWER = {"mentioned_media": {
+    "caption": "brand headquarters!", "timestamp": "2017-05-03T16:09:08+0000", "username": "fan",
+    "permalink": "https://www.instagram.com/p/Cd2/", "id": "17873440459141022"},
+    "id": "17841405309211844"}  # fmt: skip
+
+
+def test_graph_answers_become_mentions() -> None:
+    comment = graph.mentioned_comment(COMMENT_ANSWER["mentioned_comment"], "17873440459141021")
+    assert comment == Found(
+        id="17873440459141021", text="Shout out to @brand", created_at="2017-05-03T16:09:08Z",
+        url="https://www.instagram.com/p/Ab1/", lang=None, handle="fan", kind="mention",
+    )  # fmt: skip
+    bare = graph.mentioned_comment({"id": "1", "text": "hi", "timestamp": 1_800_000_000}, "1")
+    assert (bare.url, bare.handle, bare.created_at) == ("", "", "2027-01-15T08:00:00Z")
+    with pytest.raises(Malformed, match="text"):
+        graph.mentioned_comment({"id": "1", "timestamp": "2017-05-03T16:09:08+0000"}, "1")
+    with pytest.raises(Malformed):
+        graph.mentioned_comment(None, "1")
+
+
+@pytest.mark.parametrize(
+    ("comment_id", "answer", "fields"),
+    [
+        ("17873440459141021", COMMENT_ANSWER, "mentioned_comment.comment_id(17873440459141021)"
+         "{id,text,timestamp,username,media{id,permalink}}"),
+        ("", MEDIA_ANSWER, "mentioned_media.media_id(17873440459141022)"
+         "{id,caption,timestamp,username,permalink}"),
+    ],
+)  # fmt: skip
+def test_a_mention_is_read_on_the_ig_user_node(
+    monkeypatch: pytest.MonkeyPatch, comment_id: str, answer: dict[str, Any], fields: str
+) -> None:
+    asked: list[tuple[str, dict[str, str]]] = []
+
+    def get_json(platform: str, url: str, *, query: dict[str, str], timeout: float) -> Answer:
+        asked.append((url, dict(query)))
+        return Answer(answer, {}, 0)
+
+    monkeypatch.setattr(graph, "get_json", get_json)
+    account = SimpleNamespace(id="17841405309211844")
+    source = Source("instagram", "b", account, (), "https://graph.example", lambda: "fake-tok")
+    body, mention = graph.mentioned(source, "17873440459141022", comment_id)
+    assert asked == [("https://graph.example/v21.0/17841405309211844",
+                      {"fields": fields, "access_token": "fake-tok"})]  # fmt: skip
+    assert body.body == answer and isinstance(mention, Found) and mention.kind == "mention"
+    edge = next(iter(answer))
+    assert mention.id == answer[edge]["id"] and mention.handle == "fan"
+    assert mention.text == answer[edge].get("text", answer[edge].get("caption"))
+    assert mention.url.startswith("https://www.instagram.com/p/")
+    monkeypatch.setattr(graph, "get_json", lambda *a, **k: Answer({"id": "1"}, {}, 0))
+    assert isinstance(graph.mentioned(source, "17873440459141022", comment_id)[1], Malformed)
+
+
+def _error(status: int, code: int, sub: int | None = None) -> PlatformError:
+    body = {"error": {"message": "m", "type": "OAuthException", "code": code,
+                      **({"error_subcode": sub} if sub else {})}}  # fmt: skip
+    return from_response("instagram", status, {}, body)
+
+
+def test_only_an_id_graph_no_longer_finds_is_gone() -> None:
+    assert webhooks.gone(_error(400, 100, 33))  # "Object with ID ... does not exist"
+    assert webhooks.gone(PlatformError("instagram", 404, "404", "not found"))
+    for error in (_error(400, 100),  # a field or parameter refused: our request, not the id
+                  _error(400, 190), _error(400, 190, 463),  # tokens
+                  _error(400, 32), _error(400, 4), _error(429, 0), _error(500, 2), _error(503, 0),
+                  PlatformError("instagram", 0, "network", "unreachable", retryable=True),
+                  BadPage("not JSON"), TokenError("no access_token")):  # fmt: skip
+        assert not webhooks.gone(error), error
+
+
+def test_the_meta_fake_parses_fields_as_graph_does() -> None:
+    [edge] = meta_peer.graph_fields(
+        "mentioned_comment.comment_id(18){id,text,timestamp,username,media{id,permalink}}"
+    )
+    assert (edge.name, edge.params) == ("mentioned_comment", {"comment_id": "18"})
+    assert edge.sub is not None and [f.name for f in edge.sub][-1] == "media"
+    assert [f.name for f in edge.sub[-1].sub or []] == ["id", "permalink"]
+    for bad in ("id,", "a{b", "a.b", "{a}", "a}", ""):
+        with pytest.raises(meta_peer.FieldsSyntax):
+            meta_peer.graph_fields(bad)
 
 
 def test_times_and_bytes() -> None:

@@ -1,14 +1,24 @@
 """Facebook and Instagram (Graph API): the posts that tag the Page (``GET
 /{page-id}/tagged``, ``since`` and ``after`` cursors) and the Instagram media the account
 is tagged in (``GET /{ig-user-id}/tags``, newest first, ``after`` cursors). Comments on the
-brand's own posts arrive by webhook (the ``feed`` and ``comments`` fields: webhooks.py)."""
+brand's own posts arrive by webhook (the ``feed`` and ``comments`` fields: webhooks.py).
+
+Instagram caption and comment @mentions arrive by webhook too (the ``mentions`` field), as
+ids only; ``mentioned`` reads one on the IG User node with field expansion, as Meta
+documents (IG User Mentioned Media / Mentioned Comment):
+``GET /{ig-user-id}?fields=mentioned_media.media_id(<media-id>){id,caption,timestamp,
+username,permalink}`` or ``fields=mentioned_comment.comment_id(<comment-id>){id,text,
+timestamp,username,media{id,permalink}}`` with the account's token, which answers
+``{"mentioned_media": {...}, "id": "<ig-user-id>"}`` (likewise ``mentioned_comment``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from functions.ingest.sources import (
+    Answer,
     Feed,
     Found,
     Malformed,
@@ -49,6 +59,42 @@ def tagged_media(item: Any) -> Found:
         url=str(item.get("permalink") or ""), lang=None, handle=str(item.get("username") or ""),
         kind="tag",
     )  # fmt: skip
+
+
+MENTIONED_MEDIA = "id,caption,timestamp,username,permalink"
+MENTIONED_COMMENT = "id,text,timestamp,username,media{id,permalink}"
+
+
+def mentioned_comment(item: Any, ident: str) -> Found:
+    """A ``mentioned_comment`` (IG Comment): its author, text, time and media's permalink."""
+    need(item, ident, "text", "timestamp")
+    media = item.get("media") if isinstance(item.get("media"), dict) else {}
+    return Found(
+        id=ident, text=str(item["text"]), created_at=when(ident, item["timestamp"]),
+        url=str(media.get("permalink") or ""), lang=None, handle=str(item.get("username") or ""),
+    )  # fmt: skip
+
+
+def mentioned(source: Source, media_id: str, comment_id: str = "") -> tuple[Answer, Found | Malformed]:  # fmt: skip
+    """Read the caption (``media_id``) or comment (``comment_id``) in which the Instagram
+    account was @mentioned: the answer and the mention (kind ``mention``), or why it is not
+    one. ``PlatformError`` for Graph's errors (an id that is gone: code 100, subcode 33),
+    ``BadPage`` for an answer that is not JSON."""
+    version = PLATFORMS[source.platform].api_version
+    if comment_id:
+        edge, ident, fields = "mentioned_comment", comment_id, f"comment_id({comment_id}){{{MENTIONED_COMMENT}}}"  # fmt: skip
+    else:
+        edge, ident, fields = "mentioned_media", media_id, f"media_id({media_id}){{{MENTIONED_MEDIA}}}"  # fmt: skip
+    answer = get_json(source.platform, f"{source.base}/{version}/{source.account.id}",
+                      query={"fields": f"{edge}.{fields}", "access_token": source.token()},
+                      timeout=source.timeout)  # fmt: skip
+    item = answer.body.get(edge) if isinstance(answer.body, dict) else None
+    try:
+        if comment_id:
+            return answer, mentioned_comment(item, ident)
+        return answer, replace(tagged_media(item), kind="mention")
+    except Malformed as bad:
+        return answer, bad
 
 
 def _stamp_of(item: Any, name: str) -> str:
