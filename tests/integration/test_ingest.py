@@ -247,6 +247,21 @@ def test_pages_across_runs_lose_and_repeat_nothing(world: World, platform: str) 
     assert len(got) == len(made)  # nothing twice
 
 
+def test_linkedin_reads_every_page_of_a_busy_post_and_stops_at_the_cursor(world: World) -> None:
+    fake: Any = world.fakes["linkedin"]
+    fake.page_size = 3  # the platform answers fewer than asked: paging.total says how many
+    made = [add(world, "linkedin", f"aerolite comment {i}", i) for i in range(8)]
+    assert world.run("linkedin")["queued"] == 8
+    assert sorted(m["id"] for m in world.queued()) == sorted(made)
+    asked = len(fake.requests)
+    newer = [add(world, "linkedin", f"aerolite later {i}", 20 + i) for i in range(4)]
+    assert world.run("linkedin")["queued"] == 4
+    assert sorted(m["id"] for m in world.queued()) == sorted(newer)
+    pages = [r for r in fake.requests[asked:] if "/comments" in r.path]
+    assert [r.query["start"] for r in pages] == ["0", "3"]  # stops at the cursor
+    assert world.run("linkedin")["queued"] == 0
+
+
 def test_bluesky_a_post_indexed_later_in_the_same_second_is_not_lost(world: World) -> None:
     """searchPosts' ``since`` is inclusive and the cursor keeps seconds: the posts of the
     last second already taken are skipped, one indexed later in that second is taken."""

@@ -1,6 +1,11 @@
 """LinkedIn: comments on the organization's latest posts (``GET /rest/posts?q=author``,
 then ``GET /rest/socialActions/{post-urn}/comments``), with the versioned Rest.li headers.
-One page a run: the latest posts' first comments, newer than the cursor."""
+
+Each post's comments come newest first, ``start``/``count`` paged: a run reads a post's
+pages until it meets a comment no newer than the cursor (``since``, the newest comment
+time seen), the end of the list (``paging.total``, or a short page when the answer gives
+no total) or an empty page, so a busy post loses no comment between two runs. The cursor
+moves only once every post has been read."""
 
 from __future__ import annotations
 
@@ -55,6 +60,7 @@ def feeds(source: Source) -> list[Feed]:
 
     def fetch(state: dict[str, str]) -> Page:
         token = source.token()
+        since = state.get("since")
         posts = get_json("linkedin", f"{source.base}/rest/posts",
                          query={"q": "author", "author": org, "count": str(POSTS)},
                          bearer=token, headers={**headers, "X-RestLi-Method": "FINDER"},
@@ -66,12 +72,23 @@ def feeds(source: Source) -> list[Feed]:
             if not isinstance(urn, str):
                 continue
             path = "/rest/socialActions/" + urllib.parse.quote(urn, safe="") + "/comments"
-            answer = get_json("linkedin", source.base + path, bearer=token, headers=headers,
-                              query={"start": "0", "count": str(source.page_size)},
-                              timeout=source.timeout)  # fmt: skip
-            replaced += answer.replaced
-            raw += items_of(answer.body, "elements", "linkedin")
-        since = state.get("since")
+            start = 0
+            while True:
+                answer = get_json("linkedin", source.base + path, bearer=token,
+                                  headers=headers, timeout=source.timeout,
+                                  query={"start": str(start), "count": str(source.page_size)})  # fmt: skip
+                replaced += answer.replaced
+                page = items_of(answer.body, "elements", "linkedin")
+                raw += page
+                start += len(page)
+                paging = answer.body.get("paging")
+                total = paging.get("total") if isinstance(paging, dict) else None
+                if not isinstance(total, int) or isinstance(total, bool):
+                    total = None
+                if (not page or (total is not None and start >= total)
+                        or (total is None and len(page) < source.page_size)
+                        or (since and any(_ms(r) and _ms(r) <= since for r in page))):  # fmt: skip
+                    break
         raw = [r for r in raw if not since or not _ms(r) or _ms(r) > since]
         top = newest([_ms(r) for r in raw], lambda v: v) or since
         return Page(raw, normalise(raw, comment), {"since": top} if top else {}, True, replaced)
