@@ -123,8 +123,9 @@ def window(buckets: Iterable[Bucket], start: int, end: int) -> Window:
 
 @dataclass(frozen=True)
 class Check:
-    """One evaluation of a rule: ``firing`` (the condition holds), ``clear`` (it is off by
-    more than the hysteresis margin; between the two an open incident stays open)."""
+    """One evaluation of a rule: ``firing`` (the condition holds, with the rule's minimum of
+    mentions), ``clear`` (the value is off by more than the hysteresis margin, whatever the
+    count, or there are no mentions; between the two an open incident stays open)."""
 
     firing: bool
     clear: bool
@@ -137,7 +138,7 @@ def sentiment(w: Window, below: float, min_mentions: int) -> Check:
     mean = w.mean_polarity
     enough = w.mentions >= min_mentions and mean is not None
     firing = enough and mean is not None and mean < below
-    clear = not enough or (mean is not None and mean >= below + POLARITY_MARGIN)
+    clear = mean is None or mean >= below + POLARITY_MARGIN
     measured = (f"mean polarity {mean:+.2f} over {w.mentions:,.0f} mentions"
                 if mean is not None else "no mentions")  # fmt: skip
     return Check(firing, clear, mean, w.mentions, _few(measured, w.mentions, min_mentions))
@@ -147,15 +148,17 @@ def negative_share(w: Window, above: float, min_mentions: int) -> Check:
     share = w.negative_share
     enough = w.mentions >= min_mentions and share is not None
     firing = enough and share is not None and share > above
-    clear = not enough or (share is not None and share <= above - SHARE_MARGIN)
+    clear = share is None or share <= above - SHARE_MARGIN
     measured = (f"negative share {share:.0%} ({w.negatives:,.0f} of {w.mentions:,.0f} mentions)"
                 if share is not None else "no mentions")  # fmt: skip
     return Check(firing, clear, share, w.mentions, _few(measured, w.mentions, min_mentions))
 
 
 def _few(measured: str, mentions: float, min_mentions: int) -> str:
-    """Under the rule's minimum the condition cannot hold (an open incident resolves once
-    that has lasted its window): the words say so first."""
+    """Under the rule's minimum a rule cannot fire, but an open incident does not resolve
+    for want of mentions: only once the value itself is past the margin (or nobody
+    mentions the brand at all) for the rule's window, so a crisis that quietens while
+    people are still angry stays open. The words say that the count is under the minimum."""
     if mentions >= min_mentions or measured == "no mentions":
         return measured
     return f"fewer mentions than the rule's {min_mentions:,} ({measured})"

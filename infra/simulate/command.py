@@ -22,9 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--crisis",
         default="default",
-        metavar="ISO|none",
+        metavar="ISO|none|default",
         help="UTC start of the listening replay's crisis (default: half-way through, at "
-        "17:00; 'none' for none)",
+        "17:00 UTC; 'none' for none); outside the simulated days it is a usage error",
     )
     parser.add_argument(
         "--faults", type=float, default=0.15,
@@ -75,9 +75,11 @@ def _listening_text(listening: dict[str, Any] | None) -> str:
                      f"({crisis['mentions']} mentions)")  # fmt: skip
         delays = listening["first_alert_minutes_after_crisis"]
         for rule, minutes in delays.items():
-            lines.append(f"  first alert {rule}: {minutes:g} min after the crisis began")
+            lines.append(f"  first alert {rule}: {minutes:g} min after the crisis began"
+                         if minutes is not None else f"  {rule}: did not fire")  # fmt: skip
         if not delays:
-            lines.append("  no alert fired for it")
+            lines.append("  no alert rule of this brand is active at the crisis")
+        lines += [f"  note: {note}" for note in listening["notes"]]
     for brand, since in listening["paused"].items():
         lines.append(f"publishing paused: {brand} since {since} (a person resumes it)")
     for problem in listening["problems"][:10]:
@@ -144,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
     listening = summary["listening"] or {}
     for problem in [*summary["unaccounted"], *listening.get("unaccounted", [])]:
         print(f"socialops: simulate: lost: {problem}", file=sys.stderr)
+    for problem in listening.get("problems", []):
+        print(f"socialops: simulate: failed: {problem}", file=sys.stderr)
     if summary["double_posts"]:
         print(f"socialops: simulate: {summary['double_posts']} posts went out twice",
               file=sys.stderr)  # fmt: skip

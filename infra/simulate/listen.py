@@ -13,10 +13,12 @@ the moto server:
 3. ``alert`` at the tick's time, as its 5-minute rule would: Slack goes to a local Slack
    peer, SNS and the pause flags to moto.
 
-Ticks are every 5 minutes (the deployed rate) from an hour before the crisis until an
-hour after it has faded, and every 6 hours elsewhere: the cursors and the alert's catch-up make a
-coarser tick lossless (it only delays what an alert would have seen), and it keeps a
-fortnight to a few minutes of wall time. The result says when each alert fired and resolved, relative to
+Ticks are every 5 minutes (the deployed rate) from an hour before the crisis until four
+hours after it has faded (so that the incidents resolve at the time they would: a rule
+must be clear for its window, up to 2 hours, after its window has left the crisis), and
+every 6 hours elsewhere: the cursors and the alert's catch-up make a coarser tick lossless
+(it only delays what an alert would have seen), and it keeps a fortnight to a few minutes
+of wall time. The result says when each alert fired and resolved, relative to
 the crisis, and accounts for every mention: generated = put on a peer = queued by ingest
 (minus those it excluded) = counted in the buckets.
 """
@@ -31,16 +33,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions.alert.detector import Params
 from infra.simulate.mentions import Crisis, Spoken, stream
 
 TICK = timedelta(minutes=5)  # the ingest and alert rules' rate (infra/stack.py)
 COARSE_TICK = timedelta(hours=6)
 FINE_BEFORE = timedelta(hours=1)
-FINE_AFTER = timedelta(hours=1)
+FINE_AFTER = timedelta(hours=4)
 MENTIONS_PER_HOUR = 20.0  # a brand's usual mean
 REPLAY_BEFORE = timedelta(days=2)
 REPLAY_AFTER = timedelta(days=1)
 REPLAY_WITHOUT_CRISIS = timedelta(days=2)
+WARMUP_HOURS = Params().warmup_hours  # the volume detector's: it cannot fire before
 SCORE_BATCH = 100  # infra/stack.py SCORE_BATCH
 PEER_PAGE = 100
 
@@ -76,18 +80,35 @@ class ListenResult:
     paused: dict[str, str] = field(default_factory=dict)  # brand -> since
     lost: list[str] = field(default_factory=list)  # mentions not accounted for
     problems: list[str] = field(default_factory=list)  # failed runs, failed notices
+    rules: list[str] = field(default_factory=list)  # the crisis brand's rules (campaign/rule)
+    volume_rules: list[str] = field(default_factory=list)  # those of them on volume
+    replay_start: datetime | None = None
 
     def delays(self) -> dict[str, float | None]:
-        """Minutes from the crisis start to each rule's first firing (None: never)."""
+        """Minutes from the crisis start to each of the crisis brand's rules' first
+        firing (None: it did not fire)."""
         if self.crisis is None:
             return {}
-        firsts: dict[str, float | None] = {}
+        firsts: dict[str, float | None] = dict.fromkeys(self.rules)
         for alert in self.alerts:
             if alert.brand == self.crisis_brand and alert.state == "fired":
                 delay = (alert.when - self.crisis.start).total_seconds() / 60
-                if alert.rule not in firsts and delay >= 0:
+                if firsts.get(alert.rule) is None and delay >= 0:
                     firsts[alert.rule] = round(delay, 1)
-        return firsts
+        order = sorted(firsts, key=lambda r: (firsts[r] is None, firsts[r] or 0.0))
+        return {rule: firsts[rule] for rule in order}  # in firing order, then the others
+
+    def notes(self) -> list[str]:
+        """Why a rule could not fire, where the replay itself explains it."""
+        if self.crisis is None or self.replay_start is None:
+            return []
+        into = (self.crisis.start - self.replay_start).total_seconds() / 3600
+        delays = self.delays()
+        return [f"{rule} could not fire: the crisis began {into:g} h into the replay, "
+                f"within the volume detector's {WARMUP_HOURS:g} h warm-up (start the "
+                f"simulation at least a day before the crisis)"
+                for rule in self.volume_rules
+                if delays.get(rule) is None and into < WARMUP_HOURS]  # fmt: skip
 
     def summary(self) -> dict[str, Any]:
         crisis = None
@@ -104,15 +125,15 @@ class ListenResult:
             "ingest_runs": self.ingest_runs, "alert_runs": self.alert_runs,
             "alerts": [{"when": a.when.strftime("%Y-%m-%dT%H:%MZ"), "brand": a.brand,
                         "rule": a.rule, "state": a.state} for a in self.alerts],
-            "first_alert_minutes_after_crisis": self.delays(),
+            "first_alert_minutes_after_crisis": self.delays(), "notes": self.notes(),
             "slack_messages": self.slack_messages, "paused": self.paused,
             "problems": self.problems, "unaccounted": self.lost,
         }  # fmt: skip
 
 
 def tick_times(start: datetime, end: datetime, crisis: Crisis | None) -> list[datetime]:
-    """Every 5 minutes (the deployed rate) from an hour before the crisis to an hour after
-    its end; every 6 hours elsewhere. All on 5-minute marks."""
+    """Every 5 minutes (the deployed rate) from an hour before the crisis to four hours
+    after its end; every 6 hours elsewhere. All on 5-minute marks."""
     fine = (
         (crisis.start - FINE_BEFORE, crisis.start + timedelta(hours=crisis.hours) + FINE_AFTER)
         if crisis
@@ -158,6 +179,7 @@ class Listening:
 
     def plan(self, configs: list[Any]) -> None:
         """The sources to poll and the mention stream of each listening brand."""
+        from functions.alert.service import active
         from schema.platforms import PLATFORMS
 
         brands: dict[str, Any] = {}
@@ -180,6 +202,13 @@ class Listening:
             if self.crisis_at is not None and name in alerting and not self.result.crisis_brand:
                 crisis = Crisis(self.crisis_at)
                 self.result.crisis, self.result.crisis_brand = crisis, name
+                self.result.replay_start = self.span()[0]
+                for c in configs:
+                    if c.brand.name == name and c.campaign.alerts and active(c, crisis.start):
+                        for a in c.campaign.alerts:
+                            self.result.rules.append(f"{c.campaign.name}/{a.name}")
+                            if a.type == "volume_anomaly":
+                                self.result.volume_rules.append(self.result.rules[-1])
             display = config.brand.display_name or name.capitalize()
             terms = listening.terms
             handle = next((t[1:] for t in terms if t.startswith("@")), "")

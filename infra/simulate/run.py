@@ -274,7 +274,9 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        lost = self.listening.lost if self.listening else []
+        """Nothing lost or posted twice, and no listening run or notice failed (the
+        replay injects no faults: a failure there is a defect)."""
+        lost = self.listening.lost + self.listening.problems if self.listening else []
         return not self.unaccounted and self.double_posts == 0 and not lost
 
     def summary(self) -> dict[str, Any]:
@@ -677,7 +679,9 @@ def simulate(
             crisis = default_crisis(start, days)
         assert not isinstance(crisis, str)
         if crisis is not None and not start <= crisis < start + timedelta(days=days):
-            raise SimulationError(
+            from infra.project import UsageError
+
+            raise UsageError(
                 f"--crisis {crisis:%Y-%m-%dT%H:%MZ} is outside the simulated days "
                 f"({start:%Y-%m-%d} + {days} days)"
             )

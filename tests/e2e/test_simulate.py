@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ def test_every_mention_is_counted_once_and_the_crisis_alerts(launch: dict[str, A
 def test_a_crisis_outside_the_days_is_refused(run_cli: Callable[..., Result]) -> None:
     code, out, err = run_cli("simulate", "campaigns/", "--start", "2027-01-21", "--days", "1",
                              "--crisis", "2027-03-01T10:00Z")  # fmt: skip
-    assert code == 1 and out == "" and "outside the simulated days" in err
+    assert code == 2 and out == "" and "outside the simulated days" in err
     assert "Traceback" not in err
 
 
@@ -113,6 +114,21 @@ def test_timeline_shows_utc_and_local_time(run_cli: Callable[..., Result]) -> No
         out.splitlines()
     )  # fmt: skip
     assert "summary: schedules fired" in out and "double posts 0" in out
+    # the crisis (17:00 on the only day) falls in the volume detector's first 24 h
+    assert "  brand-watch/mention-burst: did not fire" in out.splitlines()
+    assert ("note: brand-watch/mention-burst could not fire: the crisis began 17 h into "
+            "the replay, within the volume detector's 24 h warm-up") in out  # fmt: skip
+
+
+def test_a_failed_listening_run_fails_the_simulation() -> None:
+    from infra.simulate.listen import ListenResult
+    from infra.simulate.run import Result as Simulated
+
+    result = Simulated(datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 1, 2, tzinfo=UTC), 1)
+    result.listening = ListenResult(brands=["aerolite"])
+    assert result.ok
+    result.listening.problems.append("alert at 2027-01-01 10:00Z: state not written")
+    assert not result.ok
 
 
 @pytest.mark.parametrize(

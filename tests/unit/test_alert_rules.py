@@ -75,14 +75,22 @@ def test_negative_share() -> None:
     assert rules.negative_share(w, 0.4, 200).clear
 
 
-def test_too_few_mentions_clear_the_rule_and_say_so() -> None:
-    """A crisis that fades below the rule's minimum resolves; the words say why, not just
-    a share that still looks high."""
+def test_too_few_mentions_neither_fire_nor_clear_a_rule_still_bad() -> None:
+    """A crisis that quietens below the rule's minimum while most mentions are still
+    negative stays open (no "resolved" during the crisis); once the share itself is past
+    the margin it clears, however few the mentions; no mentions at all clear it too."""
     w = rules.Window(0, 1, mentions=150, negatives=117)
     check = rules.negative_share(w, above=0.4, min_mentions=200)
-    assert not check.firing and check.clear
+    assert not check.firing and not check.clear
     assert check.measured == ("fewer mentions than the rule's 200 (negative share 78% "
                               "(117 of 150 mentions))")  # fmt: skip
+    w.negatives = 40  # 27%: past the 35% margin
+    assert rules.negative_share(w, above=0.4, min_mentions=200).clear
+    assert rules.negative_share(rules.Window(0, 1), above=0.4, min_mentions=200).clear
+    few_angry = rules.sentiment(rules.Window(0, 1, mentions=80, polarity_sum=-56), -0.6, 500)
+    assert not few_angry.firing and not few_angry.clear
+    few_calm = rules.sentiment(rules.Window(0, 1, mentions=80, polarity_sum=8), -0.6, 500)
+    assert few_calm.clear
     enough = rules.sentiment(rules.Window(0, 1, mentions=600, polarity_sum=-420), -0.6, 500)
     assert enough.measured == "mean polarity -0.70 over 600 mentions"
 
