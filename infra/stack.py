@@ -69,7 +69,7 @@ SPECS: dict[str, FunctionSpec] = {
         1024, 60, ("MENTION_BUCKETS_TABLE", "RAW_MENTIONS_BUCKET"), layers=("numpy",),
     ),
     "alert": FunctionSpec(
-        "Evaluate the alert rules of the campaigns; notify and pause publishing", 256, 60,
+        "Evaluate the alert rules of the campaigns; notify and pause publishing", 1024, 240,
         ("ALERTS_TOPIC_ARN", "ALERT_INCIDENTS_TABLE", "MENTION_BUCKETS_TABLE",
          "PAUSE_FLAGS_TABLE", "RAW_MENTIONS_BUCKET"),
     ),

@@ -96,6 +96,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if _deps is None:
         _deps = deps_from_env()
     at = event_time(event) or _deps.now()
+    _deps.remaining_s = lambda: context.get_remaining_time_in_millis() / 1000.0
     summary = service.evaluate(at, _deps, loaded, problems)
     level = "warning" if summary["failed"] else "info"
     getattr(logger, level)("alert cycle", extra={"summary": summary})

@@ -34,6 +34,10 @@ simulation calls at a virtual time. Decisions, in the order a cycle meets them:
   their targets; the run that committed them holds a lease (2 minutes) and delivers them;
   a target that fails stays in the outbox for the next run (at most
   ``MAX_DELIVERY_ATTEMPTS``), the others are not sent again.
+- **Time.** The brands that read a few recent buckets go first, then those catching up on
+  a week; a brand is not started with less than ``RESERVE_S`` of the invocation left: it
+  is ``deferred`` to the next run (its data wait in DynamoDB), so a first cycle over
+  many brands spreads over a few runs instead of timing out and starting over.
 - **pause_publishing.** The brand is paused when the incident opens; resolution never
   resumes it (a person runs ``socialops resume``), and the notices say so.
 - **Rules no longer evaluated.** A rule whose campaign's window has ended, that was
@@ -71,6 +75,7 @@ MAX_DELIVERY_ATTEMPTS = 12  # an hour of runs
 TRANSACT_MAX = 100  # DynamoDB's limit of writes in one transaction
 BATCH_GET_MAX = 100
 BATCH_SPAN_S = 4 * HOUR_S  # ranges up to this are read by key in batches, longer by Query
+RESERVE_S = 20.0  # left for writing the plans and sending the notices when brands stop
 STATE_SK = "brand"
 
 
@@ -94,6 +99,8 @@ class Deps:
     post: Callable[[str, bytes, float], tuple[int, str]] = notify.http_post
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     log: Callable[[str, str, Mapping[str, Any]], None] = _default_log
+    # seconds left to this invocation (the handler reads the Lambda context)
+    remaining_s: Callable[[], float] = field(default=lambda: math.inf)
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,7 @@ class Run:
     notices: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # brands left to the next run: no time
     calls: dict[str, int] = field(default_factory=dict)
 
     def call(self, client: Any, operation: str, **kwargs: Any) -> Any:
@@ -165,7 +173,7 @@ class Run:
             "data_until": stamp(self.cutoff), "rules": self.rules, "brands": self.brands,
             "fired": self.fired, "resolved": self.resolved, "open": sorted(self.open),
             "notices": self.notices, "failed": self.failed, "skipped": self.skipped,
-            "dynamodb_calls": dict(sorted(self.calls.items())),
+            "deferred": self.deferred, "dynamodb_calls": dict(sorted(self.calls.items())),
         }  # fmt: skip
 
 
@@ -863,7 +871,15 @@ def evaluate(
         run.fail(deps, "buckets", f"batch read failed: {notify._aws_reason(error)}")
         recent = {}
     plans: list[Plan] = []
-    for brand in names:
+    # the cheap brands first (a few keys each, already read), then those catching up on a
+    # week (a Query and a detector warm-up each): when time runs short, the rest wait for
+    # the next run, and every run completes some, so a catch-up of many brands progresses
+    order = [b for b in names if b in short or b not in brands]
+    order += [b for b in names if b in brands and b not in short]
+    for brand in order:
+        if deps.remaining_s() < RESERVE_S:
+            run.deferred.append(brand)
+            continue
         try:
             old = states.get(brand) or State()
             plan = evaluate_brand(brand, brands.get(brand, []), old, run.cutoff, deps, run,
@@ -874,6 +890,9 @@ def evaluate(
             continue
         if plan is not None:
             plans.append(plan)
+    if run.deferred:
+        deps.log("warning", f"{FUNCTION}: out of time, {len(run.deferred)} brands left to the "
+                 "next run (catching up on their week)", {"brands": run.deferred[:100]})  # fmt: skip
     for plan in write_plans(plans, deps, run):
         if plan.deliver:
             deliver(plan, deps, run)

@@ -580,3 +580,33 @@ def test_a_campaign_whose_config_does_not_load_keeps_its_open_incident(world: Wo
     assert summary["resolved"] == [] and world.messages() == []
     assert "config not loaded" in summary["failed"][0]["error"]
     assert "resolved_at" not in incident_items(world, "sentiment-crash")[0]
+
+
+# ---- time ---------------------------------------------------------------------------
+
+
+def test_short_of_time_the_catching_up_brand_waits_for_the_next_run(world: World) -> None:
+    """northwind (a sentiment rule: two hours of keys, cheap) goes before aerolite (a
+    volume rule: its first run catches up on a week); with time for one brand only,
+    aerolite is deferred, nothing of it is written, and the next run evaluates it."""
+    loaded, problems = service.load_configs()
+    watch = loaded[CAMPAIGN]
+    crash = [a for a in watch.campaign.alerts if a.name == "sentiment-crash"]
+    loaded["northwind-watch"] = watch.model_copy(update={
+        "campaign": watch.campaign.model_copy(update={"name": "northwind-watch",
+                                                      "brand": "northwind", "alerts": crash}),
+        "brand": watch.brand.model_copy(update={"name": "northwind"})})  # fmt: skip
+    fill(world, T0 - timedelta(hours=2), T0, 30, polarity=-0.8)
+    for minutes in range(-120, 0, 5):
+        put(world, T0 + timedelta(minutes=minutes), 30, polarity=-0.8, brand="northwind")
+    left = iter([100.0])  # then 5 s: under the reserve
+    world.deps.remaining_s = lambda: next(left, 5.0)
+    summary = evaluate(world, T0 + timedelta(minutes=5), loaded=loaded, problems=problems)
+    assert summary["deferred"] == [BRAND] and summary["brands"] == 2
+    assert [(f["brand"], f["rule"]) for f in summary["fired"]] == [("northwind", "sentiment-crash")]
+    state = world.deps.dynamodb.get_item(TableName=INCIDENTS, Key=service._state_key(BRAND))
+    assert "Item" not in state
+    world.deps.remaining_s = lambda: 100.0
+    later = evaluate(world, T0 + timedelta(minutes=10), loaded=loaded, problems=problems)
+    assert later["deferred"] == []
+    assert [(f["brand"], f["rule"]) for f in later["fired"]] == [(BRAND, "sentiment-crash")]
