@@ -7,6 +7,7 @@ Never a traceback: a bug in socialops itself is reported in one line with exit 3
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -154,18 +155,24 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 def cmd_detect(args: argparse.Namespace) -> int:
     from functions.alert.detector import BadSeries, read_series, score_series
 
+    # Bytes that are not UTF-8 are kept as surrogates (surrogateescape) so that read_series
+    # reports them at their line: "name:line: not UTF-8 text", exit 1, for files and stdin.
     name = "<stdin>" if args.file == "-" else args.file
     try:
-        if args.file == "-":
+        binary = getattr(sys.stdin, "buffer", None) if args.file == "-" else None
+        if args.file == "-" and binary is None:  # a text stream without bytes (tests)
             rows = read_series(sys.stdin, name)
+        elif binary is not None:
+            stream = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")  # fmt: skip
+            try:
+                rows = read_series(stream, name)
+            finally:
+                stream.detach()  # leave sys.stdin's buffer open
         else:
-            with open(args.file, encoding="utf-8", newline="") as handle:
+            with open(args.file, encoding="utf-8", errors="surrogateescape", newline="") as handle:  # fmt: skip
                 rows = read_series(handle, name)
     except OSError as exc:
         print(f"{name}: cannot read: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    except UnicodeDecodeError:
-        print(f"{name}: not UTF-8 text", file=sys.stderr)
         return 1
     except BadSeries as exc:
         print(str(exc), file=sys.stderr)
@@ -220,17 +227,38 @@ def parser() -> argparse.ArgumentParser:
     simulate = sub.add_parser("simulate", help="run everything locally on a virtual clock")
     simulate_arguments(simulate)
     simulate.set_defaults(func=cmd_simulate)
-    train = sub.add_parser("train", help="train the sentiment and emotion model")
+    train = sub.add_parser(
+        "train", help="train the sentiment and emotion model",
+        description="Retrain the one sentiment and emotion model every brand shares, on "
+        "TweetEval plus, optionally, a brand's labelled mentions. Prints the validation "
+        "figures next to the shipped model's and warns when the new model is worse. The "
+        "default --out overwrites the shipped weights (functions/score/weights), which the "
+        "next deploy packages with the score function.",
+    )  # fmt: skip
     train.add_argument("--data", required=True, help="folder with tweeteval/ (../shared/data)")
-    train.add_argument("--brand-data", help="a brand's labelled mentions: CSV or JSONL, text,label")  # fmt: skip
-    train.add_argument("--out", help="where the weights go (functions/score/weights)")
-    train.add_argument("--bits", type=int, default=18, help="hash bits per feature group (18)")
+    train.add_argument("--brand-data", help="a brand's labelled mentions: CSV with a text,label header, or JSON Lines of {\"text\", \"label\"}; labels negative, neutral, positive, anger, joy, optimism, sadness")  # fmt: skip
+    train.add_argument("--out", help="where the weights go (default: functions/score/weights, the shipped model)")  # fmt: skip
+    train.add_argument("--bits", type=int, default=18, help="hash bits per feature group, 8 to 22 (18)")  # fmt: skip
     train.set_defaults(func=cmd_train)
-    sentiment = sub.add_parser("sentiment", help="score texts, one a line, as JSON lines")
+    sentiment = sub.add_parser(
+        "sentiment", help="score texts, one a line, as JSON lines",
+        description="One text a line in, one JSON object a line out, in order, streamed: "
+        "each line read is answered without waiting for the end of the input. A text "
+        "longer than 5,000 characters is scored on its first 5,000, as the deployed score "
+        "function does; bytes that are not UTF-8 are replaced (U+FFFD) so that every line "
+        "still gets its answer. stderr names each such line: 'FILE:LINE: text longer than "
+        "...' or 'FILE:LINE: not UTF-8, undecodable bytes replaced'.",
+    )  # fmt: skip
     sentiment.add_argument("file", nargs="?", default="-", metavar="FILE", help="a file or - (stdin)")  # fmt: skip
-    sentiment.add_argument("--model", help="a folder of weights (default: the shipped model)")
+    sentiment.add_argument("--model", help="a folder of weights (default: $SOCIALOPS_MODEL_DIR, else the shipped model)")  # fmt: skip
     sentiment.set_defaults(func=cmd_sentiment)
-    detect = sub.add_parser("detect", help="anomaly scores of a timestamp,value CSV series")
+    detect = sub.add_parser(
+        "detect", help="anomaly scores of a timestamp,value CSV series",
+        description="Reads a timestamp,value CSV (UTF-8) and writes timestamp,value,"
+        "anomaly_score; 0.5 and above is an alert. Bad input (not UTF-8, an unclosed quote, "
+        "a field over 131,072 characters, a value that is not a number, time going "
+        "backwards) is reported as FILE:LINE: message, exit 1.",
+    )  # fmt: skip
     detect.add_argument("file", metavar="FILE", help="a CSV file with timestamp,value, or - (stdin)")  # fmt: skip
     detect.set_defaults(func=cmd_detect)
     return top

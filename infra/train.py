@@ -18,7 +18,13 @@ folder and copy it next to the weights written.
 ``--brand-data`` adds a brand's own labelled mentions to the training split: a CSV with a
 ``text,label`` header, or JSON Lines of ``{"text": ..., "label": ...}``; a label is a
 sentiment (negative, neutral, positive) or an emotion (anger, joy, optimism, sadness) and
-goes to the matching model, weighted ``BRAND_WEIGHT`` times a TweetEval row.
+goes to the matching model, weighted ``BRAND_WEIGHT`` times a TweetEval row. A bad row is
+reported as ``path:line: message`` (:func:`read_brand`).
+
+Each model's validation figure is logged next to the shipped model's (the weights in
+``functions/score/weights`` before this run) on the same TweetEval validation split, kept
+in the summary as ``shipped_val_<metric>``, with a warning when the new model is worse:
+the model is shared by every brand, and the default ``--out`` overwrites the shipped one.
 
 Writes ``sentiment.npz`` and ``emotion.npz`` (plain arrays: float16 weights, bias, idf) and
 ``model.json`` (settings, labels, the chosen hyper-parameters and validation figures).
@@ -27,15 +33,19 @@ Writes ``sentiment.npz`` and ``emotion.npz`` (plain arrays: float16 weights, bia
 from __future__ import annotations
 
 import argparse
-import csv
+import codecs
+import io
 import json
+import os
 import re
+import select
 import shutil
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from functions.score import model as m
 
@@ -52,7 +62,19 @@ _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 
 class TrainError(Exception):
-    """Bad input to training: a clear message, exit 1."""
+    """Bad input to training: a clear message, exit 1. ``located``: the message starts
+    with ``path:line:`` and is printed as it is."""
+
+    def __init__(self, message: str, located: bool = False) -> None:
+        super().__init__(message)
+        self.located = located
+
+
+def _located(path: Path, line: int, message: str) -> TrainError:
+    return TrainError(f"{path}:{line}: {message}", located=True)
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")  # bytes kept by surrogateescape: not UTF-8
 
 
 def _unescape(text: str) -> str:
@@ -85,34 +107,73 @@ def read_split(task: Path, split: str) -> tuple[list[str], list[int]] | None:
 
 
 def read_brand(path: Path) -> list[tuple[str, str]]:
-    """(text, label) rows of a brand's labelled mentions, CSV or JSON Lines."""
-    known = set(m.SENTIMENT_LABELS) | set(m.EMOTION_LABELS)
-    rows: list[tuple[str, str]] = []
+    """(text, label) rows of a brand's labelled mentions, CSV or JSON Lines.
+
+    CSV (any suffix but ``.jsonl``/``.ndjson``/``.json``): a header naming ``text`` and
+    ``label`` (other columns are ignored), read by a real CSV reader (quoted fields keep
+    their line breaks; a field holds at most 131,072 characters). JSON Lines: one
+    ``{"text": "...", "label": "..."}`` object per ``\n``-ended line, both strings. Labels
+    are case-insensitive. Every problem raises :class:`TrainError` as ``path:line: message``
+    (the line a record starts on): not UTF-8, an unclosed quote, a missing field, an empty
+    text, an unknown label.
+    """
+    from functions.alert.detector import BadSeries, csv_records
+
     try:
-        content = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TrainError(f"{path}: cannot read: {exc}") from exc
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TrainError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    # surrogateescape keeps the bytes that are not UTF-8 so they are reported at their line
+    content = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    rows: list[tuple[int, str, str]] = []
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        for number, line in enumerate(content.splitlines(), 1):
+        for number, line in enumerate(content.split("\n"), 1):
+            if _ESCAPED.search(line):
+                raise _located(path, number, "not UTF-8 text")
             if not line.strip():
                 continue
             try:
                 item = json.loads(line)
-                rows.append((str(item["text"]), str(item["label"]).strip().lower()))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise TrainError(f"{path}:{number}: expected {{'text', 'label'}}: {exc}") from exc
+            except ValueError as exc:
+                raise _located(path, number, f"not a JSON object: {exc}") from None
+            if not isinstance(item, dict):
+                raise _located(path, number, f'expected {{"text": ..., "label": ...}}, found {type(item).__name__}')  # fmt: skip
+            for key in ("text", "label"):
+                if not isinstance(item.get(key), str):
+                    found = "nothing" if key not in item else json.dumps(item[key])[:40]
+                    raise _located(path, number, f"{key!r} must be a string, found {found}")
+            rows.append((number, item["text"], item["label"]))
     else:
-        reader = csv.DictReader(content.splitlines())
-        if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
-            raise TrainError(f"{path}: expected a CSV header with text,label")
-        for row in reader:
-            rows.append((row["text"] or "", (row["label"] or "").strip().lower()))
-    for number, (_, label) in enumerate(rows, 1):
+        try:
+            # closed on leaving: csv's field limit is restored
+            with closing(csv_records(io.StringIO(content, newline=""), str(path))) as records:
+                header = next(records, None)
+                if header is None:
+                    raise _located(path, 1, "empty file; expected a CSV header with text,label")
+                columns = [c.strip().lower() for c in header[1]]
+                if "text" not in columns or "label" not in columns:
+                    raise _located(path, header[0], f"expected a CSV header with text,label, found {','.join(header[1])!r}")  # fmt: skip
+                it, il = columns.index("text"), columns.index("label")
+                for number, row in records:
+                    if all(not c.strip() for c in row):
+                        continue
+                    if len(row) <= max(it, il):
+                        raise _located(path, number, f"expected {len(columns)} fields, found {len(row)}")  # fmt: skip
+                    rows.append((number, row[it], row[il]))
+        except BadSeries as exc:  # the CSV reader's path:line: message
+            raise TrainError(str(exc), located=True) from None
+    known = set(m.SENTIMENT_LABELS) | set(m.EMOTION_LABELS)
+    labelled: list[tuple[str, str]] = []
+    for number, text, raw_label in rows:
+        label = raw_label.strip().lower()
         if label not in known:
-            raise TrainError(f"{path}: row {number}: unknown label {label!r} (one of {sorted(known)})")  # fmt: skip
-    if not rows:
+            raise _located(path, number, f"unknown label {raw_label!r} (one of {', '.join(m.SENTIMENT_LABELS + m.EMOTION_LABELS)})")  # fmt: skip
+        if not text.strip():
+            raise _located(path, number, "empty text")
+        labelled.append((text, label))
+    if not labelled:
         raise TrainError(f"{path}: no labelled rows")
-    return rows
+    return labelled
 
 
 @dataclass
@@ -257,6 +318,44 @@ def _apply_offsets(
     return figures
 
 
+def shipped_figures(tasks: list[Task], log: Any) -> dict[str, float]:
+    """The shipped model's (``functions/score/weights``, as it is before this run writes)
+    figure on each task's validation split, the metric the grid chooses on."""
+    import numpy as np
+
+    try:
+        shipped = m.Model.load(m.WEIGHTS_DIR)
+    except m.ModelError as exc:
+        log(f"cannot compare with the shipped model: {exc}")
+        return {}
+    figures: dict[str, float] = {}
+    for task in tasks:
+        if not task.val:
+            continue
+        linear = shipped.sentiment if task.name == "sentiment" else shipped.emotion
+        raw = m.raw_features([t[: m.MAX_TEXT] for t in task.val[0]], shipped.settings)
+        predicted = np.asarray(linear.probabilities(*raw)).argmax(axis=1)
+        figures[task.name] = round(_metric(task.metric, task.val[1], predicted), 4)
+    return figures
+
+
+def compare(task: Task, report: dict[str, Any], shipped: float | None, log: Any) -> None:
+    """Put the shipped model's validation figure next to the new one's; warn when the new
+    model is worse there."""
+    key = f"val_{task.metric}"
+    if shipped is None or key not in report:
+        return
+    report[f"shipped_{key}"] = shipped
+    new = report[key]
+    metric = task.metric.replace("_", " ")
+    log(f"{task.name}: validation {metric} {new:.4f} retrained, {shipped:.4f} shipped model")
+    if new < shipped:
+        report["worse_than_shipped"] = True
+        log(f"WARNING: the retrained {task.name} model is worse than the shipped one on the "
+            f"TweetEval validation split ({metric} {new:.4f} < {shipped:.4f}); every brand "
+            "shares the model: deploy it only if the brand's own mentions matter more")  # fmt: skip
+
+
 def _save(path: Path, estimator: Any, idf: Any) -> None:
     import numpy as np
 
@@ -321,6 +420,7 @@ def train(
         "hash": "zlib.crc32 of utf-8, masked",
         "trained_on": {"tweeteval": True, "brand_rows": len(brand_rows)},
     }
+    shipped = shipped_figures(tasks, log)  # before anything is written over the weights
     fitted = []
     for task in tasks:
         estimator, idf, report = fit_task(task, settings, log)
@@ -330,6 +430,7 @@ def train(
             "train_rows": len(task.train_texts),
             **report,
         }
+        compare(task, meta[task.name], shipped.get(task.name), log)
     try:  # everything fit: only now write, so a failure leaves the old weights whole
         out.mkdir(parents=True, exist_ok=True)
         for name, estimator, idf in fitted:
@@ -354,7 +455,7 @@ def run(args: argparse.Namespace) -> int:
         brand = Path(args.brand_data) if args.brand_data else None
         meta = train(Path(args.data), out, brand, settings)
     except TrainError as exc:
-        print(f"socialops: train: {exc}", file=sys.stderr)
+        print(str(exc) if exc.located else f"socialops: train: {exc}", file=sys.stderr)
         return 1
     summary = {
         task: {k: v for k, v in meta[task].items() if k != "labels"}
@@ -364,42 +465,197 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+SENTIMENT_BATCH = 1024  # lines scored together while more input is at hand
+READ_SIZE = 1 << 16
+NOTES_SHOWN = 20  # stderr notes of each kind before they are only counted
+# Bytes kept of a line: always its first MAX_TEXT characters (a character takes at most 4
+# bytes, as does each U+FFFD that replaces bad bytes), plus a possible trailing "\r".
+# Memory stays bounded however long a line is.
+LINE_KEEP = 4 * m.MAX_TEXT + 2
+
+
+@dataclass
+class Line:
+    number: int
+    text: str  # at most MAX_TEXT characters
+    bad: bool = False  # bytes that were not UTF-8, replaced by U+FFFD
+    truncated: bool = False  # longer than MAX_TEXT characters
+
+
+class LineReader:
+    """Cuts bytes into numbered lines (``\n``; one ``\r`` before it is dropped), keeping
+    at most ``LINE_KEEP`` bytes of each; the rest of a long line is only checked as UTF-8."""
+
+    def __init__(self) -> None:
+        self.number = 0
+        self.head = bytearray()
+        self.long = False
+        self.bad = False
+        self.check = codecs.getincrementaldecoder("utf-8")()
+
+    def feed(self, chunk: bytes, out: list[Line]) -> None:
+        pieces = chunk.split(b"\n")
+        last = len(pieces) - 1
+        for i, piece in enumerate(pieces):
+            if i < last and not self.head and not self.long and len(piece) <= LINE_KEEP:
+                out.append(self._line(piece))  # a whole short line: the common case
+                continue
+            self._add(piece)
+            if i < last:
+                out.append(self._end())
+
+    def finish(self, out: list[Line]) -> None:
+        """At the end of the input: the last line, when it has no ``\n``."""
+        if self.head or self.long:
+            out.append(self._end())
+
+    def _add(self, piece: bytes) -> None:
+        if not self.long:
+            room = LINE_KEEP - len(self.head)
+            if len(piece) <= room:
+                self.head += piece
+                return
+            self.head += piece[:room]
+            self.long = True
+            self.check.reset()
+            self._validate(bytes(self.head))
+            piece = piece[room:]
+        self._validate(piece)
+
+    def _validate(self, data: bytes, final: bool = False) -> None:
+        if not self.bad:
+            try:
+                self.check.decode(data, final)
+            except UnicodeDecodeError:
+                self.bad = True
+
+    def _end(self) -> Line:
+        data = bytes(self.head)
+        if self.long:
+            self._validate(b"", final=True)
+            self.number += 1
+            text = data.decode("utf-8", errors="replace")[: m.MAX_TEXT]
+            line = Line(self.number, text, self.bad, truncated=True)
+        else:
+            line = self._line(data)
+        self.head.clear()
+        self.long = self.bad = False
+        return line
+
+    def _line(self, data: bytes) -> Line:
+        self.number += 1
+        data = data.removesuffix(b"\r")
+        try:
+            text, bad = data.decode("utf-8"), False
+        except UnicodeDecodeError:
+            text, bad = data.decode("utf-8", errors="replace"), True
+        return Line(self.number, text[: m.MAX_TEXT], bad, len(text) > m.MAX_TEXT)
+
+
+class Notes:
+    """stderr notes ``name:line: message``, the first NOTES_SHOWN of each kind, then counted."""
+
+    KINDS: ClassVar[dict[str, str]] = {
+        "bad": "not UTF-8, undecodable bytes replaced",
+        "truncated": f"text longer than {m.MAX_TEXT:,} characters "
+        f"scored on its first {m.MAX_TEXT:,}",
+    }
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.counts = dict.fromkeys(self.KINDS, 0)
+
+    def add(self, line: Line) -> None:
+        for kind, message in self.KINDS.items():
+            if getattr(line, kind):
+                self.counts[kind] += 1
+                if self.counts[kind] <= NOTES_SHOWN:
+                    print(f"{self.name}:{line.number}: {message}", file=sys.stderr)
+
+    def summary(self) -> None:
+        for kind, message in self.KINDS.items():
+            if self.counts[kind] > NOTES_SHOWN:
+                print(f"{self.name}: {self.counts[kind]:,} lines in all: {message} "
+                      f"(the first {NOTES_SHOWN} are listed)", file=sys.stderr)  # fmt: skip
+
+
+def _reader(binary: Any) -> tuple[Any, Any]:
+    """(read(n), more_at_hand()) over a binary stream. ``read`` returns what one read gives
+    (a pipe: what is there, without waiting for ``n`` bytes); ``more_at_hand`` says whether
+    a read would return at once (always true for a stream without a file descriptor)."""
+    try:
+        fd = binary.fileno()
+    except (AttributeError, OSError, ValueError):
+        read_some = getattr(binary, "read1", binary.read)
+        return read_some, lambda: True
+
+    def read(size: int) -> bytes:
+        return os.read(fd, size)
+
+    def at_hand() -> bool:
+        try:
+            return bool(select.select([fd], [], [], 0)[0])
+        except (OSError, ValueError):  # no select on this descriptor: answer line by line
+            return False
+
+    return read, at_hand
+
+
 def run_sentiment(args: argparse.Namespace) -> int:
     """``socialops sentiment [FILE|-]``: one text a line in, one JSON object a line out.
 
-    Every line gives a line, in order; a blank line gives the neutral result. Bytes that
-    are not UTF-8 are replaced (U+FFFD) and the lines concerned are named on stderr.
+    Every line gives a line, in order; a blank line gives the neutral result. Streams:
+    lines are scored in batches of up to ``SENTIMENT_BATCH`` while more input is at hand,
+    and whatever has been read is scored and flushed as soon as reading would wait, so a
+    caller that writes a line gets its answer before it writes the next. Memory stays
+    bounded. Bytes that are not UTF-8 are replaced (U+FFFD) and a text longer than
+    ``MAX_TEXT`` characters is scored on its first ``MAX_TEXT`` (as the deployed ``score``
+    function does); stderr names each such line, ``FILE:LINE: ...``.
     """
     source = args.file or "-"
-    try:
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as exc:
-        print(f"socialops: sentiment: cannot read {source}: {exc.strerror or exc}", file=sys.stderr)  # fmt: skip
-        return 1
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    texts: list[str] = []
-    bad: list[int] = []
-    for number, line in enumerate(lines, 1):
-        line = line.removesuffix(b"\r")
-        try:
-            texts.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            texts.append(line.decode("utf-8", errors="replace"))
-            bad.append(number)
-    if bad:
-        shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
-        print(f"socialops: sentiment: {source}: not UTF-8 on line(s) {shown}; invalid bytes replaced", file=sys.stderr)  # fmt: skip
+    name = "<stdin>" if source == "-" else source
     try:
         model = m.Model.load(args.model) if args.model else m.default_model()
     except m.ModelError as exc:
-        print(f"socialops: sentiment: {exc}", file=sys.stderr)
+        print(str(exc), file=sys.stderr)
         return 1
-    out = sys.stdout
-    for start in range(0, len(texts), 4096):
-        chunk = texts[start : start + 4096]
-        for result in m.score(chunk, model):
-            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    try:
+        handle = sys.stdin.buffer if source == "-" else open(source, "rb", buffering=0)  # noqa: SIM115
+    except OSError as exc:
+        print(f"{name}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    out, notes, lines = sys.stdout, Notes(name), LineReader()
+    read, at_hand = _reader(handle)
+
+    def emit(batch: list[Line]) -> None:
+        for line in batch:
+            notes.add(line)
+        results = m.score([line.text for line in batch], model)
+        out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
+
+    pending: list[Line] = []
+    try:
+        while True:
+            try:
+                chunk = read(READ_SIZE)
+            except OSError as exc:
+                print(f"{name}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+                return 1
+            if not chunk:
+                lines.finish(pending)
+                emit(pending)
+                break
+            lines.feed(chunk, pending)
+            while len(pending) >= SENTIMENT_BATCH:
+                emit(pending[:SENTIMENT_BATCH])
+                del pending[:SENTIMENT_BATCH]
+            if not at_hand():  # the next read would wait: answer what was asked so far
+                emit(pending)
+                pending.clear()
+                out.flush()
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
     out.flush()
+    notes.summary()
     return 0

@@ -49,6 +49,9 @@ SENTIMENT_LABELS = ("negative", "neutral", "positive")
 EMOTION_LABELS = ("anger", "joy", "optimism", "sadness")
 FORMAT = 1
 LEXICON_FILE = "lexicon.tsv"
+# Longer texts are scored on their first MAX_TEXT characters: the one limit of the deployed
+# ``score`` function (service.py) and of ``socialops sentiment``, so both give one result.
+MAX_TEXT = 5_000
 _NEGATED_LEXICON = -0.74  # VADER's damping of a negated word's score
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -356,14 +359,44 @@ class Linear:
 
     @classmethod
     def load(cls, path: Path, labels: Sequence[str]) -> Linear:
+        """The arrays of one ``.npz`` written by ``socialops train``; anything else (another
+        file type, a damaged archive, object arrays, missing or misshapen arrays) raises
+        :class:`ModelError` naming the file. Never unpickles (``allow_pickle=False``)."""
+        import zipfile
+
         import numpy as np
 
-        with np.load(path, allow_pickle=False) as data:
-            weights = data["weights"].astype(np.float32) * np.float32(data["scale"])
-            bias = data["bias"].astype(np.float32)
-            idf = data["idf"].astype(np.float32)
+        def refuse(why: str) -> ModelError:
+            return ModelError(f"{path}: not a socialops weights file ({why})")
+
+        try:
+            with path.open("rb") as handle:
+                magic = handle.read(4)
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        if magic != b"PK\x03\x04":  # an .npz is a zip archive; np.load would try pickle
+            raise refuse("not an .npz archive")
+        arrays: dict[str, np.ndarray] = {}
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                for name in ("weights", "scale", "bias", "idf"):
+                    if name not in data.files:
+                        raise refuse(f"no {name!r} array")
+                    arrays[name] = data[name]
+        except ModelError:
+            raise
+        except ValueError as exc:  # object arrays, which would need unpickling, and bad headers
+            why = "it holds Python objects" if "allow_pickle" in str(exc) else str(exc)
+            raise refuse(why) from exc
+        except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+            raise refuse(f"damaged archive: {exc}") from exc
+        if any(a.dtype.kind not in "fiu" for a in arrays.values()):
+            raise refuse("arrays that are not numbers")
+        weights = arrays["weights"].astype(np.float32) * np.float32(arrays["scale"])
+        bias = arrays["bias"].astype(np.float32)
+        idf = arrays["idf"].astype(np.float32)
         if weights.shape != (idf.shape[0], len(labels)) or bias.shape != (len(labels),):
-            raise ValueError(f"{path}: arrays of the wrong shape for {len(labels)} labels")
+            raise refuse(f"arrays of the wrong shape for {len(labels)} labels")
         return cls(tuple(labels), weights, bias, idf)
 
     def probabilities(
@@ -394,18 +427,27 @@ class Model:
 
     @classmethod
     def load(cls, folder: str | Path | None = None) -> Model:
+        """The model in ``folder`` (default: the shipped weights). Every problem raises
+        :class:`ModelError` with a message that starts with the file concerned."""
         base = Path(folder) if folder else WEIGHTS_DIR
+        described = base / "model.json"
         try:
-            meta = json.loads((base / "model.json").read_text(encoding="utf-8"))
-            if meta.get("format") != FORMAT:
-                raise ModelError(f"{base}/model.json: format {meta.get('format')!r}, expected {FORMAT}")  # fmt: skip
+            meta = json.loads(described.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ModelError(f"{described}: cannot read: {exc.strerror or exc}") from exc
+        except ValueError as exc:  # not UTF-8, not JSON
+            raise ModelError(f"{described}: not a socialops model description ({exc})") from exc
+        try:
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+                raise ModelError(f"{described}: format {found!r}, expected {FORMAT}")
             settings = Settings.from_json(meta["features"], base)
             sentiment = Linear.load(base / "sentiment.npz", meta["sentiment"]["labels"])
             emotion = Linear.load(base / "emotion.npz", meta["emotion"]["labels"])
         except ModelError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(f"cannot load the sentiment model from {base}: {exc}") from exc
+            raise ModelError(f"{described}: not a socialops model description ({type(exc).__name__}: {exc})") from exc  # fmt: skip
         for linear in (sentiment, emotion):
             if linear.weights.shape[0] != settings.dimension:
                 raise ModelError(f"{base}: weights do not match the feature settings")
@@ -454,8 +496,10 @@ def default_model() -> Model:
 
 
 def score(texts: Sequence[str], model: Model | None = None) -> list[dict[str, Any]]:
-    """Score texts (default model); a blank text gives the neutral result."""
+    """Score texts (default model); a blank text gives the neutral result; a text longer
+    than ``MAX_TEXT`` characters is scored on its first ``MAX_TEXT``."""
     model = model or default_model()
+    texts = [t[:MAX_TEXT] for t in texts]  # a str that fits is returned as is, not copied
     blank = [not t.strip() for t in texts]
     scored = iter(model.score([t for t, b in zip(texts, blank, strict=True) if not b]))
     return [dict(NEUTRAL, emotions=dict(NEUTRAL["emotions"])) if b else next(scored) for b in blank]

@@ -25,9 +25,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+# longer texts are scored on their first 5,000 characters: the model's limit, shared with
+# ``socialops sentiment`` (one definition, in model.py)
+from functions.score.model import MAX_TEXT
+
 BUCKET_MINUTES = 5
 KEEP_DAYS = 35  # buckets and markers expire (TTL) after five weeks
-MAX_TEXT = 5_000  # longer texts are scored on their first 5,000 characters
 BOT_THRESHOLD = 0.5
 
 

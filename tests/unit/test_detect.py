@@ -146,3 +146,77 @@ def test_cli_bad_input(
 def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["detect", str(tmp_path / "nope.csv")]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+# ---- regressions: CSV limits, quotes and bytes that are not UTF-8 -----------------------
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_cli_field_over_the_csv_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+
+    limit = csv.field_size_limit()
+    path = tmp_path / "big.csv"
+    path.write_text("timestamp,value\n2020-01-01 00:00," + "1" * 200_000 + "\n", encoding="utf-8")  # fmt: skip
+    assert main(["detect", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"{path}:2: field too long (200,000 characters; the limit is 131,072)\n"  # fmt: skip
+    assert csv.field_size_limit() == limit  # restored
+
+
+def test_cli_field_over_the_hard_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("functions.alert.detector.FIELD_HARD_LIMIT", 150_000)
+    path = tmp_path / "big.csv"
+    path.write_text("timestamp,value\n2020-01-01 00:00,1\n,\"" + "1" * 200_000 + "\"\n", encoding="utf-8")  # fmt: skip
+    assert main(["detect", str(path)]) == 1
+    assert capsys.readouterr().err == f"{path}:3: field too long (over 150,000 characters; the limit is 131,072)\n"  # fmt: skip
+
+
+def test_cli_unclosed_quote_points_at_its_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stdin(monkeypatch, b'timestamp,value\n"2020-01-01 00:00,1\n2020-01-01 00:05,2\n')
+    assert main(["detect", "-"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("<stdin>:2: unclosed quote starting on line 2"), captured.err
+
+
+def test_cli_stray_quote_is_refused(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    _stdin(monkeypatch, b'timestamp,value\n2020-01-01 00:00,"1"5\n')
+    assert main(["detect", "-"]) == 1
+    assert capsys.readouterr().err.startswith("<stdin>:2: not valid CSV: ")
+
+
+def test_cli_lines_counted_across_quoted_line_breaks(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = b'\n\ntimestamp,value,note\r\n2020-01-01 00:00,1,"two\nlines"\r\n2020-01-01 00:05,x,\n'
+    _stdin(monkeypatch, text)
+    assert main(["detect", "-"]) == 1
+    assert capsys.readouterr().err.startswith("<stdin>:6: value 'x' is not a number")
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_cli_not_utf8_names_the_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], source: str
+) -> None:
+    data = b"timestamp,value\n2020-01-01 00:00,1\n2020-01-01 00:05,\xff2\n"
+    if source == "file":
+        name = str(tmp_path / "series.csv")
+        Path(name).write_bytes(data)
+    else:
+        name = "-"
+        _stdin(monkeypatch, data)
+    assert main(["detect", name]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"{'<stdin>' if name == '-' else name}:3: not UTF-8 text\n"

@@ -103,7 +103,8 @@ def test_cli_sentiment_stdin_and_file(tmp_path: Path) -> None:
     path.write_bytes(b"great stuff\r\nbad \xff bytes\n")
     code, out, err = _run(["sentiment", str(path)])
     assert code == 0
-    assert len(out.splitlines()) == 2 and "not UTF-8 on line(s) 2" in err
+    assert len(out.splitlines()) == 2
+    assert err == f"{path}:2: not UTF-8, undecodable bytes replaced\n"
 
 
 def test_cli_sentiment_missing_file(tmp_path: Path) -> None:
@@ -153,6 +154,12 @@ def test_train_on_a_tiny_sample_writes_loadable_weights(tmp_path: Path) -> None:
     assert code == 0, err
     summary = json.loads(stdout)
     assert summary["sentiment"]["train_rows"] == 301 and summary["emotion"]["train_rows"] == 201
+    # the shipped model's validation figures stand next to the retrained one's
+    for task, metric in (("sentiment", "macro recall"), ("emotion", "macro f1")):
+        key = f"val_{metric.replace(' ', '_')}"
+        assert 0.0 <= summary[task][f"shipped_{key}"] <= 1.0
+        new, old = summary[task][key], summary[task][f"shipped_{key}"]
+        assert f"{task}: validation {metric} {new:.4f} retrained, {old:.4f} shipped model" in err
     # the lexicon the features read is copied next to the weights (lexicon.tsv)
     assert sorted(p.name for p in out.iterdir()) == ["emotion.npz", "lexicon.tsv", "model.json", "sentiment.npz"]  # fmt: skip
     model = m.Model.load(out)
@@ -175,3 +182,227 @@ def test_train_bad_input(tmp_path: Path) -> None:
     code, _, err = _run(["train", "--data", str(data), "--brand-data", str(brand), "--out", str(tmp_path / "w")])  # fmt: skip
     assert code == 1 and "unknown label 'furious'" in err
     assert not (tmp_path / "w" / "model.json").exists()
+
+
+# ---- regressions: streaming, limits, bad weights, bad brand data ------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_cli_sentiment_answers_each_line_before_the_next_is_written() -> None:
+    # GIVEN socialops sentiment reading a pipe from a caller that waits for each answer
+    import select
+    import subprocess
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "sentiment", "-"],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        answers = []
+        for text in (b"I love it, best day ever\n", b"worst service, I hate it\n"):
+            process.stdin.write(text)
+            process.stdin.flush()
+            # THEN its answer comes while the pipe stays open (no wait for end of input)
+            ready, _, _ = select.select([process.stdout], [], [], 60)
+            assert ready, "no answer within 60 s: sentiment waits for the end of its input"
+            answers.append(json.loads(process.stdout.readline()))
+        assert [a["label"] for a in answers] == ["positive", "negative"]
+        process.stdin.close()
+        assert process.stdout.read() == b"" and process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_cli_sentiment_streams_in_batches_and_keeps_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra import train
+
+    monkeypatch.setattr(train, "SENTIMENT_BATCH", 3)
+    monkeypatch.setattr(train, "READ_SIZE", 7)  # lines cut across reads
+    texts = [f"text number {i} {'great' if i % 2 else 'awful'}" for i in range(20)]
+    code, out, err = _run(["sentiment"], ("\n".join(texts)).encode())  # no final newline
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [json.dumps(r, ensure_ascii=False) for r in m.score(texts)]
+
+
+def test_long_text_is_scored_like_the_deployed_function(tmp_path: Path) -> None:
+    from functions.score import service
+
+    # GIVEN the one limit, shared by the model, the CLI and the score function
+    assert service.MAX_TEXT == m.MAX_TEXT == 5_000
+    head = "I love this airline, the crew was wonderful. " * 200
+    long_text = head[: m.MAX_TEXT] + " terrible awful disgusting" * 100_000  # 2.6 MB
+    # THEN the model scores a long text on its first MAX_TEXT characters
+    assert m.score([long_text]) == m.score([head[: m.MAX_TEXT]])
+    mention = {"id": "1", "brand": "b", "platform": "x", "text": long_text, "created_at": "2027-01-01T00:00:00Z"}  # fmt: skip
+    parsed = service.parse(json.dumps(mention))
+    assert parsed.truncated and m.score([parsed.text]) == m.score([long_text])
+    # AND the CLI gives the same result, and says on stderr which line was truncated
+    path = tmp_path / "texts.txt"
+    path.write_text(f"short one\n{long_text}\n" + "é" * m.MAX_TEXT + "\r\n", encoding="utf-8")
+    code, out, err = _run(["sentiment", str(path)])
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows[1] == m.score([long_text])[0] and len(rows) == 3
+    assert err == f"{path}:2: text longer than 5,000 characters scored on its first 5,000\n"
+
+
+def test_reader_keeps_a_bounded_head_of_long_lines() -> None:
+    from infra.train import LINE_KEEP, Line, LineReader
+
+    reader, out = LineReader(), []
+    reader.feed(b"a" * 3 * LINE_KEEP, out)
+    reader.feed(b"\xff" + b"b" * LINE_KEEP + b"\nok\r\n\xe2\x82", out)
+    assert len(reader.head) <= LINE_KEEP
+    reader.finish(out)
+    assert [(x.number, x.bad, x.truncated) for x in out] == [(1, True, True), (2, False, False), (3, True, False)]  # fmt: skip
+    assert out[0].text == "a" * m.MAX_TEXT and out[1] == Line(2, "ok")
+    # four-byte characters: exactly MAX_TEXT of them, with CRLF, is not truncated
+    (line,) = _lines(("😀" * m.MAX_TEXT).encode() + b"\r\n")
+    assert (line.truncated, line.bad, line.text) == (False, False, "😀" * m.MAX_TEXT)
+    (line,) = _lines(("😀" * (m.MAX_TEXT + 1)).encode())
+    assert (line.truncated, line.bad, line.text) == (True, False, "😀" * m.MAX_TEXT)
+
+
+def _lines(data: bytes) -> list[Any]:
+    from infra.train import LineReader
+
+    reader, out = LineReader(), []
+    for start in range(0, len(data), 1000):
+        reader.feed(data[start : start + 1000], out)
+    reader.finish(out)
+    return out
+
+
+def test_cli_sentiment_names_each_line_that_is_not_utf8(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra import train
+
+    monkeypatch.setattr(train, "NOTES_SHOWN", 2)
+    code, out, err = _run(["sentiment", "-"], b"ok\n\xff1\nfine\n\xfe2\n\xc33\n")
+    assert code == 0 and len(out.splitlines()) == 5
+    assert err.splitlines() == [
+        "<stdin>:2: not UTF-8, undecodable bytes replaced",
+        "<stdin>:4: not UTF-8, undecodable bytes replaced",
+        "<stdin>: 3 lines in all: not UTF-8, undecodable bytes replaced (the first 2 are listed)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (b"garbage\n", "not an .npz archive"),
+        (b"PK\x03\x04 truncated", "damaged archive"),
+        ("pickled", "it holds Python objects"),
+        ("missing", "no 'idf' array"),
+    ],
+)
+def test_corrupt_weights_are_refused_by_name(tmp_path: Path, damage: bytes | str, message: str) -> None:  # fmt: skip
+    import shutil
+
+    import numpy as np
+
+    folder = tmp_path / "M"
+    shutil.copytree(m.WEIGHTS_DIR, folder)
+    target = folder / "sentiment.npz"
+    if damage == "pickled":
+        np.savez(target, weights=np.array([{"a": 1}], dtype=object), scale=1, bias=1, idf=1)
+    elif damage == "missing":
+        np.savez(target, weights=np.zeros((2, 3)), scale=1, bias=np.zeros(3))
+    else:
+        assert isinstance(damage, bytes)
+        target.write_bytes(damage)
+    code, out, err = _run(["sentiment", "--model", str(folder)], b"hi\n")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"{target}: not a socialops weights file ({message}"), err
+    assert err.count("\n") == 1 and "pickle" not in err and "Traceback" not in err
+    (folder / "model.json").write_text("{not json", encoding="utf-8")
+    code, _, err = _run(["sentiment", "--model", str(folder)], b"hi\n")
+    assert code == 1 and err.startswith(f"{folder / 'model.json'}: not a socialops model description")  # fmt: skip
+
+
+def _train_brand(tmp_path: Path, name: str, content: bytes) -> tuple[int, str, str]:
+    brand = tmp_path / name
+    brand.write_bytes(content)
+    data = tmp_path / "data"
+    if not data.exists():
+        _sample(tmp_path)
+    return _run(["train", "--data", str(data), "--brand-data", str(brand), "--out", str(tmp_path / "w"), "--bits", "10"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error"),
+    [
+        ("b.csv", b"text,label\ngreat,positive\nbad,\n", ":3: unknown label ''"),
+        (
+            "b.csv",
+            b'text,label\ngreat,positive\n"unclosed,negative\nmore,positive\n',
+            ":3: unclosed quote starting on line 3",
+        ),
+        ("b.csv", b'text,label\n"two\nlines",positive\nb\xffd,negative\n', ":4: not UTF-8 text"),
+        (
+            "b.csv",
+            b'text,label\n"two\nlines",positive\nlast only\n',
+            ":4: expected 2 fields, found 1",
+        ),
+        (
+            "b.csv",
+            b"text,label\n" + b"x" * 200_000 + b",joy\n",
+            ":2: field too long (200,000 characters; the limit is 131,072)",
+        ),
+        ("b.csv", b"words,label\nx,joy\n", ":1: expected a CSV header with text,label"),
+        ("b.csv", b"text,label\n  ,joy\n", ":2: empty text"),
+        (
+            "b.jsonl",
+            b'{"text": "fine", "label": "joy"}\n{"text": null, "label": "joy"}\n',
+            ":2: 'text' must be a string, found null",
+        ),
+        ("b.jsonl", b'{"text": "fine", "label": 1}\n', ":1: 'label' must be a string, found 1"),
+        ("b.jsonl", b'\n{"text": "fine"\n', ":2: not a JSON object"),
+        ("b.jsonl", b'{"text": "caf\xe9", "label": "joy"}\n', ":1: not UTF-8 text"),
+    ],
+)
+def test_train_brand_data_errors_are_located(tmp_path: Path, name: str, content: bytes, error: str) -> None:  # fmt: skip
+    code, out, err = _train_brand(tmp_path, name, content)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"{tmp_path / name}{error}"), err
+    assert "Traceback" not in err and "internal error" not in err
+    assert not (tmp_path / "w").exists()
+
+
+def test_brand_csv_is_read_by_a_real_csv_reader(tmp_path: Path) -> None:
+    from infra.train import read_brand
+
+    brand = tmp_path / "brand.csv"
+    brand.write_bytes(
+        b"\xef\xbb\xbfid,Text,Label\r\n1,great,Positive\r\n\r\n"
+        b"2,nice\xc2\x85day\xe2\x80\xa8really\x0bok\x0c\x1c\x1d\x1e,positive\r\n"
+        b'3,"line one\nline two, with a comma",negative\n'
+    )
+    assert read_brand(brand) == [
+        ("great", "positive"),
+        ("nice\x85day\u2028really\x0bok\x0c\x1c\x1d\x1e", "positive"),
+        ("line one\nline two, with a comma", "negative"),
+    ]
+    lines = tmp_path / "brand.jsonl"
+    lines.write_text('{"text": "a\u2028b", "label": "JOY"}\r\n\n{"text": "c", "label": "anger"}', encoding="utf-8")  # fmt: skip
+    assert read_brand(lines) == [("a\u2028b", "joy"), ("c", "anger")]
+
+
+def test_train_warns_when_the_retrained_model_is_worse() -> None:
+    from infra.train import SENTIMENT_GRID, Task, compare
+
+    task = Task("sentiment", m.SENTIMENT_LABELS, "macro_recall", SENTIMENT_GRID, [], [], None)
+    logged: list[str] = []
+    report: dict[str, Any] = {"val_macro_recall": 0.65}
+    compare(task, report, 0.7034, logged.append)
+    assert report["shipped_val_macro_recall"] == 0.7034 and report["worse_than_shipped"] is True
+    assert logged[0] == "sentiment: validation macro recall 0.6500 retrained, 0.7034 shipped model"
+    assert logged[1].startswith(
+        "WARNING: the retrained sentiment model is worse than the shipped one"
+    )
+    better: dict[str, Any] = {"val_macro_recall": 0.71}
+    logged.clear()
+    compare(task, better, 0.7034, logged.append)
+    assert "worse_than_shipped" not in better and len(logged) == 1
