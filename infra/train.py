@@ -74,9 +74,6 @@ def _located(path: Path, line: int, message: str) -> TrainError:
     return TrainError(f"{path}:{line}: {message}", located=True)
 
 
-_ESCAPED = re.compile("[\udc80-\udcff]")  # bytes kept by surrogateescape: not UTF-8
-
-
 def _unescape(text: str) -> str:
     # TweetEval's sentiment files carry some characters as literal \\uXXXX escapes.
     return _ESCAPE.sub(lambda g: chr(int(g.group(1), 16)), text)
@@ -117,7 +114,7 @@ def read_brand(path: Path) -> list[tuple[str, str]]:
     (the line a record starts on): not UTF-8, an unclosed quote, a missing field, an empty
     text, an unknown label.
     """
-    from functions.alert.detector import BadSeries, csv_records
+    from functions.alert.detector import NOT_UTF8, BadSeries, csv_records
 
     try:
         data = path.read_bytes()
@@ -128,7 +125,7 @@ def read_brand(path: Path) -> list[tuple[str, str]]:
     rows: list[tuple[int, str, str]] = []
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
         for number, line in enumerate(content.split("\n"), 1):
-            if _ESCAPED.search(line):
+            if NOT_UTF8.search(line):
                 raise _located(path, number, "not UTF-8 text")
             if not line.strip():
                 continue

@@ -202,12 +202,13 @@ def _checked_lines(lines: Iterable[str], name: str, counter: list[int]) -> Itera
         except UnicodeDecodeError:
             raise BadSeries(f"{name}:{counter[0] + 1}: not UTF-8 text") from None
         counter[0] += 1
-        if _ESCAPED.search(line):
+        if NOT_UTF8.search(line):
             raise BadSeries(f"{name}:{counter[0]}: not UTF-8 text")
         yield line
 
 
-_ESCAPED = re.compile("[\udc80-\udcff]")  # bytes surrogateescape kept: never in UTF-8 text
+# the bytes that decoding with errors="surrogateescape" kept: never in UTF-8 text
+NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def csv_records(

@@ -496,8 +496,9 @@ def evaluate_brand(brand: str, refs: Sequence[RuleRef], old: State, t: int, deps
     return Plan(brand, state, writes, deliver, events)
 
 
-def _incident_key(ref: RuleRef, opened: int) -> dict[str, Any]:
-    return {"pk": _s(f"incident#{ref.key}"), "sk": _s(stamp(opened))}
+def _incident_key(key: str, opened: int) -> dict[str, Any]:
+    """The incident record of rule ``key`` (``campaign/rule``) opened at ``opened``."""
+    return {"pk": _s(f"incident#{key}"), "sk": _s(stamp(opened))}
 
 
 def _expires(t: int) -> dict[str, str]:
@@ -520,7 +521,7 @@ def _fired(ref: RuleRef, moved: rules.Step, result: Check, buckets: Sequence[Buc
         entry["suppressed"] = "cooldown"
     if ref.alert.action == "pause_publishing":
         entry["action"] = action
-    item = {**_incident_key(ref, t), "brand": _s(ref.brand), "type": _s(ref.alert.type),
+    item = {**_incident_key(ref.key, t), "brand": _s(ref.brand), "type": _s(ref.alert.type),
             "rule": _s(ref.threshold()), "measured": _s(result.measured),
             "fired_at": _s(stamp(t)), "notified": {"BOOL": told}, "action": _s(action),
             "expires_at": _expires(t)}  # fmt: skip
@@ -532,8 +533,9 @@ def _fired(ref: RuleRef, moved: rules.Step, result: Check, buckets: Sequence[Buc
                            "ConditionExpression": "attribute_not_exists(pk)"}})  # fmt: skip
     if told:
         message = _firing_message(ref, result, buckets, t, volume, action, deps, run)
-        state.outbox.append(_notice(ref, "firing", t, f"[socialops] ALERT {ref.brand}: "
-                                    f"{ref.alert.name} ({result.measured})", message, deps))  # fmt: skip
+        state.outbox.append(_notice(ref.key, ref.brand, "firing", t, f"[socialops] ALERT "
+                                    f"{ref.brand}: {ref.alert.name} ({result.measured})",
+                                    message, ref.targets(deps)))  # fmt: skip
     return entry
 
 
@@ -544,7 +546,7 @@ def _resolved(ref: RuleRef, moved: rules.Step, result: Check, t: int, state: Sta
              "type": ref.alert.type, "opened": stamp(opened), "data_until": stamp(t),
              "measured": result.measured, "notified": moved.notify}  # fmt: skip
     writes.append({"Update": {
-        "TableName": deps.incidents_table, "Key": _incident_key(ref, opened),
+        "TableName": deps.incidents_table, "Key": _incident_key(ref.key, opened),
         "UpdateExpression": "SET resolved_at = :r, resolved_measured = :m, expires_at = :e",
         "ExpressionAttributeValues": {":r": _s(stamp(t)), ":m": _s(result.measured),
                                       ":e": _expires(opened)}}})  # fmt: skip
@@ -562,8 +564,9 @@ def _resolved(ref: RuleRef, moved: rules.Step, result: Check, t: int, state: Sta
     if ref.alert.action == "pause_publishing":
         lines.append(f"Publishing for {ref.brand} stays paused: it does not resume by itself. "
                      f"A person resumes it with `socialops resume {ref.brand}`.")  # fmt: skip
-    state.outbox.append(_notice(ref, "resolved", t, f"[socialops] resolved {ref.brand}: "
-                                f"{ref.alert.name} ({result.measured})", "\n".join(lines), deps))  # fmt: skip
+    state.outbox.append(_notice(ref.key, ref.brand, "resolved", t, f"[socialops] resolved "
+                                f"{ref.brand}: {ref.alert.name} ({result.measured})",
+                                "\n".join(lines), ref.targets(deps)))  # fmt: skip
     return entry
 
 
@@ -577,7 +580,7 @@ def _withdrawn(brand: str, key: str, gone: Mapping[str, Any], why: str, ref: Rul
              "data_until": stamp(t), "withdrawn": why, "notified": told}  # fmt: skip
     writes.append({"Update": {
         "TableName": deps.incidents_table,
-        "Key": {"pk": _s(f"incident#{key}"), "sk": _s(stamp(opened))},
+        "Key": _incident_key(key, opened),
         "UpdateExpression": "SET resolved_at = :r, withdrawn = :w, expires_at = :e",
         "ExpressionAttributeValues": {":r": _s(stamp(t)), ":w": _s(why),
                                       ":e": _expires(opened)}}})  # fmt: skip
@@ -596,12 +599,8 @@ def _withdrawn(brand: str, key: str, gone: Mapping[str, Any], why: str, ref: Rul
     if pauses:
         lines.append(f"Publishing for {brand} stays paused if it still is: a person resumes "
                      f"it with `socialops resume {brand}`.")  # fmt: skip
-    notice = {"id": f"{key}@{stamp(t)}#closed", "campaign": campaign, "rule": name,
-              "brand": brand, "state": "closed",
-              "subject": notify.subject(f"[socialops] closed {brand}: {name} (no longer "
-                                        "evaluated)"),
-              "message": "\n".join(lines), "targets": targets, "attempts": 0}  # fmt: skip
-    state.outbox.append(notice)
+    state.outbox.append(_notice(key, brand, "closed", t, f"[socialops] closed {brand}: "
+                                f"{name} (no longer evaluated)", "\n".join(lines), targets))  # fmt: skip
     return entry
 
 
@@ -630,12 +629,13 @@ def _act(ref: RuleRef, deps: Deps, run: Run) -> tuple[str, bool]:
             False)  # fmt: skip
 
 
-def _notice(ref: RuleRef, kind: str, t: int, subject: str, message: str,
-            deps: Deps) -> dict[str, Any]:  # fmt: skip
-    return {"id": f"{ref.key}@{stamp(t)}#{kind}", "campaign": ref.campaign,
-            "rule": ref.alert.name, "brand": ref.brand, "state": kind,
-            "subject": notify.subject(subject), "message": message,
-            "targets": ref.targets(deps), "attempts": 0}  # fmt: skip
+def _notice(key: str, brand: str, kind: str, t: int, subject: str, message: str,
+            targets: list[str]) -> dict[str, Any]:  # fmt: skip
+    """An outbox entry for rule ``key`` (``campaign/rule``; names hold no ``/``)."""
+    campaign, _, rule = key.partition("/")
+    return {"id": f"{key}@{stamp(t)}#{kind}", "campaign": campaign, "rule": rule,
+            "brand": brand, "state": kind, "subject": notify.subject(subject),
+            "message": message, "targets": targets, "attempts": 0}  # fmt: skip
 
 
 def _when(t: int) -> str:
