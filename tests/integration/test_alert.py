@@ -9,7 +9,7 @@ import math
 import random
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,144 +17,42 @@ from typing import Any
 
 import boto3
 import pytest
+from alert_world import (
+    BRAND,
+    CAMPAIGN,
+    INCIDENTS,
+    RAW,
+    SLACK_SECRET,
+    World,
+    compile_configs,
+    evaluate,
+    fill,
+    incident_items,
+    make_world,
+    put,
+    rule_notices,
+    state_item,
+)
 from lambdas import Context
-from moto import mock_aws
 
 from functions.alert import handler as alert_handler
 from functions.alert import service
 from functions.alert.detector import Detector
 from functions.alert.rules import volume_threshold
 from functions.common import config
-from functions.common.config import CONFIG_DIR_ENV
 from functions.common.pause import paused, resume
-from infra.cli import main
-from infra.peers.slack import SlackFake
 
-ROOT = Path(__file__).resolve().parents[2]
-REGION = "us-east-1"
-BUCKETS, INCIDENTS, PAUSES = "test-MentionBuckets", "test-AlertIncidents", "test-PauseFlags"
-RAW = "test-rawmentions"
-SLACK_SECRET = "socialops/aerolite/slack-crisis-webhook"
-CAMPAIGN, BRAND = "brand-watch", "aerolite"
 T0 = datetime(2027, 1, 14, 12, 0, tzinfo=UTC)  # within brand-watch's window
 
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("alert") / "build"
-    assert main(["compile", str(ROOT / "campaigns"), "--out", str(out), "--no-cache",
-                 "--now", "2026-12-01T00:00Z"]) == 0  # fmt: skip
-    return out / "config"
-
-
-@dataclass
-class World:
-    deps: service.Deps
-    buckets: Any  # Table resource
-    pauses: Any
-    slack: SlackFake
-    queue: str  # SQS queue subscribed to the alerts topic, filtered on campaign brand-watch
-    other: str  # one subscribed with the filter of another campaign
-    config_dir: Path
-
-    def messages(self, queue: str | None = None) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs", region_name=REGION)
-        found = []
-        while True:
-            got = sqs.receive_message(QueueUrl=queue or self.queue, MaxNumberOfMessages=10)
-            if not got.get("Messages"):
-                return found
-            for m in got["Messages"]:
-                found.append(json.loads(m["Body"]))
-                sqs.delete_message(QueueUrl=queue or self.queue, ReceiptHandle=m["ReceiptHandle"])
-
-
-def _table(dynamodb: Any, name: str, keys: list[str]) -> Any:
-    return dynamodb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"), strict=False)],
-        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
-    )  # fmt: skip
+    return compile_configs(tmp_path_factory)
 
 
 @pytest.fixture
 def world(compiled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    for name, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing-not-a-key",
-                        "AWS_SECRET_ACCESS_KEY": "testing-not-a-secret"}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    folder = tmp_path / "config"
-    folder.mkdir()
-    for path in compiled.glob("*.json"):
-        (folder / path.name).write_bytes(path.read_bytes())
-    monkeypatch.setenv(CONFIG_DIR_ENV, str(folder))
-    config.clear_cache()
-    with mock_aws(), SlackFake() as slack:
-        dynamodb = boto3.resource("dynamodb", region_name=REGION)
-        buckets = _table(dynamodb, BUCKETS, ["pk", "sk"])
-        _table(dynamodb, INCIDENTS, ["pk", "sk"])
-        pauses = _table(dynamodb, PAUSES, ["brand"])
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=RAW)
-        sns = boto3.client("sns", region_name=REGION)
-        topic = sns.create_topic(Name="alerts")["TopicArn"]
-        sqs = boto3.client("sqs", region_name=REGION)
-        queues = []
-        for name, campaign in (("mine", CAMPAIGN), ("other", "ridgeline-launch")):
-            url = sqs.create_queue(QueueName=name)["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-            sns.subscribe(TopicArn=topic, Protocol="sqs",
-                          Endpoint=arn["Attributes"]["QueueArn"],
-                          Attributes={"FilterPolicyScope": "MessageAttributes",
-                                      "FilterPolicy": json.dumps({"campaign": [campaign]})})  # fmt: skip
-            queues.append(url)
-        secrets = boto3.client("secretsmanager", region_name=REGION)
-        secrets.create_secret(Name=SLACK_SECRET,
-                              SecretString=json.dumps({"url": slack.webhook_url}))  # fmt: skip
-        deps = service.Deps(
-            dynamodb=boto3.client("dynamodb", region_name=REGION), buckets_table=BUCKETS,
-            incidents_table=INCIDENTS, pauses=pauses, s3=s3, raw_bucket=RAW, sns=sns,
-            alerts_topic=topic, secrets=secrets, now=lambda: T0,
-        )  # fmt: skip
-        yield World(deps, buckets, pauses, slack, queues[0], queues[1], folder)  # type: ignore[arg-type]
-    config.clear_cache()
-
-
-def put(world: World, start: datetime, mentions: int, polarity: float = 0.1,
-        negatives: int | None = None, terms: dict[str, int] | None = None,
-        brand: str = BRAND) -> None:  # fmt: skip
-    item: dict[str, Any] = {
-        "pk": f"bucket#{brand}", "sk": start.strftime("%Y-%m-%dT%H:%MZ"),
-        "mentions": mentions, "polarity_sum": Decimal(str(round(polarity * mentions, 4))),
-        "negatives": negatives if negatives is not None else 0,
-        "positives": 0, "bots": 0,
-        **{f"term:{t}": n for t, n in (terms or {}).items()},
-    }  # fmt: skip
-    world.buckets.put_item(Item=item)
-
-
-def fill(world: World, start: datetime, end: datetime, mentions: int, **kw: Any) -> None:
-    with world.buckets.batch_writer() as batch:
-        t = start
-        while t < end:
-            batch.put_item(Item={
-                "pk": f"bucket#{BRAND}", "sk": t.strftime("%Y-%m-%dT%H:%MZ"),
-                "mentions": mentions,
-                "polarity_sum": Decimal(str(round(kw.get("polarity", 0.1) * mentions, 4))),
-                "negatives": kw.get("negatives", 0), "positives": 0, "bots": 0,
-                **{f"term:{k}": v for k, v in kw.get("terms", {}).items()},
-            })  # fmt: skip
-            t += timedelta(minutes=5)
-
-
-def evaluate(world: World, at: datetime, **kw: Any) -> dict[str, Any]:
-    summary = service.evaluate(at, world.deps, **kw)
-    json.dumps(summary)  # JSON-able
-    return summary
-
-
-def rule_notices(messages: list[dict[str, Any]], rule: str) -> list[str]:
-    return [m["MessageAttributes"]["state"]["Value"] for m in messages
-            if m["MessageAttributes"]["rule"]["Value"] == rule]  # fmt: skip
+    yield from make_world(compiled, tmp_path, monkeypatch, T0)
 
 
 # ---- sentiment -----------------------------------------------------------------------
@@ -344,9 +242,8 @@ def test_volume_anomaly_after_a_normal_week_same_scores_as_one_pass(world: World
         fired += [(at, f) for f in summary["fired"]]
     assert [f["rule"] for _, f in fired] == ["mention-burst"]
     # the persisted detector equals one fed the whole series at once
-    state = world.deps.dynamodb.get_item(
-        TableName=INCIDENTS, Key={"pk": {"S": f"state#{BRAND}"}, "sk": {"S": "brand"}}
-    )["Item"]
+    state = state_item(world)
+    assert state is not None
     persisted = json.loads(state["detector"]["S"])
     last = datetime.fromtimestamp(persisted["last"], UTC)
     # the first run's cutoff is 5 minutes before it; a fresh detector starts at the first
@@ -524,13 +421,6 @@ def test_outside_the_window_no_rule_is_evaluated(world: World) -> None:
 # ---- rules that are no longer evaluated ---------------------------------------------
 
 
-def incident_items(world: World, rule: str) -> list[dict[str, Any]]:
-    return world.deps.dynamodb.query(
-        TableName=INCIDENTS, KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"incident#{CAMPAIGN}/{rule}"}},
-    )["Items"]  # fmt: skip
-
-
 def test_an_open_incident_of_an_ended_campaign_is_closed_aloud_once(world: World) -> None:
     fill(world, T0 - timedelta(hours=2), T0, 30, polarity=-0.8)
     assert [f["rule"] for f in evaluate(world, T0 + timedelta(minutes=5))["fired"]] == [
@@ -604,8 +494,7 @@ def test_short_of_time_the_catching_up_brand_waits_for_the_next_run(world: World
     summary = evaluate(world, T0 + timedelta(minutes=5), loaded=loaded, problems=problems)
     assert summary["deferred"] == [BRAND] and summary["brands"] == 2
     assert [(f["brand"], f["rule"]) for f in summary["fired"]] == [("northwind", "sentiment-crash")]
-    state = world.deps.dynamodb.get_item(TableName=INCIDENTS, Key=service._state_key(BRAND))
-    assert "Item" not in state
+    assert state_item(world) is None
     world.deps.remaining_s = lambda: 100.0
     later = evaluate(world, T0 + timedelta(minutes=10), loaded=loaded, problems=problems)
     assert later["deferred"] == []

@@ -1,0 +1,168 @@
+"""What the ``alert`` tests share: the example campaigns compiled once, and a world in moto
+(in-process) with the stack's tables, the alerts topic (read back from an SQS queue
+subscribed with the e-mail filter of campaign brand-watch, and one with another
+campaign's), the raw mentions bucket and a Slack webhook contract fake on loopback.
+
+Each test module turns :func:`compile_configs` and :func:`make_world` into its fixtures
+(``compiled``, ``world``), so that pytest's fixtures are not imported across modules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.alert import service
+from functions.common import config
+from functions.common.config import CONFIG_DIR_ENV
+from infra.cli import main
+from infra.peers.slack import SlackFake
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+BUCKETS, INCIDENTS, PAUSES = "test-MentionBuckets", "test-AlertIncidents", "test-PauseFlags"
+RAW = "test-rawmentions"
+SLACK_SECRET = "socialops/aerolite/slack-crisis-webhook"
+CAMPAIGN, BRAND = "brand-watch", "aerolite"
+
+
+def compile_configs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("alert") / "build"
+    assert main(["compile", str(ROOT / "campaigns"), "--out", str(out), "--no-cache",
+                 "--now", "2026-12-01T00:00Z"]) == 0  # fmt: skip
+    return out / "config"
+
+
+@dataclass
+class World:
+    deps: service.Deps
+    buckets: Any  # Table resource
+    pauses: Any
+    slack: SlackFake
+    queue: str  # SQS queue subscribed to the alerts topic, filtered on campaign brand-watch
+    other: str  # one subscribed with the filter of another campaign
+    config_dir: Path
+
+    def messages(self, queue: str | None = None) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs", region_name=REGION)
+        found = []
+        while True:
+            got = sqs.receive_message(QueueUrl=queue or self.queue, MaxNumberOfMessages=10)
+            if not got.get("Messages"):
+                return found
+            for m in got["Messages"]:
+                found.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=queue or self.queue, ReceiptHandle=m["ReceiptHandle"])
+
+
+def _table(dynamodb: Any, name: str, keys: list[str]) -> Any:
+    return dynamodb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"), strict=False)],
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
+    )  # fmt: skip
+
+
+def make_world(compiled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+               now: datetime) -> Iterator[World]:  # fmt: skip
+    for name, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing-not-a-key",
+                        "AWS_SECRET_ACCESS_KEY": "testing-not-a-secret"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    folder = tmp_path / "config"
+    folder.mkdir()
+    for path in compiled.glob("*.json"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(folder))
+    config.clear_cache()
+    with mock_aws(), SlackFake() as slack:
+        dynamodb = boto3.resource("dynamodb", region_name=REGION)
+        buckets = _table(dynamodb, BUCKETS, ["pk", "sk"])
+        _table(dynamodb, INCIDENTS, ["pk", "sk"])
+        pauses = _table(dynamodb, PAUSES, ["brand"])
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=RAW)
+        sns = boto3.client("sns", region_name=REGION)
+        topic = sns.create_topic(Name="alerts")["TopicArn"]
+        sqs = boto3.client("sqs", region_name=REGION)
+        queues = []
+        for name, campaign in (("mine", CAMPAIGN), ("other", "ridgeline-launch")):
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            sns.subscribe(TopicArn=topic, Protocol="sqs",
+                          Endpoint=arn["Attributes"]["QueueArn"],
+                          Attributes={"FilterPolicyScope": "MessageAttributes",
+                                      "FilterPolicy": json.dumps({"campaign": [campaign]})})  # fmt: skip
+            queues.append(url)
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        secrets.create_secret(Name=SLACK_SECRET,
+                              SecretString=json.dumps({"url": slack.webhook_url}))  # fmt: skip
+        deps = service.Deps(
+            dynamodb=boto3.client("dynamodb", region_name=REGION), buckets_table=BUCKETS,
+            incidents_table=INCIDENTS, pauses=pauses, s3=s3, raw_bucket=RAW, sns=sns,
+            alerts_topic=topic, secrets=secrets, now=lambda: now,
+        )  # fmt: skip
+        yield World(deps, buckets, pauses, slack, queues[0], queues[1], folder)  # type: ignore[arg-type]
+    config.clear_cache()
+
+
+def put(world: World, start: datetime, mentions: int, polarity: float = 0.1,
+        negatives: int | None = None, terms: dict[str, int] | None = None,
+        brand: str = BRAND) -> None:  # fmt: skip
+    item: dict[str, Any] = {
+        "pk": f"bucket#{brand}", "sk": start.strftime("%Y-%m-%dT%H:%MZ"),
+        "mentions": mentions, "polarity_sum": Decimal(str(round(polarity * mentions, 4))),
+        "negatives": negatives if negatives is not None else 0,
+        "positives": 0, "bots": 0,
+        **{f"term:{t}": n for t, n in (terms or {}).items()},
+    }  # fmt: skip
+    world.buckets.put_item(Item=item)
+
+
+def fill(world: World, start: datetime, end: datetime, mentions: int, **kw: Any) -> None:
+    with world.buckets.batch_writer() as batch:
+        t = start
+        while t < end:
+            batch.put_item(Item={
+                "pk": f"bucket#{BRAND}", "sk": t.strftime("%Y-%m-%dT%H:%MZ"),
+                "mentions": mentions,
+                "polarity_sum": Decimal(str(round(kw.get("polarity", 0.1) * mentions, 4))),
+                "negatives": kw.get("negatives", 0), "positives": 0, "bots": 0,
+                **{f"term:{k}": v for k, v in kw.get("terms", {}).items()},
+            })  # fmt: skip
+            t += timedelta(minutes=5)
+
+
+def evaluate(world: World, at: datetime, **kw: Any) -> dict[str, Any]:
+    summary = service.evaluate(at, world.deps, **kw)
+    json.dumps(summary)  # JSON-able
+    return summary
+
+
+def rule_notices(messages: list[dict[str, Any]], rule: str) -> list[str]:
+    return [m["MessageAttributes"]["state"]["Value"] for m in messages
+            if m["MessageAttributes"]["rule"]["Value"] == rule]  # fmt: skip
+
+
+def state_item(world: World, brand: str = BRAND) -> dict[str, Any] | None:
+    """The brand's alert state item as DynamoDB holds it (low-level values)."""
+    key = {"pk": {"S": f"state#{brand}"}, "sk": {"S": "brand"}}
+    found: dict[str, Any] | None = world.deps.dynamodb.get_item(
+        TableName=INCIDENTS, Key=key, ConsistentRead=True).get("Item")  # fmt: skip
+    return found
+
+
+def incident_items(world: World, rule: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = world.deps.dynamodb.query(
+        TableName=INCIDENTS, KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"incident#{CAMPAIGN}/{rule}"}},
+    )["Items"]  # fmt: skip
+    return items
