@@ -2,6 +2,8 @@
 
 Exit codes: 0 valid, 1 invalid (problems in the files), 2 usage, 3 internal error.
 Never a traceback: a bug in socialops itself is reported in one line with exit 3.
+``socialops`` alone prints the help on stderr and exits 2 (a usage mistake: no command);
+``socialops --version`` prints the installed package's version and exits 0.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -18,14 +21,35 @@ from pathlib import Path
 from infra.cache import Cache
 from infra.diagnostics import has_errors, render
 from infra.project import Project, UsageError, load_project
+from schema.names import suggestion
 
 DEFAULT_PATHS = ["campaigns/"]
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "socialops.schema.json"
 
 
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<word>[^']*)' \(choose from (?P<choices>.*)\)$")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
+        match = _INVALID_CHOICE.search(message)
+        if match:  # argparse's list of choices, with the nearest one first
+            choices = [c.strip(" '") for c in match["choices"].split(",")]
+            hint = suggestion(match["word"], choices)
+            message = (f"{message.split(':')[0]}: {hint}expected one of {', '.join(choices)}, "
+                       f"found {match['word']!r}")  # fmt: skip
         raise UsageError(message)
+
+
+def version() -> str:
+    """The installed package's version (``pip install -e .`` or a wheel)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("socialops")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed: run `make setup` or `pip install -e .`)"
 
 
 def _now(text: str | None) -> datetime:
@@ -192,8 +216,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = _Parser(prog="socialops", description="Social media campaigns as code.")
-    sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    top = _Parser(
+        prog="socialops", description="Social media campaigns as code.",
+        epilog="Exit codes: 0 done (valid), 1 problems found (in the files, or AWS refused), "
+        "2 usage mistake (this help, a bad option, missing AWS configuration), 3 a bug in "
+        "socialops. `socialops COMMAND --help` describes each command.",
+    )  # fmt: skip
+    top.add_argument("--version", action="version", version=f"socialops {version()}")
+    sub = top.add_subparsers(
+        dest="command", title="commands", metavar="COMMAND", parser_class=_Parser
+    )
     validate = sub.add_parser("validate", help="check every file, report every mistake")
     _add_common(validate)
     validate.add_argument("--format", choices=("text", "json", "github"), default="text")
@@ -264,9 +296,25 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit code of ``--help``, ``--version`` or no command."""
+    top = parser()
+    try:
+        args = top.parse_args(argv)
+    except SystemExit as exc:  # --help and --version print, then exit 0
+        return exc.code if isinstance(exc.code, int) else 0
+    if args.command is None:  # `socialops` alone: say what it can do, as a usage mistake
+        print("socialops: expected a command, found none\n", file=sys.stderr)
+        top.print_help(sys.stderr)
+        return 2
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = parser().parse_args(argv)
+        args = _parse(argv)
+        if isinstance(args, int):
+            return args
         func: Callable[[argparse.Namespace], int] = args.func
         return func(args)
     except UsageError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from typing import Any
@@ -10,8 +9,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from infra.diagnostics import Diagnostic, key_path
+from infra.fixes import CURRENCY, HASHTAG, LANGUAGE, LOCALE, fixed
 from infra.loader import Path, Positions
 from schema.alerts import EMAIL, SNS_ARN
+from schema.names import nearest, suggestion
 from schema.types import NAME_PATTERN, SECRET_PATTERN
 
 _CUSTOM_CODES = {
@@ -39,10 +40,10 @@ _TYPE_WORDS = {
 _PATTERNS = {
     NAME_PATTERN: "a name of lower-case letters, digits and dashes, at most 32 characters",
     SECRET_PATTERN: "the name of a Secrets Manager secret (letters, digits and /_+=.@-)",
-    r"^[A-Z]{3}$": "an ISO 4217 currency code such as EUR",
-    r"^[a-z]{2,3}(-[A-Z]{2})?$": "a locale such as en-US or fr",
-    r"^[a-z]{2,3}$": "a language code such as en or fr",
-    r"^#[^\s#]{1,100}$": "a hashtag such as #ad",
+    CURRENCY: "an ISO 4217 currency code such as EUR",
+    LOCALE: "a locale such as en-US or fr",
+    LANGUAGE: "a language code such as en or fr",
+    HASHTAG: "a hashtag such as #ad",
     EMAIL: "an email address such as oncall@example.com",
     SNS_ARN: "an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:alerts",
 }
@@ -135,13 +136,13 @@ def tags_at(model: type[BaseModel], loc: tuple[Any, ...], discriminator: str) ->
 
 
 def closest(word: str, options: list[str]) -> str | None:
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return close[0] if close else None
+    """The option ``word`` most likely meant (case, other names, spelling: schema.names)."""
+    return nearest(word, options)
 
 
 def suggest(word: str, options: list[str]) -> str:
-    close = closest(word, options)
-    return f"did you mean {close!r}? " if close else ""
+    """``"did you mean 'x'? "``, or an empty string when nothing is close."""
+    return suggestion(word, options)
 
 
 def to_diagnostics(
@@ -160,7 +161,7 @@ def to_diagnostics(
     }
     for err in raw:
         path, is_key = data_path(data, err["loc"])
-        if err["type"] == "union_tag_not_found":  # a missing 'type': name the key
+        if err["type"] in ("union_tag_not_found", "union_tag_invalid"):  # name the 'type' key
             path = (*path, str((err.get("ctx") or {}).get("discriminator", "type")).strip("'"))
         if err["type"] == "missing" and (path[:-1], path[-1]) in meant:
             continue
@@ -201,10 +202,13 @@ def _describe(model: type[BaseModel], err: Any, path: Path) -> tuple[str, str, b
     if kind == "union_tag_invalid":
         tags = str(ctx.get("expected_tags", ""))
         hint = suggest(str(ctx.get("tag")), [t.strip(" '") for t in tags.split(",")])
-        return "E204", f"{hint}expected type one of {tags}, found {ctx.get('tag')!r}", False
+        return "E204", f"{hint}expected one of {tags}, found {ctx.get('tag')!r}", False
     if kind == "string_pattern_mismatch":
-        wanted = _PATTERNS.get(ctx.get("pattern", ""), f"text matching {ctx.get('pattern')}")
-        return "E204", f"expected {wanted}, found {found(value)}", False
+        pattern = ctx.get("pattern", "")
+        wanted = _PATTERNS.get(pattern, f"text matching {pattern}")
+        meant = fixed(pattern, value) if isinstance(value, str) else None
+        hint = f"did you mean {meant!r}? " if meant else ""
+        return "E204", f"{hint}expected {wanted}, found {found(value)}", False
     return "E204", f"{_lower(err['msg'])}, found {found(value)}", False
 
 

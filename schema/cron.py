@@ -8,11 +8,12 @@ spec; ``local_times`` expands a cron spec into local wall-clock times day by day
 from __future__ import annotations
 
 import calendar
-import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+
+from schema.names import nearest
 
 
 class ScheduleExpressionError(ValueError):
@@ -56,12 +57,18 @@ class RateSpec:
 Spec = CronSpec | RateSpec
 
 
+def _hint(word: str, names: list[str]) -> str:
+    close = nearest(word, names)
+    return f"; did you mean {close!r}?" if close else ""
+
+
 def _number(token: str, low: int, high: int, names: dict[str, int] | None, field: str) -> int:
     upper = token.upper()
     if names and upper in names:
         return names[upper]
     if not upper.isdigit():
-        raise ScheduleExpressionError(f"{field}: {token!r} is not a number or a name")
+        hint = _hint(upper, list(names)) if names and upper.isalpha() else ""
+        raise ScheduleExpressionError(f"{field}: {token!r} is not a number or a name{hint}")
     value = int(upper)
     if not low <= value <= high:
         raise ScheduleExpressionError(f"{field}: {value} is outside {low}-{high}")
@@ -116,7 +123,8 @@ def _check_dom(field_text: str) -> None:
 def _check_dow(field_text: str) -> None:
     for part in field_text.upper().split(","):
         if not _DOW_TOKEN.match(part):
-            raise ScheduleExpressionError(f"day-of-week: {part!r} is not valid")
+            hint = _hint(part, list(_DAYS)) if part.isalpha() else ""
+            raise ScheduleExpressionError(f"day-of-week: {part!r} is not valid{hint}")
         if part == "L":
             continue
         if "#" in part or part.endswith("L"):
@@ -234,8 +242,7 @@ def parse_friendly(text: str) -> CronSpec:
     days = []
     for word in re.split(r"[,\s]+", match.group(1).strip()):
         if word not in _FRIENDLY_DAYS:
-            close = difflib.get_close_matches(word, list(_FRIENDLY_DAYS), n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = _hint(word, list(_FRIENDLY_DAYS))
             raise ScheduleExpressionError(
                 f"{word!r} is not a day (mon..sun, daily, weekdays, weekends){hint}"
             )

@@ -7,18 +7,18 @@ turn it into a stable error code (see ``infra/diagnostics.py``).
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from schema.cron import parse_every
+from schema.zones import zone_hint, zones
 
 Platform = Literal["instagram", "facebook", "x", "linkedin", "tiktok", "bluesky", "mastodon"]
 PLATFORM_NAMES: tuple[str, ...] = get_args(Platform)
@@ -62,15 +62,6 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
-# Files in a zoneinfo folder that are not zone names (and vary from machine to machine).
-_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
-
-
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones()) - _NOT_ZONES
-
-
 @lru_cache(maxsize=4096)
 def zone(name: str) -> ZoneInfo:
     """The ZoneInfo of an IANA name already checked by :data:`TimeZone`."""
@@ -80,14 +71,12 @@ def zone(name: str) -> ZoneInfo:
 def _check_zone(value: str) -> str:
     # Only known names: ZoneInfo() itself would also read paths, odd files and
     # machine-specific links, and fails with OSError on very long names.
-    if value not in _zones():
-        close = difflib.get_close_matches(value, sorted(_zones()), n=1, cutoff=0.8)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+    if value not in zones():
         raise PydanticCustomError(
             "so_timezone",
             "{hint}expected an IANA time zone such as Europe/Paris or America/New_York, "
             "found {found}",
-            {"hint": hint, "found": repr(value)},
+            {"hint": zone_hint(value), "found": repr(value)},
         )
     return value
 
@@ -207,10 +196,12 @@ def _check_at(value: Any) -> Any:
     except PydanticCustomError as exc:
         if exc.message_template != _DT_MESSAGE:
             raise
+        hint = "did you mean 'auto'? " if str(value).strip().casefold() == "auto" else ""
         raise PydanticCustomError(
             "so_datetime",
-            "expected 'auto' or a local date and time such as 2026-12-03 09:00, found {found}",
-            {"found": repr(str(value))},
+            "{hint}expected 'auto' or a local date and time such as 2026-12-03 09:00, "
+            "found {found}",
+            {"hint": hint, "found": repr(str(value))},
         ) from exc
 
 
