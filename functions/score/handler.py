@@ -13,6 +13,8 @@ Only the logger is imported at module level; the model (numpy) loads on the firs
 from __future__ import annotations
 
 import os
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -20,7 +22,11 @@ from aws_lambda_powertools import Logger
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from functions.score.service import Mention, Scored
+
 FUNCTION = "score"
+NAMESPACE = "socialops"  # the CloudWatch namespace of the project's metrics (as publish's)
+TABLE_ENV = "MENTION_BUCKETS_TABLE"
 logger = Logger()
 _clients: dict[str, Any] = {}
 
@@ -44,6 +50,113 @@ def _terms(brand: str) -> list[str]:
     return list(listening.terms) if listening else []
 
 
+@dataclass
+class Batch:
+    """One invocation's mentions by SQS message id, and what became of each: a message
+    that fails at any step fails alone (its record in ``batchItemFailures``), is logged
+    with the step and counted in the ``MentionsFailed`` metric; the others go on."""
+
+    mentions: dict[str, Mention] = field(default_factory=dict)
+    scored: dict[str, Scored] = field(default_factory=dict)
+    counted_now: dict[str, bool] = field(default_factory=dict)  # by the batch's count
+    failed: dict[str, tuple[str, Exception]] = field(default_factory=dict)  # step, error
+    empty: set[str] = field(default_factory=set)
+    counted: int = 0
+
+    def fail(self, ident: str, step: str, error: Exception) -> None:
+        self.failed[ident] = (step, error)
+        self.scored.pop(ident, None)
+        mention = self.mentions.get(ident)
+        where = {"id": mention.id, "platform": mention.platform} if mention else {}
+        logger.error("a mention failed alone", extra={"message_id": ident, "step": step,
+                     "why": f"{type(error).__name__}: {error}", **where})  # fmt: skip
+
+    def settle(self, record: Any) -> None:
+        """The record handler of the batch utility: raise for a message that failed."""
+        from functions.score import service
+
+        ident = record.message_id
+        if ident in self.empty:
+            logger.warning("skipped: empty text", extra={"message_id": ident})
+            return
+        if ident in self.failed:
+            raise self.failed[ident][1]
+        item = self.scored[ident]
+        try:
+            fresh = self.counted_now.get(ident)
+            if fresh is None:
+                fresh = service.count(_client("dynamodb"), os.environ[TABLE_ENV], item)
+        except Exception as error:
+            self.fail(ident, "count", error)
+            raise
+        if fresh:
+            self.counted += 1
+        else:
+            logger.info("already counted", extra={"message_id": ident, "id": item.mention.id})
+
+
+def parse(batch: Batch, records: list[Any]) -> None:
+    from functions.score import service
+
+    for record in records:
+        ident = str(record.get("messageId", ""))
+        try:
+            mention = batch.mentions[ident] = service.parse(str(record.get("body", "")))
+        except service.BadMention as error:  # not a mention: the dead-letter queue
+            if str(error) == "empty text":
+                batch.empty.add(ident)
+            else:
+                batch.fail(ident, "parse", error)
+            continue
+        if mention.replaced:
+            logger.warning("characters that SQS or UTF-8 refuse were replaced by U+FFFD",
+                           extra={"message_id": ident, "id": mention.id,
+                                  "characters": mention.replaced})  # fmt: skip
+
+
+def prepare(records: list[Any], request: str) -> Batch:
+    """Parse, score, store and count the batch together, each step keeping apart the
+    mentions that fail in it."""
+    from functions.score import model, service
+
+    batch = Batch()
+    parse(batch, records)
+    results = service.score_batch(list(batch.mentions.values()), _terms, model.score)
+    for ident, result in zip(batch.mentions, results, strict=True):
+        if isinstance(result, Exception):
+            batch.fail(ident, "score", result)
+        else:
+            batch.scored[ident] = result
+    # stored before counting: a retry may store a mention twice, never lose it
+    stored = service.store(_client("s3"), os.environ["RAW_MENTIONS_BUCKET"],
+                           dict(batch.scored), request)  # fmt: skip
+    for ident, error in stored.items():
+        batch.fail(ident, "store", error)
+    try:  # a few transactions for the batch; if that fails, each mention on its own
+        done = service.count_batch(_client("dynamodb"), os.environ[TABLE_ENV],
+                                   list(batch.scored.values()))  # fmt: skip
+        batch.counted_now = dict(zip(batch.scored, done, strict=True))
+    except Exception as error:
+        logger.warning("batch count failed; counting one by one", extra={"why": str(error)})
+    return batch
+
+
+def report(batch: Batch, records: int) -> None:
+    """The invocation's log line, and one ``MentionsFailed`` metric per failed step."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    steps = Counter(step for step, _ in batch.failed.values())
+    for step, n in sorted(steps.items()):
+        with single_metric(name="MentionsFailed", unit=MetricUnit.Count, value=n,
+                           namespace=NAMESPACE,
+                           default_dimensions={"service": FUNCTION, "step": step}):  # fmt: skip
+            pass
+    replaced = sum(m.replaced for m in batch.mentions.values())
+    logger.info("scored", extra={"mentions": records, "counted": batch.counted,
+                                 "failed": len(batch.failed), "failed_by_step": dict(steps),
+                                 "characters_replaced": replaced})  # fmt: skip
+
+
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,
@@ -52,61 +165,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
 
     from functions.common.errors import EventError
-    from functions.score import model, service
 
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         raise EventError(f"{FUNCTION}: expected an SQS event with Records")
-    parsed: dict[str, service.Mention] = {}
-    problems: dict[str, str] = {}
-    for record in records:
-        ident = str(record.get("messageId", ""))
-        try:
-            parsed[ident] = service.parse(str(record.get("body", "")))
-        except service.BadMention as error:
-            problems[ident] = str(error)
-    scored = {
-        ident: item
-        for ident, item in zip(
-            parsed, service.score_batch(list(parsed.values()), _terms, model.score), strict=True
-        )
-    }
-    table = os.environ["MENTION_BUCKETS_TABLE"]
-    counted: list[service.Scored] = []
-    outcome: dict[str, bool] = {}
-    if scored:  # stored before counting: a retry may store a mention twice, never lose it
-        request = getattr(context, "aws_request_id", "local")
-        service.store(_client("s3"), os.environ["RAW_MENTIONS_BUCKET"], list(scored.values()),
-                      request)  # fmt: skip
-        try:  # a few transactions for the batch; if that fails, each mention on its own
-            done = service.count_batch(_client("dynamodb"), table, list(scored.values()))
-            outcome = dict(zip(scored, done, strict=True))
-        except Exception as error:
-            logger.warning("batch count failed; counting one by one", extra={"why": str(error)})
-
-    def one(record: Any) -> None:
-        ident = record.message_id
-        if ident in problems:
-            if problems[ident] == "empty text":
-                logger.warning("skipped: empty text", extra={"message_id": ident})
-                return
-            logger.error("not a mention", extra={"message_id": ident, "why": problems[ident]})
-            raise service.BadMention(problems[ident])
-        item = scored[ident]
-        fresh = (
-            outcome[ident] if ident in outcome else service.count(_client("dynamodb"), table, item)
-        )
-        if fresh:
-            counted.append(item)
-        else:
-            logger.info("already counted", extra={"message_id": ident, "id": item.mention.id})
-
+    batch = prepare(records, getattr(context, "aws_request_id", "local"))
     processor = BatchProcessor(event_type=EventType.SQS)
-    response: dict[str, Any] = dict(
-        process_partial_response(
-            event=event, record_handler=one, processor=processor, context=context
-        )
-    )
-    logger.info("scored", extra={"mentions": len(records), "counted": len(counted),
-                                 "failed": len(response.get("batchItemFailures", []))})  # fmt: skip
+    try:  # all records failed: the batch utility raises, and the failures are reported
+        response: dict[str, Any] = dict(process_partial_response(
+            event=event, record_handler=batch.settle, processor=processor, context=context))  # fmt: skip
+    finally:
+        report(batch, len(records))
     return response

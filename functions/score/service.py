@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from functions.common.text import clean_all
+
 # longer texts are scored on their first 5,000 characters: the model's limit, shared with
 # ``socialops sentiment`` (one definition, in model.py)
 from functions.score.model import MAX_TEXT
@@ -47,6 +49,7 @@ class Mention:
     created_at: datetime
     raw: Mapping[str, Any]
     truncated: bool = False
+    replaced: int = 0  # code points SQS or UTF-8 refuse, replaced by U+FFFD
 
 
 def parse(body: str) -> Mention:
@@ -56,6 +59,9 @@ def parse(body: str) -> Mention:
         raise BadMention(f"not JSON ({error.msg} at character {error.pos})") from None
     if not isinstance(data, dict):
         raise BadMention(f"expected a JSON object, found {type(data).__name__}")
+    # a body may hold JSON escapes of lone surrogates (or controls) that ingest did not
+    # clean: the model, S3 and DynamoDB would raise on them, so they become U+FFFD here
+    data, replaced = clean_all(data)
     missing = [k for k in ("id", "brand", "platform", "text", "created_at")
                if not isinstance(data.get(k), str)]  # fmt: skip
     if missing:
@@ -69,7 +75,7 @@ def parse(body: str) -> Mention:
     if not text.strip():
         raise BadMention("empty text")
     return Mention(str(data["id"]), data["brand"], data["platform"], text[:MAX_TEXT],
-                   when.astimezone(UTC), data, truncated=len(text) > MAX_TEXT)  # fmt: skip
+                   when.astimezone(UTC), data, len(text) > MAX_TEXT, replaced)  # fmt: skip
 
 
 # ---- language and bots ----------------------------------------------------------------
@@ -270,37 +276,68 @@ def count_batch(dynamodb: Any, table: str, batch: Sequence[Scored]) -> list[bool
     return done
 
 
-def store(s3: Any, bucket: str, scored: Sequence[Scored], batch_id: str) -> list[str]:
-    """JSON Lines per brand and day: ``scored/brand=<b>/date=<d>/<batch>.jsonl``."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for item in scored:
+def store(s3: Any, bucket: str, scored: Mapping[str, Scored], batch_id: str) -> dict[str, Exception]:  # fmt: skip
+    """JSON Lines per brand and day: ``scored/brand=<b>/date=<d>/<batch>.jsonl``, the
+    mentions keyed by message id. What could not be stored, by message id: a line that
+    cannot be encoded fails alone, a refused object fails the mentions it held."""
+    groups: dict[tuple[str, str], dict[str, bytes]] = {}
+    failed: dict[str, Exception] = {}
+    for ident, item in scored.items():
         day = item.mention.created_at.strftime("%Y-%m-%d")
-        groups.setdefault((item.mention.brand, day), []).append(
-            json.dumps(item.as_json(), ensure_ascii=False, sort_keys=True)
-        )
-    keys = []
+        try:
+            line = json.dumps(item.as_json(), ensure_ascii=False, sort_keys=True).encode()
+        except (ValueError, TypeError) as error:
+            failed[ident] = error
+            continue
+        groups.setdefault((item.mention.brand, day), {})[ident] = line
     for (brand, day), lines in sorted(groups.items()):
         key = f"scored/brand={brand}/date={day}/{batch_id}.jsonl"
-        s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
-        keys.append(key)
-    return keys
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"\n".join(lines.values()) + b"\n")
+        except Exception as error:  # its mentions fail (SQS retries them), not the others
+            failed.update(dict.fromkeys(lines, error))
+    return failed
 
 
 def score_batch(
     mentions: Sequence[Mention], terms_of: Callable[[str], Sequence[str]],
     model_score: Callable[[Sequence[str]], list[dict[str, Any]]],
-) -> list[Scored]:  # fmt: skip
-    """Score mentions together (one model call for the batch; terms looked up once a brand)."""
+) -> list[Scored | Exception]:  # fmt: skip
+    """Score mentions together (one model call for the batch; terms looked up once a brand).
+    A mention that cannot be scored gets its exception in place of its ``Scored``, so that
+    it fails alone, not its batch."""
     terms = {brand: list(terms_of(brand)) for brand in {m.brand for m in mentions}}
     seen: dict[str, int] = {}
     for m in mentions:
         key = " ".join(m.text.lower().split())
         seen[key] = seen.get(key, 0) + 1
-    results = model_score([m.text for m in mentions])
-    out = []
-    for m, r in zip(mentions, results, strict=True):
+    out: list[Scored | Exception] = []
+    for m, r in zip(mentions, _model(model_score, [m.text for m in mentions]), strict=True):
+        if isinstance(r, Exception):
+            out.append(r)
+            continue
         declared = m.raw.get("lang") if isinstance(m.raw.get("lang"), str) else None
-        out.append(Scored(m, float(r["polarity"]), str(r["label"]), dict(r["emotions"]),
-                          language(m.text, declared), bot_likelihood(m, seen),
-                          terms_in(m.text, terms[m.brand])))  # fmt: skip
+        try:
+            out.append(Scored(m, float(r["polarity"]), str(r["label"]), dict(r["emotions"]),
+                              language(m.text, declared), bot_likelihood(m, seen),
+                              terms_in(m.text, terms[m.brand])))  # fmt: skip
+        except Exception as error:  # whatever one mention holds, it fails alone
+            out.append(error)
+    return out
+
+
+def _model(model_score: Callable[[Sequence[str]], list[dict[str, Any]]],
+           texts: list[str]) -> list[dict[str, Any] | Exception]:  # fmt: skip
+    """The model's results for the texts in one call; when that call fails, each text on
+    its own, so that only a text the model cannot take gets an exception."""
+    try:
+        return list(model_score(texts))
+    except Exception:
+        pass
+    out: list[dict[str, Any] | Exception] = []
+    for text in texts:
+        try:
+            out.append(model_score([text])[0])
+        except Exception as error:
+            out.append(error)
     return out

@@ -173,3 +173,91 @@ def test_not_an_sqs_event_is_refused(aws: Any) -> None:
 
     with pytest.raises(EventError, match="expected an SQS event"):
         score_handler.handler({}, Context())  # type: ignore[arg-type]
+
+
+# ---- one bad mention fails alone (issue 10, item 4) --------------------------------------
+
+
+def emf(out: str, name: str) -> dict[str, float]:
+    """The values of CloudWatch metric ``name`` that the handler wrote (embedded metric
+    format, one JSON object a line on stdout), by the value of its ``step`` dimension."""
+    values: dict[str, float] = {}
+    for line in out.splitlines():
+        if not line.startswith('{"_aws"'):
+            continue
+        blob = json.loads(line)
+        [directive] = blob["_aws"]["CloudWatchMetrics"]
+        if name in [m["Name"] for m in directive["Metrics"]]:
+            assert directive["Namespace"] == "socialops" and blob["service"] == "score"
+            values[blob["step"]] = values.get(blob["step"], 0) + sum(blob[name])
+    return values
+
+
+def failures(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    return [(r.__dict__["message_id"], r.__dict__["step"]) for r in caplog.records
+            if r.getMessage() == "a mention failed alone"]  # fmt: skip
+
+
+def test_code_points_nothing_can_encode_are_replaced_in_any_field_and_the_batch_goes_on(
+    aws: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A body's JSON escapes may decode to lone surrogates (text, id, author) and to the
+    controls SQS refuses: the model, S3 and DynamoDB raised on them, so one such mention
+    failed its whole batch of 100. Each bad code point becomes U+FFFD, a surrogate pair
+    sent as two escapes stays its character, and the whole batch is counted."""
+    bodies = [mention(str(i), f"Aerolite flight {i} on time") for i in range(98)]
+    bodies.append(json.dumps({  # json.dumps escapes them: an ASCII body SQS accepts
+        "id": "bad\ud800", "brand": "aerolite", "platform": "bluesky",
+        "text": "Aerolite \udc00lost my bag\x00 again \ud83d\ude00",
+        "created_at": "2027-01-14T08:03:12Z", "author": {"handle": "fan\udfff"}}))  # fmt: skip
+    bodies.append(mention("ctl", "Aerolite\x01 gate\x0b change\ufffe, thanks"))
+    response = score_handler.handler(sqs_event(*bodies), Context())  # type: ignore[arg-type]
+    assert response == {"batchItemFailures": []}
+    assert bucket(aws)["mentions"] == 100
+    lines = {line["id"]: line for line in stored()}
+    assert lines["bad\ufffd"]["text"] == "Aerolite \ufffdlost my bag\ufffd again 😀"
+    assert lines["ctl"]["text"] == "Aerolite\ufffd gate\ufffd change\ufffd, thanks"
+    assert lines["bad\ufffd"]["label"] in ("negative", "neutral", "positive")
+    replaced = {r.__dict__["id"]: r.__dict__["characters"] for r in caplog.records
+                if r.getMessage().startswith("characters that SQS or UTF-8 refuse")}  # fmt: skip
+    assert replaced == {"bad\ufffd": 4, "ctl": 3}
+    assert failures(caplog) == [] and emf(capsys.readouterr().out, "MentionsFailed") == {}
+
+
+def test_a_mention_that_cannot_be_counted_fails_alone_with_a_log_line_and_a_metric(
+    aws: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An id too long for DynamoDB's sort key (1,024 bytes) fails its batch's transaction:
+    the batch is counted one by one, only that mention fails (SQS retries it, then its
+    dead-letter queue), and it is counted: a log line with its step and a metric."""
+    bodies = [mention(str(i), f"Aerolite flight {i} on time") for i in range(99)]
+    bodies.insert(40, mention("9" * 1100, "Aerolite lost my bag"))
+    response = score_handler.handler(sqs_event(*bodies), Context())  # type: ignore[arg-type]
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m40"}]}
+    assert bucket(aws)["mentions"] == 99
+    assert failures(caplog) == [("m40", "count")]
+    assert emf(capsys.readouterr().out, "MentionsFailed") == {"count": 1}
+    # the poison of the same batch is counted under its own step
+    poison = score_handler.handler(sqs_event("{not json", mention("x", "Aerolite ok")),
+                                   Context())  # type: ignore[arg-type]  # fmt: skip
+    assert poison == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert emf(capsys.readouterr().out, "MentionsFailed") == {"parse": 1}
+
+
+def test_a_text_the_model_cannot_score_fails_alone(aws: Any) -> None:
+    """The model is called once for the batch; when that call raises, each text is scored
+    on its own and only the one that raises fails (here a model that raises on one text,
+    the shipped model for the others)."""
+    from functions.score import model
+
+    def fragile(texts: Any) -> list[dict[str, Any]]:
+        if any("unscorable" in t for t in texts):
+            raise RuntimeError("the model cannot take this text")
+        return model.score(texts)
+
+    mentions = [service.parse(mention(str(i), text)) for i, text in
+                enumerate(["Aerolite lost my bag", "unscorable aerolite", "Thanks aerolite!"])]  # fmt: skip
+    results = service.score_batch(mentions, lambda brand: ["aerolite"], fragile)
+    assert isinstance(results[1], RuntimeError)
+    assert [r.label for r in results if isinstance(r, service.Scored)] == ["negative", "positive"]
+    assert [r.terms for r in results if isinstance(r, service.Scored)] == [["aerolite"]] * 2
