@@ -30,8 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser, pausing: bool) -> None:
 def _table(args: argparse.Namespace) -> object:
     import boto3
 
+    from infra.aws_config import USAGE, endpoint_problem
     from infra.deploy.command import DeployError, client, region, stack_outputs
 
+    problem = endpoint_problem(args.endpoint_url)  # botocore would raise a bare ValueError
+    if problem:
+        raise DeployError(problem, USAGE)
     name = args.table or stack_outputs(
         client("cloudformation", args), f"socialops-{args.stage}"
     ).get("PauseFlagsTableName")
@@ -53,6 +57,7 @@ def run(args: argparse.Namespace, pausing: bool) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from functions.common.pause import pause, resume
+    from infra.aws_config import report
     from infra.deploy.command import DeployError
 
     try:
@@ -63,9 +68,11 @@ def run(args: argparse.Namespace, pausing: bool) -> int:
                   f"by {flag.by}: {flag.reason}")  # fmt: skip
             return 0
         lifted = resume(table, args.brand)
-    except (DeployError, ClientError, BotoCoreError) as exc:
+    except DeployError as exc:
         print(f"socialops: {args.command}: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
+    except (ClientError, BotoCoreError) as exc:  # no region, no credentials, unreachable...
+        return report(args.command, args.endpoint_url, exc)
     if lifted is None:
         print(f"{args.brand} was not paused (stage {args.stage}): nothing to resume")
     else:

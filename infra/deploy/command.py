@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from infra.aws_config import FAILED, USAGE, endpoint_problem, report
 from infra.deploy.apply import Applied, ApplyError, apply
 from infra.deploy.desired import STAGE_PATTERN, BuildError, Targets, load
 from infra.deploy.plan import Plan, make_plan
@@ -33,6 +34,10 @@ STACK_OUTPUTS = {
 class DeployError(RuntimeError):
     """A problem the user can fix (no stack, no credentials, AWS refused): one line."""
 
+    def __init__(self, message: str, exit_code: int = FAILED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
 
 def region(endpoint_url: str | None) -> str | None:
     found = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
@@ -42,6 +47,9 @@ def region(endpoint_url: str | None) -> str | None:
 def client(service: str, args: argparse.Namespace) -> Any:
     import boto3
 
+    problem = endpoint_problem(args.endpoint_url)  # botocore would raise a bare ValueError
+    if problem:
+        raise DeployError(problem, USAGE)
     return boto3.client(
         service, region_name=region(args.endpoint_url), endpoint_url=args.endpoint_url
     )
@@ -158,9 +166,14 @@ def run(args: argparse.Namespace, deploy: bool) -> int:
         print(f"socialops: deploy stopped after {exc.applied.total} changes: "
               f"{exc.cause}; run deploy again to finish", file=sys.stderr)  # fmt: skip
         return 1
-    except (DeployError, BuildError, ClientError, BotoCoreError) as exc:
+    except DeployError as exc:
+        print(f"socialops: {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BuildError as exc:
         print(f"socialops: {args.command}: {exc}", file=sys.stderr)
         return 1
+    except (ClientError, BotoCoreError) as exc:  # no region, no credentials, unreachable...
+        return report(args.command, args.endpoint_url, exc)
     print(deployed_line(plan, done))
     for conflict in plan.conflicts:
         print(f"socialops: {conflict}", file=sys.stderr)

@@ -382,4 +382,5 @@ def test_unreachable_endpoint_is_one_clear_line(
     capsys.readouterr()
     assert run("plan", "--build", build, "--endpoint-url", url, *FLAGS) == 1
     err = capsys.readouterr().err
-    assert err.startswith("socialops: plan: Could not connect") and err.count("\n") == 1
+    assert err.startswith(f"socialops: plan: cannot reach the endpoint {url} (Could not connect")
+    assert err.count("\n") == 1
