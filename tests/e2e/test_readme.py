@@ -59,3 +59,20 @@ def test_readme_error_output_is_exactly_what_validate_prints(tmp_path: Path) -> 
 def test_readme_lists_every_error_code() -> None:
     table = dict(re.findall(r"^\| `([EW]\d{3})` \| (.+?) \|$", README, re.M))
     assert table == CODES
+
+
+def test_readme_says_how_to_run_socialops_from_the_venv() -> None:
+    # GIVEN the block under `make demo` that says where the command is
+    shown = block("venv")
+    assert ".venv/bin/socialops validate" in shown and ". .venv/bin/activate" in shown
+    # THEN the command is installed next to the interpreter that runs the tests (.venv/bin
+    # under `make test`), and the lines shown are what it prints and returns
+    command = Path(sys.executable).parent / "socialops"
+    assert command.is_file(), f"{command}: not installed (make setup)"
+    said = re.search(r"socialops --version +# (.+)", shown)
+    assert said, shown
+    version = subprocess.run([command, "--version"], capture_output=True, text=True, check=False)
+    assert (version.returncode, version.stdout.strip()) == (0, said.group(1))
+    alone = subprocess.run([command], capture_output=True, text=True, check=False)
+    assert alone.returncode == 2 and "(exit 2)" in shown
+    assert "Exit codes:" in alone.stderr and "validate" in alone.stderr
