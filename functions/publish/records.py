@@ -5,6 +5,11 @@ intent (``publishing``) before the platform is called, so that an invocation tha
 between publishing and recording leaves a trace: the next delivery sees the claim, asks
 the platform what was already posted, and never posts blindly a second time.
 
+Each record also keeps ``first_claimed_at`` (the firing's post cannot be older: a search
+for it looks no further back) and the notes an adapter writes before the step that posts
+(``note_<name>``: an Instagram container id, a TikTok publish_id), so that a later delivery
+identifies the post of *this* firing, not last week's of the same text.
+
 Statuses: ``publishing`` (claimed, outcome unknown), ``published`` (post id and URL),
 ``failed`` (the platform said no, or retries ran out), ``held`` (paused brand, text not
 approved), ``skipped`` (the post no longer exists as scheduled), ``unknown`` (a previous
@@ -19,6 +24,12 @@ from datetime import datetime
 from typing import Any
 
 FINAL = ("published", "failed", "held", "skipped", "unknown")
+NOTE = "note_"
+
+
+def notes_of(record: dict[str, Any] | None) -> dict[str, str]:
+    """The notes an earlier delivery wrote down (see ``Records.note``)."""
+    return {k.removeprefix(NOTE): str(v) for k, v in (record or {}).items() if k.startswith(NOTE)}
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,7 @@ class Records:
         record an earlier delivery left (its delivery count is raised; ``take_over``
         makes the claim this delivery's once it decides to go on)."""
         item = {**key.item_key, "status": "publishing", "attempts": 1, "claimed_at": _stamp(now),
-                "deadline": _stamp(deadline),
+                "first_claimed_at": _stamp(now), "deadline": _stamp(deadline),
                 "campaign": key.campaign, "post": key.post, "channel": key.channel,
                 "locale": key.locale, "scheduled_for": key.scheduled_for}  # fmt: skip
         client = self.table.meta.client
@@ -109,6 +120,15 @@ class Records:
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":now": _stamp(now), ":publishing": "publishing"},
             )
+
+    def note(self, key: Key, name: str, value: str) -> None:
+        """Write down a platform id of this firing before the step that posts with it."""
+        self.table.update_item(
+            Key=key.item_key,
+            UpdateExpression="SET #note = :value",
+            ExpressionAttributeNames={"#note": NOTE + name},
+            ExpressionAttributeValues={":value": value},
+        )
 
     def own(self, key: Key, post_id: str) -> str:
         """Mark the platform post ``post_id`` as the one published for ``key``; returns the

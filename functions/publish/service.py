@@ -9,8 +9,11 @@ The handler (handler.py) wraps :func:`publish` in Powertools idempotency and bui
    zone rules (a changed rule means the schedule is stale: a person must redeploy);
 2. the brand is not paused, and the text exists (generated text must be approved);
 3. the publish record is claimed; a claim left by an earlier delivery means that one may
-   have posted: the platform is asked first (Mastodon's Idempotency-Key covers the rest;
-   TikTok cannot be asked, so its record decides and a person is told);
+   have posted: the platform is asked first, for the post of *this* firing (its ``Trail``:
+   the firing's own record key on Bluesky, the Instagram container and the TikTok
+   publish_id written down before posting, the account's posts since the firing's time
+   elsewhere), never by its text alone: a weekly post's text is last week's too. Where the
+   platform cannot tell, the post is held and a person told (``unknown``);
 4. the adapter posts, retrying transient failures with backoff that honours Retry-After
    and rate-limit reset headers, within the invocation's time;
 5. the outcome is recorded; what did not go out goes to the dead-letter queue with its
@@ -35,9 +38,10 @@ from functions.publish.adapters.base import (
     PlatformError,
     PostRequest,
     Published,
-    Token,
+    Trail,
+    Uncertain,
 )
-from functions.publish.records import Key, Records
+from functions.publish.records import Key, Records, notes_of
 from functions.publish.tokens import TokenError, Tokens
 from schema.platforms import PLATFORMS
 
@@ -47,9 +51,9 @@ BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 30.0
 SAFETY_MARGIN_S = 10.0  # time kept to record the outcome after the last attempt
 DUPLICATE_CODES = {"187", "duplicate", "DUPLICATE_POST"}
-# Platforms whose retry cannot post twice (Mastodon keeps the Idempotency-Key) or that
-# cannot be asked (TikTok: its init call fails before anything is posted).
-SAFE_TO_REPEAT = ("mastodon", "tiktok")
+# Platforms whose retry within an invocation cannot post twice: Mastodon keeps the
+# Idempotency-Key for about an hour (a later redrive asks the platform like the others).
+SAFE_TO_REPEAT = ("mastodon",)
 
 # Outcome statuses that did not post and must reach a person.
 DEAD_LETTERED = ("failed", "held", "unknown", "stale")
@@ -244,26 +248,30 @@ def _backoff(attempt: int, error: PlatformError, deps: Deps) -> float:
     return deps.jitter.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
 
 
-def _find_ours(
-    adapter: Adapter, plan_: Plan, token: Token, key: Key, deps: Deps
-) -> Published | None:
-    """The post of ours the platform already holds: one with our text that no other
-    scheduled post owns (the same text may have gone out for another time zone or
-    locale); None otherwise."""
-    found = adapter.find_existing(plan_.request, token)
-    if found is None:
-        return None
-    owner = deps.records.own(key, found.post_id)
-    if owner == str(key):
-        return found
-    deps.log("info", "a post with the same text belongs to another schedule", {
-        "key": str(key), "owner": owner, "post_id": found.post_id})  # fmt: skip
-    return None
+def trail_of(key: Key, previous: dict[str, Any] | None, deps: Deps) -> Trail:
+    """The firing's trail: its post is no older than its scheduled time and its first
+    claim; the notes earlier deliveries wrote; a post found is taken only if no other
+    firing owns it (the same text may have gone out for another time zone or locale)."""
+    scheduled = _utc(key.scheduled_for)
+    first = (previous or {}).get("first_claimed_at") or (previous or {}).get("claimed_at")
+    since = max(scheduled, _utc(str(first)) if first else deps.now())
+
+    def take(post_id: str) -> bool:
+        owner = deps.records.own(key, post_id)
+        if owner != str(key):
+            deps.log("info", "a post with the same text belongs to another firing", {
+                "key": str(key), "owner": owner, "post_id": post_id})  # fmt: skip
+        return owner == str(key)
+
+    return Trail(since=since, scheduled_for=scheduled, notes=notes_of(previous),
+                 save=lambda name, value: deps.records.note(key, name, value), take=take)  # fmt: skip
 
 
-def _recover(adapter: Adapter, plan_: Plan, key: Key, deps: Deps) -> Published | None:
-    """What an earlier attempt may already have posted (None: nothing found)."""
-    return _find_ours(adapter, plan_, deps.tokens.get(adapter.platform, plan_.secret), key, deps)
+def _find_ours(adapter: Adapter, plan_: Plan, trail: Trail, deps: Deps) -> Published | None:
+    """The post of this firing the platform already holds; None when there is none.
+    ``Uncertain`` when the platform cannot tell."""
+    token = deps.tokens.get(adapter.platform, plan_.secret)
+    return adapter.find_existing(plan_.request, token, trail)
 
 
 def _may_have_posted(error: PlatformError) -> bool:
@@ -271,26 +279,29 @@ def _may_have_posted(error: PlatformError) -> bool:
     return error.status == 0 or error.status >= 500
 
 
-def post_with_retries(adapter: Adapter, plan_: Plan, key: Key, deps: Deps) -> tuple[Published, int]:
+def post_with_retries(
+    adapter: Adapter, plan_: Plan, key: Key, trail: Trail, deps: Deps
+) -> tuple[Published, int]:
     """Post, retrying what may succeed later. Returns the post and the attempts made;
-    raises ``GaveUp`` when it cannot post."""
+    raises ``GaveUp`` when it cannot post, ``Uncertain`` when it cannot tell whether an
+    attempt posted."""
     refreshed = False
     for attempt in range(1, MAX_ATTEMPTS + 1):
         token = None
         try:
             token = deps.tokens.get(adapter.platform, plan_.secret)  # may refresh it
-            published = adapter.publish(plan_.request, token)
+            published = adapter.publish(plan_.request, token, trail)
             deps.records.own(key, published.post_id)
             return published, attempt
         except PlatformError as error:
             if error.code in DUPLICATE_CODES and token is not None:
-                found = _find_ours(adapter, plan_, token, key, deps)
+                found = _find_ours(adapter, plan_, trail, deps)
                 if found is not None:
                     return found, attempt
                 raise GaveUp(PlatformError(
                     error.platform, error.status, error.code,
-                    f"{error.reason}: the same text already went out for another schedule "
-                    "of this campaign; give this variant its own text",
+                    f"{error.reason}: the platform already holds this text (posted earlier "
+                    "for another firing of this campaign); give each occurrence its own text",
                 ), attempt) from error  # fmt: skip
             if error.auth and not refreshed:
                 stored = deps.tokens.read(adapter.platform, plan_.secret)
@@ -305,7 +316,7 @@ def post_with_retries(adapter: Adapter, plan_: Plan, key: Key, deps: Deps) -> tu
                 and _may_have_posted(error)
                 and adapter.platform not in SAFE_TO_REPEAT
             ):
-                found = _find_ours(adapter, plan_, token, key, deps)
+                found = _find_ours(adapter, plan_, trail, deps)
                 if found is not None:
                     return found, attempt
             delay = _backoff(attempt, error, deps)
@@ -353,17 +364,22 @@ def _claimed(
     event: Any,
 ) -> dict[str, Any]:  # fmt: skip
     adapter = deps.adapter(key.channel, plan_.brand)
-    if previous is not None:
-        early = _after_earlier_delivery(key, previous, adapter, plan_, base, deps, event)
-        if early is not None:
-            return early
+    trail = trail_of(key, previous, deps)
     try:
-        published, attempts = post_with_retries(adapter, plan_, key, deps)
+        if previous is not None:
+            early = _after_earlier_delivery(key, previous, adapter, plan_, trail, base, deps,
+                                            event)  # fmt: skip
+            if early is not None:
+                return early
+        published, attempts = post_with_retries(adapter, plan_, key, trail, deps)
     except GaveUp as gave_up:
         base.attempts = gave_up.attempts
         return _finish(key, base, "failed", _reason(gave_up.error), deps, event)
     except (PlatformError, TokenError) as error:  # while finding what was posted
         return _finish(key, base, "failed", _reason(error), deps, event)
+    except Uncertain as uncertain:
+        return _finish(key, base, "unknown", f"{uncertain}; it was not posted again", deps,
+                       event)  # fmt: skip
     base.attempts = attempts
     if plan_.media_omitted:
         base.reason = f"posted without its {plan_.media_omitted} media item(s): no upload yet"
@@ -371,8 +387,8 @@ def _claimed(
 
 
 def _after_earlier_delivery(
-    key: Key, previous: dict[str, Any], adapter: Adapter, plan_: Plan, base: Outcome,
-    deps: Deps, event: Any,
+    key: Key, previous: dict[str, Any], adapter: Adapter, plan_: Plan, trail: Trail,
+    base: Outcome, deps: Deps, event: Any,
 ) -> dict[str, Any] | None:  # fmt: skip
     """The answer when an earlier delivery claimed this post; None: go on and post."""
     status = previous.get("status")
@@ -395,19 +411,7 @@ def _after_earlier_delivery(
     # An earlier attempt died between claiming and recording, or a person redrives a post
     # that did not go out: ask the platform what is already there before posting.
     deps.records.take_over(key, deps.now(), _deadline(deps))
-    if adapter.platform == "tiktok":
-        if status != "publishing":
-            return None  # a person redrives it; TikTok cannot be asked
-        return _finish(
-            key, base, "unknown",
-            "an earlier attempt stopped before recording its result and TikTok cannot list "
-            "posts: check the account, then redrive this message if nothing was posted",
-            deps, event,
-        )  # fmt: skip
-    try:
-        found = _recover(adapter, plan_, key, deps)
-    except (PlatformError, TokenError) as error:
-        return _finish(key, base, "failed", _reason(error), deps, event)
+    found = _find_ours(adapter, plan_, trail, deps)
     if found is not None:
         deps.log("warning", "found the post an earlier attempt made; recorded it", {
             "key": str(key), "post_id": found.post_id})  # fmt: skip

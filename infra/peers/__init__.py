@@ -19,6 +19,7 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -70,9 +71,12 @@ class Fake:
     errors: ClassVar[dict[str, Reply]] = {}
 
     def __init__(self) -> None:
+        # the platform's clock: what it stamps posts with (``simulate`` sets its virtual one)
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.routes: list[tuple[str, re.Pattern[str], Route]] = []
         self.requests: list[Req] = []
         self.failures: list[tuple[str, Reply]] = []
+        self.lost: list[str] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -94,6 +98,12 @@ class Fake:
         (a page that is not JSON, bytes that are not UTF-8, an error of one's own)."""
         with self.lock:
             self.failures.extend([(on, reply)] * times)
+
+    def lose_answer_next(self, on: str = "", times: int = 1) -> None:
+        """Do the next ``times`` requests whose path contains ``on``, then answer 504 as a
+        gateway does when the platform took too long: the post exists, its answer is lost."""
+        with self.lock:
+            self.lost.extend([on] * times)
 
     def posts_made(self) -> int:
         """How many posts this fake holds (each platform's fake says)."""
@@ -124,6 +134,15 @@ class Fake:
                 if on in req.path:
                     del self.failures[i]
                     return reply
+        reply = self._route(req)
+        with self.lock:
+            for i, on in enumerate(self.lost):
+                if on in req.path and req.method == "POST":
+                    del self.lost[i]
+                    return Reply(504, {"error": "Gateway Timeout"})
+        return reply
+
+    def _route(self, req: Req) -> Reply:
         for method, pattern, function in self.routes:
             match = pattern.match(req.path)
             if method == req.method and match:

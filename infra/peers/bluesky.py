@@ -1,21 +1,24 @@
 """A small fake of a Bluesky PDS's XRPC methods (createSession, resolveHandle,
-createRecord, listRecords). The real-PDS tests (tests/peers/bluesky) are still to do.
+createRecord, putRecord with ``swapRecord``, getRecord, listRecords, searchPosts). The
+real PDS (tests/peers/bluesky) checks the same contract in test_bluesky_peer.py.
 
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from datetime import datetime
 from typing import Any
 
-from infra.peers import Fake, Reply, Req, require
+from infra.peers import Fake, Refused, Reply, Req, require
 from infra.peers.mentions import PAGE_SIZE, Mention, iso_ms, number, utc
 
 HANDLE, PASSWORD, DID = "brand.test", "app-pass-word-1234", "did:plc:brand000000000000000000"
 KNOWN = {"alice.test": "did:plc:alice000000000000000000", HANDLE: DID}
 JWT = "jwt-access"
+TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 
 
 def xrpc_error(status: int, error: str, message: str, **head: str) -> Reply:
@@ -44,6 +47,8 @@ class BlueskyFake(Fake):
         self.route("POST", x + "com.atproto.server.createSession", self.session)
         self.route("GET", x + "com.atproto.identity.resolveHandle", self.resolve)
         self.route("POST", x + "com.atproto.repo.createRecord", self.create)
+        self.route("POST", x + "com.atproto.repo.putRecord", self.put)
+        self.route("GET", x + "com.atproto.repo.getRecord", self.get)
         self.route("GET", x + "com.atproto.repo.listRecords", self.list)
         self.route("GET", x + "app.bsky.feed.searchPosts", self.search)
         self.mentions: list[Mention] = []
@@ -62,7 +67,8 @@ class BlueskyFake(Fake):
         require(did is not None, xrpc_error(400, "InvalidRequest", "Unable to resolve handle"))
         return Reply(body={"did": did})
 
-    def create(self, req: Req) -> Reply:
+    def _checked(self, req: Req) -> dict[str, Any]:
+        """The post record of a write, refused as the PDS refuses it."""
         require(
             req.headers.get("authorization") == f"Bearer {JWT}",
             xrpc_error(401, "AuthenticationRequired", "Authentication Required"),
@@ -72,9 +78,38 @@ class BlueskyFake(Fake):
               and record.get("$type") == "app.bsky.feed.post" and "createdAt" in record
               and len(record.get("text", "").encode()) <= 3000)  # fmt: skip
         require(ok, xrpc_error(400, "InvalidRequest", "Invalid app.bsky.feed.post record"))
-        uri = f"at://{self.did}/app.bsky.feed.post/{next(self.rkeys)}"
+        return dict(record)
+
+    def _stored(self, rkey: str, record: dict[str, Any]) -> Reply:
+        uri = f"at://{self.did}/app.bsky.feed.post/{rkey}"
         self.records.append({"uri": uri, "cid": "bafyrei" + "a" * 52, "value": record})
         return Reply(body={"uri": uri, "cid": "bafyrei" + "a" * 52})
+
+    def create(self, req: Req) -> Reply:
+        return self._stored(next(self.rkeys), self._checked(req))
+
+    def put(self, req: Req) -> Reply:
+        """``putRecord``: ``swapRecord: null`` writes only where there is no record yet
+        (else 400 InvalidSwap); without it a record there is replaced."""
+        record, rkey = self._checked(req), str(req.body.get("rkey", ""))
+        require(bool(TID.fullmatch(rkey)), xrpc_error(400, "InvalidRequest", "Invalid rkey"))
+        with self.lock:
+            there = [r for r in self.records if r["uri"].endswith(f"/{rkey}")]
+            if there and "swapRecord" in req.body and req.body["swapRecord"] is None:
+                raise Refused(xrpc_error(400, "InvalidSwap", "Record was at " + there[0]["cid"]))
+            self.records = [r for r in self.records if r not in there]
+            return self._stored(rkey, record)
+
+    def get(self, req: Req) -> Reply:
+        require(
+            req.query.get("repo") in (self.did, self.handle),
+            xrpc_error(400, "InvalidRequest", "Could not find repo"),
+        )
+        rkey = req.query.get("rkey", "")
+        with self.lock:
+            there = [r for r in self.records if r["uri"].endswith(f"/{rkey}")]
+        require(bool(there), xrpc_error(400, "RecordNotFound", f"Could not locate record: {rkey}"))
+        return Reply(body=there[0])
 
     def list(self, req: Req) -> Reply:
         require(

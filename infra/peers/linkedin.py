@@ -78,7 +78,8 @@ class LinkedInFake(Fake):
         require(body["lifecycleState"] == "PUBLISHED", error(422, "/lifecycleState invalid"))
         if any(p["commentary"] == body["commentary"] for p in self.posts):
             return self.errors["duplicate"]
-        post = {**body, "id": next(self.ids)}
+        created = int(self.now().timestamp() * 1000)
+        post = {**body, "id": next(self.ids), "createdAt": created, "lastModifiedAt": created}
         self.posts.append(post)
         return Reply(201, {}, {"x-restli-id": post["id"]})
 
@@ -87,7 +88,15 @@ class LinkedInFake(Fake):
         require(req.headers.get("x-restli-method") == "FINDER" and req.query.get("q") == "author",
                 error(400, "Finder method is required"))  # fmt: skip
         mine = [p for p in self.seeded + self.posts if p["author"] == req.query.get("author")]
-        return Reply(body={"elements": mine[::-1], "paging": {"count": len(mine), "start": 0}})
+        if req.query.get("sortBy") == "CREATED":
+            mine.sort(key=lambda p: p.get("createdAt", 0))
+        start, count = req.query.get("start", "0"), req.query.get("count", "10")
+        require(start.isdigit() and count.isdigit() and 1 <= int(count) <= 100,
+                error(400, "Invalid start or count"))  # fmt: skip
+        at, size = int(start), min(int(count), self.page_size)
+        page = mine[::-1][at : at + size]
+        return Reply(body={"elements": page, "paging": {"count": size, "start": at,
+                                                          "total": len(mine)}})  # fmt: skip
 
     def add_mention(
         self, text: str, created_at: datetime, *, author_handle: str = "urn:li:person:fan",

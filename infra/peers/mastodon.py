@@ -1,5 +1,5 @@
 """A small fake of Mastodon's statuses API, honouring Idempotency-Key as Mastodon does
-(the same key within an hour returns the same status). The real peer, mastodon-mock, is
+(the same key within an hour returns the same status; later it is forgotten). The real peer, mastodon-mock, is
 used by test_mastodon_peer.py.
 
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
@@ -20,9 +20,12 @@ ACCOUNT = "109000000000000001"
 INVALID = Reply(401, {"error": "The access token is invalid"})
 
 
-def mastodon_time() -> str:
+IDEMPOTENCY_TTL = timedelta(hours=1)  # how long Mastodon remembers an Idempotency-Key
+
+
+def mastodon_time(now: datetime | None = None) -> str:
     """Now, as Mastodon writes times (2026-11-30T09:00:00.000Z)."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
@@ -52,7 +55,7 @@ class MastodonFake(Fake):
         self.page_size = PAGE_SIZE
         self.ids = (str(n) for n in itertools.count(113_000_000_000_000_001))
         self.statuses: list[dict[str, Any]] = []
-        self.by_key: dict[str, dict[str, Any]] = {}
+        self.by_key: dict[str, tuple[datetime, dict[str, Any]]] = {}
         self.route("POST", r"/api/v1/statuses", self.create)
         self.route("GET", r"/api/v1/accounts/verify_credentials", self.me)
         self.route("GET", r"/api/v1/accounts/(\d+)/statuses", self.timeline)
@@ -61,20 +64,20 @@ class MastodonFake(Fake):
 
     def create(self, req: Req) -> Reply:
         bearer(req, self.token, INVALID)
-        key = req.headers.get("idempotency-key")
-        if key in self.by_key:
-            return Reply(body=self.by_key[key])
+        key, now = req.headers.get("idempotency-key"), self.now()
+        if key in self.by_key and now - self.by_key[key][0] < IDEMPOTENCY_TTL:
+            return Reply(body=self.by_key[key][1])
         text = req.body.get("status", "")
         require(bool(text), self.errors["invalid"])
         status_id = next(self.ids)
-        status = {"id": status_id, "created_at": mastodon_time(),
+        status = {"id": status_id, "created_at": mastodon_time(now),
                   "uri": f"https://social.test/users/brand/statuses/{status_id}",
                   "url": f"https://social.test/@brand/{status_id}",
                   "visibility": req.body.get("visibility", "public"),
                   "content": "<p>" + html.escape(text).replace("\n", "<br />") + "</p>"}  # fmt: skip
         self.statuses.append(status)
         if key:
-            self.by_key[key] = status
+            self.by_key[key] = now, status
         return Reply(body=status)
 
     def me(self, req: Req) -> Reply:
@@ -82,8 +85,11 @@ class MastodonFake(Fake):
         return Reply(body={"id": self.account, "username": "brand", "acct": "brand"})
 
     def timeline(self, req: Req) -> Reply:
+        """The account's statuses, newest first, in Mastodon's pages (``max_id``...)."""
         bearer(req, self.token, INVALID)
-        return Reply(body=self.statuses[::-1] if req.groups[0] == self.account else [])
+        mine = self.statuses if req.groups[0] == self.account else []
+        page, head = self._page(req, [(s["id"], s) for s in mine])
+        return Reply(body=page, headers=head)
 
     def add_mention(
         self, text: str, created_at: datetime, *, author_handle: str = "fan@social.test",

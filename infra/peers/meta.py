@@ -149,9 +149,9 @@ def usage(page: str) -> str:
                                "total_time": 40, "estimated_time_to_regain_access": 5}]})  # fmt: skip
 
 
-def graph_time() -> str:
+def graph_time(now: datetime | None = None) -> str:
     """Now, as the Graph API writes times (2026-11-30T09:00:00+0000)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    return (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 class GraphFake(Fake):
@@ -268,13 +268,16 @@ class GraphFake(Fake):
         require(container is not None, oauth(400, 100, "Invalid creation_id"))
         assert container is not None
         require(container["polls"] <= 0, oauth(400, 9007, "Media ID is not available", 2207027))
-        return Reply(body={"id": self.add(container["caption"], "https://www.instagram.com/p/X")})
+        require("published" not in container,
+                oauth(400, 9007, "The media has already been published", 2207008))  # fmt: skip
+        container["published"] = self.add(container["caption"], "https://www.instagram.com/p/X")
+        return Reply(body={"id": container["published"]})
 
     def add(self, text: str, url: str) -> str:
-        media = next(self.ids)
+        media, now = next(self.ids), graph_time(self.now())
         self.media[media] = {"id": media, "caption": text, "message": text,
                              "permalink": url + media, "permalink_url": url + media,
-                             "timestamp": graph_time(), "created_time": graph_time()}  # fmt: skip
+                             "timestamp": now, "created_time": now}  # fmt: skip
         self.quota_usage += 1
         return media
 
@@ -286,6 +289,7 @@ class GraphFake(Fake):
             container = self.containers[item]
             container["polls"] -= 1
             status = "FINISHED" if container["polls"] < 0 else "IN_PROGRESS"
+            status = "PUBLISHED" if "published" in container else status
             return Reply(body={"id": item, "status_code": status})
         require(item in self.media, oauth(400, 100, "Object does not exist"))
         return Reply(body=self.media[item])
@@ -306,7 +310,14 @@ class GraphFake(Fake):
         return Reply(body={"id": "photo" + post, "post_id": post})
 
     def list_media(self, req: Req) -> Reply:
-        return Reply(body={"data": list(self.media.values())})
+        """``GET /{id}/media`` and ``/{page-id}/posts``: newest first, ``since`` (unix
+        seconds, inclusive), cursor paging."""
+        since = req.query.get("since", "")
+        require(not since or since.isdigit(), oauth(400, 100, "(#100) since must be a time"))
+        with self.lock:
+            items = [m for m in self.media.values() if not since or datetime.strptime(
+                m["created_time"], "%Y-%m-%dT%H:%M:%S%z").timestamp() >= int(since)]  # fmt: skip
+        return self._paged(req, items[::-1])
 
     list_posts = list_media
 

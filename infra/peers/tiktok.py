@@ -11,6 +11,7 @@ import itertools
 from typing import Any, ClassVar
 
 from infra.peers import Fake, Reply, Req, bearer, credential, form, require
+from infra.peers.mentions import PAGE_SIZE
 
 TOKEN = "act.tiktok-token"
 REFRESH = "rft.tiktok-refresh-token"
@@ -74,10 +75,12 @@ class TikTokFake(Fake):
         # posts accepted for publishing: TikTok publishes them whether or not anyone polls
         self.published: list[dict[str, Any]] = []
         self.polls = polls_until_complete
+        self.page_size = PAGE_SIZE
         self.route("POST", r"/v2/oauth/token/", self.refresh)
         self.route("POST", P + r"/creator_info/query/", self.creator)
         self.route("POST", P + r"/video/init/", self.init)
         self.route("POST", P + r"/status/fetch/", self.status)
+        self.route("POST", r"/v2/video/list/", self.videos)
 
     def refresh(self, req: Req) -> Reply:
         """``POST /v2/oauth/token/`` (form: client_key, client_secret,
@@ -138,8 +141,8 @@ class TikTokFake(Fake):
         publish_id = f"v_pub_url~v2.{next(self.ids)}"
         self.jobs[publish_id] = {"polls": self.polls, "post": str(next(self.ids))}
         self.published.append({"publish_id": publish_id, "post_id": self.jobs[publish_id]["post"],
-                               "title": post.get("title", ""),
-                               "video_url": source["video_url"]})  # fmt: skip
+                               "title": post.get("title", ""), "video_url": source["video_url"],
+                               "create_time": int(self.now().timestamp())})  # fmt: skip
         return answer({"publish_id": publish_id})
 
     def status(self, req: Req) -> Reply:
@@ -151,6 +154,32 @@ class TikTokFake(Fake):
         if job["polls"] >= 0:
             return answer({"status": "PROCESSING_DOWNLOAD", "downloaded_bytes": 1024})
         return answer({"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [job["post"]]})
+
+    def videos(self, req: Req) -> Reply:
+        """``POST /v2/video/list/?fields=...`` (Display API, scope video.list): the user's
+        public videos, newest first; ``max_count`` (at most 20) and ``cursor`` (a
+        ``create_time`` in milliseconds: the videos before it)."""
+        self.check(req)
+        fields = set(req.query.get("fields", "").split(","))
+        require(bool(fields - {""}), answer(None, "invalid_params", "fields is required", 400))
+        count, cursor = req.body.get("max_count", 10), req.body.get("cursor")
+        require(isinstance(count, int) and 1 <= count <= 20,
+                answer(None, "invalid_params", "max_count", 400))  # fmt: skip
+        with self.lock:  # published whether or not anyone polled its status
+            done = list(self.published)
+        done.sort(key=lambda v: v["create_time"], reverse=True)
+        if isinstance(cursor, int):
+            done = [v for v in done if v["create_time"] * 1000 < cursor]
+        size = min(count, self.page_size)
+        page = done[:size]
+        videos = [{k: v for k, v in {"id": item["post_id"], "title": item["title"],
+                                      "create_time": item["create_time"],
+                                      "share_url": f"https://www.tiktok.com/@brand/video/"
+                                                   f"{item['post_id']}"}.items()
+                   if k in fields} for item in page]  # fmt: skip
+        more = len(done) > size
+        next_cursor = page[-1]["create_time"] * 1000 if page else 0
+        return answer({"videos": videos, "cursor": next_cursor, "has_more": more})
 
     def posts_made(self) -> int:
         """How many posts this fake holds: what really went out."""

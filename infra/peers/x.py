@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.peers import Fake, Reply, Req, bearer, credential, form, require
+from infra.peers import Fake, Refused, Reply, Req, bearer, credential, form, require
 from infra.peers.mentions import PAGE_SIZE, Mention, contains, iso_ms, utc, x_terms
 
 TOKEN = "x-user-token"
@@ -37,9 +37,9 @@ UNAUTHORIZED = problem(401, "Unauthorized", "Unauthorized")
 INVALID_REFRESH = oauth_error(400, "invalid_request", "Value passed for the token was invalid.")
 
 
-def x_time() -> str:
+def x_time(now: datetime | None = None) -> str:
     """Now, as X writes times (2026-11-30T09:00:00.000Z)."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
@@ -134,7 +134,7 @@ class XFake(Fake):
                         "was invalid."))  # fmt: skip
         if any(t["text"] == text for t in self.tweets):
             return self.errors["duplicate"]
-        tweet = {"id": next(self.ids), "text": text, "created_at": x_time()}
+        tweet = {"id": next(self.ids), "text": text, "created_at": x_time(self.now())}
         self.tweets.append(tweet)
         return Reply(201, {"data": {"id": tweet["id"], "text": text}})
 
@@ -143,9 +143,29 @@ class XFake(Fake):
         return Reply(body={"data": {"id": self.user, "name": "Brand", "username": "brand"}})
 
     def timeline(self, req: Req) -> Reply:
+        """``GET /2/users/:id/tweets``: newest first, ``start_time`` (inclusive),
+        ``max_results`` (5 to 100; at most ``page_size`` served), ``pagination_token``."""
         bearer(req, self.tokens, UNAUTHORIZED)
         require(req.groups[0] == self.user, problem(403, "Forbidden", "Not your timeline"))
-        return Reply(body={"data": self.tweets[::-1], "meta": {"result_count": len(self.tweets)}})
+        bad = problem(400, "Invalid Request", "One or more parameters to your request was "
+                      "invalid.")  # fmt: skip
+        wanted, start = req.query.get("max_results", "10"), req.query.get("start_time", "")
+        require(wanted.isdigit() and 5 <= int(wanted) <= 100, bad)
+        try:
+            floor = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else None
+        except ValueError:
+            raise Refused(bad) from None
+        offset = req.query.get("pagination_token", "p0")
+        require(offset.startswith("p") and offset[1:].isdigit(), bad)
+        with self.lock:
+            hits = [t for t in self.tweets[::-1] if floor is None or datetime.fromisoformat(
+                t["created_at"].replace("Z", "+00:00")) >= floor]  # fmt: skip
+        at, size = int(offset[1:]), min(int(wanted), self.page_size)
+        page = hits[at : at + size]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if at + size < len(hits):
+            meta["next_token"] = f"p{at + size}"
+        return Reply(body={"data": page, "meta": meta} if page else {"meta": meta})
 
     def add_mention(
         self, text: str, created_at: datetime, *, author_handle: str = "fan",

@@ -430,6 +430,8 @@ class Simulation:
         env = made.environment()
         configs = list(config.load_all().values())
         self.accounts = start_accounts(configs, self.start)
+        for account in self.accounts.values():  # the platforms stamp posts on our clock
+            account.fake.now = self.clock.now
         secrets = boto3.client("secretsmanager")
         store_secrets(secrets, self.accounts.values())
         self._deploy(made.arns["PublishDeadLetterQueue"])

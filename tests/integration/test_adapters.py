@@ -176,7 +176,8 @@ def test_bluesky_record_carries_facets_with_a_resolved_mention() -> None:
                                     "did": bluesky.KNOWN["alice.test"]}]  # fmt: skip
     start, end = mention["index"]["byteStart"], mention["index"]["byteEnd"]
     assert post.text.encode()[start:end] == b"@alice.test"
-    assert published.url.startswith(f"https://bsky.app/profile/{bluesky.HANDLE}/post/3l")
+    rkey = published.url.removeprefix(f"https://bsky.app/profile/{bluesky.HANDLE}/post/")
+    assert bluesky.TID.fullmatch(rkey) and published.post_id.endswith("/" + rkey)
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -369,7 +370,7 @@ def test_bluesky_keeps_one_session_and_renews_it_once_when_expired() -> None:
         _, password, post, _ = SETUPS["bluesky"]
         adapter = adapter_for("bluesky", fake.url)
         adapter.publish(post, Token(password))
-        fake.fail_next("expired", on="createRecord")
+        fake.fail_next("expired", on="putRecord")
         adapter.publish(post, Token(password))
         assert adapter.find_existing(post, Token(password)) is not None
     sessions = fake.paths().count("/xrpc/com.atproto.server.createSession")

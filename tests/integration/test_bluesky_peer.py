@@ -33,8 +33,8 @@ import pytest
 from processes import free_ports, stop
 
 from functions.publish.adapters import adapter_for
-from functions.publish.adapters.base import PlatformError, PostRequest, Token
-from functions.publish.adapters.bluesky import BlueskyAdapter
+from functions.publish.adapters.base import PlatformError, PostRequest, Token, Trail
+from functions.publish.adapters.bluesky import BlueskyAdapter, record_key
 
 PEER = Path(__file__).resolve().parents[1] / "peers" / "bluesky"
 SQLITE = PEER / "node_modules" / "better-sqlite3" / "build" / "Release" / "better_sqlite3.node"
@@ -306,6 +306,30 @@ def test_find_existing_finds_the_post_after_a_crash_before_it_was_recorded(
     assert len(records(pds, account)) == 2
     # AND a text never posted is not found
     assert again.find_existing(post(account, "Never posted"), account.token) is None
+
+
+def test_a_firing_writes_its_own_record_key_once_and_a_repeat_never_posts_twice(
+    pds: Pds, account: Account, adapter: BlueskyAdapter
+) -> None:
+    # GIVEN a weekly firing and its trail (the scheduled time makes the record key)
+    week = datetime(2027, 1, 4, 9, tzinfo=UTC)
+    trail = Trail(since=week, scheduled_for=week)
+    first = adapter.publish(post(account, TEXT), account.token, trail)
+    # THEN the PDS took the firing's TID as the record key
+    assert first.post_id.rsplit("/", 1)[-1] == record_key("campaign/post/1", week)
+    # WHEN the same firing is published again (a retry after a lost answer, a new process)
+    again = adapter_for("bluesky", base_url=pds.url)
+    second = again.publish(
+        post(account, TEXT), account.token, Trail(since=week, scheduled_for=week)
+    )
+    # THEN the real PDS refused the second write (swapRecord: null) and nothing new was posted
+    assert second.post_id == first.post_id and len(records(pds, account)) == 1
+    assert again.find_existing(post(account, TEXT), account.token, trail) is not None
+    # AND next week's firing of the same text is another record, not "found" as this one
+    next_week = Trail(since=week + timedelta(weeks=1), scheduled_for=week + timedelta(weeks=1))
+    assert again.find_existing(post(account, TEXT), account.token, next_week) is None
+    third = again.publish(post(account, TEXT), account.token, next_week)
+    assert third.post_id != first.post_id and len(records(pds, account)) == 2
 
 
 @pytest.mark.parametrize("call", ["publish", "find_existing"])

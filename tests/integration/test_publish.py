@@ -11,267 +11,21 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from lambdas import Context
-from moto import mock_aws
-from projects import AUDIENCE, write_project
+from publish_world import REGION, SECRETS, World, event
 
 from functions.common import config
 from functions.common.config import CONFIG_DIR_ENV
 from functions.common.errors import EventError
 from functions.common.pause import pause, resume
-from functions.publish import handler as publish_handler
-from functions.publish.adapters import adapter_for
 from functions.publish.records import Records
-from functions.publish.service import Deps
-from functions.publish.tokens import Tokens, refresh_due
-from infra.cli import main
-from infra.peers import Fake, bluesky, linkedin, mastodon, meta, tiktok, x
-from infra.simulate.accounts import posts_on
-from infra.simulate.provision import provision
-
-NOW = "2026-12-01T00:00Z"
-REGION = "us-east-1"
-FUTURE = (datetime.now(UTC) + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-BRAND = f"""\
-version: 1
-kind: brand
-name: acme
-voice:
-  description: Friendly and brief.
-  tone:
-    - warm
-accounts:
-  x:
-    handle: acme
-    secret: socialops/acme/x
-  mastodon:
-    handle: acme
-    instance: https://mastodon.example
-    secret: socialops/acme/mastodon
-  bluesky:
-    handle: {bluesky.HANDLE}
-    secret: socialops/acme/bluesky
-  linkedin:
-    handle: acme
-    id: "{linkedin.ORG}"
-    secret: socialops/acme/linkedin
-  facebook:
-    handle: acme
-    id: "{meta.PAGE}"
-    secret: socialops/acme/facebook
-  instagram:
-    handle: acme
-    id: "{meta.IG_USER}"
-    secret: socialops/acme/instagram
-  tiktok:
-    handle: acme
-    secret: socialops/acme/tiktok
-"""
-
-CAMPAIGN = """\
-version: 1
-kind: campaign
-name: launch
-brand: acme
-window:
-  start: 2027-01-01
-  end: 2027-12-31
-timezone: Europe/Paris
-channels:
-  - x
-  - mastodon
-  - bluesky
-  - linkedin
-  - facebook
-  - instagram
-  - tiktok
-audiences:
-  - paris
-generation:
-  copy:
-    review: required
-posts:
-  - id: hello
-    text: "Hello from acme, see https://acme.example #acme"
-    at: 2027-01-14 09:00
-    channels:
-      - x
-      - mastodon
-      - bluesky
-      - linkedin
-      - facebook
-    locales:
-      fr-FR:
-        text: "Bonjour de la part d'acme #acme"
-    overrides:
-      linkedin:
-        text: "Hello, professional network. #acme"
-  - id: picture
-    text: "A picture of our day #acme"
-    at: 2027-01-15 10:00
-    channels:
-      - instagram
-    media:
-      - url: https://cdn.acme.example/day.jpg
-        alt: Our day
-  - id: clip
-    text: "A short clip #acme"
-    at: 2027-01-15 11:00
-    channels:
-      - tiktok
-    media:
-      - url: https://cdn.acme.example/clip.mp4
-        type: video
-  - id: summer
-    text: "Summer is here #acme"
-    at: 2027-07-01 09:00
-    channels:
-      - x
-  - id: written
-    generate:
-      rule: copy
-      brief: Say hello.
-    at: 2027-01-20 09:00
-    channels:
-      - x
-"""
-
-SECRETS = {
-    "x": {"access_token": x.TOKEN, "refresh_token": x.REFRESH, "client_id": "test-client"},
-    "mastodon": {"access_token": mastodon.TOKEN},
-    "bluesky": {"access_token": bluesky.PASSWORD},
-    "linkedin": {"access_token": linkedin.TOKEN, "expires_at": FUTURE},
-    "facebook": {"access_token": meta.TOKEN},
-    "instagram": {"access_token": meta.TOKEN},
-    "tiktok": {"access_token": tiktok.TOKEN},
-}
-FAKES = {
-    "x": x.XFake, "mastodon": mastodon.MastodonFake, "bluesky": bluesky.BlueskyFake,
-    "linkedin": linkedin.LinkedInFake, "facebook": meta.GraphFake, "instagram": meta.GraphFake,
-    "tiktok": tiktok.TikTokFake,
-}  # fmt: skip
-
-
-def event(post: str = "hello", channel: str = "x", at: str = "2027-01-14T08:00:00Z",
-          locale: str = "fr-FR") -> dict[str, str]:  # fmt: skip
-    return {"campaign": "launch", "post": post, "channel": channel, "locale": locale,
-            "scheduled_for": at}  # fmt: skip
-
-
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-@dataclass
-class World:
-    """The moto account, the fakes, the clock and what the function did."""
-
-    env: dict[str, str]
-    fakes: dict[str, Fake]
-    clock: list[datetime]
-    slept: list[float] = field(default_factory=list)
-    metrics: list[tuple[str, str]] = field(default_factory=list)
-    deps: Deps | None = None
-
-    def invoke(self, payload: Any) -> dict[str, Any]:
-        result: dict[str, Any] = publish_handler.handler(
-            payload, Context(remaining_ms=300_000)
-        )  # publish's timeout
-        return result
-
-    def table(self, name: str) -> Any:
-        return boto3.resource("dynamodb", region_name=REGION).Table(self.env[name])
-
-    def record(self, payload: dict[str, str]) -> dict[str, Any]:
-        from functions.publish.service import key_of
-
-        item = Records(self.table("PUBLISH_RECORDS_TABLE")).get(key_of(payload))
-        assert item is not None
-        return item
-
-    def dead_letters(self) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs", region_name=REGION)
-        got = sqs.receive_message(QueueUrl=self.env["PUBLISH_DLQ_URL"], MaxNumberOfMessages=10)
-        return [json.loads(m["Body"]) for m in got.get("Messages", [])]
-
-    def notifications(self) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs", region_name=REGION)
-        url = sqs.get_queue_url(QueueName="failures-inbox")["QueueUrl"]
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
-        return [json.loads(m["Body"]) for m in got.get("Messages", [])]
-
-    def posts(self, channel: str) -> int:
-        """Posts the fake of ``channel`` holds (what really went out)."""
-        return posts_on(self.fakes[channel])
-
-
-@pytest.fixture(scope="module")
-def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = write_project(tmp_path_factory.mktemp("project"), {
-        "brand.yml": BRAND, "audience.yml": AUDIENCE, "campaign.yml": CAMPAIGN})  # fmt: skip
-    out = tmp_path_factory.mktemp("build")
-    assert main(["compile", str(root), "--out", str(out), "--no-cache", "--now", NOW]) == 0
-    return out
-
-
-@pytest.fixture
-def world(build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    for name, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing-not-a-key",
-                        "AWS_SECRET_ACCESS_KEY": "testing-not-a-secret"}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    folder = tmp_path / "config"
-    folder.mkdir()
-    for path in (build / "config").glob("*.json"):
-        (folder / path.name).write_bytes(path.read_bytes())
-    monkeypatch.setenv(CONFIG_DIR_ENV, str(folder))
-    config.clear_cache()
-    fakes: dict[str, Fake] = {}
-    for channel, make in FAKES.items():
-        fakes[channel] = make()
-        fakes[channel].start()
-    with mock_aws():
-        clients = {s: boto3.client(s, region_name=REGION) for s in ("dynamodb", "sqs", "sns", "s3")}
-        made = provision(build / "serverless" / "resources.json", "test", clients)
-        env = made.environment()
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        inbox = clients["sqs"].create_queue(QueueName="failures-inbox")["QueueUrl"]
-        inbox_arn = clients["sqs"].get_queue_attributes(
-            QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]  # fmt: skip
-        clients["sns"].subscribe(TopicArn=env["PUBLISH_FAILURES_TOPIC_ARN"], Protocol="sqs",
-                                 Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "false"})  # fmt: skip
-        secrets = boto3.client("secretsmanager", region_name=REGION)
-        for channel, value in SECRETS.items():
-            secrets.create_secret(Name=f"socialops/acme/{channel}", SecretString=json.dumps(value))
-        clock = [datetime(2027, 1, 14, 8, 0, tzinfo=UTC)]
-        world = World(env, fakes, clock)
-        deps = publish_handler.deps_from_env()
-        deps.now = lambda: clock[0]
-        deps.sleep = world.slept.append
-        deps.metric = lambda name, platform: world.metrics.append((name, platform))
-        urls = {channel: fake.url for channel, fake in fakes.items()}
-        deps.adapter = lambda platform, brand: adapter_for(platform, urls[platform], **(
-            {"sleep": no_sleep} if platform in ("instagram", "tiktok") else {}))  # fmt: skip
-        deps.tokens = Tokens(secrets, now=lambda: clock[0], endpoints=urls)
-        world.deps = deps
-        publish_handler.use(deps)
-        try:
-            yield world
-        finally:
-            publish_handler.use(None)
-            for fake in fakes.values():
-                fake.stop()
-    config.clear_cache()
-
+from functions.publish.tokens import refresh_due
+from infra.peers import x
 
 # --- publishing, once --------------------------------------------------------------
 
@@ -377,19 +131,21 @@ def test_a_killed_invocation_blocks_retries_until_its_deadline(world: World) -> 
     assert world.posts("x") == 1 and "/2/users/me" in world.fakes["x"].paths("GET")
 
 
-def test_tiktok_crash_is_not_reposted_blindly_and_a_person_is_told(
+def test_a_tiktok_crash_is_recovered_by_its_publish_id_not_reposted(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # GIVEN a crash after TikTok accepted the video, before the outcome was recorded
     clip = event("clip", "tiktok", "2027-01-15T10:00:00Z", "")
     _crash_once_after_posting(monkeypatch)
     with pytest.raises(ConnectionError):
         world.invoke(clip)
+    # WHEN Lambda retries  THEN the publish_id written down before is asked, not re-posted
     world.clock[0] += timedelta(minutes=1)
     outcome = world.invoke(clip)
-    assert outcome["status"] == "unknown" and "TikTok cannot list" in outcome["reason"]
-    assert world.posts("tiktok") == 1
-    assert [d["outcome"]["status"] for d in world.dead_letters()] == ["unknown"]
-    assert "may not have posted" in world.notifications()[0]["Subject"]
+    assert outcome["status"] == "recovered" and world.posts("tiktok") == 1
+    assert world.record(clip)["note_publish_id"] == world.fakes["tiktok"].published[0][  # type: ignore[attr-defined]
+        "publish_id"]  # fmt: skip
+    assert world.fakes["tiktok"].paths("POST").count("/v2/post/publish/video/init/") == 1
 
 
 # --- platform refusals -------------------------------------------------------------
@@ -411,7 +167,7 @@ def test_429_without_reset_backs_off_exponentially(world: World) -> None:
 
 
 def test_a_wait_longer_than_the_invocation_dead_letters_with_the_reason(world: World) -> None:
-    world.fakes["bluesky"].fail_next("rate_limit", on="createRecord")  # ratelimit-reset +300 s
+    world.fakes["bluesky"].fail_next("rate_limit", on="putRecord")  # ratelimit-reset +300 s
     outcome = world.invoke(event(channel="bluesky"))
     assert outcome["status"] == "failed" and "longer than this invocation" in outcome["reason"]
     assert world.slept == [] and world.posts("bluesky") == 0

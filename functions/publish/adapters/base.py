@@ -5,8 +5,9 @@ Pure data and one protocol; nothing here touches the network (see ``http.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 MediaItem = tuple[str, str, str]  # (url, type: "image" | "video", alt text)
@@ -65,12 +66,72 @@ class PlatformError(Exception):
         return f"{self.platform}: {self.reason} (HTTP {self.status}, {self.code}){after}"
 
 
+# How far a platform's clock may be behind ours: a post of this firing is never older than
+# its scheduled time (or its first claim) less this.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def _take_any(post_id: str) -> bool:
+    return True
+
+
+def _keep_nothing(name: str, value: str) -> None:
+    return None
+
+
+@dataclass
+class Trail:
+    """One firing's footprint on the platform: what tells the post of *this* firing from
+    any other with the same text (last week's, another time zone's).
+
+    ``since``: the firing's post cannot be older (its scheduled time or its first claim,
+    whichever is later); None when unknown (a search then looks at recent posts only).
+    ``notes``: platform ids an earlier delivery wrote down before the step that posts (an
+    Instagram container, a TikTok publish_id); ``save`` writes one down, durably, before
+    that step; ``take`` claims a post found on the platform for this firing (False: it is
+    another firing's)."""
+
+    since: datetime | None = None
+    scheduled_for: datetime | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+    save: Callable[[str, str], None] = _keep_nothing
+    take: Callable[[str], bool] = _take_any
+
+    def keep(self, name: str, value: str) -> None:
+        self.save(name, value)
+        self.notes[name] = value
+
+    @property
+    def floor(self) -> datetime | None:
+        """The oldest time a post of this firing may carry on the platform's clock."""
+        return None if self.since is None else self.since - CLOCK_SKEW
+
+    def within(self, when: datetime) -> bool:
+        return self.floor is None or when >= self.floor
+
+    def first(self, found: list[Published]) -> Published | None:
+        """The first post found (within the firing's window) that this firing may take."""
+        for post in found:
+            if self.within(post.published_at) and self.take(post.post_id):
+                return post
+        return None
+
+
+class Uncertain(Exception):
+    """The platform cannot say whether this firing already posted: a person decides (the
+    post is held, never sent again blindly)."""
+
+
 class Adapter(Protocol):
     platform: str
 
-    def publish(self, request: PostRequest, token: Token) -> Published: ...
+    def publish(
+        self, request: PostRequest, token: Token, trail: Trail | None = None
+    ) -> Published: ...
 
-    def find_existing(self, request: PostRequest, token: Token) -> Published | None: ...
+    def find_existing(
+        self, request: PostRequest, token: Token, trail: Trail | None = None
+    ) -> Published | None: ...
 
 
 def check_token(platform: str, token: Token) -> None:
@@ -79,6 +140,21 @@ def check_token(platform: str, token: Token) -> None:
         raise PlatformError(
             platform, 0, "token_expired", "the access token expired; renew it", auth=True
         )
+
+
+def utc_stamp(when: datetime) -> str:
+    """``2027-01-11T10:00:00Z``: the UTC form most platform APIs take."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+MAX_PAGES = 10  # a search for our own post reads at most this many pages back
+
+
+def searched_too_far(platform: str, trail: Trail) -> Uncertain:
+    return Uncertain(
+        f"{platform}: the account posted so much since {trail.since:%Y-%m-%d %H:%M}Z that its "
+        f"last {MAX_PAGES} pages do not reach back to this firing; check the account by hand"
+    )
 
 
 def same_text(posted: str, ours: str) -> bool:

@@ -100,22 +100,29 @@ BLUESKY: dict[str, Known] = {
     "AccountTakedown": ("the account was taken down", False, True),
     "RateLimitExceeded": RATE,
     "InvalidRequest": ("the record was refused as invalid", False, False),
+    "InvalidSwap": ("a record with this firing's key is already there", False, False),
+    "RecordNotFound": ("no record with this key", False, False),
 }
 
 TABLES = {"instagram": META, "facebook": META, "x": X, "linkedin": LINKEDIN,
           "tiktok": TIKTOK, "mastodon": MASTODON, "bluesky": BLUESKY}  # fmt: skip
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def error_code(platform: str, status: int, body: Any) -> tuple[str, str]:
-    """(code, the platform's own message) found in an error body."""
-    body = body if isinstance(body, dict) else {}
-    if platform in ("instagram", "facebook"):
-        err = body.get("error") or {}
+    """(code, the platform's own message) found in an error body. Any body is taken: a
+    gateway's page or a proxy's ``{"error": "Gateway Timeout"}`` falls back on the status."""
+    body = _dict(body)
+    if platform in ("instagram", "facebook", "tiktok"):
+        err = _dict(body.get("error"))
         code, sub = err.get("code"), err.get("error_subcode")
         return (f"{code}/{sub}" if sub else str(code or status)), str(err.get("message", ""))
     if platform == "x":
-        errors = body.get("errors") or [{}]
-        first = errors[0] if isinstance(errors[0], dict) else {}
+        errors = body.get("errors")
+        first = _dict(errors[0]) if isinstance(errors, list) and errors else {}
         code = first.get("code") or body.get("title") or status
         if "duplicate content" in str(body.get("detail", "")):
             code = 187  # API v2 says it in words; v1.1 said 187
@@ -125,9 +132,6 @@ def error_code(platform: str, status: int, body: Any) -> tuple[str, str]:
         if status == 422 and "duplicate" in message.lower():
             return "DUPLICATE_POST", message
         return str(body.get("code") or status), message
-    if platform == "tiktok":
-        err = body.get("error") or {}
-        return str(err.get("code") or status), str(err.get("message", ""))
     if platform == "bluesky":
         return str(body.get("error") or status), str(body.get("message", ""))
     return str(status), str(body.get("error", ""))

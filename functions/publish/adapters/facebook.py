@@ -1,5 +1,6 @@
 """Facebook Pages (Graph API): ``POST /{page-id}/feed`` with message and link, or
-``POST /{page-id}/photos`` with a photo URL and caption."""
+``POST /{page-id}/photos`` with a photo URL and caption. No idempotency key: what an
+earlier delivery posted is found among the Page's posts since the firing's time."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from functions.publish.adapters.base import (
     PostRequest,
     Published,
     Token,
+    Trail,
     check_token,
     unsupported_media,
 )
@@ -16,7 +18,7 @@ from functions.publish.adapters.graph import Graph, account, created_at
 class FacebookAdapter(Graph):
     platform = "facebook"
 
-    def publish(self, request: PostRequest, token: Token) -> Published:
+    def publish(self, request: PostRequest, token: Token, trail: Trail | None = None) -> Published:
         check_token(self.platform, token)
         page = account(self.platform, request)
         if request.media:
@@ -36,12 +38,14 @@ class FacebookAdapter(Graph):
         body = self.get(post_id, token, fields="permalink_url,created_time")
         return _published(post_id, body)
 
-    def find_existing(self, request: PostRequest, token: Token) -> Published | None:
+    def find_existing(
+        self, request: PostRequest, token: Token, trail: Trail | None = None
+    ) -> Published | None:
         check_token(self.platform, token)
         page = account(self.platform, request)
         fields = "id,message,permalink_url,created_time"
-        item = self.find_by_text(f"{page}/posts", token, "message", fields, request.text)
-        return _published(str(item["id"]), item) if item else None
+        return self.find_ours(f"{page}/posts", token, "message", fields, request.text,
+                              trail or Trail(), lambda item: _published(str(item["id"]), item))  # fmt: skip
 
 
 def _published(post_id: str, body: dict[str, str]) -> Published:

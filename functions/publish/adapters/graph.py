@@ -9,7 +9,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.publish.adapters import http
-from functions.publish.adapters.base import PlatformError, PostRequest, Token, same_text
+from functions.publish.adapters.base import (
+    MAX_PAGES,
+    PlatformError,
+    PostRequest,
+    Published,
+    Token,
+    Trail,
+    same_text,
+    searched_too_far,
+)
 
 
 class Graph:
@@ -43,15 +52,27 @@ class Graph:
         url = f"{self.root}/{path}"
         return http.call(self.platform, "POST", url, form=form, timeout=self.timeout).body
 
-    def find_by_text(
-        self, edge: str, token: Token, text_field: str, fields: str, text: str
-    ) -> dict[str, Any] | None:
-        """The first recent item of ``edge`` whose ``text_field`` is ``text``."""
-        body = self.get(edge, token, fields=fields)
-        for item in body.get("data", []):
-            if same_text(item.get(text_field, ""), text):
-                return dict(item)
-        return None
+    def find_ours(
+        self, edge: str, token: Token, text_field: str, fields: str, text: str, trail: Trail,
+        published: Callable[[dict[str, Any]], Published],
+    ) -> Published | None:  # fmt: skip
+        """The item of ``edge`` with ``text`` in ``text_field`` that this firing may take:
+        posted since the firing's time (``since``, every page), so that last week's post of
+        the same text is never taken for this week's."""
+        query = {"fields": fields, "limit": "100"}
+        if trail.floor is not None:
+            query["since"] = str(int(trail.floor.timestamp()))
+        for _ in range(MAX_PAGES):
+            body = self.get(edge, token, **query)
+            found = [published(dict(item)) for item in body.get("data", [])
+                     if same_text(item.get(text_field, ""), text)]  # fmt: skip
+            hit = trail.first(found)
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if hit is not None or not paging.get("next") or not after or trail.floor is None:
+                return hit
+            query["after"] = after
+        raise searched_too_far(self.platform, trail)
 
 
 def created_at(stamp: str | None) -> datetime:

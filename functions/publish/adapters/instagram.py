@@ -1,5 +1,11 @@
 """Instagram (Graph API content publishing): check ``content_publishing_limit``, create
-a media container, wait until its ``status_code`` is FINISHED, then ``media_publish``."""
+a media container, wait until its ``status_code`` is FINISHED, then ``media_publish``.
+
+The container is the firing's handle: its id is written down (``Trail.keep``) before
+``media_publish``, and a container that was published says so (``status_code`` PUBLISHED).
+A later delivery asks the container, not the captions: one still FINISHED is published
+now (never a second container), one PUBLISHED is looked for among the account's media since
+the firing's time, and one EXPIRED or in ERROR published nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from functions.publish.adapters.base import (
     PostRequest,
     Published,
     Token,
+    Trail,
+    Uncertain,
     check_token,
 )
 from functions.publish.adapters.graph import Graph, account, created_at
@@ -16,14 +24,25 @@ from functions.publish.adapters.graph import Graph, account, created_at
 class InstagramAdapter(Graph):
     platform = "instagram"
 
-    def publish(self, request: PostRequest, token: Token) -> Published:
+    def publish(self, request: PostRequest, token: Token, trail: Trail | None = None) -> Published:
         check_token(self.platform, token)
+        trail = trail or Trail()
         user = account(self.platform, request)
-        self.check_limit(user, token)
-        container = self.create_container(user, request, token)
+        container = trail.notes.get("container")
+        status = self.status_of(container, token) if container else None
+        if status == "PUBLISHED":  # an earlier delivery published it: never a second one
+            return self._published_from(container or "", request, token, trail)
+        if status not in ("FINISHED", "IN_PROGRESS"):
+            self.check_limit(user, token)
+            container = self.create_container(user, request, token)
+            trail.keep("container", container)  # before media_publish: the firing's handle
+        assert container is not None
         self.wait_finished(container, token)
         media = self.post(f"{user}/media_publish", token, creation_id=container)["id"]
         return self.read(str(media), token)
+
+    def status_of(self, container: str, token: Token) -> str:
+        return str(self.get(container, token, fields="status_code").get("status_code", ""))
 
     def check_limit(self, user: str, token: Token) -> None:
         body = self.get(f"{user}/content_publishing_limit", token, fields="quota_usage,config")
@@ -62,7 +81,7 @@ class InstagramAdapter(Graph):
 
     def wait_finished(self, container: str, token: Token) -> None:
         for _ in range(self.max_polls):
-            status = self.get(container, token, fields="status_code").get("status_code")
+            status = self.status_of(container, token)
             if status == "FINISHED":
                 return
             if status in ("ERROR", "EXPIRED"):
@@ -80,12 +99,34 @@ class InstagramAdapter(Graph):
         body = self.get(media, token, fields="permalink,timestamp")
         return _published(media, body)
 
-    def find_existing(self, request: PostRequest, token: Token) -> Published | None:
+    def find_existing(
+        self, request: PostRequest, token: Token, trail: Trail | None = None
+    ) -> Published | None:
         check_token(self.platform, token)
+        trail = trail or Trail()
+        container = trail.notes.get("container")
+        if container:
+            if self.status_of(container, token) != "PUBLISHED":
+                return None  # its container was not published: nothing went out
+            return self._published_from(container, request, token, trail)
+        return self._search(request, token, trail)  # a record older than containers noted
+
+    def _search(self, request: PostRequest, token: Token, trail: Trail) -> Published | None:
         user = account(self.platform, request)
         fields = "id,caption,permalink,timestamp"
-        item = self.find_by_text(f"{user}/media", token, "caption", fields, request.text)
-        return _published(str(item["id"]), item) if item else None
+        return self.find_ours(f"{user}/media", token, "caption", fields, request.text, trail,
+                              lambda item: _published(str(item["id"]), item))  # fmt: skip
+
+    def _published_from(
+        self, container: str, request: PostRequest, token: Token, trail: Trail
+    ) -> Published:
+        found = self._search(request, token, trail)
+        if found is None:
+            raise Uncertain(
+                f"instagram: container {container} of this firing was published, but no "
+                "media of the account since then carries its caption (edited or deleted?)"
+            )
+        return found
 
 
 def _published(media: str, body: dict[str, str]) -> Published:

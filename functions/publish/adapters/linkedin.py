@@ -1,21 +1,26 @@
 """LinkedIn (Posts API): ``POST /rest/posts`` with the ``LinkedIn-Version`` header (YYYYMM,
 from the platform table) and ``X-Restli-Protocol-Version: 2.0.0``; the new post's URN comes
 back in the ``x-restli-id`` header. Commentary is "little text": reserved characters are
-escaped with a backslash."""
+escaped with a backslash. No idempotency key: what an earlier delivery posted is found among
+the author's posts, newest first (``sortBy=CREATED``), back to the firing's time."""
 
 from __future__ import annotations
 
 import re
 import urllib.parse
+from datetime import UTC, datetime
 
 from functions.publish.adapters import http
 from functions.publish.adapters.base import (
+    MAX_PAGES,
     PlatformError,
     PostRequest,
     Published,
     Token,
+    Trail,
     check_token,
     same_text,
+    searched_too_far,
     unsupported_media,
 )
 
@@ -56,7 +61,7 @@ class LinkedInAdapter:
             body["content"] = {"article": {"source": request.link, "title": request.link}}
         return body
 
-    def publish(self, request: PostRequest, token: Token) -> Published:
+    def publish(self, request: PostRequest, token: Token, trail: Trail | None = None) -> Published:
         check_token(self.platform, token)
         author = _author(request)
         answer = http.call(
@@ -68,19 +73,31 @@ class LinkedInAdapter:
             raise PlatformError(self.platform, answer.status, "no_id", "no x-restli-id header")
         return Published(self.platform, urn, _url(urn))
 
-    def find_existing(self, request: PostRequest, token: Token) -> Published | None:
+    def find_existing(
+        self, request: PostRequest, token: Token, trail: Trail | None = None
+    ) -> Published | None:
         check_token(self.platform, token)
-        query = {"author": _author(request), "q": "author", "count": "20"}
-        answer = http.call(
-            self.platform, "GET", f"{self.root}/posts", bearer=token.access_token,
-            query=query, headers=self.headers(**{"X-RestLi-Method": "FINDER"}),
-            timeout=self.timeout,
-        )  # fmt: skip
-        wanted = little_text(request.text)
-        for post in answer.body.get("elements", []):
-            if same_text(post.get("commentary", ""), wanted):
-                return Published(self.platform, post["id"], _url(post["id"]))
-        return None
+        trail = trail or Trail()
+        wanted, count, start = little_text(request.text), 50, 0
+        for _ in range(MAX_PAGES):
+            query = {"author": _author(request), "q": "author", "sortBy": "CREATED",
+                     "count": str(count), "start": str(start)}  # fmt: skip
+            body = http.call(
+                self.platform, "GET", f"{self.root}/posts", bearer=token.access_token,
+                query=query, headers=self.headers(**{"X-RestLi-Method": "FINDER"}),
+                timeout=self.timeout,
+            ).body  # fmt: skip
+            posts = [_published(p) for p in body.get("elements", [])]
+            found = [p for p, e in zip(posts, body.get("elements", []), strict=True)
+                     if same_text(e.get("commentary", ""), wanted)]  # fmt: skip
+            hit = trail.first(found)
+            start += len(posts)
+            total = (body.get("paging") or {}).get("total")
+            more = start < total if isinstance(total, int) else len(posts) == count
+            older = any(not trail.within(p.published_at) for p in posts)
+            if hit is not None or older or not posts or not more or trail.floor is None:
+                return hit
+        raise searched_too_far(self.platform, trail)
 
 
 def _author(request: PostRequest) -> str:
@@ -89,6 +106,13 @@ def _author(request: PostRequest) -> str:
             "linkedin", 0, "no_author", "the account id must be an organization or person URN"
         )
     return request.account_id
+
+
+def _published(post: dict) -> Published:
+    created = post.get("createdAt")
+    when = (datetime.fromtimestamp(created / 1000, UTC) if isinstance(created, int | float)
+            else datetime.now(UTC))  # fmt: skip
+    return Published("linkedin", str(post["id"]), _url(str(post["id"])), when)
 
 
 def _url(urn: str) -> str:

@@ -1,6 +1,7 @@
 """Mastodon: ``POST /api/v1/statuses`` with an ``Idempotency-Key`` header (the server
 keeps it for an hour, so a retry within the hour returns the same status). Beyond the
-hour ``find_existing`` reads the account's recent statuses."""
+hour (a redrive from the dead-letter queue) ``find_existing`` reads the account's statuses,
+newest first, back to the firing's time: last week's status of the same text is not ours."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from typing import Any
 
 from functions.publish.adapters import http
 from functions.publish.adapters.base import (
+    MAX_PAGES,
     PlatformError,
     PostRequest,
     Published,
     Token,
+    Trail,
     check_token,
     same_text,
+    searched_too_far,
     unsupported_media,
 )
 
@@ -41,7 +45,7 @@ class MastodonAdapter:
             raise PlatformError(self.platform, 0, "no_instance", "the account names no server")
         return server.rstrip("/") + "/api/v1"
 
-    def publish(self, request: PostRequest, token: Token) -> Published:
+    def publish(self, request: PostRequest, token: Token, trail: Trail | None = None) -> Published:
         check_token(self.platform, token)
         if request.media:
             raise unsupported_media(self.platform)
@@ -52,14 +56,25 @@ class MastodonAdapter:
         )  # fmt: skip
         return _published(answer.body)
 
-    def find_existing(self, request: PostRequest, token: Token) -> Published | None:
+    def find_existing(
+        self, request: PostRequest, token: Token, trail: Trail | None = None
+    ) -> Published | None:
         check_token(self.platform, token)
+        trail = trail or Trail()
         root = self.root(request)
         me = self._get(f"{root}/accounts/verify_credentials", token)["id"]
-        for status in self._get(f"{root}/accounts/{me}/statuses", token, limit="20"):
-            if same_text(plain(status.get("content", "")), request.text):
-                return _published(status)
-        return None
+        query = {"limit": "40"}
+        for _ in range(MAX_PAGES):
+            page = self._get(f"{root}/accounts/{me}/statuses", token, **query)
+            statuses = [_published(s) for s in page] if isinstance(page, list) else []
+            found = [p for p, s in zip(statuses, page, strict=False)
+                     if same_text(plain(s.get("content", "")), request.text)]  # fmt: skip
+            hit = trail.first(found)
+            older = any(not trail.within(p.published_at) for p in statuses)
+            if hit is not None or older or not statuses or trail.floor is None:
+                return hit
+            query["max_id"] = statuses[-1].post_id
+        raise searched_too_far(self.platform, trail)
 
     def _get(self, url: str, token: Token, **query: str) -> Any:
         return http.call(

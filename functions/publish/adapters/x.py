@@ -2,7 +2,9 @@
 
 Media needs the separate media upload (not done yet), so a request with media is refused
 rather than posted without it. X has no idempotency key: ``find_existing`` reads the
-account's recent posts (``GET /2/users/me``, ``GET /2/users/{id}/tweets``).
+account's own posts since the firing's time (``GET /2/users/me``, ``GET
+/2/users/{id}/tweets`` with ``start_time``, every page), so last week's post of the same text
+is never taken for this week's.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from datetime import datetime
 
 from functions.publish.adapters import http
 from functions.publish.adapters.base import (
+    MAX_PAGES,
     PostRequest,
     Published,
     Token,
+    Trail,
     check_token,
     same_text,
+    searched_too_far,
     unsupported_media,
+    utc_stamp,
 )
 
 
@@ -30,7 +36,7 @@ class XAdapter:
         self.root = f"{http.base_url(self.platform, base_url)}/{version}"
         self.timeout = timeout
 
-    def publish(self, request: PostRequest, token: Token) -> Published:
+    def publish(self, request: PostRequest, token: Token, trail: Trail | None = None) -> Published:
         check_token(self.platform, token)
         if request.media:
             raise unsupported_media(self.platform)
@@ -44,15 +50,28 @@ class XAdapter:
     def url(self, request: PostRequest, post_id: str) -> str:
         return f"https://x.com/{request.handle.lstrip('@')}/status/{post_id}"
 
-    def find_existing(self, request: PostRequest, token: Token) -> Published | None:
+    def find_existing(
+        self, request: PostRequest, token: Token, trail: Trail | None = None
+    ) -> Published | None:
         check_token(self.platform, token)
+        trail = trail or Trail()
         me = self._get("users/me", token)["data"]["id"]
-        query = {"max_results": "20", "tweet.fields": "created_at"}
-        for tweet in self._get(f"users/{me}/tweets", token, query).get("data", []):
-            if same_text(tweet.get("text", ""), request.text):
-                when = datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00"))
-                return Published(self.platform, tweet["id"], self.url(request, tweet["id"]), when)
-        return None
+        query = {"max_results": "100", "tweet.fields": "created_at"}
+        if trail.floor is not None:
+            query["start_time"] = utc_stamp(trail.floor)
+        for _ in range(MAX_PAGES):
+            page = self._get(f"users/{me}/tweets", token, query)
+            found = [
+                Published(self.platform, t["id"], self.url(request, t["id"]),
+                          datetime.fromisoformat(t["created_at"].replace("Z", "+00:00")))
+                for t in page.get("data", []) if same_text(t.get("text", ""), request.text)
+            ]  # fmt: skip
+            hit = trail.first(found)
+            following = (page.get("meta") or {}).get("next_token")
+            if hit is not None or not following or trail.floor is None:
+                return hit
+            query["pagination_token"] = following
+        raise searched_too_far(self.platform, trail)
 
     def _get(self, path: str, token: Token, query: dict[str, str] | None = None) -> dict:
         return http.call(
