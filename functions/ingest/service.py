@@ -8,7 +8,9 @@ A scheduled pull, for one (brand, platform), feed by feed (sources/), page by pa
    was fetched from (``raw/brand=<b>/date=<d>/<platform>-<feed>-<digest>.jsonl``): a retry
    of the same page overwrites it;
 3. queue its mentions (the format of functions/score/service.py plus ``kind`` and
-   ``source``) with ``send_message_batch``, retrying the entries reported failed;
+   ``source``) with ``send_message_batch``, retrying the entries reported failed
+   (enqueue.py: a mention SQS or UTF-8 cannot take is cleaned, and one SQS still refuses
+   is left out alone, counted and logged, instead of holding back its page);
 4. move the cursor, only if it still holds the value the page was fetched from.
 
 A crash before step 4 means the next run fetches and queues the page again; ``score``
@@ -29,19 +31,14 @@ from typing import Any
 
 from functions.common import config as configs
 from functions.common.errors import EventError
+from functions.ingest.enqueue import outgoing, send
 from functions.ingest.sources import BadPage, Found, Malformed, Page, Source, feeds
 from functions.publish.adapters.base import PlatformError
 from schema.platforms import PLATFORMS
 
 FUNCTION = "ingest"
-SQS_BATCH = 10  # send_message_batch's limit
-SQS_TRIES = 3
 SAFETY_MARGIN_S = 20.0  # time kept after the last page to write, queue and move the cursor
 MAX_PAGES = 10  # per feed and run
-
-
-class QueueError(RuntimeError):
-    """Some mentions could not be queued after retries: the cursor does not move."""
 
 
 @dataclass
@@ -154,7 +151,7 @@ def screen(
         if not language_ok(item.lang, who.languages):
             tally.skip("language")
             continue
-        out.append(item.message(who.brand, platform, source))
+        out.append(outgoing(item, who.brand, platform, source, tally, deps))
     if excluded:
         deps.log("info", "excluded mentions", {"platform": platform, "feed": source,
                                                "by_phrase": excluded})  # fmt: skip
@@ -177,30 +174,6 @@ def write_raw(deps: Deps, key: str, items: Sequence[Any]) -> None:
     lines = [json.dumps(item, sort_keys=True) for item in items]
     deps.s3.put_object(Bucket=deps.bucket, Key=key, Body=("\n".join(lines) + "\n").encode(),
                        ContentType="application/x-ndjson")  # fmt: skip
-
-
-def send(deps: Deps, messages: Sequence[Mapping[str, Any]]) -> int:
-    """Queue every message (chunks of 10; the entries SQS reports failed are sent again);
-    ``QueueError`` when some still fail."""
-    for start in range(0, len(messages), SQS_BATCH):
-        pending = {str(i): json.dumps(m, ensure_ascii=False, sort_keys=True)
-                   for i, m in enumerate(messages[start : start + SQS_BATCH])}  # fmt: skip
-        for _ in range(SQS_TRIES):
-            answer = deps.sqs.send_message_batch(
-                QueueUrl=deps.queue_url,
-                Entries=[{"Id": i, "MessageBody": body} for i, body in pending.items()],
-            )
-            failed = {f["Id"]: f for f in answer.get("Failed", [])}
-            pending = {i: body for i, body in pending.items() if i in failed}
-            if not pending:
-                break
-            deps.log("warning", "some mentions were not queued; sending them again",
-                     {"failed": [f"{f.get('Code')}: {f.get('Message')}"
-                                 for f in failed.values()]})  # fmt: skip
-        if pending:
-            raise QueueError(f"{FUNCTION}: {len(pending)} mentions could not be queued after "
-                             f"{SQS_TRIES} tries; the cursor was not moved")  # fmt: skip
-    return len(messages)
 
 
 def _encode(state: Mapping[str, str]) -> str:
@@ -327,7 +300,7 @@ def pull(brand: str, platform: str, deps: Deps) -> dict[str, Any]:
             if page.raw:
                 day = deps.now().astimezone(UTC).strftime("%Y-%m-%d")
                 write_raw(deps, raw_key(brand, platform, feed.name, day, state), page.raw)
-            tally.queued += send(deps, messages)
+            tally.queued += send(deps, messages, tally)
             if page.state != state:
                 if not move_cursor(deps, pk, feed.name, stored, page.state):
                     line["stopped"] = "another run moved the cursor"
@@ -363,4 +336,4 @@ def queue_found(deps: Deps, brand: str, platform: str, source: str, found: Seque
     if raw:
         day = deps.now().astimezone(UTC).strftime("%Y-%m-%d")
         write_raw(deps, raw_key(brand, platform, source, day, basis), raw)
-    tally.queued += send(deps, messages)
+    tally.queued += send(deps, messages, tally)

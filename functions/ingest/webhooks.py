@@ -335,6 +335,18 @@ def read_mentions(deps: service.Deps, who: service.Listener, platform: str, acco
 # ---- the request --------------------------------------------------------------------------
 
 
+def raw_body(body: Any) -> bytes:
+    """A text body's bytes: bytes that were not UTF-8 from Python's escapes, and a lone
+    surrogate (an event's ``"\\ud800"``) as the three bytes a lenient decoder made it of,
+    which ``decode`` replaces and counts: never an error that fails every redelivery."""
+    if not isinstance(body, str):
+        return b""
+    try:
+        return body.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return body.encode("utf-8", "surrogatepass")
+
+
 def _secret(deps: service.Deps, name: str) -> dict[str, Any]:
     raw = deps.secrets.get_secret_value(SecretId=name)["SecretString"]
     data = json.loads(raw)
@@ -381,7 +393,7 @@ def handle(event: dict[str, Any], deps: service.Deps) -> dict[str, Any]:
         except (binascii.Error, ValueError):
             return reply(400, {"error": "the body is not base64"})
     else:
-        data = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else b""
+        data = raw_body(body)
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     why = signed(platform, headers, data, key, deps.now())
     if why is not None:

@@ -3,7 +3,9 @@
 Invoked by the SQS event source mapping of the mentions queue, with partial batch
 responses (``ReportBatchItemFailures``, through the Powertools batch utility): a message
 that is not a mention fails alone and, after the queue's five receives, lands in the
-mentions dead-letter queue; an empty text is logged and skipped. The batch is scored in
+mentions dead-letter queue; so does a mention that fails to be scored, stored or counted
+(``Batch``: an error log line with its step and the ``MentionsFailed`` metric), never its
+batch of 100; an empty text is logged and skipped. The batch is scored in
 one model call (service.py) and stored in S3, then counted: one DynamoDB transaction per
 brand and 5-minute bucket (markers + sums), each mention once (a redelivered mention may be
 stored twice under another key, with its id; it is never counted twice).

@@ -650,3 +650,174 @@ def test_an_account_without_a_usable_token_answers_503_and_says_what_to_fix(
     [(level, message, extra)] = [log for log in world.logs if "mention could not be read" in log[1]]
     assert level == "error" and "token" in message
     assert extra["secret"] == "socialops/aerolite/ig" and extra["media_id"] == ident
+
+
+# ---- one bad mention fails alone (issue 10, item 4) --------------------------------------
+
+T0 = "2027-01-14T08:00:00.000Z"
+
+
+def _tweet(ident: str, text: str) -> dict[str, Any]:
+    return {"id": ident, "text": text, "created_at": T0, "author_id": "9"}
+
+
+def test_code_points_sqs_or_utf8_refuse_are_replaced_in_any_field_and_the_page_goes_on(
+    world: World,
+) -> None:
+    """The page's JSON escapes decode to lone surrogates (text, author) and to controls
+    SQS refuses: boto3 could not encode the send, the run failed and the cursor never moved
+    past the page. Each bad code point becomes U+FFFD, an escaped surrogate pair stays its
+    character, the rest of the text is kept, and the raw page keeps what was sent."""
+    page = _x_page(_tweet("301", "aerolite \ud800lost my bag\x00 again \ud83d\ude00"),
+                   _tweet("302", "aerolite\x01 gate\x0b change\uffff"),
+                   _tweet("303", "aerolite on time"))  # fmt: skip
+    page["includes"]["users"][0]["username"] = "fan\udfff"  # in the handle and the URL
+    world.x.answer_next(Reply(body=page), on="/search/")  # JSON: escapes, ASCII bytes
+    result = world.run("x")
+    assert result["queued"] == 3 and result["skipped"] == {"characters_replaced": 11}
+    messages = {m["id"]: m for m in world.queued()}
+    assert messages["301"]["text"] == "aerolite \ufffdlost my bag\ufffd again 😀"
+    assert messages["302"]["text"] == "aerolite\ufffd gate\ufffd change\ufffd"
+    assert messages["303"]["author"]["handle"] == "fan\ufffd"
+    assert messages["303"]["url"] == "https://x.com/fan\ufffd/status/303"
+    assert all(score.parse(json.dumps(m)).text == m["text"] for m in messages.values())
+    assert world.cursor("x", "search") == {"since": "303"}
+    warned = [e for level, msg, e in world.logs if "were replaced by U+FFFD" in msg]
+    assert sorted((e["id"], e["characters"]) for e in warned) == [("301", 4), ("302", 5),
+                                                                  ("303", 2)]  # fmt: skip
+    [key] = world.raw_keys()
+    raw = boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=key)["Body"]
+    assert "\\ud800lost" in raw.read().decode()  # as the platform sent it
+
+
+def _small_queue(world: World) -> None:
+    """The queue takes messages of 1,024 bytes at most (its MaximumMessageSize)."""
+    world.deps.sqs.set_queue_attributes(QueueUrl=world.deps.queue_url,
+                                        Attributes={"MaximumMessageSize": "1024"})  # fmt: skip
+
+
+def test_a_batch_sqs_refuses_whole_for_one_entry_is_sent_one_by_one(world: World) -> None:
+    """moto (as SQS does for some faults) refuses a batch whole when one entry is too long
+    for the queue: the run failed every time and the cursor stayed. The entries are sent
+    one by one: the others are queued, that one is left out, counted and logged (error,
+    with its id), and the cursor moves on."""
+    _small_queue(world)
+    page = _x_page(_tweet("401", "aerolite one"), _tweet("402", "aerolite " + "x" * 1500),
+                   _tweet("403", "aerolite three"))  # fmt: skip
+    world.x.answer_next(Reply(body=page), on="/search/")
+    result = world.run("x")
+    assert (result["queued"], result["skipped"]) == (2, {"refused_by_queue": 1})
+    assert sorted(m["id"] for m in world.queued()) == ["401", "403"]
+    [(level, _, extra)] = [log for log in world.logs if "SQS refused" in log[1]]
+    assert level == "error" and extra["id"] == "402" and "1024" in extra["why"]
+    assert world.cursor("x", "search") == {"since": "403"}
+    assert world.run("x")["queued"] == 0  # not fetched again
+
+
+class RealSQS:
+    """moto's SQS with what SQS checks entry by entry and moto does not: a body's
+    characters (only #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF) and its
+    size against the queue's MaximumMessageSize, each entry refused in ``Failed`` with
+    ``SenderFault``; and one failure that is not the sender's (``InternalError``)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.exceptions, self.hiccup = real, real.exceptions, True
+
+    @staticmethod
+    def allowed(c: str) -> bool:
+        return c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" or c > "\uffff"
+
+    def refusal(self, body: str, limit: int) -> tuple[bool, str] | None:
+        if not all(self.allowed(c) for c in body):
+            return True, "InvalidMessageContents"
+        if len(body.encode()) > limit:
+            return True, "InvalidParameterValue"
+        if self.hiccup:
+            self.hiccup = False
+            return False, "InternalError"
+        return None
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> Any:
+        limit = int(self.real.get_queue_attributes(QueueUrl=QueueUrl, AttributeNames=[
+            "MaximumMessageSize"])["Attributes"]["MaximumMessageSize"])  # fmt: skip
+        failed, good = [], []
+        for entry in Entries:
+            why = self.refusal(entry["MessageBody"], limit)
+            if why is None:
+                good.append(entry)
+            else:
+                failed.append({"Id": entry["Id"], "SenderFault": why[0], "Code": why[1],
+                               "Message": f"refused: {why[1]}"})  # fmt: skip
+        answer = self.real.send_message_batch(QueueUrl=QueueUrl, Entries=good) if good else {}
+        return {"Successful": answer.get("Successful", []), "Failed": failed}
+
+
+def test_entries_sqs_fails_are_retried_or_left_out_alone_never_the_page(world: World) -> None:
+    """Entry by entry, as SQS answers: a NUL in a text (refused, it blocked the page after
+    three tries) is replaced before sending; an entry too long for the queue is refused
+    for good (the sender's fault): left out alone, counted and logged; a failure that is
+    not the sender's fault is sent again. The page is queued and the cursor moves."""
+    _small_queue(world)
+    world.deps.sqs = RealSQS(world.deps.sqs)
+    page = _x_page(_tweet("501", "aerolite\x00 late"), _tweet("502", "aerolite " + "x" * 1500),
+                   _tweet("503", "aerolite fine"))  # fmt: skip
+    world.x.answer_next(Reply(body=page), on="/search/")
+    result = world.run("x")
+    assert result["queued"] == 2
+    assert result["skipped"] == {"characters_replaced": 1, "refused_by_queue": 1}
+    messages = {m["id"]: m for m in world.queued()}
+    assert sorted(messages) == ["501", "503"] and messages["501"]["text"] == "aerolite\ufffd late"
+    assert [e["id"] for _, msg, e in world.logs if "SQS refused" in msg] == ["502"]
+    assert [e["failed"] for _, msg, e in world.logs if "sending them again" in msg] == [
+        ["InternalError: refused: InternalError"]]  # fmt: skip
+    assert world.cursor("x", "search") == {"since": "503"}
+
+
+def test_a_pushed_mention_with_bad_code_points_is_cleaned_and_queued(world: World) -> None:
+    """A signed push whose JSON escapes decode to a lone surrogate and a NUL (text and
+    author) made the send raise: the webhook answered 500 and Meta redelivered it, and the
+    other mentions of the notification with it, forever. It is queued, cleaned."""
+    payload = webhooks.facebook_comment(PAGE, "1_7", "aerolite \ud800late\x00", NOW,
+                                        author="Zo\udfffe")  # fmt: skip
+    answer = post("facebook", payload)
+    assert answer["statusCode"] == 200, answer
+    assert json.loads(answer["body"])["skipped"] == {"characters_replaced": 3}
+    [m] = world.queued()
+    assert (m["text"], m["author"]["handle"]) == ("aerolite \ufffdlate\ufffd", "Zo\ufffde")
+
+
+def test_a_lone_surrogate_in_the_event_body_is_replaced_not_a_failed_request(
+    world: World,
+) -> None:
+    """The HTTP API event may carry the body as text holding a lone surrogate (bytes a
+    lenient decoder read as UTF-16 halves): encoding it back raised, every delivery. Its
+    bytes are checked against the signature and replaced as bytes that are not UTF-8."""
+    body = json.dumps(webhooks.x_mention("2244994945", "1860000000000000777", "@aerolite hi X",
+                                         NOW)).replace(" hi X", " hi \ud800")  # fmt: skip
+    data = body.encode("utf-8", "surrogatepass")  # what the platform signed
+    event = webhooks.http_event("POST", "x", BRAND, body=b"{}",
+                                headers=webhooks.sign("x", WEBHOOK_SECRET, data, NOW))  # fmt: skip
+    event["body"] = body
+    answer = ingest.handler(event, Context())
+    assert answer["statusCode"] == 200, answer
+    assert json.loads(answer["body"])["skipped"] == {"non_utf8_bytes_replaced": 3}
+    [m] = world.queued()
+    assert m["text"] == "@aerolite hi \ufffd\ufffd\ufffd"
+
+
+def test_a_text_too_long_for_one_sqs_message_is_shortened_not_refused(world: World) -> None:
+    """A text over the queue's limit (moto's and today's SQS: 1 MiB) failed the send of its
+    page on every run. It is shortened to fit 256 KiB (the limit of queues made before
+    2025; score reads its first 5,000 characters), counted, and kept whole in the raw page;
+    big messages go in batches that fit too."""
+    page = _x_page(_tweet("601", "aerolite " + "x" * 1_100_000),
+                   *[_tweet(f"60{i}", "aerolite " + "é" * 100_000) for i in range(2, 6)])  # fmt: skip
+    world.x.answer_next(Reply(body=page), on="/search/")
+    result = world.run("x")
+    assert (result["queued"], result["skipped"]) == (5, {"text_shortened": 1})
+    messages = {m["id"]: m for m in world.queued()}
+    size = len(json.dumps(messages["601"], ensure_ascii=False, sort_keys=True).encode())
+    assert 256 * 1024 - 8 <= size <= 256 * 1024
+    assert messages["601"]["text"].startswith("aerolite xxx")
+    assert all(len(messages[f"60{i}"]["text"]) == 100_009 for i in range(2, 6))  # whole
+    assert world.cursor("x", "search") == {"since": "605"}
