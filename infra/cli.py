@@ -261,13 +261,21 @@ def parser() -> argparse.ArgumentParser:
     simulate.set_defaults(func=cmd_simulate)
     train = sub.add_parser(
         "train", help="train the sentiment and emotion model",
-        description="Retrain the one sentiment and emotion model every brand shares, on "
-        "TweetEval plus, optionally, a brand's labelled mentions. Prints the validation "
-        "figures next to the shipped model's and warns when the new model is worse. The "
-        "default --out overwrites the shipped weights (functions/score/weights), which the "
-        "next deploy packages with the score function.",
+        description="Retrain the one sentiment and emotion model every brand shares. It "
+        "trains on TweetEval (Barbieri et al., EMNLP 2020: English tweets labelled negative, "
+        "neutral or positive, and anger, joy, optimism or sadness), which socialops does not "
+        "ship: download it from https://github.com/cardiffnlp/tweeteval and name with --data "
+        "the folder that holds sentiment/ and emotion/ (its datasets/ folder), or a folder "
+        "with tweeteval/ in it; each has train_text.txt and train_labels.txt (one text, one "
+        "label number a line) and, for the validation figures, val_text.txt and "
+        "val_labels.txt. Optionally it adds a "
+        "brand's labelled mentions (--brand-data). It says on stderr which data it read, and "
+        "prints them in its JSON summary ('data') with the validation figures next to the "
+        "shipped model's; it warns when the new model is worse. The default --out overwrites "
+        "the shipped weights (functions/score/weights), which the next deploy packages with "
+        "the score function.",
     )  # fmt: skip
-    train.add_argument("--data", required=True, help="folder with tweeteval/ (../shared/data)")
+    train.add_argument("--data", required=True, metavar="DIR", help="the TweetEval folder: sentiment/ and emotion/, or a folder with tweeteval/ (not shipped: https://github.com/cardiffnlp/tweeteval)")  # fmt: skip
     train.add_argument("--brand-data", help="a brand's labelled mentions: CSV with a text,label header, or JSON Lines of {\"text\", \"label\"}; labels negative, neutral, positive, anger, joy, optimism, sadness")  # fmt: skip
     train.add_argument("--out", help="where the weights go (default: functions/score/weights, the shipped model)")  # fmt: skip
     train.add_argument("--bits", type=int, default=18, help="hash bits per feature group, 8 to 22 (18)")  # fmt: skip

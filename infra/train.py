@@ -50,6 +50,7 @@ from typing import Any, ClassVar
 from functions.score import model as m
 
 BRAND_WEIGHT = 3.0
+TWEETEVAL = "https://github.com/cardiffnlp/tweeteval"  # not shipped: its datasets/ folder
 # Measured on validation (macro recall): C=0.5 68.7, 1 68.6, 2 68.5, 8 66.8; emotion macro-F1:
 # C=1 66.8, 3 67.0, 10 65.8, 30 65.5 (all with balanced class weights).
 SENTIMENT_GRID: tuple[tuple[float, str | None], ...] = ((0.5, "balanced"), (1.0, "balanced"))
@@ -84,7 +85,9 @@ def tweeteval_dir(data: Path) -> Path:
         if (candidate / "sentiment").is_dir() and (candidate / "emotion").is_dir():
             return candidate
     raise TrainError(
-        f"{data}: no TweetEval data (expected {data}/tweeteval/sentiment and .../emotion)"
+        f"{data}: no TweetEval data (expected {data}/tweeteval/sentiment and .../emotion, or "
+        f"{data}/sentiment and {data}/emotion; socialops does not ship TweetEval: download it "
+        f"from {TWEETEVAL} and name its datasets/ folder)"
     )
 
 
@@ -370,6 +373,17 @@ def _save(path: Path, estimator: Any, idf: Any) -> None:
     )
 
 
+def data_line(root: Path, tasks: list[Task], brand_data: Path | None, brand_rows: int) -> str:
+    """Where the training data come from, said before training starts (stderr)."""
+    splits = "; ".join(
+        f"{t.name} {len(t.train_texts):,} training and {len(t.val[0]) if t.val else 0:,} "
+        "validation texts" for t in tasks
+    )  # fmt: skip
+    brand = (f"; plus {brand_rows:,} labelled mentions from {brand_data}, each weighing "
+             f"{BRAND_WEIGHT:g} TweetEval rows") if brand_data else "; no brand data"  # fmt: skip
+    return f"training on TweetEval (tweets, Barbieri et al. 2020) in {root}: {splits}{brand}"
+
+
 def default_settings(bits: int = 18) -> m.Settings:
     """The shipped feature settings: 2**bits buckets per group, the shipped lexicon."""
     try:
@@ -404,6 +418,7 @@ def train(
             raise TrainError(f"{root / name}: labels outside 0..{len(labels) - 1}")
         tasks.append(Task(name, labels, metric, grid, texts, labels_, read_split(root / name, "val")))  # fmt: skip
     brand_rows = read_brand(brand_data) if brand_data else []
+    log(data_line(root, tasks, brand_data, len(brand_rows)))
     for task in tasks:
         task.weights = [1.0] * len(task.train_texts)
         for text, label in brand_rows:
@@ -458,7 +473,9 @@ def run(args: argparse.Namespace) -> int:
         task: {k: v for k, v in meta[task].items() if k != "labels"}
         for task in ("sentiment", "emotion")
     }
-    print(json.dumps({"out": str(out), **summary}, sort_keys=True))
+    trained_on = {"tweeteval": str(tweeteval_dir(Path(args.data))), "brand_data": args.brand_data,
+                  "brand_rows": meta["trained_on"]["brand_rows"]}  # fmt: skip
+    print(json.dumps({"out": str(out), "data": trained_on, **summary}, sort_keys=True))
     return 0
 
 

@@ -154,6 +154,13 @@ def test_train_on_a_tiny_sample_writes_loadable_weights(tmp_path: Path) -> None:
     assert code == 0, err
     summary = json.loads(stdout)
     assert summary["sentiment"]["train_rows"] == 301 and summary["emotion"]["train_rows"] == 201
+    # it says which data it trained on: on stderr before training, and in the summary
+    assert err.startswith(
+        f"training on TweetEval (tweets, Barbieri et al. 2020) in {data / 'tweeteval'}: "
+        "sentiment 300 training and 60 validation texts; emotion 200 training and 40 "
+        f"validation texts; plus 2 labelled mentions from {brand}, each weighing 3 TweetEval rows\n"
+    )
+    assert summary["data"] == {"tweeteval": str(data / "tweeteval"), "brand_data": str(brand), "brand_rows": 2}  # fmt: skip
     # the shipped model's validation figures stand next to the retrained one's
     for task, metric in (("sentiment", "macro recall"), ("emotion", "macro f1")):
         key = f"val_{metric.replace(' ', '_')}"
@@ -169,11 +176,21 @@ def test_train_on_a_tiny_sample_writes_loadable_weights(tmp_path: Path) -> None:
     assert code == 0 and len(out_text.splitlines()) == 1
 
 
+def test_train_help_says_where_its_data_comes_from() -> None:
+    code, out, _ = _run(["train", "--help"])
+    assert code == 0
+    said = " ".join(out.split())
+    assert "It trains on TweetEval (Barbieri et al., EMNLP 2020" in said
+    assert "which socialops does not ship: download it from https://github.com/cardiffnlp/tweeteval" in said  # fmt: skip
+    assert "--data DIR the TweetEval folder: sentiment/ and emotion/" in said
+
+
 def test_train_bad_input(tmp_path: Path) -> None:
     code, _, err = _run(["train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "w")])  # fmt: skip
     assert code == 1 and "no such folder" in err
     code, _, err = _run(["train", "--data", str(tmp_path), "--out", str(tmp_path / "w")])
     assert code == 1 and "no TweetEval data" in err
+    assert "socialops does not ship TweetEval: download it from https://github.com/cardiffnlp/tweeteval" in err  # fmt: skip
     code, _, err = _run(["train"])
     assert code == 2 and "--data" in err
     data = _sample(tmp_path)
