@@ -269,9 +269,22 @@ def trail_of(key: Key, previous: dict[str, Any] | None, deps: Deps) -> Trail:
 
 def _find_ours(adapter: Adapter, plan_: Plan, trail: Trail, deps: Deps) -> Published | None:
     """The post of this firing the platform already holds; None when there is none.
-    ``Uncertain`` when the platform cannot tell."""
-    token = deps.tokens.get(adapter.platform, plan_.secret)
-    return adapter.find_existing(plan_.request, token, trail)
+    A transient refusal is retried as posting is; ``Uncertain`` when the platform cannot
+    tell, or cannot be asked (a failed search is no proof that nothing was posted)."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            token = deps.tokens.get(adapter.platform, plan_.secret)
+            return adapter.find_existing(plan_.request, token, trail)
+        except (PlatformError, TokenError) as error:
+            delay = _backoff(attempt, error, deps) if isinstance(error, PlatformError) else 0.0
+            retry = isinstance(error, PlatformError) and error.retryable
+            if not retry or attempt == MAX_ATTEMPTS or delay > deps.remaining_s() - SAFETY_MARGIN_S:
+                raise Uncertain(
+                    f"could not ask {adapter.platform} whether an earlier attempt posted "
+                    f"({_reason(error)})"
+                ) from error
+            deps.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _may_have_posted(error: PlatformError) -> bool:

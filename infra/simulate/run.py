@@ -43,7 +43,12 @@ PUBLISH_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:socialops-{STAGE}-
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/socialops-{STAGE}-scheduler-publish"
 LAMBDA_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=2))
 TIMEOUT_S = 300.0  # the publish function's timeout (infra/stack.py)
-FAULTS = ("duplicate", "rate_limit", "server_error", "crash")
+# duplicate delivery, 429, 500, a lost answer (the platform posted, its answer never came),
+# a crash between posting and recording, and one between posting and owning the post
+FAULTS = ("duplicate", "rate_limit", "server_error", "lost_answer", "crash", "crash_unowned")
+POSTING = {"x": "/2/tweets", "mastodon": "/statuses", "bluesky": "putRecord",
+           "linkedin": "/rest/posts", "facebook": "/", "instagram": "media_publish",
+           "tiktok": "video/init"}  # fmt: skip
 STAMP = re.compile(r"\d{8}T\d{4}Z")
 
 
@@ -397,7 +402,7 @@ class Simulation:
         self.result = Result(start, self.end, seed)
         self.local = _local_times(build)
         self.accounts: dict[tuple[str, str], Account] = {}
-        self.crash_armed = False
+        self.crash_armed = ""  # where the next invocation dies: "finish", "own" or nowhere
 
     # -- set up --------------------------------------------------------------------
 
@@ -483,10 +488,16 @@ class Simulation:
             """Dies once, when armed, between publishing and recording."""
 
             def finish(self, key: Any, status: str, now: datetime, **fields: str) -> None:
-                if simulation.crash_armed and status == "published":
-                    simulation.crash_armed = False
+                if simulation.crash_armed == "finish" and status == "published":
+                    simulation.crash_armed = ""
                     raise ConnectionError("simulated crash between publishing and recording")
                 super().finish(key, status, now, **fields)
+
+            def own(self, key: Any, post_id: str) -> str:
+                if simulation.crash_armed == "own":
+                    simulation.crash_armed = ""
+                    raise ConnectionError("simulated crash between publishing and owning")
+                return super().own(key, post_id)
 
         def adapter(platform: str, brand: str = "") -> Any:
             options = {"sleep": self.clock.sleep} if platform in ("instagram", "tiktok") else {}
@@ -521,7 +532,11 @@ class Simulation:
             heapq.heappush(queue, Firing(later, firing.order, firing.name, firing.payload,
                                          duplicate=True))  # fmt: skip
         elif kind == "crash":
-            self.crash_armed = True
+            self.crash_armed = "finish"
+        elif kind == "crash_unowned":
+            self.crash_armed = "own"
+        elif kind == "lost_answer" and account is not None:
+            account.fake.lose_answer_next(on=POSTING[channel])
         elif account is not None and kind in account.fake.errors:
             account.fake.fail_next(kind)
         else:

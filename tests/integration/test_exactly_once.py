@@ -146,3 +146,38 @@ def test_a_redrive_finds_its_own_post_behind_a_newer_one_of_the_same_text(
     week_two = world.record(event("weekly", channel, MONDAYS[1].strftime("%Y-%m-%dT%H:%M:%SZ"),
                                   ""))["post_id"]  # fmt: skip
     assert again["post_id"] != week_two
+
+
+@pytest.mark.parametrize("channel", ["mastodon", "facebook", "instagram", "tiktok", "bluesky"])
+def test_a_transient_failure_while_asking_the_platform_is_retried_not_failed(
+    world: World, monkeypatch: pytest.MonkeyPatch, channel: str
+) -> None:
+    # GIVEN a crash after posting, and the platform failing the next request (the question)
+    crashes = Crashes(monkeypatch)
+    payload = event("weekly", channel, MONDAYS[0].strftime("%Y-%m-%dT%H:%M:%SZ"), "")
+    world.clock[0], crashes.armed = MONDAYS[0], "finish"
+    with pytest.raises(ConnectionError):
+        world.invoke(payload)
+    world.fakes[channel].fail_next("server_error")
+    # WHEN Lambda retries  THEN the question is asked again and the post recovered
+    world.clock[0] += timedelta(minutes=1)
+    assert world.invoke(payload)["status"] == "recovered" and world.posts(channel) == 1
+
+
+def test_a_platform_that_cannot_be_asked_holds_the_post_for_a_person(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a crash after posting, and the token revoked before the retry asks Facebook
+    crashes = Crashes(monkeypatch)
+    payload = event("weekly", "facebook", MONDAYS[0].strftime("%Y-%m-%dT%H:%M:%SZ"), "")
+    world.clock[0], crashes.armed = MONDAYS[0], "finish"
+    with pytest.raises(ConnectionError):
+        world.invoke(payload)
+    world.fakes["facebook"].fail_next("revoked")
+    world.clock[0] += timedelta(minutes=1)
+    outcome = world.invoke(payload)
+    # THEN it is not "failed" (it may have posted) nor posted again: a person decides
+    assert outcome["status"] == "unknown" and "whether an earlier attempt posted" in outcome[
+        "reason"]  # fmt: skip
+    assert world.posts("facebook") == 1
+    assert "may not have posted" in world.notifications()[0]["Subject"]
