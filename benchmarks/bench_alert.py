@@ -19,9 +19,9 @@ buckets in both parts below. All in moto in-process (``mock_aws``); seeding is n
 2. **Steady cycles** on ``--brands`` brands. moto holds only what a steady cycle can read:
    the last ``--recent-hours`` of each brand's buckets, and each brand's state item as the
    alert function leaves it after its catch-up over the brand's week. That state is made
-   by the alert code itself, untimed: ``service.evaluate_brand`` over the brand's week
-   (the buckets handed over from memory instead of a Query), then ``service.write_plans``
-   and ``service.deliver`` into moto, as ``service.evaluate`` does. For the brands the two
+   by the alert code itself, untimed: ``incidents.evaluate_brand`` over the brand's week
+   (the buckets handed over from memory instead of a Query), then ``store.write_plans``
+   and ``outbox.deliver`` into moto, as ``service.evaluate`` does. For the brands the two
    parts share, the seeded state items are compared with those the real catch-up wrote.
    Then ``--cycles`` cycles of ``service.evaluate`` 5 minutes apart are timed (one new
    bucket a brand written before each).
@@ -209,11 +209,11 @@ def _drop_moto_copies() -> int:
 
 def _states(deps: Any, names: list[str]) -> dict[str, dict[str, Any]]:
     """The brands' state items as stored (``updated_at`` and ``lease_*`` aside)."""
-    from functions.alert import service
+    from functions.alert import store
 
     found = {}
     for name in names:
-        item = deps.dynamodb.get_item(TableName="incidents", Key=service._state_key(name),
+        item = deps.dynamodb.get_item(TableName="incidents", Key=store.state_key(name),
                                       ConsistentRead=True).get("Item", {})  # fmt: skip
         found[name] = {k: v for k, v in item.items() if k in ("version", "detector", "rules",
                                                                 "outbox")}  # fmt: skip
@@ -262,11 +262,11 @@ def seed_steady(brands: list[Brand], loaded: dict[str, Any], deps: Any, days: in
     """Part 2's seeding: each brand's recent buckets, and its state item as the alert code
     leaves it after catching up over the week (evaluate_brand on the week's buckets, from
     memory; write_plans; deliver)."""
-    from functions.alert import rules, service
+    from functions.alert import incidents, outbox, rules, service, store
 
     table = _table("buckets")
     at = end + STEP
-    run = service.Run(at, rules.cutoff(at))
+    run = store.Run(at, rules.cutoff(at))
     refs = service.rules_by_brand(loaded, at)
     plans, items, own_s = [], 0, 0.0
     for brand in brands:
@@ -278,18 +278,18 @@ def seed_steady(brands: list[Brand], loaded: dict[str, Any], deps: Any, days: in
         # the catch-up's own work, timed: parsing the week's items as read_buckets does
         # (a Query's answer) and evaluate_brand over them (detector warm-up, rules)
         began = time.perf_counter()
-        buckets = [rules.bucket_of({k: service._plain(v) for k, v in item.items()})
+        buckets = [rules.bucket_of({k: store.plain(v) for k, v in item.items()})
                    for _, item in week]  # fmt: skip
         mine = refs[brand.name]
-        plan = service.evaluate_brand(brand.name, mine, service.State(), run.cutoff, deps, run,
-                                      buckets)  # fmt: skip
+        plan = incidents.evaluate_brand(brand.name, mine, store.State(), run.cutoff, deps, run,
+                                        buckets)  # fmt: skip
         own_s += time.perf_counter() - began
-        assert service.first_needed(mine, service.State(), run.cutoff) == buckets[0].start
+        assert incidents.first_needed(mine, store.State(), run.cutoff) == buckets[0].start
         assert plan is not None
         plans.append(plan)
-    for plan in service.write_plans(plans, deps, run):
+    for plan in store.write_plans(plans, deps, run):
         if plan.deliver:
-            service.deliver(plan, deps, run)
+            outbox.deliver(plan, deps, run)
     assert not run.failed, run.failed[:3]
     return {"buckets": items, "fired": len(run.fired), "calls": dict(run.calls),
             "catchup_own_s": round(own_s, 2), "week_buckets": len(brands) * len(week)}  # fmt: skip

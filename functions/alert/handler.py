@@ -20,7 +20,7 @@ from functions.common import runtime
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from functions.alert.service import Deps
+    from functions.alert.store import Deps
 
 FUNCTION = "alert"
 ENV = ("ALERTS_TOPIC_ARN", "ALERT_INCIDENTS_TABLE", "MENTION_BUCKETS_TABLE",
@@ -53,7 +53,7 @@ def deps_from_env() -> Deps:
     names = {name: runtime.env(FUNCTION, name) for name in ENV}
     import boto3
 
-    from functions.alert.service import Deps
+    from functions.alert.store import Deps
 
     return Deps(
         dynamodb=boto3.client("dynamodb"),

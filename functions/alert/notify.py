@@ -1,10 +1,11 @@
 """Alert notices: the text an on-call person reads, and its delivery (SNS, Slack).
 
 A notice is composed once, when its incident opens or resolves, and kept in the brand's
-outbox (service.py) with the targets it still has to reach: ``alerts`` (the AlertsTopic,
+outbox (outbox.py) with the targets it still has to reach: ``alerts`` (the AlertsTopic,
 whose e-mail subscriptions filter on the ``campaign`` message attribute), ``sns:<arn>``
 and ``slack:<secret name>``. A target that fails stays in the outbox and is tried again on
-the next run; the ones that worked are never sent twice. Slack webhook URLs are secrets:
+the next run; each one that worked is recorded at once. Its text ends with the notice's
+id, which SNS also carries as the ``notice`` attribute. Slack webhook URLs are secrets:
 they are read from Secrets Manager, used, and never logged nor put in a message.
 """
 
@@ -76,16 +77,18 @@ def subject(text: str) -> str:
     return text if len(text) <= SUBJECT_MAX else text[: SUBJECT_MAX - 1] + "…"
 
 
-def attributes(campaign: str, rule: str, brand: str, state: str) -> dict[str, Any]:
-    return {name: {"DataType": "String", "StringValue": value} for name, value in
-            (("campaign", campaign), ("rule", rule), ("brand", brand), ("state", state))}  # fmt: skip
+def attributes(notice: Mapping[str, Any]) -> dict[str, Any]:
+    """The SNS message attributes: ``campaign`` (what the e-mail subscriptions filter on),
+    ``rule``, ``brand``, ``state`` and ``notice``, the notice's id (a repeat has the same)."""
+    values = (("campaign", notice["campaign"]), ("rule", notice["rule"]),
+              ("brand", notice["brand"]), ("state", notice["state"]), ("notice", notice["id"]))  # fmt: skip
+    return {name: {"DataType": "String", "StringValue": str(value)} for name, value in values}
 
 
 def publish_sns(sns: Any, topic: str, notice: Mapping[str, Any]) -> None:
     try:
         sns.publish(TopicArn=topic, Subject=notice["subject"], Message=notice["message"],
-                    MessageAttributes=attributes(notice["campaign"], notice["rule"],
-                                                 notice["brand"], notice["state"]))  # fmt: skip
+                    MessageAttributes=attributes(notice))  # fmt: skip
     except Exception as error:  # botocore ClientError, endpoint errors: reported, retried
         raise DeliveryError(f"SNS publish to {topic} failed: {_aws_reason(error)}") from None
 

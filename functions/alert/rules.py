@@ -1,11 +1,15 @@
-"""The alert rules' arithmetic, pure: buckets, windows, conditions and incident steps.
+"""The alert rules' arithmetic, pure: buckets, windows, conditions and incident steps, the
+rules as a campaign declares them (:class:`RuleRef`) and the volume detector's replay.
 
 Times are epoch seconds (ints) of bucket boundaries. A bucket ``[s, s + 5 min)`` is
 complete, and used, once ``LATENESS_S`` has passed after its end: ``ingest`` polls every
 5 minutes and ``score`` counts a mention a little after it is queued, so a run at 10:15
 uses the buckets up to 10:05-10:10 (its ``cutoff`` is 10:10). A mention counted later than
-that still counts in the window rules on the next runs (they re-read their window every
-run); the volume detector has already consumed its bucket and does not see it.
+that still counts: the window rules re-read their window every run, and the volume
+detector is replayed over the last ``LATE_S`` (6 h) of buckets every run from its state
+as of 6 h ago (:func:`replay`), so mentions a platform delivers late, a retried ``score``
+batch or a redrive from the dead-letter queue still reach it, as long as they are counted
+within 6 h of their bucket's first evaluation; after that the bucket is settled.
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.alert.detector import Detector
+from schema.types import duration_seconds
+
 BUCKET_S = 300
 LATENESS_S = 300
 HOUR_S = 3600
+LATE_S = 6 * HOUR_S  # how long after its first evaluation a bucket still feeds the detector
 POLARITY_MARGIN = 0.05  # hysteresis: a sentiment incident clears at `below` + this
 SHARE_MARGIN = 0.05  # a negative-share incident clears at `above` - this
 VOLUME_MARGIN = 0.1  # a volume incident clears when the score is this far below its threshold
@@ -230,3 +238,85 @@ def step(state: Mapping[str, Any] | None, check: Check, t: int, hold_s: int,
         return Step(s, None, False)
     s.update(status="closed", closed_at=t, clear_since=None)
     return Step(s, "resolved", bool(s.get("notified")))
+
+
+# ---- the rules of a campaign ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    campaign: str
+    brand: str
+    alert: Any  # schema.alerts.Alert
+
+    @property
+    def key(self) -> str:
+        return f"{self.campaign}/{self.alert.name}"
+
+    @property
+    def span_s(self) -> int:
+        """The window the rule reads, and how long it must be clear to resolve."""
+        within = getattr(self.alert, "within", None)
+        return duration_seconds(within) if within else HOUR_S
+
+    @property
+    def cooldown_s(self) -> int:
+        return duration_seconds(self.alert.cooldown)
+
+    def threshold(self) -> str:
+        a = self.alert
+        if a.type == "sentiment":
+            return (f"mean polarity below {a.below:+.2f} over {a.within} with at least "
+                    f"{a.min_mentions:,} mentions")  # fmt: skip
+        if a.type == "negative_share":
+            return (f"negative share above {a.above:.0%} over {a.within} with at least "
+                    f"{a.min_mentions:,} mentions")  # fmt: skip
+        return (f"mentions far above the usual for the hour (sensitivity {a.sensitivity:g}: "
+                f"anomaly score {volume_threshold(a.sensitivity):.2f} or more) with at "
+                f"least {a.min_mentions:,} mentions in the last hour")  # fmt: skip
+
+    def targets(self, alerts_topic: str) -> list[str]:
+        """Where its notices go: ``alerts`` (the AlertsTopic, when the rule e-mails and the
+        stack has the topic), ``sns:<arn>``, ``slack:<secret name>``."""
+        n = self.alert.notify
+        found = ["alerts"] if n.email and alerts_topic else []
+        return found + [f"sns:{arn}" for arn in n.sns] + [f"slack:{name}" for name in n.slack]
+
+
+# ---- the volume detector over late buckets --------------------------------------------
+
+
+@dataclass
+class Volume:
+    settled: dict[str, Any]  # the detector's state to keep: fed the buckets older than LATE_S
+    scores: list[float]  # uncapped scores of the last hour's buckets
+    latest: float  # the score of the last complete bucket
+    usual: float | None  # expected mentions in the last hour (None while warming up)
+
+
+def replay(detector: Detector | None, counts: Mapping[int, float], first: int, t: int) -> Volume:
+    """The detector at cutoff ``t``: ``detector`` (its state as the previous run settled
+    it; None: a fresh one from bucket ``first``) fed the buckets up to ``t - LATE_S`` for
+    good, then a copy of it fed the recent ones as they are counted now (a missing bucket
+    is 0 mentions). Each run scores the recent buckets again, so mentions counted late
+    change the scores as if they had been there all along; the scores are those of one
+    pass over the series as it is now."""
+    settle = t - LATE_S
+    if detector is None:
+        detector, start = Detector(), first
+    else:
+        assert detector.last is not None
+        start = int(detector.last) + BUCKET_S
+    for s in range(start, settle, BUCKET_S):
+        detector.update(float(s), counts.get(s, 0.0))
+    settled = detector.to_state()
+    live = Detector.from_state(settled)
+    scores: list[float] = []
+    for s in range(max(start, settle), t, BUCKET_S):
+        live.update(float(s), counts.get(s, 0.0))
+        if s >= t - HOUR_S:
+            scores.append(live.raw)
+    usual = None
+    if live.start is not None and t - live.start >= live.params.warmup_hours * 3600:
+        usual = sum(math.expm1(live.expected(float(s))) for s in range(t - HOUR_S, t, BUCKET_S))
+    return Volume(settled, scores, live.raw, usual)

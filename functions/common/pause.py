@@ -36,6 +36,25 @@ def pause(table: Any, brand: str, reason: str, by: str, now: datetime) -> PauseF
     return flag
 
 
+def pause_write(table_name: str, flag: PauseFlag) -> dict[str, Any]:
+    """Pause as one write of a DynamoDB transaction (low-level), only if the brand is not
+    paused: ``alert`` commits it with the incident that pauses, so the pause happens once,
+    with its incident, or not at all."""
+    return {"Put": {"TableName": table_name,
+                    "Item": {k: {"S": v} for k, v in flag.as_item().items()},
+                    "ConditionExpression": "attribute_not_exists(brand)"}}  # fmt: skip
+
+
+def still_paused(table_name: str, flag: PauseFlag) -> dict[str, Any]:
+    """A transaction's check that ``flag`` is still the brand's pause (nobody resumed it
+    or paused it again since it was read)."""
+    return {"ConditionCheck": {
+        "TableName": table_name, "Key": {"brand": {"S": flag.brand}},
+        "ConditionExpression": "#by = :by AND #since = :since",
+        "ExpressionAttributeNames": {"#by": "by", "#since": "since"},
+        "ExpressionAttributeValues": {":by": {"S": flag.by}, ":since": {"S": flag.since}}}}  # fmt: skip
+
+
 def resume(table: Any, brand: str) -> PauseFlag | None:
     """Lift the pause of ``brand``; the flag that was lifted, or None if it was not paused."""
     answer = table.delete_item(Key={"brand": brand}, ReturnValues="ALL_OLD")

@@ -3,13 +3,15 @@
 subscribed with the e-mail filter of campaign brand-watch, and one with another
 campaign's), the raw mentions bucket and a Slack webhook contract fake on loopback.
 
-Each test module turns :func:`compile_configs` and :func:`make_world` into its fixtures
-(``compiled``, ``world``), so that pytest's fixtures are not imported across modules.
+Each test module turns :func:`make_world` into its ``world`` fixture, so that pytest's
+fixtures are not imported across modules.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,11 +37,17 @@ SLACK_SECRET = "socialops/aerolite/slack-crisis-webhook"
 CAMPAIGN, BRAND = "brand-watch", "aerolite"
 
 
+_compiled: list[Path] = []
+
+
 def compile_configs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("alert") / "build"
-    assert main(["compile", str(ROOT / "campaigns"), "--out", str(out), "--no-cache",
-                 "--now", "2026-12-01T00:00Z"]) == 0  # fmt: skip
-    return out / "config"
+    """The example campaigns compiled, once a session (each test copies the configs)."""
+    if not _compiled:
+        out = tmp_path_factory.mktemp("alert") / "build"
+        assert main(["compile", str(ROOT / "campaigns"), "--out", str(out), "--no-cache",
+                     "--now", "2026-12-01T00:00Z"]) == 0  # fmt: skip
+        _compiled.append(out / "config")
+    return _compiled[0]
 
 
 @dataclass
@@ -72,8 +80,9 @@ def _table(dynamodb: Any, name: str, keys: list[str]) -> Any:
     )  # fmt: skip
 
 
-def make_world(compiled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def make_world(factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                now: datetime) -> Iterator[World]:  # fmt: skip
+    compiled = compile_configs(factory)
     for name, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing-not-a-key",
                         "AWS_SECRET_ACCESS_KEY": "testing-not-a-secret"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
@@ -166,3 +175,30 @@ def incident_items(world: World, rule: str) -> list[dict[str, Any]]:
         ExpressionAttributeValues={":pk": {"S": f"incident#{CAMPAIGN}/{rule}"}},
     )["Items"]  # fmt: skip
     return items
+
+
+def week_series(end: datetime, burst_from: datetime | None = None,
+                burst: float = 6.0) -> list[tuple[datetime, int]]:  # fmt: skip
+    """Eight days of mention counts a bucket up to ``end``: a daily rhythm, quieter
+    weekends, noise (seeded), and ``burst`` times the usual for an hour from ``burst_from``."""
+    series = []
+    rng = random.Random(7)
+    t = end - timedelta(days=8)
+    while t < end:
+        hours = t.hour + t.minute / 60
+        base = 20 + 14 * math.sin((hours - 9) / 24 * 2 * math.pi)
+        base *= 0.7 if t.weekday() >= 5 else 1.0
+        bursting = burst_from is not None and burst_from <= t < burst_from + timedelta(hours=1)
+        mean = base * (burst if bursting else 1.0)
+        series.append((t, max(0, int(rng.gauss(mean, 1.5 * math.sqrt(mean))))))
+        t += timedelta(minutes=5)
+    return series
+
+
+def store(world: World, series: list[tuple[datetime, int]]) -> None:
+    """The buckets of ``series`` as ``score`` writes them (mean polarity +0.1)."""
+    with world.buckets.batch_writer() as batch:
+        for t, n in series:
+            batch.put_item(Item={"pk": f"bucket#{BRAND}", "sk": t.strftime("%Y-%m-%dT%H:%MZ"),
+                                 "mentions": n, "polarity_sum": Decimal(str(n * 0.1)),
+                                 "negatives": 0, "positives": 0, "bots": 0})  # fmt: skip

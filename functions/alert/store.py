@@ -1,0 +1,356 @@
+"""What an evaluation cycle reads and writes in DynamoDB, and what it is given and reports.
+
+- :class:`Deps`: every outside thing (clients, tables, the clock, the log, the time left).
+- :class:`Run`: one cycle's JSON-able summary, and its calls counted by operation.
+- :class:`State`: a brand's state item (pk ``state#<brand>``, sk ``brand``): each rule's
+  incident state, the volume detector, the outbox of notices still to deliver and the
+  lease of the run delivering them, with a version for conditional writes.
+- Reads: the state items (BatchGetItem, strongly consistent), and the mention buckets
+  (pk ``bucket#<brand>``, sk the bucket's start) by key or by Query.
+- :func:`write_plans`: what each brand's evaluation wants written (a :class:`Plan`: its
+  state, its incident records and its pause), one DynamoDB transaction per 100 writes, so
+  that a brand's incidents, its state and its pause are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.alert import notify, rules
+from functions.alert.rules import BUCKET_S, Bucket, stamp
+
+FUNCTION = "alert"
+TRANSACT_MAX = 100  # DynamoDB's limit of writes in one transaction
+BATCH_GET_MAX = 100
+STATE_SK = "brand"
+LOST = "another evaluation changed its state at the same time; it notifies"
+PAUSE_MOVED = ("its publishing pause changed while it was evaluated (a person paused or "
+               "resumed it); evaluated again on the next run")  # fmt: skip
+
+
+def _default_log(level: str, message: str, extra: Mapping[str, Any]) -> None:
+    pass
+
+
+@dataclass
+class Deps:
+    dynamodb: Any  # a low-level DynamoDB client
+    buckets_table: str  # MENTION_BUCKETS_TABLE
+    incidents_table: str  # ALERT_INCIDENTS_TABLE
+    pauses: Any = None  # PauseFlagsTable (boto3 Table resource)
+    s3: Any = None
+    raw_bucket: str = ""  # RAW_MENTIONS_BUCKET (example posts)
+    sns: Any = None
+    # a topic in another region is published with a client of its region: region -> client
+    sns_in: Callable[[str], Any] | None = None
+    alerts_topic: str = ""  # ALERTS_TOPIC_ARN
+    secrets: Any = None  # Secrets Manager client (Slack webhook URLs)
+    post: Callable[[str, bytes, float], tuple[int, str]] = notify.http_post
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    log: Callable[[str, str, Mapping[str, Any]], None] = _default_log
+    # seconds left to this invocation (the handler reads the Lambda context)
+    remaining_s: Callable[[], float] = field(default=lambda: math.inf)
+
+    @property
+    def pause_table(self) -> str:
+        return str(getattr(self.pauses, "name", "") or "")
+
+
+@dataclass
+class Run:
+    """What one cycle did: the JSON-able summary, and the calls it made."""
+
+    at: datetime
+    cutoff: int
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    rules: int = 0
+    brands: int = 0
+    fired: list[dict[str, Any]] = field(default_factory=list)
+    resolved: list[dict[str, Any]] = field(default_factory=list)
+    open: list[str] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # brands left to the next run: no time
+    calls: dict[str, int] = field(default_factory=dict)
+
+    def call(self, client: Any, operation: str, **kwargs: Any) -> Any:
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+        return getattr(client, operation)(**kwargs)
+
+    def fail(self, deps: Deps, what: str, error: str, **extra: str) -> None:
+        deps.log("error", f"{FUNCTION}: {what}: {error}", {"what": what, "error": error, **extra})
+        self.failed.append({"what": what, "error": error, **extra})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "data_until": stamp(self.cutoff), "rules": self.rules, "brands": self.brands,
+            "fired": self.fired, "resolved": self.resolved, "open": sorted(self.open),
+            "notices": self.notices, "failed": self.failed, "skipped": self.skipped,
+            "deferred": self.deferred, "dynamodb_calls": dict(sorted(self.calls.items())),
+        }  # fmt: skip
+
+
+# ---- DynamoDB items -------------------------------------------------------------------
+
+
+def plain(value: Mapping[str, Any]) -> Any:
+    """A low-level attribute value as plain Python (numbers as text, checked later)."""
+    if "S" in value:
+        return value["S"]
+    if "N" in value:
+        return value["N"]
+    if "BOOL" in value:
+        return value["BOOL"]
+    return value
+
+
+def s_value(text: str) -> dict[str, str]:
+    return {"S": text}
+
+
+def n_value(number: float | int) -> dict[str, str]:
+    return {"N": str(number)}
+
+
+def compact(value: Any) -> dict[str, str]:
+    """JSON in a string attribute, as small as it goes (the state item holds up to 400 KB)."""
+    return s_value(json.dumps(value, sort_keys=True, separators=(",", ":")))
+
+
+def state_key(brand: str) -> dict[str, Any]:
+    return {"pk": s_value(f"state#{brand}"), "sk": s_value(STATE_SK)}
+
+
+@dataclass
+class State:
+    version: int = 0
+    detector: dict[str, Any] | None = None
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    lease_by: str = ""
+    lease_until: str = ""
+    exists: bool = False
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any] | None) -> State:
+        if not item:
+            return cls()
+        values = {k: plain(v) for k, v in item.items()}
+        return cls(
+            version=int(values.get("version", 0)),
+            detector=json.loads(values["detector"]) if values.get("detector") else None,
+            rules=json.loads(values.get("rules") or "{}"),
+            outbox=json.loads(values.get("outbox") or "[]"),
+            lease_by=str(values.get("lease_by", "")),
+            lease_until=str(values.get("lease_until", "")), exists=True,
+        )  # fmt: skip
+
+    def copy(self) -> State:
+        return State(self.version, self.detector, dict(self.rules), list(self.outbox),
+                     self.lease_by, self.lease_until, self.exists)  # fmt: skip
+
+    def item(self, brand: str, at: datetime) -> dict[str, Any]:
+        item = {**state_key(brand), "brand": s_value(brand), "version": n_value(self.version + 1),
+                "updated_at": s_value(at.strftime("%Y-%m-%dT%H:%M:%SZ")),
+                "rules": compact(self.rules), "outbox": compact(self.outbox)}  # fmt: skip
+        if self.detector is not None:
+            item["detector"] = s_value(json.dumps(self.detector, separators=(",", ":")))
+        if self.lease_by:
+            item["lease_by"], item["lease_until"] = (
+                s_value(self.lease_by),
+                s_value(self.lease_until),
+            )
+        return item
+
+    def same(self, other: State) -> bool:
+        return (self.detector, self.rules, self.outbox, self.lease_by, self.lease_until) == (
+            other.detector, other.rules, other.outbox, other.lease_by, other.lease_until)  # fmt: skip
+
+
+def read_states(deps: Deps, run: Run, brands: Sequence[str]) -> dict[str, State]:
+    """The brands' state items, 100 to a BatchGetItem (strongly consistent)."""
+    found: dict[str, State] = {}
+    for i in range(0, len(brands), BATCH_GET_MAX):
+        keys = [state_key(b) for b in brands[i : i + BATCH_GET_MAX]]
+        request: dict[str, Any] = {deps.incidents_table: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            answer = run.call(deps.dynamodb, "batch_get_item", RequestItems=request)
+            for item in answer.get("Responses", {}).get(deps.incidents_table, []):
+                brand = item.get("brand", {}).get("S", "")
+                try:
+                    found[brand] = State.of(item)
+                except (ValueError, TypeError, KeyError) as error:
+                    run.fail(deps, f"brand {brand}", f"unreadable alert state, starting afresh "
+                             f"({type(error).__name__})")  # fmt: skip
+            request = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+def read_state(deps: Deps, run: Run, brand: str) -> State:
+    """One brand's state item as it is now (strongly consistent)."""
+    answer = run.call(deps.dynamodb, "get_item", TableName=deps.incidents_table,
+                      Key=state_key(brand), ConsistentRead=True)  # fmt: skip
+    return State.of(answer.get("Item"))
+
+
+def _bucket(deps: Deps, run: Run, brand: str, item: Mapping[str, Any]) -> Bucket | None:
+    """A bucket item; a malformed one is reported and left out (counted as no mentions)."""
+    values = {k: plain(v) for k, v in item.items()}
+    try:
+        return rules.bucket_of(values)
+    except ValueError as error:
+        run.fail(deps, f"brand {brand}", f"malformed bucket item {values.get('sk')!r} "
+                 f"left out: {error}")  # fmt: skip
+        return None
+
+
+def read_buckets(deps: Deps, run: Run, brand: str, start: int, end: int) -> list[Bucket]:
+    """The brand's buckets that start in ``[start, end)``, by Query."""
+    kwargs: dict[str, Any] = {
+        "TableName": deps.buckets_table,
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+        "ExpressionAttributeValues": {":pk": s_value(f"bucket#{brand}"),
+                                      ":a": s_value(stamp(start)),
+                                      ":b": s_value(stamp(end - BUCKET_S))},
+    }  # fmt: skip
+    buckets: list[Bucket] = []
+    while True:
+        answer = run.call(deps.dynamodb, "query", **kwargs)
+        for item in answer.get("Items", []):
+            bucket = _bucket(deps, run, brand, item)
+            if bucket is not None:
+                buckets.append(bucket)
+        if not answer.get("LastEvaluatedKey"):
+            return sorted(buckets, key=lambda b: b.start)
+        kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def read_recent(deps: Deps, run: Run, wanted: Mapping[str, int], t: int) -> dict[str, list[Bucket]]:
+    """Short ranges of many brands' buckets by key, 100 keys to a BatchGetItem (a Query
+    per brand would cost a round trip each); a missing key is a bucket with no mentions."""
+    keys = [{"pk": s_value(f"bucket#{b}"), "sk": s_value(stamp(s))}
+            for b, start in wanted.items() for s in range(start, t, BUCKET_S)]  # fmt: skip
+    found: dict[str, list[Bucket]] = {b: [] for b in wanted}
+    for i in range(0, len(keys), BATCH_GET_MAX):
+        request: dict[str, Any] = {deps.buckets_table: {"Keys": keys[i : i + BATCH_GET_MAX]}}
+        while request:
+            answer = run.call(deps.dynamodb, "batch_get_item", RequestItems=request)
+            for item in answer.get("Responses", {}).get(deps.buckets_table, []):
+                brand = str(plain(item.get("pk", {}))).removeprefix("bucket#")
+                bucket = _bucket(deps, run, brand, item)
+                if bucket is not None:
+                    found.setdefault(brand, []).append(bucket)
+            request = answer.get("UnprocessedKeys") or {}
+    return {b: sorted(found[b], key=lambda x: x.start) for b in found}
+
+
+# ---- writing --------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """What a brand's evaluation wants written: its state, the incident records and the
+    brand's pause (one write on the pause table at most: a transaction writes an item once)."""
+
+    brand: str
+    state: State
+    writes: list[dict[str, Any]]
+    deliver: bool  # this run holds the lease on the outbox
+    events: list[tuple[str, dict[str, Any]]]  # ("fired" | "resolved", entry), once committed
+
+
+def _ops(plan: Plan, deps: Deps, at: datetime) -> list[dict[str, Any]]:
+    put: dict[str, Any] = {"TableName": deps.incidents_table,
+                           "Item": plan.state.item(plan.brand, at)}  # fmt: skip
+    if plan.state.exists:
+        put["ConditionExpression"] = "version = :v"
+        put["ExpressionAttributeValues"] = {":v": n_value(plan.state.version)}
+    else:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    return [{"Put": put}, *plan.writes]
+
+
+def write_plans(plans: Sequence[Plan], deps: Deps, run: Run) -> list[Plan]:
+    """Commit the plans, up to 100 writes a transaction; the plans that committed. A plan
+    whose state's condition failed lost to a concurrent run, one whose pause's condition
+    failed met a person's pause or resume: skipped (evaluated again on the next run)."""
+    pending = list(plans)
+    committed: list[Plan] = []
+    for _attempt in range(3):
+        retry: list[Plan] = []
+        for chunk in _chunks(pending):
+            why = _commit(chunk, deps, run)
+            if why is None:
+                committed.extend(chunk)
+                _announce(chunk, deps, run)
+                continue
+            for plan in chunk:
+                reason = why.get(id(plan), "")
+                if reason and reason != "failed":
+                    run.skipped.append({"brand": plan.brand, "reason": reason})
+                    deps.log("warning", f"{FUNCTION}: {plan.brand} skipped: {reason}",
+                             {"brand": plan.brand})  # fmt: skip
+                elif not reason:  # cancelled with the others of its transaction: again
+                    retry.append(plan)
+        if not retry:
+            break
+        pending = retry
+    else:
+        for plan in pending:
+            run.fail(deps, f"brand {plan.brand}", "alert state not written after 3 tries")
+    return committed
+
+
+def _commit(chunk: Sequence[Plan], deps: Deps, run: Run) -> dict[int, str] | None:
+    """One transaction; None when it committed, else why each plan did not (by ``id``):
+    LOST or PAUSE_MOVED, "failed" (reported), "" (cancelled because of another plan)."""
+    ops = [(plan, op) for plan in chunk for op in _ops(plan, deps, run.at)]
+    try:
+        run.call(deps.dynamodb, "transact_write_items", TransactItems=[o for _, o in ops])
+        return None
+    except deps.dynamodb.exceptions.TransactionCanceledException as error:
+        reasons = error.response.get("CancellationReasons") or []
+    except Exception as error:
+        for plan in chunk:
+            run.fail(deps, f"brand {plan.brand}", "alert state not written: "
+                     f"{notify._aws_reason(error)}")  # fmt: skip
+        return {id(plan): "failed" for plan in chunk}
+    why = {id(plan): "" for plan in chunk}
+    if not reasons and len(chunk) == 1:
+        why[id(chunk[0])] = LOST
+    for (plan, op), reason in zip(ops, reasons, strict=False):
+        if reason.get("Code") == "ConditionalCheckFailed" and not why[id(plan)]:
+            table = next(iter(op.values()))["TableName"]  # the state comes first in a plan
+            why[id(plan)] = PAUSE_MOVED if table == deps.pause_table else LOST
+    return why
+
+
+def _announce(chunk: Sequence[Plan], deps: Deps, run: Run) -> None:
+    for plan in chunk:
+        for kind, entry in plan.events:
+            getattr(run, kind).append(entry)
+            level = "warning" if kind == "fired" else "info"
+            deps.log(level, f"{FUNCTION}: {entry['campaign']}/{entry['rule']} {kind} "
+                     f"for {entry['brand']}", entry)  # fmt: skip
+
+
+def _chunks(plans: Sequence[Plan]) -> Iterable[list[Plan]]:
+    chunk: list[Plan] = []
+    size = 0
+    for plan in plans:
+        n = 1 + len(plan.writes)
+        if chunk and size + n > TRANSACT_MAX:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(plan)
+        size += n
+    if chunk:
+        yield chunk
