@@ -141,45 +141,24 @@ def cross_validate(data: Path, scorer_path: str, grid_name: str) -> dict[str, An
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", required=True, help="the nab folder (../shared/data/nab)")
-    ap.add_argument("--scorer", default=str(ROOT.parent / "shared" / "tools" / "nab_score.py"))
-    ap.add_argument("--out", help="results folder (default: a temporary one)")
-    ap.add_argument("--json", action="store_true", help="print one JSON object")
-    ap.add_argument("--cv", action="store_true", help="leave-one-series-out CV (see --grid)")
-    ap.add_argument("--grid", default="baseline", choices=sorted(CV_GRIDS), help="for --cv")
-    args = ap.parse_args(argv)
-    data = Path(args.data)
-    if args.cv:
-        cv = cross_validate(data, args.scorer, args.grid)
-        if args.json:
-            print(json.dumps(cv, indent=1))
-            return 0
+def _print_cv(cv: dict[str, Any]) -> None:
+    print(
+        f"leave-one-series-out CV over {cv['sets']} parameter sets "
+        f"({', '.join(f'{n} {v}' for n, v in cv['grid'].items())}):"
+    )
+    for fold in cv["folds"]:
         print(
-            f"leave-one-series-out CV over {cv['sets']} parameter sets "
-            f"({', '.join(f'{n} {v}' for n, v in cv['grid'].items())}):"
+            f"  held out {Path(fold['held_out']).stem}: chose {fold['chosen']}, "
+            f"train {fold['train_standard']:.1f}, held out {fold['held_out_standard']:.1f}"
         )
-        for fold in cv["folds"]:
-            print(
-                f"  held out {Path(fold['held_out']).stem}: chose {fold['chosen']}, "
-                f"train {fold['train_standard']:.1f}, held out {fold['held_out_standard']:.1f}"
-            )
-        print(
-            "CV (held-out series pooled): " + ", ".join(f"{p} {v:.1f}" for p, v in cv["cv"].items())
-        )
-        print(
-            "in-sample, default Params: "
-            + ", ".join(f"{p} {v:.1f}" for p, v in cv["in_sample_default"].items())
-        )
-        print(
-            f"in-sample, best on all five {cv['best_on_all']}: "
-            + ", ".join(f"{p} {v:.1f}" for p, v in cv["in_sample_best_on_all"].items())
-        )
-        return 0
-    windows_file = data / "realTweets_windows.json"
-    windows = json.loads(windows_file.read_text(encoding="utf-8"))
-    out = Path(args.out or tempfile.mkdtemp(prefix="nab-socialops-"))
+    for title, key in (("CV (held-out series pooled)", "cv"),
+                       ("in-sample, default Params", "in_sample_default"),
+                       (f"in-sample, best on all five {cv['best_on_all']}", "in_sample_best_on_all")):  # fmt: skip
+        print(f"{title}: " + ", ".join(f"{p} {v:.1f}" for p, v in cv[key].items()))
+
+
+def detect_all(data: Path, windows: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Scores every series into NAB results files; delays to the first alert, time."""
     (out / "realTweets").mkdir(parents=True, exist_ok=True)
     points, seconds = 0, 0.0
     delays: dict[str, list[float | None]] = {}
@@ -200,43 +179,88 @@ def main(argv: list[str] | None = None) -> int:
             hits = [m for m, s in zip(moments, scores, strict=True) if b <= m <= e and s >= ALERT]
             series.append((hits[0] - b).total_seconds() / 3600.0 if hits else None)
         delays[path.stem] = series
+    return {"delays": delays, "points": points, "seconds": seconds}
+
+
+def nab_scores(scorer: str, data: Path, windows_file: Path, out: Path) -> dict[str, Any] | None:
+    """NAB's profiles for the results in ``out``; None when the scorer is not there (a
+    clone without ../shared: the delays and the time are measured all the same)."""
+    if not Path(scorer).is_file():
+        print(f"bench_detect: no NAB scorer at {scorer} (--scorer): the NAB score is left "
+              "out", file=sys.stderr)  # fmt: skip
+        return None
     result = subprocess.run(
-        [sys.executable, args.scorer, "--data", str(data), "--windows", str(windows_file),
+        [sys.executable, scorer, "--data", str(data), "--windows", str(windows_file),
          "--results", str(out), "--threshold", "0.5", "--json"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode != 0:
-        print(result.stderr, file=sys.stderr)
-        return 1
-    report = json.loads(result.stdout)
-    standard = report["profiles"]["standard"]
+        raise SystemExit(f"bench_detect: the scorer failed:\n{result.stderr}")
+    return {k: v["normalised"] for k, v in json.loads(result.stdout)["profiles"].items()}
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    if summary["nab_standard"] is None:
+        print("NAB standard profile: not scored (no scorer; see --scorer)")
+    else:
+        print(f"NAB standard profile, threshold 0.5: {summary['nab_standard']:.1f}")
+    for name, value in summary["profiles"].items():
+        print(f"  {name}: {value:.1f}")
+    delay = summary["median_delay_hours"]
+    print(f"windows detected: {summary['windows_detected']} of {summary['windows']}; median "
+          f"delay from window start to first alert: "
+          f"{'-' if delay is None else f'{delay:.1f} h'}")  # fmt: skip
+    for name, series in summary["delay_hours"].items():
+        shown = ", ".join("missed" if d is None else f"{d:.1f} h" for d in series)
+        print(f"  {name}: {shown}")
+    print(f"time per point: {summary['us_per_point']:.1f} us ({summary['points']} points)")
+    print(f"results files: {summary['results']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, help="the nab folder (../shared/data/nab)")
+    ap.add_argument("--scorer", default=str(ROOT.parent / "shared" / "tools" / "nab_score.py"),
+                    help="NAB's scorer, nab_score.py (without it: delays and time only)")  # fmt: skip
+    ap.add_argument("--out", help="results folder (default: a temporary one)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--cv", action="store_true", help="leave-one-series-out CV (see --grid)")
+    ap.add_argument("--grid", default="baseline", choices=sorted(CV_GRIDS), help="for --cv")
+    args = ap.parse_args(argv)
+    data = Path(args.data)
+    if args.cv:
+        if not Path(args.scorer).is_file():
+            ap.error(f"--cv needs NAB's scorer, nab_score.py: none at {args.scorer} (--scorer)")
+        cv = cross_validate(data, args.scorer, args.grid)
+        if args.json:
+            print(json.dumps(cv, indent=1))
+        else:
+            _print_cv(cv)
+        return 0
+    windows_file = data / "realTweets_windows.json"
+    windows = json.loads(windows_file.read_text(encoding="utf-8"))
+    out = Path(args.out or tempfile.mkdtemp(prefix="nab-socialops-"))
+    run = detect_all(data, windows, out)
+    profiles = nab_scores(args.scorer, data, windows_file, out)
+    delays = run["delays"]
     found = [d for series in delays.values() for d in series if d is not None]
     summary = {
-        "nab_standard": standard["normalised"],
-        "profiles": {k: v["normalised"] for k, v in report["profiles"].items()},
+        "nab_standard": profiles["standard"] if profiles else None,
+        "profiles": profiles or {},
         "windows": sum(len(v) for v in delays.values()),
         "windows_detected": len(found),
         "median_delay_hours": statistics.median(found) if found else None,
         "delay_hours": {
             k: [None if d is None else round(d, 2) for d in v] for k, v in delays.items()
         },
-        "us_per_point": 1e6 * seconds / max(points, 1),
-        "points": points,
+        "us_per_point": 1e6 * run["seconds"] / max(run["points"], 1),
+        "points": run["points"],
         "results": str(out),
     }
     if args.json:
         print(json.dumps(summary, indent=1))
-        return 0
-    print(f"NAB standard profile, threshold 0.5: {summary['nab_standard']:.1f}")
-    for name, value in summary["profiles"].items():
-        print(f"  {name}: {value:.1f}")
-    print(f"windows detected: {len(found)} of {summary['windows']}; median delay from window "
-          f"start to first alert: {summary['median_delay_hours']:.1f} h")  # fmt: skip
-    for name, series in summary["delay_hours"].items():
-        shown = ", ".join("missed" if d is None else f"{d:.1f} h" for d in series)
-        print(f"  {name}: {shown}")
-    print(f"time per point: {summary['us_per_point']:.1f} us ({points} points)")
-    print(f"results files: {out}")
+    else:
+        _print_summary(summary)
     return 0
 
 

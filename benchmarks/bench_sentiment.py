@@ -9,7 +9,8 @@
   character n-gram cache emptied first and, for the floor, over the 2,374 distinct texts
   only with an empty cache;
 - cold start: a fresh interpreter importing the module and loading the weights (median of
-  5 runs), measured inside the process, and the whole process's wall time.
+  5 runs, ``--cold-runs``), measured inside the process, and the whole process's wall
+  time.
 """
 
 from __future__ import annotations
@@ -58,12 +59,13 @@ def macro_f1(truth: list[int], predicted: list[int], classes: int) -> float:
     return sum(scores) / classes
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default="../shared/data", help="folder with tweeteval/")
     parser.add_argument("--texts", type=int, default=20_000, help="texts for the throughput")
+    parser.add_argument("--cold-runs", type=int, default=5, help="fresh interpreters (5)")
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     root = tweeteval_dir(Path(args.data))
     sent = read_split(root / "sentiment", "val")
     emo = read_split(root / "emotion", "val")
@@ -90,7 +92,7 @@ def main() -> int:
     rate = len(texts) / (time.perf_counter() - started)
 
     inside, wall = [], []
-    for _ in range(5):
+    for _ in range(max(args.cold_runs, 1)):
         started = time.perf_counter()
         out = subprocess.run(
             [sys.executable, "-c", COLD], cwd=ROOT, capture_output=True, text=True, check=True
@@ -106,7 +108,7 @@ def main() -> int:
         "cold_start_import_load_s": round(statistics.median(inside), 3),
         "cold_start_process_wall_s": round(statistics.median(wall), 3),
         "weights_bytes": size,
-        "command": "benchmarks/bench_sentiment.py --data " + args.data,
+        "command": "benchmarks/bench_sentiment.py " + " ".join(argv or sys.argv[1:]),
     }
     if args.json:
         print(json.dumps(figures, indent=2))

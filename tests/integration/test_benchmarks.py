@@ -1,0 +1,106 @@
+"""Every benchmark runs, at its smallest size, so that none can rot unnoticed.
+
+Each script is run as a user runs it (a fresh interpreter, from the repository root) with
+tiny arguments, and what it prints must be its real report. Benchmarks that read data sets
+(../shared/data in the measurements) read the small samples in tests/data/ here
+(``tests/data/make_samples.py``): a clone has no ../shared. These are smoke runs, not
+measurements: no figure is compared with a target. ``bench_simulate.py`` is left to the
+simulate tests, which own it (listed in ``SMOKED`` so that the set stays whole).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+SCORER = ROOT.parent / "shared" / "tools" / "nab_score.py"
+SMOKED = {"bench_alert", "bench_cold_start", "bench_compile", "bench_detect", "bench_reconcile",
+          "bench_score", "bench_sentiment", "bench_simulate"}  # fmt: skip
+
+
+def bench(script: str, *args: str | Path) -> Any:
+    """Run ``benchmarks/<script>.py ARGS --json``; its JSON report."""
+    found = subprocess.run(
+        [sys.executable, f"benchmarks/{script}.py", *map(str, args), "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert found.returncode == 0, f"{script} exited {found.returncode}:\n{found.stderr[-3000:]}"
+    return json.loads(found.stdout)
+
+
+def test_every_benchmark_has_a_smoke_run() -> None:
+    scripts = {p.stem for p in (ROOT / "benchmarks").glob("bench_*.py")}
+    assert scripts == SMOKED, "a benchmark without a smoke run here (or one gone): add it"
+
+
+def test_bench_compile() -> None:
+    # the generated project must validate (it failed E508 when video went to Facebook)
+    report = bench("bench_compile", "--campaigns", "2", "--posts", "3")
+    project = report["project"]
+    assert (project["input_files"], project["validate_errors"]) == (11, 0)
+    assert project["schedules"] > 0 and project["output_files"] > 2
+    assert report["deterministic"] and report["incremental_equals_clean"]
+    assert report["rerun_picked_up_change"]
+    assert report["runs"][0]["compile_output"].startswith("compiled 2 campaigns and ")
+
+
+def test_bench_reconcile() -> None:
+    report = bench("bench_reconcile", "--schedules", "20", "--groups", "2", "--changed", "0.2")
+    assert report["first_deploy"]["created"] == 20
+    changed = report["reconcile"]
+    assert (changed["created"], changed["updated"], changed["deleted"]) == (2, 2, 2)
+    assert report["rerun"]["writes"] == 0
+
+
+def test_bench_cold_start() -> None:
+    report = bench("bench_cold_start", "--runs", "1")
+    assert report["runs"] == 1 and report["handler_import_ms"] > 0
+    assert report["first_invocation_setup_ms"] > 0
+
+
+@pytest.mark.parametrize("data", [[], ["--data", DATA]], ids=["generated mentions", "tweeteval sample"])  # fmt: skip
+def test_bench_score(data: list[str | Path]) -> None:
+    report = bench("bench_score", "--mentions", "50", "--batch", "10", "--runs", "1", *data)
+    assert report["mentions"] == 50 and report["texts"] == ("tweeteval val" if data else "generated")  # fmt: skip
+    assert report["model_per_s"] > 0 and report["handler_per_s"] > 0
+    assert report["aws_requests"] > 0
+
+
+def test_bench_sentiment() -> None:
+    report = bench("bench_sentiment", "--data", DATA, "--texts", "200", "--cold-runs", "1")
+    assert 0 <= report["sentiment_val_macro_recall"] <= 100
+    assert 0 <= report["emotion_val_macro_f1"] <= 100
+    assert report["texts_per_s"] > 0 and report["weights_bytes"] > 0
+
+
+def test_bench_detect_without_the_nab_scorer(tmp_path: Path) -> None:
+    # a clone has no ../shared/tools: the delays and the time are measured all the same
+    report = bench("bench_detect", "--data", DATA / "nab", "--scorer", tmp_path / "none.py",
+                   "--out", tmp_path / "results")  # fmt: skip
+    assert (report["points"], report["windows"], report["nab_standard"]) == (1728, 2, None)
+    assert set(report["delay_hours"]) == {"Twitter_volume_SAMPLE_A", "Twitter_volume_SAMPLE_B"}
+    assert len(list((tmp_path / "results" / "realTweets").glob("socialops_*.csv"))) == 2
+
+
+@pytest.mark.skipif(not SCORER.is_file(), reason="NAB's scorer is in ../shared/tools only")
+def test_bench_detect_with_the_nab_scorer(tmp_path: Path) -> None:
+    report = bench("bench_detect", "--data", DATA / "nab", "--scorer", SCORER, "--out", tmp_path)
+    assert 0 <= report["nab_standard"] <= 100 and "reward_low_FP_rate" in report["profiles"]
+    cv = bench("bench_detect", "--data", DATA / "nab", "--scorer", SCORER, "--cv")
+    assert len(cv["folds"]) == 2 and cv["sets"] >= 18
+
+
+def test_bench_alert() -> None:
+    report = bench("bench_alert", "--brands", "2", "--catchup-brands", "1", "--days", "1",
+                   "--cycles", "1", "--cold-runs", "1", "--recent-hours", "1")  # fmt: skip
+    assert (report["brands"], report["catchup_brands"], report["days"]) == (2, 1, 1)
+    assert len(report["steady"]["cycles"]) == 1
+    assert report["steady"]["state_matches"] == report["steady"]["state_compared"] == 1
+    assert report["cold_start"]["runs"] == 1
