@@ -126,7 +126,12 @@ def json_schema() -> dict[str, object]:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    text = json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if args.format == "markdown":  # the field reference, docs/fields.md
+        from infra.fields import render as field_reference
+
+        text = field_reference(json_schema())
+    else:
+        text = json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     else:
@@ -234,7 +239,15 @@ def parser() -> argparse.ArgumentParser:
     _add_common(comp)
     comp.add_argument("--out", default="build", help="output folder (build)")
     comp.set_defaults(func=cmd_compile)
-    schema = sub.add_parser("schema", help="print the JSON Schema of the language")
+    schema = sub.add_parser(
+        "schema", help="print the JSON Schema of the language, or its field reference",
+        description="The language's JSON Schema (for editors: schema/socialops.schema.json), "
+        "or with --format markdown its field reference for people (docs/fields.md: every "
+        "key of every kind, its type, whether it is required, its default, allowed values "
+        "and meaning). Both come from the models.",
+    )  # fmt: skip
+    schema.add_argument("--format", choices=("json", "markdown"), default="json",
+                        help="json: the JSON Schema; markdown: the field reference")  # fmt: skip
     schema.add_argument("--out", help="write to this file instead of standard output")
     schema.set_defaults(func=cmd_schema)
     from infra.deploy.options import add_arguments

@@ -37,7 +37,7 @@ _TYPE_WORDS = {
     "date_parsing": "a date YYYY-MM-DD",
     "datetime_parsing": "a date and time YYYY-MM-DD HH:MM",
 }
-_PATTERNS = {
+PATTERN_WORDS = {
     NAME_PATTERN: "a name of lower-case letters, digits and dashes, at most 32 characters",
     SECRET_PATTERN: "the name of a Secrets Manager secret (letters, digits and /_+=.@-)",
     CURRENCY: "an ISO 4217 currency code such as EUR",
@@ -205,7 +205,7 @@ def _describe(model: type[BaseModel], err: Any, path: Path) -> tuple[str, str, b
         return "E204", f"{hint}expected one of {tags}, found {ctx.get('tag')!r}", False
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
-        wanted = _PATTERNS.get(pattern, f"text matching {pattern}")
+        wanted = PATTERN_WORDS.get(pattern, f"text matching {pattern}")
         meant = fixed(pattern, value) if isinstance(value, str) else None
         hint = f"did you mean {meant!r}? " if meant else ""
         return "E204", f"{hint}expected {wanted}, found {found(value)}", False

@@ -17,11 +17,17 @@ SNS_ARN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
 class Notify(Strict):
     """Who hears about an alert. Slack webhooks are secrets: name the secret."""
 
-    email: list[Annotated[str, Field(pattern=EMAIL)]] = Field(default_factory=list)
-    slack: list[SecretName] = Field(
-        default_factory=list, description="Secrets Manager secrets holding Slack webhook URLs"
+    email: list[Annotated[str, Field(pattern=EMAIL)]] = Field(
+        default_factory=list, description="email addresses that receive the alert"
     )
-    sns: list[Annotated[str, Field(pattern=SNS_ARN)]] = Field(default_factory=list)
+    slack: list[SecretName] = Field(
+        default_factory=list,
+        description="names of Secrets Manager secrets, each holding a Slack webhook URL "
+        "(never the URL itself)",
+    )
+    sns: list[Annotated[str, Field(pattern=SNS_ARN)]] = Field(
+        default_factory=list, description="SNS topics (ARNs) that receive the alert"
+    )
 
     @model_validator(mode="after")
     def _someone(self) -> Notify:
@@ -33,38 +39,60 @@ class Notify(Strict):
 
 
 class AlertBase(Strict):
-    name: Name
-    notify: Notify
-    action: Literal["notify", "pause_publishing"] = "notify"
-    cooldown: Duration = Field(default="1h", description="quiet time after an alert")
+    """A listening rule: when it fires, who is told and what else happens."""
+
+    name: Name = Field(description="the rule's name, unique in the campaign")
+    notify: Notify = Field(description="who hears about it: email, slack and sns")
+    action: Literal["notify", "pause_publishing"] = Field(
+        default="notify",
+        description="notify: only tell people; pause_publishing: also hold the brand's "
+        "scheduled posts until a person resumes them",
+    )
+    cooldown: Duration = Field(
+        default="1h",
+        description="quiet time after an alert resolves: a new alert within it is recorded, "
+        "not sent",
+    )
 
 
 class SentimentAlert(AlertBase):
     """Mean polarity below a level over at least N mentions within a window."""
 
-    type: Literal["sentiment"]
-    below: Annotated[float, Field(ge=-1, le=1)]
-    min_mentions: Annotated[int, Field(ge=1)]
-    within: Duration
+    type: Literal["sentiment"] = Field(description="the kind of rule")
+    below: Annotated[float, Field(ge=-1, le=1)] = Field(
+        description="fires when the mean polarity (-1 very negative, +1 very positive) of "
+        "the mentions within the window falls below this"
+    )
+    min_mentions: Annotated[int, Field(ge=1)] = Field(
+        description="the least mentions within the window for the rule to fire"
+    )
+    within: Duration = Field(description="the window measured, e.g. 2h")
 
 
 class VolumeAnomalyAlert(AlertBase):
     """Mentions far above the usual for that hour of the week."""
 
-    type: Literal["volume_anomaly"]
+    type: Literal["volume_anomaly"] = Field(description="the kind of rule")
     sensitivity: Annotated[float, Field(gt=0, le=1)] = Field(
         default=0.5, description="0-1: higher alerts on smaller bursts"
     )
-    min_mentions: Annotated[int, Field(ge=0)] = 0
+    min_mentions: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="the least mentions in the last hour for the rule to fire"
+    )
 
 
 class NegativeShareAlert(AlertBase):
     """Share of negative mentions above a level over at least N mentions within a window."""
 
-    type: Literal["negative_share"]
-    above: Annotated[float, Field(gt=0, lt=1)]
-    min_mentions: Annotated[int, Field(ge=1)]
-    within: Duration
+    type: Literal["negative_share"] = Field(description="the kind of rule")
+    above: Annotated[float, Field(gt=0, lt=1)] = Field(
+        description="fires when the share of negative mentions within the window (0-1) "
+        "rises above this"
+    )
+    min_mentions: Annotated[int, Field(ge=1)] = Field(
+        description="the least mentions within the window for the rule to fire"
+    )
+    within: Duration = Field(description="the window measured, e.g. 1h")
 
 
 Alert = Annotated[

@@ -11,8 +11,10 @@ from schema.types import WEEKDAYS, HourRange, Locale, Platform, ShortText, TimeZ
 
 
 class ActiveHours(Strict):
+    """When the audience is online, in each of its time zones."""
+
     days: Annotated[list[Weekday], Field(min_length=1)] = Field(
-        default_factory=lambda: list(WEEKDAYS)
+        default_factory=lambda: list(WEEKDAYS), description="days when the audience is online"
     )
     hours: Annotated[list[HourRange], Field(min_length=1)] = Field(
         default_factory=lambda: ["00:00-24:00"],
@@ -21,10 +23,25 @@ class ActiveHours(Strict):
 
 
 class Audience(Document):
-    kind: Literal["audience"]
-    description: ShortText | None = None
-    locales: Annotated[list[Locale], Field(min_length=1)]
-    timezones: Annotated[list[TimeZone], Field(min_length=1)]
-    active: ActiveHours = Field(default_factory=ActiveHours)
-    platforms: list[Platform] = Field(default_factory=list)
-    interests: list[ShortText] = Field(default_factory=list)
+    """People a campaign speaks to: their languages, time zones and hours online."""
+
+    kind: Literal["audience"] = Field(description="what the file holds")
+    description: ShortText | None = Field(default=None, description="who they are, in words")
+    locales: Annotated[list[Locale], Field(min_length=1)] = Field(
+        description="their languages; a post's text for a locale goes to them"
+    )
+    timezones: Annotated[list[TimeZone], Field(min_length=1)] = Field(
+        description="where they live: a post at 09:00 goes out at 09:00 in each zone"
+    )
+    active: ActiveHours = Field(
+        default_factory=ActiveHours,
+        description="when they are online: 'at: auto' picks a time in these hours",
+    )
+    platforms: list[Platform] = Field(
+        default_factory=list,
+        description="platforms they use (recorded: the campaign's channels decide where posts go)",
+    )
+    interests: list[ShortText] = Field(
+        default_factory=list,
+        description="what they care about (recorded for the caption generator)",
+    )

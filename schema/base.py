@@ -23,7 +23,7 @@ class Document(Strict):
     """A file of the language: ``version``, ``kind`` and ``name`` come first."""
 
     version: int = Field(description=f"language version; this release reads {LANGUAGE_VERSION}")
-    name: Name
+    name: Name = Field(description="the file's name, unique within its kind: others refer to it by this name")  # fmt: skip
 
     @field_validator("version")
     @classmethod

@@ -27,8 +27,8 @@ from schema.types import (
 class Window(Strict):
     """Local start and end, in the campaign's time zone; a bare end date includes that day."""
 
-    start: LocalDateTime
-    end: EndDateTime
+    start: LocalDateTime = Field(description="the first local date (and time)")
+    end: EndDateTime = Field(description="the last local date (the whole day), or date and time")
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
@@ -42,43 +42,60 @@ class Window(Strict):
 
 
 class Length(Strict):
-    min: Annotated[int, Field(ge=1)] | None = None
-    max: Annotated[int, Field(ge=1)]
+    """How long a generated caption may be, in characters."""
+
+    min: Annotated[int, Field(ge=1)] | None = Field(default=None, description="the fewest characters")  # fmt: skip
+    max: Annotated[int, Field(ge=1)] = Field(description="the most characters")
 
 
 class CountRange(Strict):
-    min: Annotated[int, Field(ge=0)] = 0
-    max: Annotated[int, Field(ge=0, le=30)]
+    """How many hashtags a generated caption carries."""
+
+    min: Annotated[int, Field(ge=0)] = Field(default=0, description="the fewest")
+    max: Annotated[int, Field(ge=0, le=30)] = Field(description="the most")
 
 
 class GenerationRule(Strict):
-    """How generated captions are written and reviewed."""
+    """How generated captions are written and reviewed (generation is not built yet: posts
+    that ``generate`` are held until it is)."""
 
-    tone: Annotated[list[ShortText], Field(min_length=1)] | None = None
-    length: Length | None = None
-    hashtags: CountRange | None = None
-    variants: Annotated[int, Field(ge=1, le=10)] = 3
+    tone: Annotated[list[ShortText], Field(min_length=1)] | None = Field(
+        default=None, description="words for the tone; default: the brand's voice"
+    )
+    length: Length | None = Field(default=None, description="how long a caption may be")
+    hashtags: CountRange | None = Field(default=None, description="how many hashtags")
+    variants: Annotated[int, Field(ge=1, le=10)] = Field(
+        default=3, description="captions written to choose from"
+    )
     review: Literal["required", "none"] = Field(
         default="required", description="required: a person approves the text in the PR"
     )
-    language: Locale | None = None
+    language: Locale | None = Field(
+        default=None, description="the captions' language; default: each audience's locales"
+    )
 
 
 class Brief(Strict):
-    rule: Name
-    brief: Text
+    """A post whose text is generated: what it is about, and by which rule."""
+
+    rule: Name = Field(description="a rule named under the campaign's generation")
+    brief: Text = Field(description="what the post should say, for the generator")
 
 
 class Media(Strict):
-    url: HttpUrl
-    type: Literal["image", "video"] = "image"
-    alt: ShortText | None = None
+    """An image or a video, by URL, posted with the text where the platform takes it."""
+
+    url: HttpUrl = Field(description="where the file is, https://...")
+    type: Literal["image", "video"] = Field(default="image", description="image or video")
+    alt: ShortText | None = Field(
+        default=None, description="the description read aloud to people who cannot see it"
+    )
 
 
 class Override(Strict):
     """Per-channel replacement of a post's text or media (``media:`` left empty: none)."""
 
-    text: Text | None = None
+    text: Text | None = Field(default=None, description="the text on this channel")
     media: list[Media] | None = Field(
         default=None, description="media for this channel; empty (`media:`) for none"
     )
@@ -90,27 +107,51 @@ class Override(Strict):
 
 
 class LocaleText(Strict):
-    text: Text
+    """A post's text in one language."""
+
+    text: Text = Field(description="the text for audiences with this locale")
 
 
 class Post(Strict):
-    id: Name
-    text: Text | None = None
-    generate: Brief | None = None
-    at: At | None = None
-    every: Every | None = None
+    """One post: its text (or a brief to generate it) and when it goes out. Exactly one of
+    ``text`` and ``generate``, and one of ``at`` and ``every``."""
+
+    id: Name = Field(description="the post's name, unique in the campaign")
+    text: Text | None = Field(default=None, description="what the post says")
+    generate: Brief | None = Field(
+        default=None, description="a brief to generate the text from, instead of text"
+    )
+    at: At | None = Field(
+        default=None,
+        description="once, at this local time (YYYY-MM-DD HH:MM), or 'auto' with 'between'",
+    )
+    every: Every | None = Field(
+        default=None,
+        description="again and again: 'thu 09:00', 'mon,wed,fri 12:30', 'daily 18:00', "
+        "'weekdays 08:00', or cron(...) or rate(...)",
+    )
     between: Window | None = Field(
         default=None, description="range for 'at: auto' or for a recurrence"
     )
     timezone: TimeZone | None = Field(
         default=None, description="fixed zone; default: each audience's zones"
     )
-    channels: Annotated[list[Platform], Field(min_length=1)] | None = None
-    audiences: Annotated[list[Name], Field(min_length=1)] | None = None
-    overrides: dict[Platform, Override] = Field(default_factory=dict)
-    locales: dict[Locale, LocaleText] = Field(default_factory=dict)
-    media: list[Media] = Field(default_factory=list)
-    paid: bool = False
+    channels: Annotated[list[Platform], Field(min_length=1)] | None = Field(
+        default=None, description="where it goes; default: the campaign's channels"
+    )
+    audiences: Annotated[list[Name], Field(min_length=1)] | None = Field(
+        default=None, description="for whom; default: the campaign's audiences"
+    )
+    overrides: dict[Platform, Override] = Field(
+        default_factory=dict, description="another text or media on some channels"
+    )
+    locales: dict[Locale, LocaleText] = Field(
+        default_factory=dict, description="the text in other languages, by locale"
+    )
+    media: list[Media] = Field(default_factory=list, description="images or videos")
+    paid: bool = Field(
+        default=False, description="a paid post: it must carry a disclosure such as #ad"
+    )
 
     @model_validator(mode="after")
     def _one_text_and_one_time(self) -> Post:
@@ -138,39 +179,67 @@ class Post(Strict):
 
 
 class AudienceBudget(Strict):
-    min: Annotated[Decimal, Field(ge=0, decimal_places=2)] = Decimal(0)
-    max: Annotated[Decimal, Field(gt=0, decimal_places=2)] | None = None
+    """The share of the budget one audience gets, within the total."""
+
+    min: Annotated[Decimal, Field(ge=0, decimal_places=2)] = Field(
+        default=Decimal(0), description="the least to spend on it"
+    )
+    max: Annotated[Decimal, Field(gt=0, decimal_places=2)] | None = Field(
+        default=None, description="the most to spend on it; none: up to the total"
+    )
 
 
 class Budget(Strict):
-    total: Annotated[Decimal, Field(gt=0, decimal_places=2)]
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    """What the campaign may spend on paid posts (recorded and checked: E507)."""
+
+    total: Annotated[Decimal, Field(gt=0, decimal_places=2)] = Field(
+        description="the whole budget, up to 2 decimals"
+    )
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(
+        description="its currency, e.g. EUR"
+    )
     objective: Literal[
         "awareness", "reach", "traffic", "engagement", "leads", "conversions", "sales",
         "app_installs", "video_views",
-    ]  # fmt: skip
-    audiences: dict[Name, AudienceBudget] = Field(default_factory=dict)
+    ] = Field(description="what the spend is for")  # fmt: skip
+    audiences: dict[Name, AudienceBudget] = Field(
+        default_factory=dict, description="the split by audience, by its name"
+    )
 
 
 class Goal(Strict):
+    """A target the campaign aims at (recorded with the campaign)."""
+
     kpi: Literal[
         "impressions", "reach", "engagement_rate", "clicks", "ctr", "followers",
         "conversions", "roas", "mentions", "sentiment", "video_views",
-    ]  # fmt: skip
-    target: float
-    by: LocalDateTime | None = None
+    ] = Field(description="what is measured")  # fmt: skip
+    target: float = Field(description="the value aimed at (a share as 0-1, e.g. 0.04)")
+    by: LocalDateTime | None = Field(
+        default=None, description="when; default: the end of the campaign"
+    )
 
 
 class Campaign(Document):
-    kind: Literal["campaign"]
-    brand: Name
-    description: ShortText | None = None
-    window: Window
-    timezone: TimeZone
-    channels: Annotated[list[Platform], Field(min_length=1)]
-    audiences: list[Name] = Field(default_factory=list)
-    generation: dict[Name, GenerationRule] = Field(default_factory=dict)
-    posts: list[Post] = Field(default_factory=list)
-    alerts: list[Alert] = Field(default_factory=list)
-    budget: Budget | None = None
-    goals: list[Goal] = Field(default_factory=list)
+    """A campaign of one brand: when it runs, where, for whom, its posts and its alerts."""
+
+    kind: Literal["campaign"] = Field(description="what the file holds")
+    brand: Name = Field(description="the brand's name (a brand file)")
+    description: ShortText | None = Field(default=None, description="what it is, in words")
+    window: Window = Field(description="when it runs; nothing is posted outside it")
+    timezone: TimeZone = Field(description="the zone of the window, and of posts for no audience")
+    channels: Annotated[list[Platform], Field(min_length=1)] = Field(
+        description="the platforms it posts to; the brand needs an account on each"
+    )
+    audiences: list[Name] = Field(
+        default_factory=list, description="the audiences' names (audience files)"
+    )
+    generation: dict[Name, GenerationRule] = Field(
+        default_factory=dict, description="rules for generated posts, by name"
+    )
+    posts: list[Post] = Field(default_factory=list, description="the posts")
+    alerts: list[Alert] = Field(
+        default_factory=list, description="listening rules; the brand must listen (E308)"
+    )
+    budget: Budget | None = Field(default=None, description="the paid budget")
+    goals: list[Goal] = Field(default_factory=list, description="targets")

@@ -55,7 +55,13 @@ SecretName = Annotated[
 Locale = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$"),
-    WithJsonSchema({"type": "string", "pattern": r"^[a-z]{2,3}(-[A-Z]{2})?$"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^[a-z]{2,3}(-[A-Z]{2})?$",
+            "description": "a locale: a language code, and a region after a dash, e.g. fr, en-US",
+        }
+    ),
 ]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
@@ -85,7 +91,12 @@ TimeZone = Annotated[
     str,
     AfterValidator(_check_zone),
     WithJsonSchema(
-        {"type": "string", "description": "IANA time zone, e.g. Europe/Paris", "examples": ["UTC"]}
+        {
+            "type": "string",
+            "description": "an IANA time zone: a place such as Europe/Paris or "
+            "America/New_York, or UTC (not an abbreviation such as EST)",
+            "examples": ["UTC"],
+        }
     ),
 ]
 
@@ -119,7 +130,14 @@ def _check_duration(value: Any) -> str:
 Duration = Annotated[
     str,
     BeforeValidator(_check_duration),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+\s*(m|h|d)", "examples": ["2h"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d+\s*(m|h|d)",
+            "description": "a duration: minutes, hours or days, such as 30m, 2h or 1d",
+            "examples": ["2h"],
+        }
+    ),
 ]
 
 _LOCAL_DT = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
@@ -214,7 +232,8 @@ At = Annotated[
                 {"const": "auto"},
                 {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}$"},
             ],
-            "description": "local time of the post, or 'auto' for the predicted best time",
+            "description": "a local date and time YYYY-MM-DD HH:MM, or 'auto': a time in the "
+            "audience's active hours within 'between'",
         }
     ),
 ]
@@ -278,11 +297,24 @@ _check_hours = _checker(
 HourRange = Annotated[
     str,
     BeforeValidator(_check_hours),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$",
+            "description": "local hours HH:MM-HH:MM, start before end, e.g. 07:30-09:00",
+        }
+    ),
 ]
 
 Hashtag = Annotated[
     str,
     StringConstraints(pattern=r"^#[^\s#]{1,100}$"),
-    WithJsonSchema({"type": "string", "pattern": r"^#[^\s#]+$", "examples": ["#ad"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^#[^\s#]+$",
+            "description": "a hashtag: # and a word without spaces",
+            "examples": ["#ad"],
+        }
+    ),
 ]
