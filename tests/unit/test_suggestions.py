@@ -117,10 +117,8 @@ def test_est_says_it_has_no_summer_time(validate: Callable[..., Result]) -> None
 def test_an_ambiguous_abbreviation_names_every_candidate(
     validate: Callable[..., Result], written: str, candidates: str
 ) -> None:
-    audience = edit(AUDIENCE, "  - Europe/Paris", f"  - {written}")
-    found = _at(validate, {"audience.yml": audience}, "timezones[0]")
-    assert found["code"] == "E205"
-    assert found["message"].startswith(
+    found = _at(validate, {"audience.yml": edit(AUDIENCE, "  - Europe/Paris", f"  - {written}")}, "timezones[0]")  # fmt: skip
+    assert found["code"] == "E205" and found["message"].startswith(
         f"{written!r} is an abbreviation of several zones: did you mean {candidates}? "
         "expected an IANA time zone"
     )
@@ -145,11 +143,9 @@ def test_utc_and_places_stay_valid(validate: Callable[..., Result]) -> None:
 def test_a_locale_written_another_way(
     validate: Callable[..., Result], written: str, meant: str
 ) -> None:
-    audience = edit(AUDIENCE, "  - fr-FR", f"  - {written}")
-    found = _at(validate, {"audience.yml": audience}, "locales[0]")
-    assert found["code"] == "E204"
-    assert found["message"] == (f"did you mean {meant!r}? expected a locale such as en-US or "
-                                f"fr, found {written!r}")  # fmt: skip
+    found = _at(validate, {"audience.yml": edit(AUDIENCE, "  - fr-FR", f"  - {written}")}, "locales[0]")  # fmt: skip
+    assert (found["code"], found["message"]) == ("E204", f"did you mean {meant!r}? expected a "
+                                                 f"locale such as en-US or fr, found {written!r}")  # fmt: skip
 
 
 HASHTAGS = "style:\n  hashtags:\n    required:\n      - ad\naccounts:"
