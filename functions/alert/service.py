@@ -142,11 +142,7 @@ def evaluate(
     starts = {b: first_needed(brands[b], states.get(b) or State(), run.cutoff)
               for b in names if b in brands}  # fmt: skip
     short = {b: s for b, s in starts.items() if run.cutoff - s <= BATCH_SPAN_S}
-    try:
-        recent = read_recent(deps, run, short, run.cutoff) if short else {}
-    except Exception as error:  # each brand then queries on its own
-        run.fail(deps, "buckets", f"batch read failed: {notify._aws_reason(error)}")
-        recent = {}
+    recent = _read_recent(short, deps, run)
     # the cheap brands first (a few keys each, already read), then those catching up on a
     # week (a Query and a detector warm-up each): when time runs short, the rest wait for
     # the next run, and every run completes some, so a catch-up of many brands progresses
@@ -172,6 +168,14 @@ def _report(problems: Sequence[str], deps: Deps, run: Run) -> set[str]:
         if what.startswith("campaign "):
             unloaded.add(what.removeprefix("campaign "))
     return unloaded
+
+
+def _read_recent(short: Mapping[str, int], deps: Deps, run: Run) -> dict[str, Any]:
+    try:
+        return read_recent(deps, run, short, run.cutoff) if short else {}
+    except Exception as error:  # each brand then queries on its own
+        run.fail(deps, "buckets", f"batch read failed: {notify._aws_reason(error)}")
+        return {}
 
 
 def _brand(brand: str, brands: Mapping[str, list[RuleRef]], states: Mapping[str, State],
