@@ -109,7 +109,7 @@ def _container(node: Node) -> tuple[str, str]:
     if node.get("type") == "array":
         inner, allowed = describe(node.get("items", {}))
         return f"list of {inner}", "; ".join(a for a in (allowed, _items(node)) if a)
-    values = node.get("additionalProperties") or next(iter(node.get("patternProperties", {}).values()), {})  # fmt: skip
+    values: Node = node.get("additionalProperties") or next(iter(node.get("patternProperties", {}).values()), {})  # fmt: skip
     keys = node.get("propertyNames", {})
     key_words = _code(keys["enum"]) if "enum" in keys else keys.get("description", "")
     if not key_words and node.get("patternProperties"):
