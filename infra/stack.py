@@ -75,8 +75,8 @@ SPECS: dict[str, FunctionSpec] = {
     ),
     "publish": FunctionSpec(
         "Publish one scheduled post to one channel, exactly once", 256, 300,
-        ("IDEMPOTENCY_TABLE", "PAUSE_FLAGS_TABLE", "PUBLISH_DLQ_URL",
-         "PUBLISH_FAILURES_TOPIC_ARN", "PUBLISH_RECORDS_TABLE"),
+        ("IDEMPOTENCY_TABLE", "PAUSE_FLAGS_TABLE", "PUBLISH_DLQ_ARN", "PUBLISH_DLQ_URL",
+         "PUBLISH_FAILURES_TOPIC_ARN", "PUBLISH_RECORDS_TABLE", "PUBLISH_SCHEDULER_ROLE_ARN"),
     ),
     "generate": FunctionSpec(
         "Write caption variants in the brand's voice for review", 512, 300,
@@ -96,9 +96,11 @@ ENVIRONMENT: Json = {
     "MENTIONS_QUEUE_URL": {"Ref": "MentionsQueue"},
     "MENTION_BUCKETS_TABLE": {"Ref": "MentionBucketsTable"},
     "PAUSE_FLAGS_TABLE": {"Ref": "PauseFlagsTable"},
+    "PUBLISH_DLQ_ARN": {"Fn::GetAtt": ["PublishDeadLetterQueue", "Arn"]},
     "PUBLISH_DLQ_URL": {"Ref": "PublishDeadLetterQueue"},
     "PUBLISH_FAILURES_TOPIC_ARN": {"Ref": "PublishFailuresTopic"},
     "PUBLISH_RECORDS_TABLE": {"Ref": "PublishRecordsTable"},
+    "PUBLISH_SCHEDULER_ROLE_ARN": {"Fn::GetAtt": ["SchedulerPublishRole", "Arn"]},
     "RAW_MENTIONS_BUCKET": {"Ref": "RawMentionsBucket"},
 }
 

@@ -12,6 +12,7 @@ from schema.alerts import Alert
 from schema.base import Document, Strict
 from schema.types import (
     At,
+    Duration,
     EndDateTime,
     Every,
     LocalDateTime,
@@ -152,6 +153,12 @@ class Post(Strict):
     paid: bool = Field(
         default=False, description="a paid post: it must carry a disclosure such as #ad"
     )
+    late_by: Duration | None = Field(
+        default=None,
+        description="how late this post may still go out after its time (a rate limit, a "
+        "pause, a redrive); later it is failed with the reason, not sent; default: the "
+        "campaign's late_by",
+    )
 
     @model_validator(mode="after")
     def _one_text_and_one_time(self) -> Post:
@@ -243,3 +250,8 @@ class Campaign(Document):
     )
     budget: Budget | None = Field(default=None, description="the paid budget")
     goals: list[Goal] = Field(default_factory=list, description="targets")
+    late_by: Duration = Field(
+        default="6h",
+        description="how late a post may still go out after its time (a rate limit, a "
+        "pause, a redrive); later it is failed with the reason instead of sent late",
+    )

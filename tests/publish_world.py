@@ -136,6 +136,13 @@ posts:
         media:
           - url: https://cdn.acme.example/week.mp4
             type: video
+  - id: flash
+    text: "Flash sale, today only #acme"
+    at: 2027-01-14 12:00
+    late_by: 30m
+    channels:
+      - linkedin
+      - mastodon
   - id: summer
     text: "Summer is here #acme"
     at: 2027-07-01 09:00

@@ -27,9 +27,13 @@ if TYPE_CHECKING:
     from functions.publish.service import Deps
 
 FUNCTION = "publish"
-IDEMPOTENCY_KEY = "[campaign, post, channel, locale, scheduled_for, redrive]"
+# ``retry``: a late retry (later.py) is the same firing, but not a duplicate delivery
+IDEMPOTENCY_KEY = "[campaign, post, channel, locale, scheduled_for, redrive, retry]"
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600
 ENDPOINTS_ENV = runtime.ENDPOINTS_ENV  # JSON {platform: base URL}; local peers
+ROLE_ENV = "PUBLISH_SCHEDULER_ROLE_ARN"  # the role late retries' schedules assume
+DLQ_ARN_ENV = "PUBLISH_DLQ_ARN"
+STAGE_ENV = "SOCIALOPS_STAGE"
 
 logger = Logger()
 _deps: Deps | None = None
@@ -70,6 +74,7 @@ def deps_from_env() -> Deps:
     peers = runtime.endpoints()
     _metrics, metric = _metrics_sink()
     return Deps(
+        retries=_retries(boto3),
         records=Records(dynamodb.Table(runtime.env(FUNCTION, "PUBLISH_RECORDS_TABLE"))),
         pauses=dynamodb.Table(runtime.env(FUNCTION, "PAUSE_FLAGS_TABLE")),
         tokens=Tokens(boto3.client("secretsmanager"), endpoints=peers),
@@ -81,6 +86,18 @@ def deps_from_env() -> Deps:
         metric=metric,
         log=runtime.log_to(logger),
     )
+
+
+def _retries(boto3: Any) -> Any:
+    """Late retries through Scheduler, where the stack says where they go (else None)."""
+    import os
+
+    from functions.publish.later import Retries
+
+    role, stage = os.environ.get(ROLE_ENV, ""), os.environ.get(STAGE_ENV, "")
+    if not role or not stage:
+        return None
+    return Retries(boto3.client("scheduler"), stage, role, os.environ.get(DLQ_ARN_ENV, ""))
 
 
 def _idempotent_runner(deps: Deps) -> Any:
@@ -129,13 +146,16 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         _deps = deps_from_env()
     deps = _deps
     deps.remaining_s = lambda: context.get_remaining_time_in_millis() / 1000.0
+    if deps.retries is not None:  # a retry invokes this very function
+        deps.retries.function_arn = getattr(context, "invoked_function_arn", "")
     if key is None:
         return refresh_tokens(deps)
     if _runner is None:
         _runner = _idempotent_runner(deps)
     config, run = _runner
     config.register_lambda_context(context)
-    payload = {**event, "locale": key.locale, "redrive": event.get("redrive") or ""}
+    payload = {**event, "locale": key.locale, "redrive": event.get("redrive") or "",
+               "retry": event.get("retry") or ""}  # fmt: skip
     try:
         outcome: dict[str, Any] = run(event=payload)
     finally:

@@ -11,7 +11,8 @@ for it looks no further back) and the notes an adapter writes before the step th
 identifies the post of *this* firing, not last week's of the same text.
 
 Statuses: ``publishing`` (claimed, outcome unknown), ``published`` (post id and URL),
-``failed`` (the platform said no, or retries ran out), ``held`` (paused brand, text not
+``waiting`` (a platform asked to wait past the invocation: a retry is scheduled at
+``retry_at``), ``failed`` (the platform said no, or retries ran out), ``held`` (paused brand, text not
 approved), ``skipped`` (the post no longer exists as scheduled), ``unknown`` (a previous
 attempt may have posted and the platform cannot be asked: a person decides).
 """
@@ -142,6 +143,21 @@ class Records:
         except client.exceptions.ConditionalCheckFailedException:
             found = self.table.get_item(Key={"pk": item["pk"], "sk": "-"}, ConsistentRead=True)
             return str(found.get("Item", {}).get("owner", ""))
+
+    def wait(self, key: Key, now: datetime, at: datetime, reason: str) -> None:
+        """Nothing went out and a retry is scheduled at ``at``: ``waiting`` until then."""
+        self.table.update_item(
+            Key=key.item_key,
+            UpdateExpression="SET #status = :waiting, retry_at = :at, reason = :reason, "
+            "waited_at = :now",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":waiting": "waiting",
+                ":at": _stamp(at),
+                ":reason": reason,
+                ":now": _stamp(now),
+            },
+        )
 
     def finish(self, key: Key, status: str, now: datetime, **fields: str) -> None:
         """Record the outcome (``status`` one of FINAL) with its details."""

@@ -15,7 +15,9 @@ The handler (handler.py) wraps :func:`publish` in Powertools idempotency and bui
    elsewhere), never by its text alone: a weekly post's text is last week's too. Where the
    platform cannot tell, the post is held and a person told (``unknown``);
 4. the adapter posts, retrying transient failures with backoff that honours Retry-After
-   and rate-limit reset headers, within the invocation's time;
+   and rate-limit reset headers, within the invocation's time; a wait longer than that
+   becomes a one-time retry schedule at the reset time (later.py), unless the post would
+   then go out more than ``late_by`` after its time: then it fails with that reason;
 5. the outcome is recorded; what did not go out goes to the dead-letter queue with its
    reason and raises an SNS notification in plain words.
 """
@@ -41,9 +43,11 @@ from functions.publish.adapters.base import (
     Trail,
     Uncertain,
 )
+from functions.publish.later import Later, Retries, retry_time
 from functions.publish.records import Key, Records, notes_of
 from functions.publish.tokens import TokenError, Tokens
 from schema.platforms import PLATFORMS
+from schema.types import duration_seconds
 
 FUNCTION = "publish"
 MAX_ATTEMPTS = 5
@@ -89,11 +93,13 @@ class Deps:
         default=lambda level, message, extra: None
     )
     jitter: random.Random = field(default_factory=random.Random)
+    retries: Retries | None = None  # None: a long wait fails the post (no Scheduler)
 
 
 @dataclass
 class Outcome:
-    status: str  # published, duplicate, recovered, skipped, held, stale, failed, unknown
+    status: str  # published, duplicate, recovered, rescheduled, skipped, held, stale,
+    # failed, unknown
     campaign: str
     post: str
     channel: str
@@ -143,6 +149,7 @@ class Plan:
     brand: str
     secret: str
     request: PostRequest
+    late_by: str = "6h"  # after its time + late_by it is not sent (a duration)
     media_omitted: int = 0  # media items this platform's adapter cannot post (W502)
 
 
@@ -208,6 +215,7 @@ def plan(key: Key, deps: Deps) -> Plan:
                 f"now {', '.join(now_utc)}, not {key.scheduled_for}; run `socialops deploy` "
                 "to reschedule it",
             )
+    late_by = post.late_by or campaign.late_by
     account = config.brand.accounts.get(key.channel)
     if account is None:
         raise NotDue("failed", f"brand {config.brand.name!r} has no {key.channel} account")
@@ -236,7 +244,23 @@ def plan(key: Key, deps: Deps) -> Plan:
         instance=str(account.instance) if account.instance else None,
         media=tuple((str(m.url), m.type, m.alt or "") for m in media),
     )
-    return Plan(config.brand.name, account.secret, request, omitted)
+    return Plan(config.brand.name, account.secret, request, late_by, omitted)
+
+
+def _late(key: Key, plan_: Plan, at: datetime) -> str | None:
+    """Why posting at ``at`` is too late for this post (None: it is not)."""
+    late = at - _utc(key.scheduled_for)
+    if late <= timedelta(seconds=duration_seconds(plan_.late_by)):
+        return None
+    return too_late(key, late, plan_.late_by)
+
+
+def too_late(key: Key, late: timedelta, late_by: str) -> str:
+    hours = late.total_seconds() / 3600
+    return (
+        f"it would go out {hours:.1f} h after its time ({key.scheduled_for}), more than its "
+        f"late_by of {late_by}: not sent late; post it by hand, or raise late_by and redrive"
+    )
 
 
 # ---- posting ------------------------------------------------------------------------
@@ -278,7 +302,10 @@ def _find_ours(adapter: Adapter, plan_: Plan, trail: Trail, deps: Deps) -> Publi
         except (PlatformError, TokenError) as error:
             delay = _backoff(attempt, error, deps) if isinstance(error, PlatformError) else 0.0
             retry = isinstance(error, PlatformError) and error.retryable
-            if not retry or attempt == MAX_ATTEMPTS or delay > deps.remaining_s() - SAFETY_MARGIN_S:
+            if retry and delay > deps.remaining_s() - SAFETY_MARGIN_S:
+                assert isinstance(error, PlatformError)  # ask again then, as a late retry
+                raise Later(error, attempt, retry_time(deps.now(), delay), asking=True) from error
+            if not retry or attempt == MAX_ATTEMPTS:
                 raise Uncertain(
                     f"could not ask {adapter.platform} whether an earlier attempt posted "
                     f"({_reason(error)})"
@@ -334,13 +361,7 @@ def post_with_retries(
                     return found, attempt
             delay = _backoff(attempt, error, deps)
             if delay > deps.remaining_s() - SAFETY_MARGIN_S:
-                late = PlatformError(
-                    error.platform, error.status, error.code,
-                    f"{error.reason}; the platform asks to wait {delay:.0f} s, longer than "
-                    "this invocation has left, so it was not retried",
-                    retryable=True, retry_after_s=error.retry_after_s,
-                )  # fmt: skip
-                raise GaveUp(late, attempt) from error
+                raise Later(error, attempt, retry_time(deps.now(), delay)) from error
             deps.log("warning", "platform refused, retrying", {
                 "platform": error.platform, "reason": str(error), "attempt": attempt,
                 "wait_s": round(delay, 1)})  # fmt: skip
@@ -384,10 +405,16 @@ def _claimed(
                                             event)  # fmt: skip
             if early is not None:
                 return early
+        late = _late(key, plan_, deps.now())  # checked after recovery: it may have gone out
+        if late is not None:
+            return _finish(key, base, "failed", late, deps, event)
         published, attempts = post_with_retries(adapter, plan_, key, trail, deps)
     except GaveUp as gave_up:
         base.attempts = gave_up.attempts
         return _finish(key, base, "failed", _reason(gave_up.error), deps, event)
+    except Later as later:
+        base.attempts = later.attempts
+        return _reschedule(key, plan_, base, later, deps, event)
     except (PlatformError, TokenError) as error:  # while finding what was posted
         return _finish(key, base, "failed", _reason(error), deps, event)
     except Uncertain as uncertain:
@@ -405,7 +432,7 @@ def _after_earlier_delivery(
 ) -> dict[str, Any] | None:  # fmt: skip
     """The answer when an earlier delivery claimed this post; None: go on and post."""
     status = previous.get("status")
-    redrive = bool(event.get("redrive"))
+    redrive = bool(event.get("redrive")) or (status == "waiting" and bool(event.get("retry")))
     if status == "published":
         base.post_id, base.url = previous.get("post_id", ""), previous.get("url", "")
         base.published_at = previous.get("published_at", "")
@@ -430,6 +457,31 @@ def _after_earlier_delivery(
             "key": str(key), "post_id": found.post_id})  # fmt: skip
         return _published(key, base, found, "recovered", deps)
     return None
+
+
+def _reschedule(
+    key: Key, plan_: Plan, base: Outcome, later: Later, deps: Deps, event: Any
+) -> dict[str, Any]:
+    """Fire again at the time the platform names: a one-time schedule in the campaign's
+    functions' group (later.py), unless that is past the post's late_by."""
+    error, at = later.error, later.at
+    wait = f"the platform asks to wait until {at:%Y-%m-%d %H:%M}Z"
+    late = _late(key, plan_, at)
+    if late is not None and later.asking:  # it may have gone out: a person looks
+        reason = f"could not ask whether an earlier attempt posted ({_reason(error)}); {wait}"
+        return _finish(key, base, "unknown", f"{reason}, past its late_by", deps, event)
+    if late is not None:
+        return _finish(key, base, "failed", f"{_reason(error)}; {wait}, so {late}", deps, event)
+    if deps.retries is None:
+        reason = f"{_reason(error)}; {wait}, longer than this invocation has left"
+        return _finish(key, base, "failed", reason, deps, event)
+    where = deps.retries.schedule(key.campaign, str(key), event, at)
+    reason = f"{_reason(error)}; {wait}: retried then ({where})"
+    deps.records.wait(key, deps.now(), at, reason)
+    base.status, base.reason = "rescheduled", reason
+    deps.metric("Rescheduled", key.channel)
+    deps.log("warning", "rescheduled", {"key": str(key), "at": _stamp(at), "schedule": where})
+    return base.as_dict()
 
 
 def _reason(error: Exception) -> str:

@@ -25,6 +25,8 @@ class Applied:
     deleted: int = 0
     groups_created: int = 0
     groups_deleted: int = 0
+    functions_groups_created: int = 0
+    functions_groups_deleted: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -67,7 +69,34 @@ def _delete(client: Any, group: str, name: str) -> None:
             raise
 
 
+OWNER = "socialops:owner"  # "functions" on a campaign's functions' group
+
+
+def _functions_group(client: Any, stage: str, group: GroupPlan, done: Applied) -> None:
+    """Create or delete the campaign's functions' group; its schedules are never diffed."""
+    if group.functions == "create":
+        tags = {**base_tags(stage, group.campaign), OWNER: "functions"}
+        try:
+            client.create_schedule_group(Name=group.functions_group, Tags=_tag_list(tags))
+        except ClientError as exc:
+            if _code(exc) != "ConflictException":  # made by a deploy that died half-way
+                raise
+        done.functions_groups_created += 1
+    elif group.functions == "delete":
+        _delete_group(client, group.functions_group)
+        done.functions_groups_deleted += 1
+
+
+def _delete_group(client: Any, name: str) -> None:
+    try:
+        client.delete_schedule_group(Name=name)
+    except ClientError as exc:
+        if _code(exc) != "ResourceNotFoundException":
+            raise
+
+
 def _apply_group(client: Any, stage: str, group: GroupPlan, done: Applied) -> None:
+    _functions_group(client, stage, group, done)
     if group.action == "delete":
         client.delete_schedule_group(Name=group.group)
         done.groups_deleted += 1

@@ -19,9 +19,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.common.schedules import STAGE_MAX, STAGE_PATTERN
 from infra.aws_config import FAILED, USAGE, endpoint_problem, report
 from infra.deploy.apply import Applied, ApplyError, apply
-from infra.deploy.desired import STAGE_PATTERN, BuildError, Targets, load
+from infra.deploy.desired import BuildError, Targets, load
 from infra.deploy.plan import Plan, make_plan
 
 STACK_OUTPUTS = {
@@ -94,8 +95,8 @@ def _now(text: str | None) -> datetime:
 def compute(args: argparse.Namespace) -> tuple[Any, Plan]:
     if not STAGE_PATTERN.match(args.stage):
         raise DeployError(
-            f"--stage: expected lower-case letters, digits and dashes, at most 20 "
-            f"characters, found {args.stage!r}"
+            f"--stage: expected lower-case letters, digits and dashes, at most {STAGE_MAX} "
+            f"characters (schedule group names hold 64), found {args.stage!r}"
         )
     now = _now(args.now)
     desired = load(Path(args.build), args.stage, targets(args), now)
@@ -119,6 +120,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "update": [{"name": u.name, "fields": u.fields} for u in g.update],
                 "delete": g.delete if g.action != "delete" else [],
                 "schedules_in_deleted_group": g.existing,
+                "functions_group": {"name": g.functions_group, "action": g.functions or "keep"},
             }
             for g in plan.groups
         ],
@@ -131,12 +133,25 @@ def summary_line(plan: Plan) -> str:
     return (
         f"{c['create']} to create, {c['update']} to update, {c['delete']} to delete; "
         f"groups: {c['groups_create']} to create, {c['groups_delete']} to delete{past}"
+        + _functions_groups(c["functions_groups_create"], c["functions_groups_delete"], "to ")
     )
+
+
+def _functions_groups(created: int, deleted: int, verb: str) -> str:
+    """The functions' own groups (retries, placements), when any is made or removed."""
+    if not created and not deleted:
+        return ""
+    made, gone = ("to create", "to delete") if verb else ("created", "deleted")
+    return f"; functions' groups: {created} {made}, {deleted} {gone}"
 
 
 def plan_text(plan: Plan) -> str:
     lines = [f"stage {plan.stage}:"]
     for g in plan.groups:
+        if g.functions:
+            sign = "+" if g.functions == "create" else "-"
+            lines.append(f"{sign} {g.functions_group} (the functions' own schedules of "
+                         f"{g.campaign}: late retries, placements)")  # fmt: skip
         if g.action == "delete":
             lines.append(f"- {g.group} (campaign {g.campaign} gone: group and its "
                          f"{g.existing} schedules deleted)")  # fmt: skip
@@ -185,5 +200,14 @@ def deployed_line(plan: Plan, done: Applied) -> str:
         f"deployed stage {plan.stage}: {done.created} created, {done.updated} updated, "
         f"{done.deleted} deleted; groups: {done.groups_created} created, "
         f"{done.groups_deleted} deleted"
-        + ("" if done.total or done.groups_created or done.groups_deleted else " (no changes)")
+        + _functions_groups(done.functions_groups_created, done.functions_groups_deleted, "")
+        + (
+            ""
+            if done.total
+            or done.groups_created
+            or done.groups_deleted
+            or done.functions_groups_created
+            or done.functions_groups_deleted
+            else " (no changes)"
+        )
     )

@@ -23,9 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from functions.common.schedules import group_name
+
 Json = dict[str, Any]
 
-PREFIX = "socialops"
 MANAGED = "socialops:managed"
 STAGE = "socialops:stage"
 CAMPAIGN = "socialops:campaign"
@@ -33,7 +34,6 @@ BUCKET_TAG = "socialops:buckets-{:02d}"  # 40 tags of 42 bucket digests, 6 hex d
 PER_TAG = 42  # 252 characters: a tag value holds at most 256
 BUCKETS = 40 * PER_TAG  # with the 3 tags above, 43 of the 50 tags a resource may have
 WIDTH = 6  # 24 bits: a changed bucket goes unnoticed once in 16 million (--refresh reads all)
-STAGE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")  # group names: at most 64 characters
 RETRY_POLICY = {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10}
 AT = re.compile(r"^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$")
 
@@ -61,10 +61,6 @@ class DesiredGroup:
 
     def bucket_tags(self) -> dict[str, str]:
         return bucket_tags(self.digests)
-
-
-def group_name(stage: str, campaign: str) -> str:
-    return f"{PREFIX}-{stage}-{campaign}"
 
 
 def fires_at(expression: str) -> datetime | None:

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from functions.common.schedules import FUNCTIONS_SUFFIX, PREFIX
 from infra.deploy.desired import (
     CAMPAIGN,
     MANAGED,
-    PREFIX,
     STAGE,
     DesiredGroup,
     Json,
@@ -59,6 +59,13 @@ class GroupPlan:
     delete: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)  # to write once the group is done
     existing: int = 0  # schedules in a group to delete
+    # the campaign's functions' group (functions/common/schedules.py): "create" when it is
+    # missing, "delete" with its campaign, "" when there is nothing to do; never diffed
+    functions: str = ""
+
+    @property
+    def functions_group(self) -> str:
+        return self.group + FUNCTIONS_SUFFIX
 
     @property
     def changes(self) -> int:
@@ -80,11 +87,15 @@ class Plan:
             "delete": sum(len(g.delete) for g in self.groups),
             "groups_create": sum(g.action == "create" for g in self.groups),
             "groups_delete": sum(g.action == "delete" for g in self.groups),
+            "functions_groups_create": sum(g.functions == "create" for g in self.groups),
+            "functions_groups_delete": sum(g.functions == "delete" for g in self.groups),
         }
 
     @property
     def empty(self) -> bool:
-        return not any(g.changes or g.tags or g.action == "delete" for g in self.groups)
+        return not any(
+            g.changes or g.tags or g.action == "delete" or g.functions for g in self.groups
+        )
 
 
 def base_tags(stage: str, campaign: str) -> dict[str, str]:
@@ -208,7 +219,10 @@ def make_plan(
     client: Any, stage: str, desired: list[DesiredGroup], now: datetime, refresh: bool = False
 ) -> Plan:
     plan = Plan(stage, past_skipped=sum(d.past for d in desired))
-    found = existing_groups(client, stage)
+    everything = existing_groups(client, stage)
+    helpers = {n for n, (_, tags) in everything.items()
+               if n.endswith(FUNCTIONS_SUFFIX) and owned(tags, stage)}  # fmt: skip
+    found = {n: v for n, v in everything.items() if not n.endswith(FUNCTIONS_SUFFIX)}
     for group in desired:
         here = found.get(group.group)
         if here is not None and not owned(here[1], stage):
@@ -218,6 +232,7 @@ def make_plan(
             )
             continue
         group_plan, kept = plan_group(client, group, here, now, refresh)
+        group_plan.functions = "" if group_plan.functions_group in helpers else "create"
         plan.groups.append(group_plan)
         plan.past_kept += kept
     wanted = {g.group for g in desired}
@@ -225,5 +240,6 @@ def make_plan(
         if name not in wanted and owned(tags, stage):
             gone = GroupPlan(tags.get(CAMPAIGN, name), name, "delete", arn=arn)
             gone.existing = len(schedule_names(client, name))
+            gone.functions = "delete" if gone.functions_group in helpers else ""
             plan.groups.append(gone)
     return plan

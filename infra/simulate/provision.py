@@ -33,6 +33,9 @@ class Provisioned:
             logical = value.get("Ref")
             if logical in self.refs:
                 env[name] = self.refs[logical]
+            attribute = value.get("Fn::GetAtt") or ["", ""]
+            if attribute[1] == "Arn" and attribute[0] in self.arns:
+                env[name] = self.arns[attribute[0]]
         return env
 
 

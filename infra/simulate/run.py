@@ -94,6 +94,7 @@ class Firing:
     payload: dict[str, Any] = field(compare=False)
     retry: int = field(default=0, compare=False)
     duplicate: bool = field(default=False, compare=False)
+    late: bool = field(default=False, compare=False)  # publish's own retry schedule
 
 
 # ---- the environment ----------------------------------------------------------------
@@ -262,6 +263,7 @@ class Result:
     deliveries: int = 0
     duplicates: int = 0  # deliveries of an event already delivered (Scheduler: at least once)
     lambda_retries: int = 0
+    late_retries: int = 0  # publish's own retry schedules fired (a platform asked to wait)
     dead_lettered: int = 0
     posts_on_platforms: int = 0
     tokens_refreshed: int = 0
@@ -299,6 +301,8 @@ class Result:
             "skipped": self.records["skipped"],
             "dead_lettered": self.dead_lettered,
             "lambda_retries": self.lambda_retries,
+            "late_retries": self.late_retries,
+            "waiting": self.records["waiting"],
             "tokens_refreshed": self.tokens_refreshed,
             "faults_injected": dict(sorted(self.faults.items())),
             "posts_on_platforms": self.posts_on_platforms,
@@ -403,6 +407,8 @@ class Simulation:
         self.local = _local_times(build)
         self.accounts: dict[tuple[str, str], Account] = {}
         self.crash_armed = ""  # where the next invocation dies: "finish", "own" or nowhere
+        self.queued: set[str] = set()  # publish's retry schedules already queued
+        self.dead_letter_arn = ""
 
     # -- set up --------------------------------------------------------------------
 
@@ -439,7 +445,8 @@ class Simulation:
             account.fake.now = self.clock.now
         secrets = boto3.client("secretsmanager")
         store_secrets(secrets, self.accounts.values())
-        self._deploy(made.arns["PublishDeadLetterQueue"])
+        self.dead_letter_arn = made.arns["PublishDeadLetterQueue"]
+        self._deploy(self.dead_letter_arn)
         scheduler = boto3.client("scheduler")
         firings = read_schedules(scheduler, self.start, self.end)
         firings += _rate_firings(self.build, self.start, self.end, len(firings))
@@ -475,6 +482,7 @@ class Simulation:
         import boto3
 
         from functions.publish.adapters import adapter_for
+        from functions.publish.later import Retries
         from functions.publish.records import Records
         from functions.publish.service import Deps
         from functions.publish.tokens import Tokens
@@ -515,6 +523,9 @@ class Simulation:
             now=self.clock.now,
             sleep=self.clock.sleep,
             jitter=random.Random(self.seed),
+            retries=Retries(
+                boto3.client("scheduler"), STAGE, ROLE_ARN, self.dead_letter_arn, PUBLISH_ARN
+            ),
         )
 
     # -- firing --------------------------------------------------------------------
@@ -571,7 +582,11 @@ class Simulation:
                 if firing.name.startswith("listen/"):
                     self.listening.tick(firing.when, Context(self.clock, self.clock.now()))
                     continue
-                if not firing.retry and not firing.duplicate:
+                if firing.late:  # Scheduler deletes a fired one-time retry (DELETE)
+                    self.result.late_retries += 1
+                    group, name = firing.name.split("/", 1)
+                    deps.retries.scheduler.delete_schedule(GroupName=group, Name=name)
+                elif not firing.retry and not firing.duplicate:
                     self.result.fired += 1
                 self._inject(firing, queue)
                 self._deliver(handler, firing, queue, sqs, env)
@@ -611,16 +626,39 @@ class Simulation:
                 sqs.send_message(QueueUrl=env["PUBLISH_DLQ_URL"], MessageBody=json.dumps(body))
             return
         status = "duplicate" if outcome.get("replayed") else outcome["status"]
+        if status == "rescheduled":
+            self._pick_up_retries(str(payload.get("campaign")), queue)
         self.result.outcomes[status] += 1
         self.result.per_channel.setdefault(channel, Counter())[status] += 1
         detail = outcome.get("url") or outcome.get("reason", "")
         self._line(firing, status, detail)
+
+    def _pick_up_retries(self, campaign: str, queue: list[Firing]) -> None:
+        """Queue the one-time retries publish created in the campaign's functions' group
+        (moto stores schedules but never fires them)."""
+        import boto3
+
+        from functions.common.schedules import functions_group
+        from infra.deploy.desired import fires_at
+
+        scheduler, group = boto3.client("scheduler"), functions_group(STAGE, campaign)
+        for entry in scheduler.list_schedules(GroupName=group)["Schedules"]:
+            name = f"{group}/{entry['Name']}"
+            if name in self.queued:
+                continue
+            self.queued.add(name)
+            found = scheduler.get_schedule(GroupName=group, Name=entry["Name"])
+            when = fires_at(found["ScheduleExpression"])
+            if when is not None:
+                payload = json.loads(found["Target"]["Input"])
+                heapq.heappush(queue, Firing(when, len(self.queued), name, payload, late=True))
 
     def _line(self, firing: Firing, status: str, detail: str) -> None:
         payload = firing.payload
         locale = f" [{payload['locale']}]" if payload.get("locale") else ""
         tags = " (duplicate delivery)" if firing.duplicate else ""
         tags += f" (Lambda retry {firing.retry})" if firing.retry else ""
+        tags += " (late retry)" if firing.late else ""
         self.result.lines.append(Line(
             self.clock.now(), self.local.get(_payload_key(payload), ""),
             str(payload.get("channel", "")),

@@ -202,7 +202,39 @@ def test_removed_campaign_loses_its_group_only(aws: None, build: Path) -> None:
     assert run("deploy", "--build", build, *FLAGS) == 0
     found = groups()
     assert "socialops-test-brew-tips" not in found
-    assert {"socialops-test-brand-watch", "socialops-test-ridgeline-launch"} <= set(found)
+    assert "socialops-test-brew-tips.fn" not in found  # its functions' group goes with it
+    assert {"socialops-test-brand-watch", "socialops-test-ridgeline-launch",
+            "socialops-test-brand-watch.fn"} <= set(found)  # fmt: skip
+
+
+def test_the_functions_group_is_made_with_its_campaign_and_never_diffed(
+    aws: None, build: Path
+) -> None:
+    # GIVEN a deploy, and a late retry that publish put in a campaign's functions' group
+    assert run("deploy", "--build", build, *FLAGS) == 0
+    fn = "socialops-test-brew-tips.fn"
+    assert groups()[fn] == {MANAGED: "true", STAGE: "test", "socialops:campaign": "brew-tips",
+                            "socialops:owner": "functions"}  # fmt: skip
+    scheduler().create_schedule(
+        Name="retry-0123456789abcdef01234567-20270201T1000Z", GroupName=fn,
+        ScheduleExpression="at(2027-02-01T10:00:00)", FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": PUBLISH, "RoleArn": ROLE, "Input": "{}"},
+    )  # fmt: skip
+    # WHEN the build changes and deploy runs again (with --refresh, reading every schedule)
+    (build.parent / "campaigns" / "aerolite" / "brand-watch.yml").unlink()
+    recompile(build)
+    assert run("deploy", "--build", build, *FLAGS, "--refresh") == 0
+    # THEN the functions' schedule is left alone, and no group is made twice
+    assert names(fn) == {"retry-0123456789abcdef01234567-20270201T1000Z"}
+    assert "socialops-test-brand-watch.fn" not in groups()
+
+
+def test_the_longest_stage_and_campaign_fit_schedulers_64_characters() -> None:
+    from functions.common.schedules import STAGE_MAX, STAGE_PATTERN, functions_group
+
+    longest = functions_group("s" * STAGE_MAX, "c" * 32)
+    assert len(longest) == 64 and STAGE_PATTERN.match("s" * STAGE_MAX)
+    assert not STAGE_PATTERN.match("s" * (STAGE_MAX + 1))
 
 
 def test_foreign_groups_and_schedules_are_left_alone(aws: None, build: Path) -> None:
@@ -267,7 +299,7 @@ def test_a_deploy_that_dies_half_way_is_finished_by_the_next(
     clean = {
         g: (t, names(g, "eu-west-1")) for g, t in groups("eu-west-1").items() if g != "default"
     }
-    assert len(clean) == 3 and state == clean
+    assert len(clean) == 6 and state == clean  # each campaign's group and its functions' group
     plan = make_plan(scheduler(), "test", load(build, "test", targets, now), now, refresh=True)
     assert plan.empty
 
@@ -278,10 +310,13 @@ def test_plan_json_shape(aws: None, build: Path, capsys: pytest.CaptureFixture[s
     plan = json.loads(capsys.readouterr().out)
     assert set(plan) == {"stage", "counts", "conflicts", "past_skipped", "past_kept", "groups"}
     assert plan["counts"] == {"create": 456, "update": 0, "delete": 0, "groups_create": 3,
-                              "groups_delete": 0}  # fmt: skip
+                              "groups_delete": 0, "functions_groups_create": 3,
+                              "functions_groups_delete": 0}  # fmt: skip
     group = plan["groups"][0]
     assert set(group) == {"campaign", "group", "action", "create", "update", "delete",
-                          "schedules_in_deleted_group"}  # fmt: skip
+                          "schedules_in_deleted_group", "functions_group"}  # fmt: skip
+    assert group["functions_group"] == {"name": "socialops-test-brand-watch.fn",
+                                        "action": "create"}  # fmt: skip
     assert group["action"] == "create" and group["group"] == "socialops-test-brand-watch"
     assert groups() == {"default": {}}  # plan changed nothing
 
