@@ -59,7 +59,7 @@ def test_github_format(validate: Callable[..., Result]) -> None:
     assert f"campaign.yml,line={line},col={col},title=E201 unknown key::" in lines[0]
     assert lines[0].endswith("did you mean 'channels'? expected one of: version, name, kind, "
                              "brand, description, window, timezone, channels, audiences, "
-                             "generation, posts, alerts, budget, goals")  # fmt: skip
+                             "generation, posts, alerts, budget, goals, late_by")  # fmt: skip
     assert code == 1
 
 
