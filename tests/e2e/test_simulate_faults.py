@@ -1,0 +1,105 @@
+"""`socialops simulate --faults 1`: a fault at every firing, four weeks of a weekly post with
+one text on all seven platforms (with media where publish posts it: an Instagram image, a
+Facebook image, a TikTok video). Nothing goes out twice and every firing is accounted for:
+X and LinkedIn refuse the text from week 2 on (failed, with the duplicate reason), the
+other five post once a week whatever the fault (a crash before or after recording, a lost
+answer, a 429 past the invocation, a 500, a duplicate delivery)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from projects import Result, dedent
+
+BRAND = dedent("""
+    version: 1
+    kind: brand
+    name: acme
+    voice:
+      description: Friendly and brief.
+      tone:
+        - warm
+    accounts:
+      x:
+        handle: acme
+        secret: socialops/acme/x
+      bluesky:
+        handle: acme.bsky.social
+        secret: socialops/acme/bluesky
+      mastodon:
+        handle: acme
+        instance: https://mastodon.example
+        secret: socialops/acme/mastodon
+      instagram:
+        handle: acme
+        id: "17841400000000009"
+        secret: socialops/acme/instagram
+      facebook:
+        handle: acme
+        id: "100000000000009"
+        secret: socialops/acme/facebook
+      linkedin:
+        handle: acme
+        id: "urn:li:organization:1234567"
+        secret: socialops/acme/linkedin
+      tiktok:
+        handle: acme
+        secret: socialops/acme/tiktok
+""")
+
+WEEKLY = dedent("""
+    version: 1
+    kind: campaign
+    name: weekly
+    brand: acme
+    window:
+      start: 2027-01-01
+      end: 2027-12-31
+    timezone: Europe/Paris
+    channels:
+      - x
+      - bluesky
+      - mastodon
+      - instagram
+      - facebook
+      - linkedin
+      - tiktok
+    posts:
+      - id: roundup
+        text: "This week at acme, in plain numbers #acme"
+        every: mon 10:00
+        overrides:
+          instagram:
+            media:
+              - url: https://cdn.acme.example/week.jpg
+                alt: Our week
+          facebook:
+            media:
+              - url: https://cdn.acme.example/week.jpg
+                alt: Our week
+          tiktok:
+            media:
+              - url: https://cdn.acme.example/week.mp4
+                type: video
+""")
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_fault_at_every_firing_of_a_weekly_text_on_seven_platforms(
+    project: Callable[..., Path], run_cli: Callable[..., Result], seed: int
+) -> None:
+    root = project({"brand.yml": BRAND, "weekly.yml": WEEKLY})
+    code, out, err = run_cli("simulate", root, "--faults", "1", "--crisis", "none", "--days",
+                             "28", "--start", "2027-01-04", "--seed", str(seed), "--json")  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["double_posts"] == 0 and summary["unaccounted"] == []
+    # 4 weeks x 7 platforms fired; each met a fault (retries and duplicates are not firings)
+    assert summary["schedules_fired"] == 28 and sum(summary["faults_injected"].values()) >= 28
+    # every week on five platforms, week 1 only on X and LinkedIn
+    assert summary["published"] == summary["posts_on_platforms"] == 4 * 5 + 2
+    assert summary["failed"] == 6 and summary["held"] == summary["waiting"] == 0
+    assert {"crash", "crash_unowned", "lost_answer"} <= set(summary["faults_injected"])
