@@ -1,0 +1,174 @@
+"""What a Scheduler event asks ``publish`` for, checked against today's config: the post
+still exists as scheduled (campaign, post, channel, window, and for a fixed local time the
+same UTC instant under today's time zone rules), the brand is not paused, the text exists;
+and how late it may still go out (``late_by``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from functions.common import config as configs
+from functions.common.errors import EventError, require
+from functions.common.pause import paused
+from functions.publish.adapters.base import (
+    PostRequest,
+)
+from functions.publish.records import Key
+from schema.platforms import PLATFORMS
+from schema.types import duration_seconds
+
+if TYPE_CHECKING:
+    from functions.publish.service import Deps
+
+FUNCTION = "publish"
+
+
+def utc(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise EventError(f"{FUNCTION}: scheduled_for {text!r} is not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        raise EventError(f"{FUNCTION}: scheduled_for {text!r} has no UTC offset")
+    return when.astimezone(UTC)
+
+
+def stamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def key_of(event: Any) -> Key:
+    fields = require(FUNCTION, event, ("campaign", "post", "channel", "scheduled_for"))
+    locale = event.get("locale") or ""
+    if not isinstance(locale, str):
+        raise EventError(f"{FUNCTION}: locale must be a string")
+    utc(fields["scheduled_for"])
+    return Key(fields["campaign"], fields["post"], fields["channel"], locale,
+               fields["scheduled_for"])  # fmt: skip
+
+
+# ---- what the event asks for, checked against today's config -----------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A post that is due: the account to use and the request to send."""
+
+    brand: str
+    secret: str
+    request: PostRequest
+    late_by: str = "6h"  # after its time + late_by it is not sent (a duration)
+    media_omitted: int = 0  # media items this platform's adapter cannot post (W502)
+
+
+def zones(config: Any, post: Any) -> list[str]:
+    """The time zones the post's local time is meant in (as the compiler targets them)."""
+    if post.timezone:
+        return [post.timezone]
+    names = post.audiences or config.campaign.audiences
+    found = [tz for n in names if n in config.audiences for tz in config.audiences[n].timezones]
+    return found or [config.campaign.timezone]
+
+
+def render(post: Any, channel: str, locale: str) -> tuple[str | None, list[Any]]:
+    """The text and media for one channel and locale: override > locale > post."""
+    override = post.overrides.get(channel)
+    media = list(override.media) if override and override.media is not None else list(post.media)
+    if override and override.text:
+        return override.text, media
+    if locale and locale in post.locales:
+        return post.locales[locale].text, media
+    return post.text, media  # None for generated text not written yet
+
+
+class NotDue(Exception):
+    """The event does not lead to a post: ``status`` and ``reason`` say why."""
+
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def plan(key: Key, deps: Deps) -> Plan:
+    try:
+        config = configs.load(key.campaign)
+    except configs.CampaignMissing:
+        raise NotDue(
+            "skipped", "the campaign no longer exists (removed after scheduling)"
+        ) from None
+    campaign = config.campaign
+    post = next((p for p in campaign.posts if p.id == key.post), None)
+    if post is None:
+        raise NotDue("skipped", f"campaign {key.campaign!r} no longer has post {key.post!r}")
+    if key.channel not in (post.channels or campaign.channels):
+        raise NotDue("skipped", f"post {key.post!r} is no longer published on {key.channel}")
+    when = utc(key.scheduled_for)
+    tz = ZoneInfo(campaign.timezone)
+    start = campaign.window.start.replace(tzinfo=tz)
+    end = campaign.window.end.replace(tzinfo=tz)
+    if not start <= when < end:
+        raise NotDue(
+            "skipped",
+            f"{key.scheduled_for} is outside the campaign window ({campaign.window.start} to "
+            f"{campaign.window.end} {campaign.timezone})",
+        )
+    if isinstance(post.at, datetime):
+        local = post.at.replace(tzinfo=None)
+        here = zones(config, post)
+        if not any(when.astimezone(ZoneInfo(z)).replace(tzinfo=None) == local for z in here):
+            now_utc = [f"{stamp(local.replace(tzinfo=ZoneInfo(z)))} in {z}" for z in here]
+            raise NotDue(
+                "stale",
+                f"the time zone rules changed since deploy: {local:%Y-%m-%d %H:%M} local is "
+                f"now {', '.join(now_utc)}, not {key.scheduled_for}; run `socialops deploy` "
+                "to reschedule it",
+            )
+    late_by = post.late_by or campaign.late_by
+    account = config.brand.accounts.get(key.channel)
+    if account is None:
+        raise NotDue("failed", f"brand {config.brand.name!r} has no {key.channel} account")
+    flag = paused(deps.pauses, config.brand.name)
+    if flag is not None:
+        raise NotDue(
+            "held",
+            f"publishing for brand {flag.brand!r} is paused since {flag.since} by {flag.by}"
+            + (f" ({flag.reason})" if flag.reason else "")
+            + "; redrive this message after `socialops resume`",
+        )
+    text, media = render(post, key.channel, key.locale)
+    omitted = 0 if PLATFORMS[key.channel].media_kinds else len(media)
+    media = media if not omitted else []  # validate warned (W502): the text goes alone
+    if text is None:
+        raise NotDue(
+            "held",
+            f"post {key.post!r} has no approved generated text yet: generate it and approve "
+            "it in a pull request",
+        )
+    request = PostRequest(
+        text=text,
+        idempotency_key=key.idempotency_key,
+        handle=account.handle,
+        account_id=account.id,
+        instance=str(account.instance) if account.instance else None,
+        media=tuple((str(m.url), m.type, m.alt or "") for m in media),
+    )
+    return Plan(config.brand.name, account.secret, request, late_by, omitted)
+
+
+def late_reason(key: Key, plan_: Plan, at: datetime) -> str | None:
+    """Why posting at ``at`` is too late for this post (None: it is not)."""
+    late = at - utc(key.scheduled_for)
+    if late <= timedelta(seconds=duration_seconds(plan_.late_by)):
+        return None
+    return too_late(key, late, plan_.late_by)
+
+
+def too_late(key: Key, late: timedelta, late_by: str) -> str:
+    hours = late.total_seconds() / 3600
+    return (
+        f"it would go out {hours:.1f} h after its time ({key.scheduled_for}), more than its "
+        f"late_by of {late_by}: not sent late; post it by hand, or raise late_by and redrive"
+    )
