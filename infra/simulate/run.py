@@ -1,7 +1,8 @@
-"""The simulation: AWS on a moto server on loopback, a virtual clock, the real handlers.
+"""The simulation: AWS in moto (in-process), a virtual clock, the real handlers.
 
 1. compile the campaigns into a temporary ``build/`` (as of the simulated start);
-2. start a moto server on 127.0.0.1 and provision the stack's durable resources into it;
+2. start moto in-process (``aws.local_aws``: why not a server is said there) and
+   provision the stack's durable resources into it;
 3. start a local peer per brand account and store its token in Secrets Manager;
 4. reconcile the schedules into moto's EventBridge Scheduler with the deploy code;
 5. read the schedules back from Scheduler and fire them on a virtual clock (moto stores
@@ -24,7 +25,6 @@ import os
 import random
 import re
 import tempfile
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from infra.simulate.accounts import Account, posts_on, start_accounts, store_secrets
+from infra.simulate.aws import ENVIRONMENT as AWS_ENVIRONMENT
+from infra.simulate.aws import local_aws
 from infra.simulate.listen import ListenResult
 
 STAGE = "local"
@@ -112,129 +114,6 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-_TRANSACTIONS = threading.Lock()
-
-
-def _snapshot(table: Any, transact_items: Any) -> Any:
-    """What a rollback of this transaction needs of ``table``: its item containers copied
-    (puts and deletes replace entries) and a deep copy of each item an update changes in
-    place. Equal, for the rollback, to moto's deep copy of the whole table."""
-    import copy
-    from collections import defaultdict
-
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
-    clone = copy.copy(table)
-    ranged = table.range_key_attr is not None
-    clone.items = defaultdict(dict, {h: dict(r) if ranged else r for h, r in table.items.items()})
-    for entry in transact_items:
-        op = entry.get("Update")
-        if not op or op.get("TableName") != table.name:
-            continue
-        key = op["Key"]
-        hashed = DynamoType(key[table.hash_key_attr])
-        current = table.items.get(hashed)
-        if current is None:
-            continue
-        if not ranged:
-            clone.items[hashed] = copy.deepcopy(current)
-            continue
-        ranged_key = DynamoType(key[table.range_key_attr])
-        if ranged_key in current:
-            clone.items[hashed][ranged_key] = copy.deepcopy(current[ranged_key])
-    return clone
-
-
-def _light_transactions() -> None:
-    """moto 5 deep-copies a table once per item of a transaction, to roll it back: a
-    100-item transaction on a table of n items copies n items 100 times (minutes for
-    score's batches as the table grows). The simulation's moto server keeps instead, once
-    per table, what a rollback of that transaction needs (``_snapshot``); other deep
-    copies are unchanged. Idempotent."""
-    import copy
-
-    from moto.dynamodb import models
-    from moto.dynamodb.models.table import Table
-
-    backend = models.DynamoDBBackend
-    original = backend.transact_write_items
-    if getattr(original, "light", False):
-        return
-
-    class _Copy:
-        def __init__(self, transact_items: Any) -> None:
-            self.items = transact_items
-            self.memo: dict[int, tuple[Any, Any]] = {}
-
-        def deepcopy(self, value: Any, *args: Any) -> Any:
-            if not isinstance(value, Table):
-                return copy.deepcopy(value, *args)
-            if id(value) not in self.memo:
-                try:
-                    backup = _snapshot(value, self.items)
-                except Exception:  # an unexpected shape: moto's own way
-                    backup = copy.deepcopy(value)
-                self.memo[id(value)] = (value, backup)
-            return self.memo[id(value)][1]
-
-    def transact_write_items(self: Any, transact_items: Any) -> Any:
-        with _TRANSACTIONS:
-            models.copy = _Copy(transact_items)  # type: ignore[assignment]
-            try:
-                return original(self, transact_items)
-            finally:
-                models.copy = copy
-
-    transact_write_items.light = True  # type: ignore[attr-defined]
-    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-
-
-def serve() -> None:
-    """The moto server process: port 0 (the system picks), its URL on stdout, until its
-    stdin closes (the parent ended or died)."""
-    import logging
-    import sys
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    _light_transactions()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    print(f"http://{host}:{port}", flush=True)
-    sys.stdin.read()
-    server.stop()
-
-
-@contextmanager
-def moto_server() -> Iterator[str]:
-    """A moto server on loopback in its own process (its own core: moto's Python work does
-    not compete with the handlers for one interpreter); its URL."""
-    import subprocess
-    import sys
-
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from infra.simulate.run import serve; serve()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://"):
-            raise SimulationError("the local moto server did not start")
-        yield url
-    finally:
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # ---- results --------------------------------------------------------------------------
@@ -415,8 +294,8 @@ class Simulation:
     def run(self) -> Result:
         from functions.common import config
 
-        with moto_server() as endpoint, environment({
-            "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "simulated-not-a-key",
+        with local_aws(), environment({
+            **AWS_ENVIRONMENT, "AWS_ACCESS_KEY_ID": "simulated-not-a-key",
             "AWS_SECRET_ACCESS_KEY": "simulated-not-a-secret", "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION, "SOCIALOPS_CONFIG_DIR": str(self.build / "config"),
             "POWERTOOLS_METRICS_NAMESPACE": "socialops", "POWERTOOLS_LOG_LEVEL": "ERROR",

@@ -47,8 +47,8 @@ def test_faults_were_injected_and_survived(launch: dict[str, Any]) -> None:
     faults = launch["faults_injected"]
     assert sum(faults.values()) >= 5 and faults.get("duplicate", 0) >= 1
     assert launch["duplicates"] == faults["duplicate"]
-    assert launch["deliveries"] == launch["schedules_fired"] + launch["duplicates"] + launch[
-        "lambda_retries"]  # fmt: skip
+    assert launch["deliveries"] == (launch["schedules_fired"] + launch["duplicates"]
+                                    + launch["lambda_retries"] + launch["late_retries"])  # fmt: skip
     if faults.get("crash"):
         assert launch["recovered"] + launch["lambda_retries"] >= 1
 

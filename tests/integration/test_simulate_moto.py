@@ -1,49 +1,74 @@
-"""The simulation's moto server keeps lighter rollback copies of transactions (moto deep
-copies a table once per transaction item): rollbacks must stay exactly moto's."""
+"""The simulation's lighter moto (``infra/simulate/aws.py``) answers exactly as moto does:
+each scenario runs once under moto as it is and once under ``local_aws``, and the answers
+the boto3 clients get must be equal. The light transaction rollbacks are checked too
+(moto deep-copies a table once per transaction item)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 
-from infra.simulate import run
-from infra.simulate.run import _light_transactions
+from infra.simulate import aws
+from infra.simulate.aws import lighter_moto, local_aws
 
 REGION = "us-east-1"
+Scenario = Callable[[], Any]
+
+
+def both(scenario: Scenario) -> tuple[Any, Any]:
+    """The scenario's answers under moto as it is, then under the simulation's moto."""
+    with mock_aws():
+        plain = scenario()
+    with local_aws():
+        light = scenario()
+    return plain, light
+
+
+def _strip(answer: Any) -> Any:
+    if isinstance(answer, dict):
+        return {k: _strip(v) for k, v in answer.items() if k != "ResponseMetadata"}
+    if isinstance(answer, list):
+        return [_strip(v) for v in answer]
+    return answer
+
+
+# ---- DynamoDB transactions ------------------------------------------------------------
 
 
 @pytest.fixture
 def snapshots(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The light copies made (not moto's deep copy, which a failure would fall back to)."""
     made: list[int] = []
-    real = run._snapshot
+    real = aws._snapshot
 
     def spy(table: Any, items: Any) -> Any:
         clone = real(table, items)
         made.append(len(items))
         return clone
 
-    monkeypatch.setattr(run, "_snapshot", spy)
+    monkeypatch.setattr(aws, "_snapshot", spy)
     return made
+
+
+def _ranged_table(client: Any, name: str = "t") -> None:
+    keys = (("pk", "HASH"), ("sk", "RANGE"))
+    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": a, "KeyType": k} for a, k in keys],
+                        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"}
+                                              for a, _ in keys])  # fmt: skip
 
 
 @pytest.fixture
 def table(snapshots: list[int]) -> Iterator[Any]:
-    _light_transactions()
-    _light_transactions()  # idempotent: wrapped once
-    with mock_aws():
+    with local_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName="t", BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-        )  # fmt: skip
+        _ranged_table(client)
         for i in range(50):
             client.put_item(TableName="t", Item={"pk": {"S": "p"}, "sk": {"S": f"{i:03d}"},
                                                  "n": {"N": str(i)}})  # fmt: skip
@@ -85,3 +110,139 @@ def test_a_transaction_that_succeeds_is_applied(table: Any) -> None:
     after = _all(table)
     assert after["001"] == "6" and after["999"] == "2" and after["new"] == ""
     assert len(after) == 52
+
+
+def test_moto_is_itself_again_after_the_simulation() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.sqs.models import Queue, SQSBackend
+
+    owners = (DynamoDBBackend, BaseJSONSerializer, DepthFirstTraverser, Queue, SQSBackend)
+    before = [dict(vars(owner)) for owner in owners]
+    with lighter_moto():
+        assert [dict(vars(owner)) for owner in owners] != before
+    assert [dict(vars(owner)) for owner in owners] == before
+
+
+# ---- DynamoDB answers -----------------------------------------------------------------
+
+ITEM = {
+    "pk": {"S": "p"}, "sk": {"S": "a"}, "text": {"S": "déjà vu 😀"}, "empty": {"S": ""},
+    "n": {"N": "12.50"}, "big": {"N": "-1e30"}, "yes": {"BOOL": True}, "no": {"BOOL": False},
+    "none": {"NULL": True}, "tags": {"SS": ["b", "a"]}, "nums": {"NS": ["1", "2.5"]},
+    "nested": {"M": {"x": {"L": [{"S": "1"}, {"N": "2"}, {"M": {"deep": {"BOOL": True}}}]},
+                     "y": {"NULL": True}}},
+    "list": {"L": [{"SS": ["q"]}, {"L": []}, {"M": {}}]},
+}  # fmt: skip
+BINARY = {"pk": {"S": "p"}, "sk": {"S": "b"}, "blob": {"B": b"\x00\xffbytes"},
+          "blobs": {"BS": [b"one", b"\x01two"]},
+          "mixed": {"M": {"raw": {"B": base64.b64decode("AAEC")}, "s": {"S": "x"}}}}  # fmt: skip
+
+
+def _dynamodb_answers() -> list[Any]:
+    client = boto3.client("dynamodb", region_name=REGION)
+    _ranged_table(client)
+    client.put_item(TableName="t", Item=ITEM)
+    client.put_item(TableName="t", Item=BINARY)
+    key = {"pk": {"S": "p"}, "sk": {"S": "a"}}
+    bkey = {"pk": {"S": "p"}, "sk": {"S": "b"}}
+    return [_strip(answer) for answer in (
+        client.get_item(TableName="t", Key=key),
+        client.get_item(TableName="t", Key=bkey),
+        client.get_item(TableName="t", Key=key, ProjectionExpression="nested.x, tags"),
+        client.batch_get_item(RequestItems={"t": {"Keys": [key, bkey]}}),
+        client.query(TableName="t", KeyConditionExpression="pk = :p",
+                     ExpressionAttributeValues={":p": {"S": "p"}}),
+        client.scan(TableName="t"),
+        client.update_item(TableName="t", Key=key, ReturnValues="ALL_NEW",
+                           UpdateExpression="ADD n :one, tags :more SET #l = list_append(#l, :l)"
+                           " REMOVE #e", ExpressionAttributeNames={"#l": "list", "#e": "empty"},
+                           ExpressionAttributeValues={":one": {"N": "1"}, ":more": {"SS": ["c"]},
+                                                      ":l": {"L": [{"S": "new"}]}}),
+        client.transact_get_items(TransactItems=[{"Get": {"TableName": "t", "Key": key}},
+                                                 {"Get": {"TableName": "t", "Key": bkey}}]),
+    )]  # fmt: skip
+
+
+def test_dynamodb_answers_are_moto_s_own() -> None:
+    plain, light = both(_dynamodb_answers)
+    assert light == plain
+    assert plain[0]["Item"] == ITEM and plain[1]["Item"]["blob"] == {"B": b"\x00\xffbytes"}
+
+
+def test_only_plain_attribute_values_skip_moto_s_serializer() -> None:
+    assert aws.plain(ITEM["nested"]) == ITEM["nested"]
+    assert aws.plain({"B": b"x"}) is None and aws.plain({"BS": [b"x"]}) is None
+    assert aws.plain({"M": {"a": {"S": "x"}, "b": {"B": b"x"}}}) is None
+    assert aws.plain({"N": 5}) is None and aws.plain({"S": "x", "N": "1"}) is None
+
+
+# ---- SQS ------------------------------------------------------------------------------
+
+
+def _queue_states() -> list[Any]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]  # fmt: skip
+    url = sqs.create_queue(QueueName="q", Attributes={
+        "RedrivePolicy": f'{{"deadLetterTargetArn": "{dlq_arn}", "maxReceiveCount": 2}}',
+        "Policy": '{"Version": "2012-10-17", "Statement": []}',
+        "KmsMasterKeyId": "alias/aws/sqs"})["QueueUrl"]  # fmt: skip
+    fifo = sqs.create_queue(QueueName="f.fifo", Attributes={
+        "FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]  # fmt: skip
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "MessageBody": f"m{i}", "DelaySeconds": 600 if i < 2 else 0}
+        for i in range(6)])  # fmt: skip
+    sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")
+    sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")  # deduplicated
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3, VisibilityTimeout=600)
+    queues = _backend_queues()
+    answers = [len(got["Messages"]), sorted(m["Body"] for m in got["Messages"])]
+    for queue_url, name in ((url, "q"), (fifo, "f.fifo"), (dlq, "dlq")):
+        answer = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])
+        attributes = answer["Attributes"]
+        for stamp in ("CreatedTimestamp", "LastModifiedTimestamp", "QueueArn"):
+            attributes.pop(stamp)
+        answers.append(attributes)
+        own = dict(queues[name].attributes)  # the property itself, as moto's code reads it
+        own.pop("CreatedTimestamp"), own.pop("LastModifiedTimestamp")
+        answers.append(own)
+    return answers
+
+
+def _backend_queues() -> dict[str, Any]:
+    from moto.sqs.models import sqs_backends
+
+    queues: dict[str, Any] = sqs_backends[DEFAULT_ACCOUNT_ID][REGION].queues
+    return queues
+
+
+def test_sqs_queue_attributes_are_moto_s_own() -> None:
+    plain, light = both(_queue_states)
+    assert light == plain
+    q = plain[3]  # the property: numbers (the API answers text)
+    assert (q["ApproximateNumberOfMessages"], q["ApproximateNumberOfMessagesDelayed"],
+            q["ApproximateNumberOfMessagesNotVisible"]) == (1, 2, 3)  # fmt: skip
+    assert plain[4]["ContentBasedDeduplication"] == "true"
+    assert plain[4]["ApproximateNumberOfMessages"] == "1"
+
+
+def _retention() -> list[Any]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="r", Attributes={"MessageRetentionPeriod": "60"})[
+        "QueueUrl"]  # fmt: skip
+    sqs.send_message(QueueUrl=url, MessageBody="old")
+    sqs.send_message(QueueUrl=url, MessageBody="new")
+    old = next(m for m in _backend_queues()["r"]._messages if m.body == "old")
+    old.sent_timestamp -= 61_000  # sent 61 s ago: past the retention period
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    second = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [[m["Body"] for m in first], [m["Body"] for m in second]]
+
+
+def test_sqs_retention_is_moto_s_own() -> None:
+    plain, light = both(_retention)
+    assert light == plain
+    assert "old" not in [body for answer in plain for body in answer]

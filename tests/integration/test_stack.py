@@ -27,7 +27,7 @@ from moto import mock_aws
 
 from infra import stack
 from infra.cli import main
-from infra.simulate.run import moto_server
+from infra.simulate.aws import moto_server
 from schema.documents import RuntimeConfig
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,299 @@
+"""AWS for ``socialops simulate``: moto in-process (``mock_aws``), with three of its hot
+spots made lighter.
+
+**Why in-process, not a moto server.** Both run the same moto backends and the same
+response code, and the handlers use the same real boto3 clients (botocore still builds,
+signs and parses every request); a server adds only the HTTP transport on both sides: a
+new TCP connection per request (werkzeug answers HTTP/1.0), werkzeug and Flask, moto's
+per-request lookup of the service by host name. Measured on the demo fortnight
+(``simulate campaigns/ --start 2027-01-11 --days 14``, 7,843 AWS calls): a simple call
+(GetItem) costs 4.3 ms through the server and 1.5 ms in-process, and the server process
+gave no parallelism (every call waits for its answer). The handlers' logic never sees the
+transport, so nothing the simulation checks depends on it. Requests go to the real AWS
+endpoint names and are answered by moto before they are sent; configured endpoint URLs
+(``AWS_ENDPOINT_URL`` and friends) are ignored so that none can send them elsewhere.
+
+**The lighter hot spots** (each the same answer as moto's own code, checked by
+tests/integration/test_simulate_moto.py; undone when the simulation ends):
+
+- DynamoDB transactions: moto deep-copies a table once per item of a transaction, to
+  roll it back; here each table is copied once per transaction, and only what a rollback
+  needs (``_snapshot``);
+- DynamoDB responses: moto's generic serializer walks every attribute value's ten
+  possible members; plain values (no binary) are written as they are;
+- SQS ``ReceiveMessage``: for each message received moto recomputes every queue
+  attribute (counting all messages, one clock read each) to read the retention period;
+  here it reads the retention period.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+_TRANSACTIONS = threading.Lock()
+PLAIN = {"S": str, "N": str, "BOOL": bool, "NULL": bool}
+PLAIN_SETS = ("SS", "NS")
+
+# The environment the simulation gives the handlers' clients: moto answers the real
+# endpoint names, so no configured endpoint may redirect them.
+ENVIRONMENT = {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}
+
+
+def _snapshot(table: Any, transact_items: Any) -> Any:
+    """What a rollback of this transaction needs of ``table``: its item containers copied
+    (puts and deletes replace entries) and a deep copy of each item an update changes in
+    place. Equal, for the rollback, to moto's deep copy of the whole table."""
+    import copy
+    from collections import defaultdict
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    clone = copy.copy(table)
+    ranged = table.range_key_attr is not None
+    clone.items = defaultdict(dict, {h: dict(r) if ranged else r for h, r in table.items.items()})
+    for entry in transact_items:
+        op = entry.get("Update")
+        if not op or op.get("TableName") != table.name:
+            continue
+        key = op["Key"]
+        hashed = DynamoType(key[table.hash_key_attr])
+        current = table.items.get(hashed)
+        if current is None:
+            continue
+        if not ranged:
+            clone.items[hashed] = copy.deepcopy(current)
+            continue
+        ranged_key = DynamoType(key[table.range_key_attr])
+        if ranged_key in current:
+            clone.items[hashed][ranged_key] = copy.deepcopy(current[ranged_key])
+    return clone
+
+
+def _light_transactions() -> Any:
+    """``DynamoDBBackend.transact_write_items`` that backs each table up once, lightly."""
+    import copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    original = models.DynamoDBBackend.transact_write_items
+
+    class _Copy:
+        def __init__(self, transact_items: Any) -> None:
+            self.items = transact_items
+            self.memo: dict[int, tuple[Any, Any]] = {}
+
+        def deepcopy(self, value: Any, *args: Any) -> Any:
+            if not isinstance(value, Table):
+                return copy.deepcopy(value, *args)
+            if id(value) not in self.memo:
+                try:
+                    backup = _snapshot(value, self.items)
+                except Exception:  # an unexpected shape: moto's own way
+                    backup = copy.deepcopy(value)
+                self.memo[id(value)] = (value, backup)
+            return self.memo[id(value)][1]
+
+    def transact_write_items(self: Any, transact_items: Any) -> Any:
+        with _TRANSACTIONS:
+            models.copy = _Copy(transact_items)  # type: ignore[assignment]
+            try:
+                return original(self, transact_items)
+            finally:
+                models.copy = copy
+
+    return transact_write_items
+
+
+def plain(value: Any) -> Any:
+    """A DynamoDB attribute value as moto's serializer writes it, or None where that
+    needs moto's serializer (binary values, anything unexpected)."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    ((kind, inner),) = value.items()
+    if kind in PLAIN:
+        return value if type(inner) is PLAIN[kind] else None
+    if kind in PLAIN_SETS:
+        ok = type(inner) is list and all(type(v) is str for v in inner)
+        return {kind: list(inner)} if ok else None
+    if kind == "M" and type(inner) is dict:
+        members = {k: plain(v) for k, v in inner.items()}
+        return None if any(v is None for v in members.values()) else {"M": members}
+    if kind == "L" and type(inner) is list:
+        items = [plain(v) for v in inner]
+        return None if any(v is None for v in items) else {"L": items}
+    return None
+
+
+def _plain_attribute_values() -> Any:
+    """The JSON serializer's structure method, with attribute values written directly."""
+    from moto.core.serialize import BaseJSONSerializer
+
+    original = BaseJSONSerializer._serialize_type_structure
+
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue":
+            written = plain(value)
+            if written is not None:
+                serialized[self.get_serialized_name(shape, key)] = written
+                return
+        original(self, serialized, value, shape, key)
+
+    return serialize_structure
+
+
+def _retention_check() -> Any:
+    """``is_message_valid_based_on_retention_period`` reading only the retention period
+    (moto computes every attribute of the queue for it, once per message received)."""
+    from moto.core.utils import unix_time
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str,
+                                                   message: Any) -> bool:  # fmt: skip
+        retention = self.get_queue(queue_name).message_retention_period
+        return bool(retention + message.sent_timestamp / 1000 > unix_time())
+
+    return is_message_valid_based_on_retention_period
+
+
+def _queue_attributes() -> Any:
+    """``Queue.attributes`` counting the messages in one pass with one clock reading
+    (moto counts them three times, reading the clock for each message each time, and
+    reads all attributes for one: once per message sent, to see whether the queue
+    deduplicates by content). Otherwise moto's code."""
+    import json
+
+    from moto.core.utils import camelcase_to_underscores, unix_time_millis
+    from moto.sqs.models import Queue
+
+    names = {a: camelcase_to_underscores(a) for a in (*Queue.BASE_ATTRIBUTES,
+             *Queue.FIFO_ATTRIBUTES, *Queue.KMS_ATTRIBUTES)}  # fmt: skip
+
+    def counts(queue: Any) -> dict[str, int]:
+        now = unix_time_millis()
+        ready = delayed = invisible = 0
+        for message in queue._messages:
+            visible, waiting = now > message.visible_at, now < message.delayed_until
+            invisible += not visible
+            delayed += waiting
+            ready += visible and not waiting
+        return {"ApproximateNumberOfMessages": ready,
+                "ApproximateNumberOfMessagesDelayed": delayed,
+                "ApproximateNumberOfMessagesNotVisible": invisible}  # fmt: skip
+
+    def attributes(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = counts(self)
+        wanted = [*self.BASE_ATTRIBUTES, *(self.FIFO_ATTRIBUTES if self.fifo_queue else ()),
+                  *(self.KMS_ATTRIBUTES if self.kms_master_key_id else ())]  # fmt: skip
+        result = {a: result[a] if a in result else getattr(self, names[a]) for a in wanted}
+        if self.policy:
+            result["Policy"] = self.policy
+        if self.redrive_policy:
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy)
+        return {k: str(v).lower() if isinstance(v, bool) else v for k, v in result.items()}
+
+    return property(attributes)
+
+
+def _processed_nodes() -> Any:
+    """``DepthFirstTraverser.nodes_to_be_processed`` kept per traverser: moto rebuilds the
+    processing map (a dict of bound methods) for every node of every update expression,
+    ten traversals an update."""
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+
+    original = DepthFirstTraverser.nodes_to_be_processed
+
+    def nodes_to_be_processed(self: Any) -> Any:
+        kept = self.__dict__.get("_lighter_nodes")
+        if kept is None:
+            kept = self.__dict__["_lighter_nodes"] = original(self)
+        return kept
+
+    return nodes_to_be_processed
+
+
+@contextmanager
+def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
+    saved = owner.__dict__[name]
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, saved)
+
+
+@contextmanager
+def lighter_moto() -> Iterator[None]:
+    """moto with the lighter hot spots above, as it was again afterwards."""
+    from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+    from moto.sqs.models import Queue, SQSBackend
+
+    with ExitStack() as stack:
+        for owner, name, value in (
+            (DynamoDBBackend, "transact_write_items", _light_transactions()),
+            (BaseJSONSerializer, "_serialize_type_structure", _plain_attribute_values()),
+            (DepthFirstTraverser, "nodes_to_be_processed", _processed_nodes()),
+            (SQSBackend, "is_message_valid_based_on_retention_period", _retention_check()),
+            (Queue, "attributes", _queue_attributes()),
+        ):
+            stack.enter_context(patched(owner, name, value))
+        yield
+
+
+@contextmanager
+def local_aws() -> Iterator[None]:
+    """AWS for the simulation: moto in this process, lighter, its state dropped after."""
+    from moto import mock_aws
+
+    with lighter_moto(), mock_aws():
+        yield
+
+
+def serve() -> None:
+    """A moto server process (for tools that must reach AWS over HTTP, such as ``osls``
+    in tests/integration/test_stack.py): port 0 (the system picks), its URL on stdout,
+    until its stdin closes (the parent ended or died)."""
+    import logging
+    import sys
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    print(f"http://{host}:{port}", flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server on loopback in its own process; its URL."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from infra.simulate.aws import serve; serve()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError("the local moto server did not start")
+        yield url
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
