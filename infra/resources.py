@@ -160,6 +160,10 @@ def _document(*statements: Json) -> Json:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
+SCHEDULER_ROLE_NAME = "${AWS::StackName}-scheduler-publish"  # at most 64: a stage of 18
+SCHEDULER_ROLE_ARN = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/" + SCHEDULER_ROLE_NAME
+
+
 def scheduler_role() -> Json:
     """The role EventBridge Scheduler assumes to invoke ``publish`` (and dead-letter)."""
     publish = logical_id("publish")
@@ -177,6 +181,9 @@ def scheduler_role() -> Json:
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
+            # named, so that publish can be told its ARN without a reference to it (the
+            # role's policy names publish: a reference back would be a circular dependency)
+            "RoleName": {"Fn::Sub": SCHEDULER_ROLE_NAME},
             "Description": "EventBridge Scheduler invokes the socialops publish function",
             "AssumeRolePolicyDocument": _document(trust),
             "Policies": [

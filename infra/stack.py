@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.resources import (
+    SCHEDULER_ROLE_ARN,
     SECRET_ACTIONS,
     Json,
     StackLimitError,
@@ -100,7 +101,7 @@ ENVIRONMENT: Json = {
     "PUBLISH_DLQ_URL": {"Ref": "PublishDeadLetterQueue"},
     "PUBLISH_FAILURES_TOPIC_ARN": {"Ref": "PublishFailuresTopic"},
     "PUBLISH_RECORDS_TABLE": {"Ref": "PublishRecordsTable"},
-    "PUBLISH_SCHEDULER_ROLE_ARN": {"Fn::GetAtt": ["SchedulerPublishRole", "Arn"]},
+    "PUBLISH_SCHEDULER_ROLE_ARN": {"Fn::Sub": SCHEDULER_ROLE_ARN},
     "RAW_MENTIONS_BUCKET": {"Ref": "RawMentionsBucket"},
 }
 
