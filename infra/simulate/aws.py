@@ -214,6 +214,18 @@ def _processed_nodes() -> Any:
     return nodes_to_be_processed
 
 
+def _parsed_once() -> Any:
+    """``UpdateExpressionParser.make`` parsing each expression text once: moto parses an
+    update's expression twice a call (to check its names, then to apply it) and never
+    changes the tree (the validator works on a deep copy)."""
+    from functools import lru_cache
+
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    make = lru_cache(maxsize=1024)(UpdateExpressionParser.make)
+    return classmethod(lambda cls, expression: make(expression))
+
+
 @contextmanager
 def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
     saved = owner.__dict__[name]
@@ -230,6 +242,7 @@ def lighter_moto() -> Iterator[None]:
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.sqs.models import Queue, SQSBackend
 
     with ExitStack() as stack:
@@ -237,6 +250,7 @@ def lighter_moto() -> Iterator[None]:
             (DynamoDBBackend, "transact_write_items", _light_transactions()),
             (BaseJSONSerializer, "_serialize_type_structure", _plain_attribute_values()),
             (DepthFirstTraverser, "nodes_to_be_processed", _processed_nodes()),
+            (UpdateExpressionParser, "make", _parsed_once()),
             (SQSBackend, "is_message_valid_based_on_retention_period", _retention_check()),
             (Queue, "attributes", _queue_attributes()),
         ):

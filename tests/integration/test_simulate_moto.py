@@ -171,6 +171,27 @@ def test_dynamodb_answers_are_moto_s_own() -> None:
     assert plain[0]["Item"] == ITEM and plain[1]["Item"]["blob"] == {"B": b"\x00\xffbytes"}
 
 
+def _update_refusals() -> list[str]:
+    client = boto3.client("dynamodb", region_name=REGION)
+    _ranged_table(client)
+    key = {"pk": {"S": "p"}, "sk": {"S": "a"}}
+    refused = []
+    for expression in ("ADD n :one", "SET n = :one ADD n :one", "ADD n :one, n :one", "ADD"):
+        for _ in range(2):  # the second time from the parsed expression kept
+            try:
+                client.update_item(TableName="t", Key=key, UpdateExpression=expression,
+                                   ExpressionAttributeValues={":one": {"S": "x"}})  # fmt: skip
+                refused.append("accepted")
+            except client.exceptions.ClientError as error:
+                refused.append(str(error))
+    return refused
+
+
+def test_update_expressions_are_refused_as_moto_refuses_them() -> None:
+    plain, light = both(_update_refusals)
+    assert light == plain and plain.count("accepted") == 0
+
+
 def test_only_plain_attribute_values_skip_moto_s_serializer() -> None:
     assert aws.plain(ITEM["nested"]) == ITEM["nested"]
     assert aws.plain({"B": b"x"}) is None and aws.plain({"BS": [b"x"]}) is None
