@@ -220,7 +220,7 @@ def _parsed_once() -> Any:
     changes the tree (the validator works on a deep copy)."""
     from functools import lru_cache
 
-    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
     make = lru_cache(maxsize=1024)(UpdateExpressionParser.make)
     return classmethod(lambda cls, expression: make(expression))
@@ -242,7 +242,7 @@ def lighter_moto() -> Iterator[None]:
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
-    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
     from moto.sqs.models import Queue, SQSBackend
 
     with ExitStack() as stack:
