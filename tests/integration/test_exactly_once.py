@@ -63,10 +63,14 @@ def deliver(world: World, payload: dict[str, str]) -> dict[str, Any] | None:
     return None
 
 
-def fire(world: World, crashes: Crashes, channel: str, when: datetime, fault: str) -> str:
-    """Fire this week's occurrence with ``fault``; the status its record ends with."""
+def fire(
+    world: World, crashes: Crashes, channel: str, when: datetime, fault: str,
+    payload: dict[str, str] | None = None,
+) -> str:  # fmt: skip
+    """Fire this week's occurrence (or ``payload``) with ``fault``; the status its record
+    ends with."""
     world.clock[0] = when
-    payload = event("weekly", channel, when.strftime("%Y-%m-%dT%H:%M:%SZ"), "")
+    payload = payload or event("weekly", channel, when.strftime("%Y-%m-%dT%H:%M:%SZ"), "")
     if fault in ("crash_after_post", "redrive_later"):
         crashes.armed = "finish"
     elif fault == "crash_before_own":
@@ -181,3 +185,23 @@ def test_a_platform_that_cannot_be_asked_holds_the_post_for_a_person(
         "reason"]  # fmt: skip
     assert world.posts("facebook") == 1
     assert "may not have posted" in world.notifications()[0]["Subject"]
+
+
+ONE_OFF = {  # the one-off posts of the test campaign, at their compiled times
+    "x": event("hello", "x"), "mastodon": event("hello", "mastodon"),
+    "bluesky": event("hello", "bluesky"), "linkedin": event("hello", "linkedin"),
+    "facebook": event("hello", "facebook"),
+    "instagram": event("picture", "instagram", "2027-01-15T09:00:00Z", ""),
+    "tiktok": event("clip", "tiktok", "2027-01-15T10:00:00Z", ""),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_a_one_off_post_goes_out_once_whatever_the_fault(
+    world: World, monkeypatch: pytest.MonkeyPatch, channel: str, fault: str
+) -> None:
+    payload = ONE_OFF[channel]
+    when = datetime.fromisoformat(payload["scheduled_for"].replace("Z", "+00:00"))
+    status = fire(world, Crashes(monkeypatch), channel, when, fault, payload)
+    assert status == "published" and world.posts(channel) == 1
