@@ -1,4 +1,4 @@
-"""The ``socialops`` command line (DESIGN.md: keep it stable).
+"""The ``socialops`` command line (ARCHITECTURE.md: keep it stable).
 
 Exit codes: 0 valid, 1 invalid (problems in the files), 2 usage, 3 internal error.
 Never a traceback: a bug in socialops itself is reported in one line with exit 3.

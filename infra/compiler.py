@@ -1,4 +1,4 @@
-"""``socialops compile``: write ``build/`` deterministically (DESIGN.md section 3).
+"""``socialops compile``: write ``build/`` deterministically (ARCHITECTURE.md section 3).
 
 Layout::
 

@@ -1,4 +1,4 @@
-"""The durable resources of the stack (DESIGN.md section 2): tables, queues, topics, the
+"""The durable resources of the stack (ARCHITECTURE.md section 2): tables, queues, topics, the
 raw-mentions bucket, the role EventBridge Scheduler assumes to invoke ``publish``, the
 policies that grant the functions the secrets the campaigns name, and the outputs that
 ``socialops deploy`` reads. Deterministic: sorted keys, ids derived from content.

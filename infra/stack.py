@@ -1,6 +1,6 @@
 """The functions and durable resources that serverless.yml includes from build/serverless.
 
-DESIGN.md section 1: a fixed set of functions; campaigns compile into their configuration
+ARCHITECTURE.md section 1: a fixed set of functions; campaigns compile into their configuration
 (``build/config``) and event wiring (below), never into functions of their own. Section 2:
 only durable infrastructure lives in the stack; the EventBridge Scheduler schedules of the
 posts are reconciled by ``socialops deploy`` and invoke ``publish`` with the role defined

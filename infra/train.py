@@ -1,6 +1,6 @@
 """``socialops train``: fit the sentiment and emotion model of ``functions/score/model.py``.
 
-    socialops train --data ../shared/data [--brand-data FILE] [--out functions/score/weights]
+    socialops train --data TWEETEVAL [--brand-data FILE] [--out functions/score/weights]
 
 ``--data`` is a folder holding ``tweeteval/`` (or the ``tweeteval`` folder itself) in the
 TweetEval layout: ``sentiment/`` and ``emotion/``, each with ``train_text.txt``,

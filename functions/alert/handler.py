@@ -5,7 +5,7 @@ declares alerts). One invocation is one evaluation cycle at the event's ``time``
 see service.py for what a cycle reads, decides and writes. Dependencies are built from the
 environment on the first call, or injected with :func:`use` (``socialops simulate``, the
 tests). Must start fast: only the logger at module level, and no numpy, scikit-learn or
-statsmodels at all (DESIGN.md 7).
+statsmodels at all (ARCHITECTURE.md 7).
 """
 
 from __future__ import annotations

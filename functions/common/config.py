@@ -1,7 +1,7 @@
 """Load the compiled runtime configs (``build/config/<campaign>.json``) at cold start.
 
 ``socialops compile`` validated them already; they are validated again here with the same
-pydantic models (DESIGN.md section 3), so that a config written by another version of the
+pydantic models (ARCHITECTURE.md section 3), so that a config written by another version of the
 compiler, or edited by hand, fails loudly at cold start instead of misbehaving later.
 
 The folder is ``$SOCIALOPS_CONFIG_DIR`` or, by default, the ``build/config`` packaged with

@@ -1,4 +1,4 @@
-"""``generate``: write caption variants in the brand's voice for review (DESIGN.md 9).
+"""``generate``: write caption variants in the brand's voice for review (ARCHITECTURE.md 9).
 
 Invoked on demand (by the CLI or CI) with ``{"campaign": name, "post": id}``; the post must
 have a ``generate`` brief. The ``openai`` SDK is imported only inside the generator.

@@ -1,4 +1,4 @@
-"""``ingest``: fetch a brand's mentions and queue them for ``score`` (DESIGN.md 8).
+"""``ingest``: fetch a brand's mentions and queue them for ``score`` (ARCHITECTURE.md 8).
 
 Invoked two ways:
 

@@ -1,4 +1,4 @@
-"""``optimize``: retrain the best-time and best-variant models (DESIGN.md 7).
+"""``optimize``: retrain the best-time and best-variant models (ARCHITECTURE.md 7).
 
 Invoked on a daily schedule, compiled only when some post has ``at: auto`` or a
 ``generate`` brief. The only function that may import scikit-learn or statsmodels, and

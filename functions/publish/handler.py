@@ -1,4 +1,4 @@
-"""``publish``: post one scheduled occurrence to one channel, exactly once (DESIGN.md 2, 6).
+"""``publish``: post one scheduled occurrence to one channel, exactly once (ARCHITECTURE.md 2, 6).
 
 Invoked by an EventBridge Scheduler schedule (reconciled by ``socialops deploy``) whose
 input is a ``payload`` of ``build/schedules/<campaign>.json``: campaign, post, channel,

@@ -1,4 +1,4 @@
-"""Platform tokens from Secrets Manager, refreshed before they expire (DESIGN.md 6).
+"""Platform tokens from Secrets Manager, refreshed before they expire (ARCHITECTURE.md 6).
 
 A brand's account names a secret (``accounts.<platform>.secret``); the secret's value is a
 JSON object::

@@ -1,4 +1,4 @@
-"""``score``: score queued mentions (sentiment, emotion) and count them (DESIGN.md 7, 8).
+"""``score``: score queued mentions (sentiment, emotion) and count them (ARCHITECTURE.md 7, 8).
 
 Invoked by the SQS event source mapping of the mentions queue, with partial batch
 responses (``ReportBatchItemFailures``, through the Powertools batch utility): a message

@@ -1,4 +1,4 @@
-"""Sentiment and emotion of short social texts, on plain arrays (DESIGN.md section 7).
+"""Sentiment and emotion of short social texts, on plain arrays (ARCHITECTURE.md section 7).
 
 Inference needs numpy only: the weights are ``.npz`` files of plain arrays (loaded with
 ``allow_pickle=False``) and a JSON file of settings, written by ``socialops train``
@@ -456,7 +456,7 @@ class Model:
         return cls(settings, sentiment, emotion, meta)
 
     def score(self, texts: Sequence[str], batch: int = 1024) -> list[dict[str, Any]]:
-        """The DESIGN.md contract per text, in order: polarity, label, emotions."""
+        """The ARCHITECTURE.md contract per text, in order: polarity, label, emotions."""
         results: list[dict[str, Any]] = []
         for start in range(0, len(texts), batch):
             chunk = texts[start : start + batch]

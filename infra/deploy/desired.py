@@ -1,4 +1,4 @@
-"""The desired schedules, read from ``build/`` (DESIGN.md sections 2 and 3).
+"""The desired schedules, read from ``build/`` (ARCHITECTURE.md sections 2 and 3).
 
 One schedule group per campaign and stage, ``socialops-<stage>-<campaign>``: the stage keeps
 two deployments in one account apart, the campaign keeps each team's schedules apart. The

@@ -1,1 +1,1 @@
-"""``socialops simulate``: the whole system on one machine (DESIGN.md section 5)."""
+"""``socialops simulate``: the whole system on one machine (ARCHITECTURE.md section 5)."""

@@ -1,4 +1,4 @@
-"""`socialops compile` writes build/ as DESIGN.md section 3 describes."""
+"""`socialops compile` writes build/ as ARCHITECTURE.md section 3 describes."""
 
 from __future__ import annotations
 

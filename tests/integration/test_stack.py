@@ -358,7 +358,7 @@ def test_every_package_fits_lambda_and_holds_only_its_code(
         assert not others, f"{name}.zip holds the code of {others}"
         assert {f"build/config/{c}.json" for c in configs} <= files
         assert not [f for f in files if f.startswith(("node_modules/", ".venv/", "tests/"))]
-        if name in ("publish", "alert"):  # these must start fast (DESIGN.md 7)
+        if name in ("publish", "alert"):  # these must start fast (ARCHITECTURE.md 7)
             assert not [f for f in files if f.startswith(HEAVY)], f"{name}.zip is heavy"
     with zipfile.ZipFile(service / ".serverless" / "numpy.zip") as archive:
         entries = archive.infolist()

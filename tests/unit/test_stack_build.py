@@ -1,4 +1,4 @@
-"""infra.stack.build: a fixed set of functions; campaigns compile into wiring (DESIGN.md 1, 2)."""
+"""infra.stack.build: a fixed set of functions; campaigns compile into wiring (ARCHITECTURE.md 1, 2)."""
 
 from __future__ import annotations
 
