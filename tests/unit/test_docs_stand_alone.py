@@ -18,7 +18,9 @@ def _texts() -> list[tuple[Path, str]]:
     for name in SHIPPED:
         path = ROOT / name
         for file in [path] if path.is_file() else sorted(path.rglob("*")):
-            if file.suffix in (".py", ".md", ".yml", ".yaml") and "__pycache__" not in file.parts:
+            if file.suffix in (".py", ".md", ".yml", ".yaml", ".txt") and (
+                "__pycache__" not in file.parts
+            ):
                 found.append((file, file.read_text(encoding="utf-8")))
     return found
 
