@@ -10,6 +10,10 @@ from typing import Any
 
 from infra.project import UsageError
 
+# Nothing to simulate (every campaign ended, or no post in the days and no brand listens)
+# is no fault in the files (`compile` exits 0 on them too): said, with the dates, exit 0.
+EXIT_NOTHING = 0
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="default: campaigns/")
@@ -106,25 +110,55 @@ def _timeline(result: object) -> str:
     return "\n".join(lines)
 
 
-def _summary_text(summary: dict[str, object]) -> str:
-    keys = ("schedules_fired", "deliveries", "published", "duplicates", "recovered", "failed",
-            "held", "skipped", "dead_lettered", "lambda_retries", "tokens_refreshed",
-            "posts_on_platforms", "double_posts")  # fmt: skip
-    counts = ", ".join(f"{k.replace('_', ' ')} {summary[k]}" for k in keys)
-    channels = summary["channels"]
-    assert isinstance(channels, dict)
-    per = "; ".join(
-        f"{channel}: " + ", ".join(f"{k} {v}" for k, v in counts_.items())
-        for channel, counts_ in channels.items()
-    )
-    faults = summary["faults_injected"]
-    assert isinstance(faults, dict)
-    injected = ", ".join(f"{k} {v}" for k, v in faults.items()) or "none"
-    return f"summary: {counts}\nper channel: {per or 'nothing fired'}\nfaults injected: {injected}"
+def _dead_letters(summary: dict[str, Any]) -> str:
+    """What the publish dead-letter queue holds: held posts wait for a person (a paused
+    brand, a text not yet approved), which is no failure."""
+    total, held, failed = summary["dead_lettered"], summary["held"], summary["failed"]
+    if not total:
+        return "dead-letter queue: empty"
+    parts = [f"held {held} (awaiting a person: resume the brand or approve the text, "
+             f"then redrive)", f"failed {failed}"]  # fmt: skip
+    other = total - held - failed
+    if other > 0:
+        parts.append(f"other {other} (stale schedules, invocations Lambda gave up on)")
+    return f"dead-letter queue: {total} = " + " + ".join(parts)
+
+
+def _summary_text(summary: dict[str, Any]) -> str:
+    s = summary
+    late = f", late retries {s['late_retries']}" if s.get("late_retries") else ""
+    waiting = [f"waiting {s['waiting']}"] if s.get("waiting") else []
+    counts = [f"schedules fired {s['schedules_fired']}",
+              f"deliveries {s['deliveries']} (duplicates {s['duplicates']}, "
+              f"Lambda retries {s['lambda_retries']}{late})",
+              f"published {s['published']} (recovered {s['recovered']})",
+              f"held for a person {s['held']}", f"skipped {s['skipped']}",
+              f"failed {s['failed']}", *waiting, f"tokens refreshed {s['tokens_refreshed']}",
+              f"posts on platforms {s['posts_on_platforms']}",
+              f"double posts {s['double_posts']}"]  # fmt: skip
+    per = "; ".join(f"{channel}: " + ", ".join(f"{k} {v}" for k, v in counts_.items())
+                    for channel, counts_ in s["channels"].items())  # fmt: skip
+    injected = ", ".join(f"{k} {v}" for k, v in s["faults_injected"].items()) or "none"
+    return "\n".join([f"summary: {', '.join(counts)}", _dead_letters(s),
+                      f"per channel: {per or 'nothing fired'}",
+                      f"faults injected: {injected}"])  # fmt: skip
+
+
+def _nothing(nothing: Any, seed: int, as_json: bool) -> int:
+    """Nothing to simulate: said on stdout (with --json, the empty summary and why), exit 0."""
+    from infra.simulate.run import Result
+
+    if as_json:
+        summary = Result(nothing.start, nothing.end, seed).summary()
+        print(json.dumps({**summary, "nothing_to_simulate": nothing.as_json()}, sort_keys=True))
+    else:
+        print(nothing.text())
+    return EXIT_NOTHING
 
 
 def run(args: argparse.Namespace) -> int:
     from infra.simulate.run import SimulationError, simulate
+    from infra.simulate.scope import NothingToSimulate
 
     if args.days < 1 or args.days > 366:
         raise UsageError(f"--days: expected 1 to 366, found {args.days}")
@@ -133,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = simulate(args.paths or ["campaigns/"], args.days, args.seed,
                           _start(args.start), args.faults, _crisis(args.crisis))  # fmt: skip
+    except NothingToSimulate as nothing:
+        return _nothing(nothing, args.seed, args.json)
     except SimulationError as exc:
         print(f"socialops: simulate: {exc}", file=sys.stderr)
         return 1

@@ -131,6 +131,18 @@ class ListenResult:
         }  # fmt: skip
 
 
+def pulled(config: Any) -> tuple[str, ...]:
+    """The platforms the replay pulls a listening brand's mentions from: those it listens
+    on (all its accounts by default) that have an account and can be pulled."""
+    from schema.platforms import PLATFORMS
+
+    listening = config.brand.listening
+    if listening is None:
+        return ()
+    return tuple(p for p in (listening.platforms or sorted(config.brand.accounts))
+                 if p in config.brand.accounts and "pull" in PLATFORMS[p].listening)  # fmt: skip
+
+
 def tick_times(start: datetime, end: datetime, crisis: Crisis | None) -> list[datetime]:
     """Every 5 minutes (the deployed rate) from an hour before the crisis to four hours
     after its end; every 6 hours elsewhere. All on 5-minute marks."""
@@ -180,7 +192,6 @@ class Listening:
     def plan(self, configs: list[Any]) -> None:
         """The sources to poll and the mention stream of each listening brand."""
         from functions.alert.service import active
-        from schema.platforms import PLATFORMS
 
         brands: dict[str, Any] = {}
         for config in configs:
@@ -190,10 +201,7 @@ class Listening:
         streams: list[tuple[Spoken, str]] = []
         for index, (name, config) in enumerate(sorted(brands.items())):
             listening = config.brand.listening
-            platforms = tuple(
-                p for p in (listening.platforms or sorted(config.brand.accounts))
-                if (name, p) in self.sim.accounts and "pull" in PLATFORMS[p].listening
-            )  # fmt: skip
+            platforms = tuple(p for p in pulled(config) if (name, p) in self.sim.accounts)
             if not platforms:
                 continue
             self.result.brands.append(name)

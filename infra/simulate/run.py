@@ -574,8 +574,9 @@ class Simulation:
         self.result.posts_on_platforms = sum(posts_on(a.fake) for a in self.accounts.values())
 
 
-def compile_for(paths: list[str], now: datetime, out: Path) -> None:
-    """Validate and compile ``paths`` into ``out`` as of ``now``; SimulationError if invalid."""
+def compile_for(paths: list[str], now: datetime, out: Path) -> Any:
+    """Validate and compile ``paths`` into ``out`` as of ``now``: the project, or
+    SimulationError if invalid."""
     from infra.cache import Cache
     from infra.compiler import compile_project
     from infra.diagnostics import has_errors, render
@@ -588,6 +589,7 @@ def compile_for(paths: list[str], now: datetime, out: Path) -> None:
             + render([d for d in project.diagnostics if d.severity == "error"], "text")
         )
     compile_project(project, out)
+    return project
 
 
 def simulate(
@@ -603,7 +605,7 @@ def simulate(
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     with tempfile.TemporaryDirectory(prefix="socialops-simulate-") as folder:
         build = Path(folder) / "build"
-        compile_for(paths, start or now, build)
+        project = compile_for(paths, start or now, build)
         if start is None:
             first = _first_fire(build, now)
             start = (first or now).replace(hour=0, minute=0)
@@ -619,4 +621,7 @@ def simulate(
                 f"--crisis {crisis:%Y-%m-%dT%H:%MZ} is outside the simulated days "
                 f"({start:%Y-%m-%d} + {days} days)"
             )
+        from infra.simulate.scope import check
+
+        check(project, build, start, start + timedelta(days=days))  # or NothingToSimulate
         return Simulation(build, start, days, seed, fault_rate, crisis).run()

@@ -114,10 +114,42 @@ def test_timeline_shows_utc_and_local_time(run_cli: Callable[..., Result]) -> No
         out.splitlines()
     )  # fmt: skip
     assert "summary: schedules fired" in out and "double posts 0" in out
+    # the summary as the README shows it: held posts wait for a person, apart from failures
+    shown = readme_block("simulate-summary")
+    assert shown[:2] == ["$ socialops simulate campaigns/ --start 2027-01-21 --days 1 "
+                         "--faults 0", "..."]  # fmt: skip
+    assert all(line in out.splitlines() for line in shown[2:]), shown[2:]
+    assert "dead-letter queue: 4 = held 4 (awaiting a person: resume the brand or approve " \
+        "the text, then redrive) + failed 0" in shown  # fmt: skip
     # the crisis (17:00 on the only day) falls in the volume detector's first 24 h
     assert "  brand-watch/mention-burst: did not fire" in out.splitlines()
     assert ("note: brand-watch/mention-burst could not fire: the crisis began 17 h into "
             "the replay, within the volume detector's 24 h warm-up") in out  # fmt: skip
+
+
+def test_the_dead_letter_queue_is_told_apart() -> None:
+    from infra.simulate.command import _summary_text
+    from infra.simulate.run import Result as Simulated
+
+    summary = Simulated(datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 1, 2, tzinfo=UTC),
+                        1).summary()  # fmt: skip
+    assert "dead-letter queue: empty" in _summary_text(summary).splitlines()
+    summary.update(dead_lettered=6, held=2, failed=1)
+    assert _summary_text(summary).splitlines()[1] == (
+        "dead-letter queue: 6 = held 2 (awaiting a person: resume the brand or approve the "
+        "text, then redrive) + failed 1 + other 3 (stale schedules, invocations Lambda gave "
+        "up on)")  # fmt: skip
+    assert "held for a person 2" in _summary_text(summary) and "dead lettered" not in (
+        _summary_text(summary))  # fmt: skip
+
+
+def readme_block(marker: str) -> list[str]:
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(rf"<!-- readme:{marker} -->\n```\n(.*?)```", text, re.S)
+    assert match, f"README has no block marked {marker}"
+    return match.group(1).splitlines()
 
 
 def test_a_failed_listening_run_fails_the_simulation() -> None:
