@@ -157,6 +157,7 @@ def _nothing(nothing: Any, seed: int, as_json: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from infra.simulate.progress import on_terminal
     from infra.simulate.run import SimulationError, simulate
     from infra.simulate.scope import NothingToSimulate
 
@@ -164,14 +165,19 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--days: expected 1 to 366, found {args.days}")
     if not 0 <= args.faults <= 1:
         raise UsageError(f"--faults: expected a share between 0 and 1, found {args.faults}")
+    progress = on_terminal(sys.stderr, quiet=args.json)
     try:
         result = simulate(args.paths or ["campaigns/"], args.days, args.seed,
-                          _start(args.start), args.faults, _crisis(args.crisis))  # fmt: skip
+                          _start(args.start), args.faults, _crisis(args.crisis),
+                          progress)  # fmt: skip
     except NothingToSimulate as nothing:
         return _nothing(nothing, args.seed, args.json)
     except SimulationError as exc:
         print(f"socialops: simulate: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if progress is not None:
+            progress.close()
     summary = result.summary()
     if args.json:
         print(json.dumps(summary, sort_keys=True))

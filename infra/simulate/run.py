@@ -26,7 +26,7 @@ import random
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -288,6 +288,7 @@ class Simulation:
         self.crash_armed = ""  # where the next invocation dies: "finish", "own" or nowhere
         self.queued: set[str] = set()  # publish's retry schedules already queued
         self.dead_letter_arn = ""
+        self.progress: Callable[[datetime], None] | None = None  # the virtual clock's time
 
     # -- set up --------------------------------------------------------------------
 
@@ -455,6 +456,8 @@ class Simulation:
             while queue:
                 firing = heapq.heappop(queue)
                 self.clock.current = max(self.clock.current, firing.when)
+                if self.progress is not None:
+                    self.progress(self.clock.current)
                 if firing.name.startswith("rule/"):
                     self._refresh(handler, firing)
                     continue
@@ -599,9 +602,11 @@ def simulate(
     start: datetime | None,
     fault_rate: float,
     crisis: datetime | str | None = "default",
+    progress: Any = None,
 ) -> Result:
     """Run the campaigns on the virtual clock. ``crisis``: when the listening replay's
-    crisis starts (``"default"``: half-way, at 17:00 UTC; None: no crisis)."""
+    crisis starts (``"default"``: half-way, at 17:00 UTC; None: no crisis); ``progress``:
+    a ``progress.Progress`` to show the simulated day on."""
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     with tempfile.TemporaryDirectory(prefix="socialops-simulate-") as folder:
         build = Path(folder) / "build"
@@ -624,4 +629,8 @@ def simulate(
         from infra.simulate.scope import check
 
         check(project, build, start, start + timedelta(days=days))  # or NothingToSimulate
-        return Simulation(build, start, days, seed, fault_rate, crisis).run()
+        if progress is not None:
+            progress.begin(start, days)
+        simulation = Simulation(build, start, days, seed, fault_rate, crisis)
+        simulation.progress = progress
+        return simulation.run()
