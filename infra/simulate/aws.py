@@ -1,5 +1,5 @@
-"""AWS for ``socialops simulate``: moto in-process (``mock_aws``), with three of its hot
-spots made lighter.
+"""AWS for ``socialops simulate``: moto in-process (``mock_aws``), with its hot spots made
+lighter.
 
 **Why in-process, not a moto server.** Both run the same moto backends and the same
 response code, and the handlers use the same real boto3 clients (botocore still builds,
@@ -21,9 +21,15 @@ tests/integration/test_simulate_moto.py; undone when the simulation ends):
   needs (``_snapshot``);
 - DynamoDB responses: moto's generic serializer walks every attribute value's ten
   possible members; plain values (no binary) are written as they are;
-- SQS ``ReceiveMessage``: for each message received moto recomputes every queue
-  attribute (counting all messages, one clock read each) to read the retention period;
-  here it reads the retention period.
+- DynamoDB updates: moto parses each update expression twice a call and rebuilds each
+  traverser's processing map at every node; here each text is parsed once and each map
+  built once;
+- SQS: for each message received moto recomputes every queue attribute (counting all
+  messages, one clock read each) to read the retention period, and for each message sent
+  to see whether the queue deduplicates; here it reads the retention period, and counts
+  the messages in one pass;
+- every call: moto lists the response class's methods (``inspect.getmembers``); here once
+  per class.
 """
 
 from __future__ import annotations
@@ -226,6 +232,21 @@ def _parsed_once() -> Any:
     return classmethod(lambda cls, expression: make(expression))
 
 
+def _method_names() -> Any:
+    """``method_names_from_class`` kept per class: moto lists a response class's methods
+    (``inspect.getmembers``) on every call, to see whether it answers the action."""
+    from moto.core.utils import method_names_from_class
+
+    kept: dict[type, list[str]] = {}
+
+    def method_names(cls: type) -> list[str]:
+        if cls not in kept:
+            kept[cls] = method_names_from_class(cls)
+        return kept[cls]
+
+    return method_names
+
+
 @contextmanager
 def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
     saved = owner.__dict__[name]
@@ -239,6 +260,7 @@ def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
 @contextmanager
 def lighter_moto() -> Iterator[None]:
     """moto with the lighter hot spots above, as it was again afterwards."""
+    from moto.core import responses
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
@@ -251,6 +273,7 @@ def lighter_moto() -> Iterator[None]:
             (BaseJSONSerializer, "_serialize_type_structure", _plain_attribute_values()),
             (DepthFirstTraverser, "nodes_to_be_processed", _processed_nodes()),
             (UpdateExpressionParser, "make", _parsed_once()),
+            (responses, "method_names_from_class", _method_names()),
             (SQSBackend, "is_message_valid_based_on_retention_period", _retention_check()),
             (Queue, "attributes", _queue_attributes()),
         ):

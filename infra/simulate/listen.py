@@ -349,13 +349,15 @@ class Listening:
 
         url = self.env["MENTIONS_QUEUE_URL"]
         held: set[str] = set()  # failed in this tick: invisible until later, as in SQS
-        while True:
+        drained = False  # a receive found the queue empty: nothing more comes this tick
+        while not drained:
             records: list[dict[str, Any]] = []
             while len(records) < SCORE_BATCH:
                 got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
                                                VisibilityTimeout=600).get("Messages", [])  # fmt: skip
                 got = [m for m in got if m["MessageId"] not in held]
                 if not got:
+                    drained = True
                     break
                 records += [_record(m) for m in got]
             if not records:

@@ -113,12 +113,15 @@ def test_a_transaction_that_succeeds_is_applied(table: Any) -> None:
 
 
 def test_moto_is_itself_again_after_the_simulation() -> None:
+    from moto.core import responses
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.sqs.models import Queue, SQSBackend
 
-    owners = (DynamoDBBackend, BaseJSONSerializer, DepthFirstTraverser, Queue, SQSBackend)
+    owners = (DynamoDBBackend, BaseJSONSerializer, DepthFirstTraverser, Queue, SQSBackend,
+              UpdateExpressionParser, responses)  # fmt: skip
     before = [dict(vars(owner)) for owner in owners]
     with lighter_moto():
         assert [dict(vars(owner)) for owner in owners] != before
