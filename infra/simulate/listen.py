@@ -4,7 +4,7 @@ For every brand that listens (and has an account peer on a platform it pulls fro
 mention stream (``mentions.py``: the day's rhythm, moods, languages, spam, and a crisis)
 appears on the brand's local platform peers as its posts' times come. On every tick of
 the virtual clock the deployed schedule runs, with the real handlers in-process against
-the moto server:
+moto:
 
 1. ``ingest`` for each (brand, platform), as its 5-minute rule would: it reads from its
    cursors, writes the raw pages to S3 and queues the mentions;
@@ -251,7 +251,7 @@ class Listening:
               topics: list[str]) -> None:  # fmt: skip
         """Handlers pointed at the peers and the clock; a local Slack webhook; the SNS
         topics the campaigns notify (the team's own topics, outside the stack) made in
-        their regions of the moto server."""
+        their regions of moto."""
         import boto3
 
         from functions.alert import handler as alert_handler

@@ -1,5 +1,5 @@
 """Provision the durable resources of ``build/serverless/resources.json`` into an AWS
-endpoint (a moto server on loopback, or moto in-process in tests).
+endpoint (moto in-process under ``socialops simulate`` and in tests).
 
 Only what the functions use at run time is created: DynamoDB tables, SQS queues (with
 their redrive policies), SNS topics and the S3 bucket, from the same CloudFormation
