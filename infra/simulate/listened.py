@@ -36,13 +36,13 @@ class ListenResult:
     skipped: Counter[str] = field(default_factory=Counter)
     scored: int = 0
     counted: int = 0
+    alerts: list[Alerted] = field(default_factory=list)
     score_failures: int = 0
     left_in_queue: int = 0
+    paused: dict[str, str] = field(default_factory=dict)  # brand -> since
     ingest_runs: int = 0
     alert_runs: int = 0
-    alerts: list[Alerted] = field(default_factory=list)
     slack_messages: int = 0
-    paused: dict[str, str] = field(default_factory=dict)  # brand -> since
     lost: list[str] = field(default_factory=list)  # mentions not accounted for
     problems: list[str] = field(default_factory=list)  # failed runs, failed notices
     rules: list[str] = field(default_factory=list)  # the crisis brand's rules (campaign/rule)
