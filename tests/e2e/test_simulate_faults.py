@@ -103,3 +103,16 @@ def test_a_fault_at_every_firing_of_a_weekly_text_on_seven_platforms(
     assert summary["published"] == summary["posts_on_platforms"] == 4 * 5 + 2
     assert summary["failed"] == 6 and summary["held"] == summary["waiting"] == 0
     assert {"crash", "crash_unowned", "lost_answer"} <= set(summary["faults_injected"])
+
+
+def test_a_profile_of_the_users_shell_does_not_reach_the_simulation(
+    project: Callable[..., Path], run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a shell whose AWS_PROFILE names a profile this machine does not have
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    root = project({"brand.yml": BRAND, "weekly.yml": WEEKLY})
+    # WHEN simulating  THEN the simulation's own account is used (was: internal error)
+    code, out, err = run_cli("simulate", root, "--days", "1", "--start", "2027-01-04",
+                             "--faults", "0", "--crisis", "none", "--json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["published"] == 7
