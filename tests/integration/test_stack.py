@@ -184,6 +184,29 @@ def test_package_has_the_fixed_functions_on_the_powertools_layer(template: Templ
     assert numpy["Properties"]["CompatibleArchitectures"] == ["x86_64"]
 
 
+def test_functions_may_create_schedules_only_in_the_functions_groups(template: Template) -> None:
+    # publish's late retries go to socialops-<stage>-<campaign>.fn; the groups that deploy
+    # reconciles (and every other group) are out of the functions' reach
+    role = template["Resources"]["IamRoleLambdaExecution"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    scheduling = [s for s in statements if any(str(a).startswith("scheduler:")
+                                               for a in s["Action"])]  # fmt: skip
+    assert [s["Action"] for s in scheduling] == [["scheduler:CreateSchedule"]]
+    [resource] = scheduling[0]["Resource"]
+    assert resource["Fn::Sub"].endswith(f":schedule/socialops-{STAGE}-*.fn/*")
+    passing = [s for s in statements if "iam:PassRole" in s["Action"]]
+    assert [r["Fn::Sub"] for s in passing for r in s["Resource"]] == [
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-scheduler-publish"
+    ]
+    publish = template["Resources"][stack.logical_id("publish")]["Properties"]
+    assert publish["Environment"]["Variables"]["PUBLISH_SCHEDULER_ROLE_ARN"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}"
+        "-scheduler-publish"
+    }
+    named = template["Resources"]["SchedulerPublishRole"]["Properties"]["RoleName"]
+    assert named == {"Fn::Sub": "${AWS::StackName}-scheduler-publish"}
+
+
 def test_template_passes_cfn_lint(service: Path) -> None:
     for name in ("create", "update"):
         path = service / ".serverless" / f"cloudformation-template-{name}-stack.json"
