@@ -44,7 +44,7 @@ layers: $(NUMPY_LAYER)
 setup: $(STAMP) node_modules/.package-lock.json $(PDS_STAMP) $(NUMPY_LAYER)
 
 # The main job, no AWS account and no network: validate and compile the examples, then
-# run them for a week on a virtual clock (a moto server on loopback, local platform peers).
+# run them for a fortnight on a virtual clock (moto in-process, local platform peers).
 demo: $(STAMP)
 	$(BIN)/socialops validate campaigns/
 	$(BIN)/socialops compile campaigns/ --out build

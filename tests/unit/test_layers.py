@@ -1,0 +1,53 @@
+"""The layers, enforced (ARCHITECTURE.md 12): runtime code never imports build-time code,
+the language imports neither, and one function's folder reaches into another's only where
+the stack packages that code with it (``infra/stack.py``'s ``package_patterns``)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from infra import stack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at its top or inside a function (lazy imports)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+def ours(folder: str) -> list[Path]:
+    return sorted(p for p in (ROOT / folder).rglob("*.py") if "__pycache__" not in p.parts)
+
+
+@pytest.mark.parametrize(("folder", "forbidden"), [("functions", ("infra",)),
+                                                   ("schema", ("infra", "functions"))])  # fmt: skip
+def test_a_layer_never_imports_the_layers_above_it(folder: str, forbidden: tuple[str, ...]) -> None:
+    wrong = [f"{path.relative_to(ROOT)} imports {name}" for path in ours(folder)
+             for name in sorted(imports(path)) if name.split(".")[0] in forbidden]  # fmt: skip
+    assert wrong == []
+
+
+def test_a_function_imports_another_functions_code_only_where_it_is_packaged() -> None:
+    wrong = []
+    for function in stack.FUNCTIONS:
+        packaged = [p for p in stack.package_patterns(function) if p.startswith("functions/")]
+        for path in ours(f"functions/{function}"):
+            for name in sorted(imports(path)):
+                parts = name.split(".")
+                if parts[0] != "functions" or len(parts) < 2 or parts[1] in ("common", function):
+                    continue
+                as_path = "/".join(parts[:3])
+                if not any(p.startswith(as_path) or as_path.startswith(p.rstrip("*/"))
+                           for p in packaged):  # fmt: skip
+                    wrong.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert wrong == []
