@@ -1,7 +1,6 @@
 """The durable resources of the stack (ARCHITECTURE.md section 2): tables, queues, topics, the
-raw-mentions bucket, the role EventBridge Scheduler assumes to invoke ``publish``, the
-policies that grant the functions the secrets the campaigns name, and the outputs that
-``socialops deploy`` reads. Deterministic: sorted keys, ids derived from content.
+raw-mentions bucket, the role EventBridge Scheduler assumes to invoke ``publish`` and the
+outputs that ``socialops deploy`` reads (the functions' own roles: roles.py). Deterministic: sorted keys, ids derived from content.
 """
 
 from __future__ import annotations
@@ -10,11 +9,12 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from infra.roles import SCHEDULER_ROLE_NAME, StackLimitError, allow, document
 from schema.documents import RuntimeConfig
 
+__all__ = ["StackLimitError"]
+
 MAX_FILTER_VALUES = 150  # SNS: values in one subscription filter policy
-SECRETS_PER_POLICY = 40  # keeps a managed policy under its 6,144-character limit
-MAX_SECRET_POLICIES = 10  # managed policies one IAM role may have (default quota)
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
 FOURTEEN_DAYS = 14 * 24 * 3600
 PUBLIC_ACCESS_BLOCKS = (
@@ -22,10 +22,6 @@ PUBLIC_ACCESS_BLOCKS = (
 )  # fmt: skip
 
 Json = dict[str, Any]
-
-
-class StackLimitError(ValueError):
-    """The campaigns would compile into a stack that AWS cannot hold."""
 
 
 def logical_id(function: str) -> str:
@@ -152,18 +148,6 @@ def raw_bucket() -> Json:
     }
 
 
-def _allow(action: str | list[str], resource: Any) -> Json:
-    return {"Effect": "Allow", "Action": action, "Resource": resource}
-
-
-def _document(*statements: Json) -> Json:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
-SCHEDULER_ROLE_NAME = "${AWS::StackName}-scheduler-publish"  # at most 64: a stage of 18
-SCHEDULER_ROLE_ARN = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/" + SCHEDULER_ROLE_NAME
-
-
 def scheduler_role() -> Json:
     """The role EventBridge Scheduler assumes to invoke ``publish`` (and dead-letter)."""
     publish = logical_id("publish")
@@ -173,11 +157,11 @@ def scheduler_role() -> Json:
         "Action": "sts:AssumeRole",
         "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
     }
-    invoke = _allow(
+    invoke = allow(
         "lambda:InvokeFunction",
         [{"Fn::GetAtt": [publish, "Arn"]}, {"Fn::Sub": f"${{{publish}.Arn}}:*"}],
     )
-    dead_letter = _allow("sqs:SendMessage", {"Fn::GetAtt": ["PublishDeadLetterQueue", "Arn"]})
+    dead_letter = allow("sqs:SendMessage", {"Fn::GetAtt": ["PublishDeadLetterQueue", "Arn"]})
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
@@ -185,53 +169,11 @@ def scheduler_role() -> Json:
             # role's policy names publish: a reference back would be a circular dependency)
             "RoleName": {"Fn::Sub": SCHEDULER_ROLE_NAME},
             "Description": "EventBridge Scheduler invokes the socialops publish function",
-            "AssumeRolePolicyDocument": _document(trust),
+            "AssumeRolePolicyDocument": document(trust),
             "Policies": [
-                {"PolicyName": "invoke-publish", "PolicyDocument": _document(invoke, dead_letter)}
+                {"PolicyName": "invoke-publish", "PolicyDocument": document(invoke, dead_letter)}
             ],
         },
-    }
-
-
-def referenced_secrets(configs: dict[str, RuntimeConfig]) -> list[str]:
-    """Secrets Manager names the functions read: account tokens and Slack webhooks."""
-    names = {a.secret for c in configs.values() for a in c.brand.accounts.values()}
-    for config in configs.values():
-        for alert in config.campaign.alerts:
-            names.update(alert.notify.slack)
-    return sorted(names)
-
-
-# Secrets Manager appends "-" and six random characters to the name of a secret.
-SECRET_ARN = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
-SECRET_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]
-
-
-def access_policies(configs: dict[str, RuntimeConfig]) -> Json:
-    """Read (and refresh) exactly the secrets the campaigns name; publish to their topics."""
-    secrets = referenced_secrets(configs)
-    alerts = [a for c in configs.values() for a in c.campaign.alerts]
-    topics = sorted({arn for alert in alerts for arn in alert.notify.sns})
-    statements = [
-        _allow(SECRET_ACTIONS, [{"Fn::Sub": f"{SECRET_ARN}{s}-??????"} for s in chunk])
-        for chunk in (
-            secrets[i : i + SECRETS_PER_POLICY] for i in range(0, len(secrets), SECRETS_PER_POLICY)
-        )
-    ]
-    if topics:
-        statements.append(_allow("sns:Publish", topics))
-    if len(statements) > MAX_SECRET_POLICIES:
-        raise StackLimitError(f"the functions' role cannot be granted {len(secrets)} secrets")
-    return {
-        f"FunctionAccessPolicy{i + 1}": {
-            "Type": "AWS::IAM::ManagedPolicy",
-            "Properties": {
-                "Description": "socialops functions: the secrets and topics campaigns name",
-                "Roles": [{"Ref": "IamRoleLambdaExecution"}],
-                "PolicyDocument": _document(statement),
-            },
-        }
-        for i, statement in enumerate(statements)
     }
 
 
@@ -273,6 +215,5 @@ def resources_section(configs: dict[str, RuntimeConfig], score_timeout: int) -> 
         **email_subscriptions(configs),
         "RawMentionsBucket": raw_bucket(),
         "SchedulerPublishRole": scheduler_role(),
-        **access_policies(configs),
     }
     return {"Resources": dict(sorted(resources.items())), "Outputs": outputs()}

@@ -17,23 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.resources import (
-    SCHEDULER_ROLE_ARN,
-    SECRET_ACTIONS,
     Json,
     StackLimitError,
     alert_emails,
     logical_id,
-    referenced_secrets,
     resources_section,
 )
+from infra.roles import SCHEDULER_ROLE_ARN, role_id, roles_section
 from schema.documents import RuntimeConfig
 
 __all__ = [
-    "SECRET_ACTIONS",
     "StackLimitError",
     "build",
     "logical_id",
-    "referenced_secrets",
 ]
 
 FUNCTIONS = ("ingest", "score", "alert", "publish", "generate", "optimize")
@@ -43,9 +39,9 @@ OPTIMIZE_RATE = "rate(1 day)"
 TOKEN_REFRESH_RATE = "rate(6 hours)"
 SCORE_BATCH = 100  # mentions a score invocation takes (one model call, few transactions)
 MAX_RESOURCES = 500  # CloudFormation's limit per stack
-# IamRoleLambdaExecution, ServerlessDeploymentBucket and its policy, and the layers that
-# serverless.yml declares (NumpyLambdaLayer)
-FRAMEWORK_FIXED = 4
+# ServerlessDeploymentBucket and its policy, and the layers that serverless.yml declares
+# (NumpyLambdaLayer); no shared role: every function has its own (roles.py)
+FRAMEWORK_FIXED = 3
 # Every function runs on the Powertools layer (serverless.yml); a function that needs more
 # names the layers of serverless.yml it adds (a function's own list replaces the default).
 POWERTOOLS_LAYER = "${param:powertoolsLayerArn}"
@@ -221,6 +217,7 @@ def function_section(name: str, wiring: list[Json]) -> Json:
     spec = SPECS[name]
     return {
         "handler": f"functions/{name}/handler.handler",
+        "role": role_id(name),
         "description": spec.description,
         "memorySize": spec.memory,
         "timeout": spec.timeout,
@@ -265,6 +262,8 @@ def build(configs: dict[str, RuntimeConfig]) -> tuple[Json, Json]:
     wiring = events(configs)
     functions = {name: function_section(name, wiring[name]) for name in FUNCTIONS}
     resources = resources_section(configs, SPECS["score"].timeout)
+    resources["Resources"] = dict(sorted({**resources["Resources"],
+                                          **roles_section(list(FUNCTIONS), configs)}.items()))  # fmt: skip
     count = resource_count(functions, resources)
     if count > MAX_RESOURCES:
         raise StackLimitError(

@@ -186,16 +186,21 @@ def test_package_has_the_fixed_functions_on_the_powertools_layer(template: Templ
 
 def test_functions_may_create_schedules_only_in_the_functions_groups(template: Template) -> None:
     # publish's late retries go to socialops-<stage>-<campaign>.fn; the groups that deploy
-    # reconciles (and every other group) are out of the functions' reach
-    role = template["Resources"]["IamRoleLambdaExecution"]["Properties"]
-    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
-    scheduling = [s for s in statements if any(str(a).startswith("scheduler:")
-                                               for a in s["Action"])]  # fmt: skip
-    assert [s["Action"] for s in scheduling] == [["scheduler:CreateSchedule"]]
-    [resource] = scheduling[0]["Resource"]
-    assert resource["Fn::Sub"].endswith(f":schedule/socialops-{STAGE}-*.fn/*")
+    # reconciles (and every other group) are out of the functions' reach, and no shared
+    # role exists: each function runs with its own
+    assert "IamRoleLambdaExecution" not in template["Resources"]
+    functions = of_type(template, "AWS::Lambda::Function")
+    for name in stack.FUNCTIONS:
+        role = functions[stack.logical_id(name)]["Properties"]["Role"]
+        assert role == {"Fn::GetAtt": [f"{name[0].upper()}{name[1:]}FunctionRole", "Arn"]}
+    statements = [s for r in of_type(template, "AWS::IAM::Role").values()
+                  for p in r["Properties"].get("Policies", [])
+                  for s in p["PolicyDocument"]["Statement"]]  # fmt: skip
+    scheduling = [s for s in statements if str(s["Action"]).startswith("scheduler:")]
+    assert [s["Action"] for s in scheduling] == ["scheduler:CreateSchedule"]
+    assert scheduling[0]["Resource"]["Fn::Sub"].endswith(":schedule/${AWS::StackName}-*.fn/*")
     passing = [s for s in statements if "iam:PassRole" in s["Action"]]
-    assert [r["Fn::Sub"] for s in passing for r in s["Resource"]] == [
+    assert [s["Resource"]["Fn::Sub"] for s in passing] == [
         "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-scheduler-publish"
     ]
     publish = template["Resources"][stack.logical_id("publish")]["Properties"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra import stack
+from infra import roles, stack
 from infra.cli import main
 from schema.documents import RuntimeConfig
 
@@ -19,6 +19,8 @@ DURABLE = {
     "MentionBucketsTable",
     "MentionsDeadLetterQueue", "MentionsQueue", "PauseFlagsTable", "PublishDeadLetterQueue",
     "PublishFailuresTopic", "PublishRecordsTable", "RawMentionsBucket", "SchedulerPublishRole",
+    "IngestFunctionRole", "ScoreFunctionRole", "AlertFunctionRole", "PublishFunctionRole",
+    "GenerateFunctionRole", "OptimizeFunctionRole",
 }  # fmt: skip
 
 
@@ -142,22 +144,31 @@ def test_too_many_emails_is_a_clear_error(examples: dict[str, RuntimeConfig]) ->
         stack.build({"a": emailing(config, "a", *emails)})
 
 
-def test_functions_are_granted_exactly_the_secrets_campaigns_name(
+def test_each_function_is_granted_only_the_secrets_and_topics_it_uses(
     examples: dict[str, RuntimeConfig],
 ) -> None:
-    _, resources = stack.build(examples)
-    policies = [
-        r for r in resources["Resources"].values() if r["Type"] == "AWS::IAM::ManagedPolicy"
-    ]
-    granted = {
-        arn["Fn::Sub"].rsplit(":", 1)[1].removesuffix("-??????")
-        for p in policies
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-        if s["Action"] == stack.SECRET_ACTIONS
-        for arn in s["Resource"]
-    }
-    assert granted == set(stack.referenced_secrets(examples))
-    assert all(p["Properties"]["Roles"] == [{"Ref": "IamRoleLambdaExecution"}] for p in policies)
+    functions, resources = stack.build(examples)
+    granted: dict[str, dict[str, set[str]]] = {}
+    for r in resources["Resources"].values():
+        if r["Type"] != "AWS::IAM::ManagedPolicy":
+            continue
+        [role] = r["Properties"]["Roles"]
+        for s in r["Properties"]["PolicyDocument"]["Statement"]:
+            names = {a["Fn::Sub"].rsplit(":", 1)[1].removesuffix("-??????")
+                     if isinstance(a, dict) else a for a in s["Resource"]}  # fmt: skip
+            for action in s["Action"]:
+                granted.setdefault(role["Ref"], {}).setdefault(action, set()).update(names)
+    tokens = set(roles.account_secrets(examples))
+    slack = set(roles.webhook_secrets(examples))
+    assert tokens and slack and not tokens & slack
+    # tokens: read and refreshed by publish and ingest only; Slack webhooks: read by alert
+    for function in ("publish", "ingest"):
+        assert granted[roles.role_id(function)] == {"secretsmanager:GetSecretValue": tokens,
+                                                    "secretsmanager:PutSecretValue": tokens}  # fmt: skip
+    assert granted[roles.role_id("alert")] == {"secretsmanager:GetSecretValue": slack,
+                                               "sns:Publish": set(roles.topics(examples))}  # fmt: skip
+    assert set(granted) == {roles.role_id(f) for f in ("publish", "ingest", "alert")}
+    assert all(functions[f]["role"] == roles.role_id(f) for f in stack.FUNCTIONS)
 
 
 def test_each_function_packages_only_its_own_code() -> None:
