@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
     "E306": "unknown generation rule",
     "E307": "channel not in the campaign",
     "E308": "listening required",
+    "E309": "secret outside its brand's prefix",
     # time
     "E401": "time outside the campaign window",
     "E402": "local time does not exist",

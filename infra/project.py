@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from infra import errors
 from infra.cache import Cache, digest
-from infra.checks import content, references, secrets
+from infra.checks import content, references, secret_names, secrets
 from infra.diagnostics import Diagnostic
 from infra.loader import LoadError, Path, Positions, decode, parse
 from infra.occurrences import Occurrence, expand
@@ -246,6 +246,7 @@ def load_project(paths: list[str], now: datetime, cache: Cache) -> Project:
     project.diagnostics.extend(references.duplicate_names(valid))
     for doc in valid:
         if doc.model.kind == "brand":
+            project.diagnostics.extend(secret_names.brand_secrets(doc))
             project.brands.setdefault(doc.model.name, doc.model)
         elif doc.model.kind == "audience":
             project.audiences.setdefault(doc.model.name, doc.model)
@@ -322,6 +323,7 @@ def _campaign_checks(project: Project, doc: Loaded) -> tuple[list[Diagnostic], l
     campaign: Campaign = doc.model
     brand = project.brands.get(campaign.brand)
     found = references.campaign_references(doc, project.brands, project.audiences, project.broken)
+    found.extend(secret_names.campaign_secrets(doc))
     found.extend(content.check_campaign(doc, brand))
     occurrences: list[Occurrence] = []
     for index, post in enumerate(campaign.posts):

@@ -159,6 +159,11 @@ posts:"""), "campaign.yml", "2 weeks", "alerts[0].within",
       email:
         - oncall@acme.example
 posts:"""), "campaign.yml", "alerts:", "alerts", "expected 'listening' terms in brand"),
+    Case("E309", "an account naming another secret of the AWS account",
+         {**BASE, "brand.yml": edit(BRAND, "secret: socialops/acme/x", "secret: prod/stripe/api-key")},
+         "brand.yml", "prod/stripe/api-key", "accounts.x.secret",
+         "expected the account's secret under its brand's prefix, 'socialops/acme/<name>', "
+         "found 'prod/stripe/api-key'"),  # fmt: skip
     # time
     Case("E401", "a post after the campaign ends",
          post("at: 2027-01-14 09:00", "at: 2028-01-14 09:00"), "campaign.yml", "2028-01-14",
