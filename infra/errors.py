@@ -161,6 +161,9 @@ def to_diagnostics(
     }
     for err in raw:
         path, is_key = data_path(data, err["loc"])
+        within = (err.get("ctx") or {}).get("at")  # a custom error's place inside the value
+        if isinstance(within, str) and within:
+            path = (*path, *within.split("."))
         if err["type"] in ("union_tag_not_found", "union_tag_invalid"):  # name the 'type' key
             path = (*path, str((err.get("ctx") or {}).get("discriminator", "type")).strip("'"))
         if err["type"] == "missing" and (path[:-1], path[-1]) in meant:

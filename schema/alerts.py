@@ -8,16 +8,22 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from schema.base import Strict
-from schema.types import Duration, Name, SecretName
+from schema.types import AlertWindow, Cooldown, Name, SecretName
 
-EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+# A plain addr-spec: no display name, quotes, comments, spaces, line breaks or `${`
+# (the address is written into the stack as an SNS subscription's endpoint).
+EMAIL = (
+    r"^[A-Za-z0-9_%+'-](?:[A-Za-z0-9._%+'-]{0,62}[A-Za-z0-9_%+'-])?"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+MAX_MENTIONS = 1_000_000  # more than any brand hears in a week: a larger minimum never fires
 SNS_ARN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
 
 
 class Notify(Strict):
     """Who hears about an alert. Slack webhooks are secrets: name the secret."""
 
-    email: list[Annotated[str, Field(pattern=EMAIL)]] = Field(
+    email: list[Annotated[str, Field(max_length=254, pattern=EMAIL)]] = Field(
         default_factory=list, description="email addresses that receive the alert"
     )
     slack: list[SecretName] = Field(
@@ -48,7 +54,7 @@ class AlertBase(Strict):
         description="notify: only tell people; pause_publishing: also hold the brand's "
         "scheduled posts until a person resumes them",
     )
-    cooldown: Duration = Field(
+    cooldown: Cooldown = Field(
         default="1h",
         description="quiet time after an alert resolves: a new alert within it is recorded, "
         "not sent",
@@ -63,10 +69,10 @@ class SentimentAlert(AlertBase):
         description="fires when the mean polarity (-1 very negative, +1 very positive) of "
         "the mentions within the window falls below this"
     )
-    min_mentions: Annotated[int, Field(ge=1)] = Field(
+    min_mentions: Annotated[int, Field(ge=1, le=MAX_MENTIONS)] = Field(
         description="the least mentions within the window for the rule to fire"
     )
-    within: Duration = Field(description="the window measured, e.g. 2h")
+    within: AlertWindow = Field(description="the window measured, e.g. 2h")
 
 
 class VolumeAnomalyAlert(AlertBase):
@@ -76,7 +82,7 @@ class VolumeAnomalyAlert(AlertBase):
     sensitivity: Annotated[float, Field(gt=0, le=1)] = Field(
         default=0.5, description="0-1: higher alerts on smaller bursts"
     )
-    min_mentions: Annotated[int, Field(ge=0)] = Field(
+    min_mentions: Annotated[int, Field(ge=0, le=MAX_MENTIONS)] = Field(
         default=0, description="the least mentions in the last hour for the rule to fire"
     )
 
@@ -89,10 +95,10 @@ class NegativeShareAlert(AlertBase):
         description="fires when the share of negative mentions within the window (0-1) "
         "rises above this"
     )
-    min_mentions: Annotated[int, Field(ge=1)] = Field(
+    min_mentions: Annotated[int, Field(ge=1, le=MAX_MENTIONS)] = Field(
         description="the least mentions within the window for the rule to fire"
     )
-    within: Duration = Field(description="the window measured, e.g. 1h")
+    within: AlertWindow = Field(description="the window measured, e.g. 1h")
 
 
 Alert = Annotated[

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, field_validator
+from pydantic_core import PydanticCustomError
 
 from schema.base import Document, Strict
-from schema.types import Hashtag, Language, Platform, SecretName, ShortText, Text
+from schema.platforms import PLATFORMS
+from schema.types import Hashtag, Language, Platform, SecretName, ShortText, Term, Text
 
 
 class Voice(Strict):
@@ -54,7 +57,7 @@ class Disclosures(Strict):
 class StyleGuide(Strict):
     """The brand's rules for every post; ``validate`` checks each post against them."""
 
-    banned_terms: list[ShortText] = Field(
+    banned_terms: list[Term] = Field(
         default_factory=list, description="words or phrases no post may contain (E504)"
     )
     emoji: EmojiPolicy = Field(default_factory=EmojiPolicy, description="the emoji policy")
@@ -70,7 +73,10 @@ class Account(Strict):
     handle: ShortText = Field(description="the account's handle or page name on the platform")
     id: ShortText | None = Field(
         default=None,
-        description="platform id: Facebook page id, Instagram user id, LinkedIn organization URN",
+        description="platform id, in the platform's form: Instagram user id and Facebook page "
+        "id (digits; required: the Graph API posts as that id), LinkedIn organization or "
+        "person URN (required: the post's author), X, Mastodon user id (digits), Bluesky DID, "
+        "TikTok open_id",
     )
     instance: HttpUrl | None = Field(
         default=None, description="server URL for Mastodon and self-hosted Bluesky PDS"
@@ -84,10 +90,10 @@ class Account(Strict):
 class Listening(Strict):
     """What people say about the brand: the mentions ingest pulls, and the alerts read."""
 
-    terms: Annotated[list[ShortText], Field(min_length=1)] = Field(
+    terms: Annotated[list[Term], Field(min_length=1)] = Field(
         description="words, names and hashtags that make a post a mention of the brand"
     )
-    exclude: list[ShortText] = Field(
+    exclude: list[Term] = Field(
         default_factory=list, description="phrases that make a post not a mention"
     )
     languages: Annotated[list[Language], Field(min_length=1)] = Field(
@@ -114,3 +120,42 @@ class Brand(Document):
     listening: Listening | None = Field(
         default=None, description="what to listen for; none: no listening"
     )
+
+    @field_validator("accounts")
+    @classmethod
+    def _account_ids(cls, accounts: dict[str, Account]) -> dict[str, Account]:
+        for platform, account in accounts.items():
+            _check_id(platform, account.id)
+        return accounts
+
+
+_DIGITS = r"\d{1,20}"
+# platform -> (the id's form, in words; whether posting needs it)
+ACCOUNT_IDS: dict[str, tuple[str, str, bool]] = {
+    "instagram": (_DIGITS, "the Instagram user id, digits such as 17841400000000001", True),
+    "facebook": (_DIGITS, "the Facebook page id, digits such as 100000000000001", True),
+    "linkedin": (r"urn:li:(?:organization|person):\d{1,20}",
+                 "a LinkedIn URN such as urn:li:organization:1234567", True),
+    "x": (_DIGITS, "the X user id, digits such as 1234567890", False),
+    "mastodon": (_DIGITS, "the Mastodon account id, digits such as 109876543210", False),
+    "bluesky": (r"did:(?:plc:[a-z2-7]{24}|web:[A-Za-z0-9.-]{1,190})",
+                "a DID such as did:plc:abcdefghijklmnopqrstuvwx", False),
+    "tiktok": (r"[A-Za-z0-9_.-]{1,128}", "the TikTok open_id (letters, digits, _ . -)", False),
+}  # fmt: skip
+
+
+def _check_id(platform: str, value: str | None) -> None:
+    form, words, needed = ACCOUNT_IDS[platform]
+    if value is None and needed:
+        raise PydanticCustomError(
+            "so_value",
+            "expected an id for the {title} account ({words}): {title} cannot post "
+            "without it, found none",
+            {"title": PLATFORMS[platform].title, "words": words, "at": platform},
+        )
+    if value is not None and re.fullmatch(form, value) is None:
+        raise PydanticCustomError(
+            "so_value",
+            "expected {words}, found {found}",
+            {"words": words, "found": repr(value[:60]), "at": f"{platform}.id"},
+        )

@@ -12,9 +12,9 @@ from schema.alerts import Alert
 from schema.base import Document, Strict
 from schema.types import (
     At,
-    Duration,
     EndDateTime,
     Every,
+    LateBy,
     LocalDateTime,
     Locale,
     Name,
@@ -23,6 +23,12 @@ from schema.types import (
     Text,
     TimeZone,
 )
+
+MAX_CAPTION = 63_206  # the longest text a platform takes (Facebook)
+MAX_MONEY = Decimal(1_000_000_000)  # a billion: larger is a typo, and overflows ad APIs
+Money = Annotated[Decimal, Field(le=MAX_MONEY, decimal_places=2)]
+SHARE_KPIS = ("engagement_rate", "ctr")  # shares, 0 to 1
+MAX_TARGET = 1e12  # more than every platform's users, many times over
 
 
 class Window(Strict):
@@ -45,14 +51,16 @@ class Window(Strict):
 class Length(Strict):
     """How long a generated caption may be, in characters."""
 
-    min: Annotated[int, Field(ge=1)] | None = Field(default=None, description="the fewest characters")  # fmt: skip
-    max: Annotated[int, Field(ge=1)] = Field(description="the most characters")
+    min: Annotated[int, Field(ge=1, le=MAX_CAPTION)] | None = Field(default=None, description="the fewest characters")  # fmt: skip
+    max: Annotated[int, Field(ge=1, le=MAX_CAPTION)] = Field(
+        description=f"the most characters, up to {MAX_CAPTION} (Facebook's limit, the longest)"
+    )
 
 
 class CountRange(Strict):
     """How many hashtags a generated caption carries."""
 
-    min: Annotated[int, Field(ge=0)] = Field(default=0, description="the fewest")
+    min: Annotated[int, Field(ge=0, le=30)] = Field(default=0, description="the fewest")
     max: Annotated[int, Field(ge=0, le=30)] = Field(description="the most")
 
 
@@ -153,7 +161,7 @@ class Post(Strict):
     paid: bool = Field(
         default=False, description="a paid post: it must carry a disclosure such as #ad"
     )
-    late_by: Duration | None = Field(
+    late_by: LateBy | None = Field(
         default=None,
         description="how late this post may still go out after its time (a rate limit, a "
         "pause, a redrive); later it is failed with the reason, not sent; default: the "
@@ -188,10 +196,10 @@ class Post(Strict):
 class AudienceBudget(Strict):
     """The share of the budget one audience gets, within the total."""
 
-    min: Annotated[Decimal, Field(ge=0, decimal_places=2)] = Field(
+    min: Annotated[Money, Field(ge=0)] = Field(
         default=Decimal(0), description="the least to spend on it"
     )
-    max: Annotated[Decimal, Field(gt=0, decimal_places=2)] | None = Field(
+    max: Annotated[Money, Field(gt=0)] | None = Field(
         default=None, description="the most to spend on it; none: up to the total"
     )
 
@@ -199,8 +207,8 @@ class AudienceBudget(Strict):
 class Budget(Strict):
     """What the campaign may spend on paid posts (recorded and checked: E507)."""
 
-    total: Annotated[Decimal, Field(gt=0, decimal_places=2)] = Field(
-        description="the whole budget, up to 2 decimals"
+    total: Annotated[Money, Field(gt=0)] = Field(
+        description="the whole budget, up to 2 decimals and at most a billion"
     )
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(
         description="its currency, e.g. EUR"
@@ -221,10 +229,32 @@ class Goal(Strict):
         "impressions", "reach", "engagement_rate", "clicks", "ctr", "followers",
         "conversions", "roas", "mentions", "sentiment", "video_views",
     ] = Field(description="what is measured")  # fmt: skip
-    target: float = Field(description="the value aimed at (a share as 0-1, e.g. 0.04)")
+    target: Annotated[float, Field(ge=-1, le=MAX_TARGET)] = Field(
+        description="the value aimed at: a share as 0-1 (engagement_rate, ctr, e.g. 0.04), "
+        "a mean polarity -1 to 1 (sentiment), else a count or ratio from 0 to 10^12"
+    )
     by: LocalDateTime | None = Field(
         default=None, description="when; default: the end of the campaign"
     )
+
+    @model_validator(mode="after")
+    def _target_in_range(self) -> Goal:
+        low, high = (0.0, 1.0) if self.kpi in SHARE_KPIS else (0.0, MAX_TARGET)
+        if self.kpi == "sentiment":
+            low, high = -1.0, 1.0
+        if not low <= self.target <= high:
+            raise PydanticCustomError(
+                "so_value",
+                "expected a {kpi} target from {low} to {high}, found {found}",
+                {
+                    "kpi": self.kpi,
+                    "low": f"{low:g}",
+                    "high": f"{high:g}",
+                    "found": f"{self.target:g}",
+                    "at": "target",
+                },
+            )
+        return self
 
 
 class Campaign(Document):
@@ -250,7 +280,7 @@ class Campaign(Document):
     )
     budget: Budget | None = Field(default=None, description="the paid budget")
     goals: list[Goal] = Field(default_factory=list, description="targets")
-    late_by: Duration = Field(
+    late_by: LateBy = Field(
         default="6h",
         description="how late a post may still go out after its time (a rate limit, a "
         "pause, a redrive); later it is failed with the reason instead of sent late",

@@ -261,7 +261,16 @@ def parse_friendly(text: str) -> CronSpec:
     return parse_cron(f"cron({minute} {hours_text} ? * {dow} *)")
 
 
+MAX_EXPRESSION = 256  # EventBridge Scheduler's limit on a schedule expression
+
+
 def parse_every(text: str) -> Spec:
+    """Checked for length before any regular expression reads it."""
+    if len(text) > MAX_EXPRESSION:
+        raise ScheduleExpressionError(
+            f"expected at most {MAX_EXPRESSION} characters (EventBridge's limit on a schedule "
+            f"expression), found {len(text)}"
+        )
     stripped = text.strip()
     if stripped.startswith("cron(") and stripped.endswith(")"):
         return parse_cron(stripped)

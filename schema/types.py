@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJso
 from pydantic_core import PydanticCustomError
 
 from schema.cron import parse_every
+from schema.text import ShortText, Term, Text
 from schema.zones import zone_hint, zones
 
 Platform = Literal["instagram", "facebook", "x", "linkedin", "tiktok", "bluesky", "mastodon"]
@@ -25,6 +26,7 @@ PLATFORM_NAMES: tuple[str, ...] = get_args(Platform)
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
+__all__ = ["ShortText", "Term", "Text"]  # defined in schema.text, imported from here
 
 NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$"
 Name = Annotated[
@@ -64,8 +66,6 @@ Locale = Annotated[
     ),
 ]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 @lru_cache(maxsize=4096)
@@ -78,11 +78,12 @@ def _check_zone(value: str) -> str:
     # Only known names: ZoneInfo() itself would also read paths, odd files and
     # machine-specific links, and fails with OSError on very long names.
     if value not in zones():
+        hint = zone_hint(value) if len(value) <= MAX_PARSED else ""
         raise PydanticCustomError(
             "so_timezone",
             "{hint}expected an IANA time zone such as Europe/Paris or America/New_York, "
             "found {found}",
-            {"hint": zone_hint(value), "found": repr(value)},
+            {"hint": hint, "found": shown(value)},
         )
     return value
 
@@ -100,44 +101,86 @@ TimeZone = Annotated[
     ),
 ]
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?)\s*$")
+_DURATION = re.compile(r"^\s*(\d{1,9})\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?)\s*$")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+MAX_PARSED = 64  # the longest text a scalar's regular expression is given (see shown())
+
+
+def shown(text: str) -> str:
+    """``text`` quoted for a message, cut to 60 characters."""
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def duration_seconds(text: str) -> int:
     """Seconds in a duration such as ``30m``, ``2h`` or ``1d``."""
-    match = _DURATION.match(text)
+    match = _DURATION.match(text) if len(text) <= MAX_PARSED else None
     if match is None:
-        raise ValueError(text)
+        raise ValueError(text[:MAX_PARSED])
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)[0]]
 
 
-def _check_duration(value: Any) -> str:
-    text = str(value)
-    try:
-        seconds = duration_seconds(text)
-    except ValueError:
-        seconds = 0
-    if seconds <= 0:
-        raise PydanticCustomError(
-            "so_duration",
-            "expected a duration such as 30m, 2h or 1d, found {found}",
-            {"found": repr(text)},
-        )
-    return text.strip()
+def _words(seconds: int) -> str:
+    return f"{seconds // 86400}d" if seconds % 86400 == 0 else f"{seconds // 3600}h"
 
 
-Duration = Annotated[
-    str,
-    BeforeValidator(_check_duration),
-    WithJsonSchema(
+def _duration_check(most_s: int, why: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = str(value)
+        try:
+            seconds = duration_seconds(text)
+        except ValueError:
+            seconds = 0
+        if seconds <= 0:
+            raise PydanticCustomError(
+                "so_duration",
+                "expected a duration such as 30m, 2h or 1d, found {found}",
+                {"found": shown(text)},
+            )
+        if seconds > most_s:
+            raise PydanticCustomError(
+                "so_duration",
+                "expected a duration of at most {most} ({why}), found {found}",
+                {"most": _words(most_s), "why": why, "found": shown(text.strip())},
+            )
+        return text.strip()
+
+    return check
+
+
+def _duration_schema(most_s: int, why: str) -> WithJsonSchema:
+    return WithJsonSchema(
         {
             "type": "string",
             "pattern": r"^\d+\s*(m|h|d)",
-            "description": "a duration: minutes, hours or days, such as 30m, 2h or 1d",
+            "maxLength": MAX_PARSED,
+            "description": "a duration: minutes, hours or days, such as 30m, 2h or 1d; "
+            f"at most {_words(most_s)}: {why}",
             "examples": ["2h"],
         }
-    ),
+    )
+
+
+DAY_S = 86400
+MAX_WINDOW_S = 7 * DAY_S
+_WINDOW_WHY = "the alert run reads a week of mention buckets at most (its detector's warm-up)"
+MAX_COOLDOWN_S = 30 * DAY_S
+_COOLDOWN_WHY = "a month; a longer quiet time would hide a new incident for good"
+MAX_LATE_S = 14 * DAY_S
+_LATE_WHY = "a failed firing waits 14 days at most in the publish dead-letter queue"
+AlertWindow = Annotated[
+    str,
+    BeforeValidator(_duration_check(MAX_WINDOW_S, _WINDOW_WHY)),
+    _duration_schema(MAX_WINDOW_S, _WINDOW_WHY),
+]
+Cooldown = Annotated[
+    str,
+    BeforeValidator(_duration_check(MAX_COOLDOWN_S, _COOLDOWN_WHY)),
+    _duration_schema(MAX_COOLDOWN_S, _COOLDOWN_WHY),
+]
+LateBy = Annotated[
+    str,
+    BeforeValidator(_duration_check(MAX_LATE_S, _LATE_WHY)),
+    _duration_schema(MAX_LATE_S, _LATE_WHY),
 ]
 
 _LOCAL_DT = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
@@ -166,6 +209,8 @@ def parse_local(value: Any, *, end_of_day: bool = False) -> datetime:
     if isinstance(value, date):
         value = value.isoformat()
     text = str(value).strip()
+    if len(text) > MAX_PARSED:
+        raise PydanticCustomError("so_datetime", _DT_MESSAGE, {"found": shown(text)})
     if re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00$", text):
         text = text[:-3]
     match = _LOCAL_DT.match(text)
@@ -249,7 +294,7 @@ def _checker(parse: Callable[[str], object], kind: str, message: str) -> Callabl
             parse(text)
         except ValueError as exc:
             raise PydanticCustomError(
-                kind, message, {"reason": str(exc), "found": repr(text)}
+                kind, message, {"reason": str(exc), "found": shown(text)}
             ) from exc
         return text
 
@@ -277,7 +322,7 @@ _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
 def hour_range_minutes(text: str) -> tuple[int, int]:
     """Minutes since midnight of the start and end of ``HH:MM-HH:MM``."""
-    match = _HOURS.match(text.strip())
+    match = _HOURS.match(text.strip()) if len(text) <= MAX_PARSED else None
     if match is None:
         raise ValueError(text)
     h1, m1, h2, m2 = (int(g) for g in match.groups())

@@ -37,9 +37,11 @@ accounts:
     secret: socialops/acme/mastodon
   instagram:
     handle: acme
+    id: "17841400000000009"
     secret: socialops/acme/instagram
   facebook:
     handle: acme
+    id: "100000000000009"
     secret: socialops/acme/facebook
 """
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.alert.detector import Detector
-from schema.types import duration_seconds
+from schema.types import MAX_WINDOW_S, duration_seconds
 
 BUCKET_S = 300
 LATENESS_S = 300
@@ -255,9 +255,10 @@ class RuleRef:
 
     @property
     def span_s(self) -> int:
-        """The window the rule reads, and how long it must be clear to resolve."""
+        """The window the rule reads, and how long it must be clear to resolve (at most
+        what validation allows, whatever a config says)."""
         within = getattr(self.alert, "within", None)
-        return duration_seconds(within) if within else HOUR_S
+        return min(duration_seconds(within), MAX_WINDOW_S) if within else HOUR_S
 
     @property
     def cooldown_s(self) -> int:
