@@ -120,6 +120,11 @@ class Brand(Document):
     listening: Listening | None = Field(
         default=None, description="what to listen for; none: no listening"
     )
+    allowed_accounts: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = Field(
+        default_factory=list,
+        description="other AWS accounts (12 digits) whose SNS topics this brand's alerts may "
+        "notify; `socialops plan` and `deploy` refuse a topic of any other account",
+    )
 
     @field_validator("accounts")
     @classmethod

@@ -92,6 +92,20 @@ def _now(text: str | None) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def refuse_foreign_topics(args: argparse.Namespace) -> None:
+    """Before anything is read or changed: no alert notifies another account's topic
+    that its brand does not allow (infra/deploy/topics.py)."""
+    from infra.deploy.topics import foreign_topics
+
+    account = str(client("sts", args).get_caller_identity()["Account"])
+    found = foreign_topics(Path(args.build), account)
+    if found:
+        raise DeployError(
+            f"alerts notify SNS topics outside this account ({account}) that their brand "
+            "does not list in allowed_accounts: " + "; ".join(found)
+        )
+
+
 def compute(args: argparse.Namespace) -> tuple[Any, Plan]:
     if not STAGE_PATTERN.match(args.stage):
         raise DeployError(
@@ -99,6 +113,7 @@ def compute(args: argparse.Namespace) -> tuple[Any, Plan]:
             f"characters (schedule group names hold 64), found {args.stage!r}"
         )
     now = _now(args.now)
+    refuse_foreign_topics(args)
     desired = load(Path(args.build), args.stage, targets(args), now)
     scheduler = client("scheduler", args)
     return scheduler, make_plan(scheduler, args.stage, desired, now, refresh=args.refresh)

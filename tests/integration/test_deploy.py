@@ -419,3 +419,27 @@ def test_unreachable_endpoint_is_one_clear_line(
     err = capsys.readouterr().err
     assert err.startswith(f"socialops: plan: cannot reach the endpoint {url} (Could not connect")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["plan", "deploy"])
+def test_a_topic_of_another_account_is_refused_unless_its_brand_allows_it(
+    aws: None, build: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    # GIVEN an alert that notifies a topic of an account other than the caller's
+    campaigns = build.parent / "campaigns"
+    watch = campaigns / "aerolite" / "brand-watch.yml"
+    foreign = "arn:aws:sns:eu-west-1:999999999999:somebody-elses"
+    watch.write_text(watch.read_text().replace(
+        "arn:aws:sns:eu-west-1:123456789012:aerolite-crisis", foreign))  # fmt: skip
+    recompile(build)
+    capsys.readouterr()
+    # WHEN planning or deploying  THEN refused, by name, before anything is changed
+    assert run(command, "--build", build, *FLAGS) == 1
+    err = capsys.readouterr().err
+    assert foreign in err and "allowed_accounts" in err and "brand-watch/negative-spike" in err
+    assert groups() == {"default": {}}
+    # AND once the brand lists that account, it goes through
+    brand = campaigns / "aerolite" / "brand.yml"
+    brand.write_text(brand.read_text() + 'allowed_accounts:\n  - "999999999999"\n')
+    recompile(build)
+    assert run(command, "--build", build, *FLAGS) == 0
