@@ -1,0 +1,130 @@
+"""Random and adversarial values fed to validation, each within a time budget.
+
+A pathology guard, not a benchmark: every scalar type of the language and every whole
+document must answer any value in well under a second (``every: "mon" + 40,000 spaces +
+"1"`` once took 13 s: a regular expression quadratic on whitespace), and answer it with a
+validation error or a value, never another exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+
+from schema.alerts import Notify
+from schema.brand import Account, Brand, Listening
+from schema.campaign import Campaign, Goal, Post
+from schema.types import (
+    AlertWindow,
+    At,
+    Cooldown,
+    Every,
+    HourRange,
+    LateBy,
+    LocalDateTime,
+    ShortText,
+    Term,
+    Text,
+    TimeZone,
+)
+
+BUDGET_S = 1.0  # per input; a linear check of 100,000 characters takes milliseconds
+
+SCALARS: dict[str, TypeAdapter[Any]] = {
+    name: TypeAdapter(tp)
+    for name, tp in {
+        "every": Every, "within": AlertWindow, "cooldown": Cooldown, "late_by": LateBy,
+        "at": At, "local": LocalDateTime, "hours": HourRange, "timezone": TimeZone,
+        "text": Text, "short": ShortText, "term": Term,
+    }.items()
+}  # fmt: skip
+
+# Pieces the parsers look for, repeated: what makes a backtracking expression slow.
+PIECES = [" ", "\t", "\n", "\u3000", "\u200b", "\ufe0f", "mon", ",", "-", ":", "09:00",
+          "cron(", "rate(", ")", "1", "9", "d", "h", "?", "*", "/", "#", "L", "W", "@",
+          ".", "${", "Europe/", "a", "é", "\x00", "\x1b"]  # fmt: skip
+PREFIXES = ["", "mon", "mon,wed", "daily", "cron(0 9 ? * ", "rate(", "2027-01-14 ",
+            "09:00-", "1", "Europe/Paris", "oncall@", "urn:li:organization:", "did:plc:"]  # fmt: skip
+
+
+@st.composite
+def adversarial(draw: st.DrawFn) -> str:
+    """A known prefix, one piece repeated up to 40,000 times, and a tail."""
+    prefix = draw(st.sampled_from(PREFIXES))
+    piece = draw(st.sampled_from(PIECES))
+    times = draw(st.sampled_from([1, 10, 1_000, 40_000]))
+    tail = draw(st.sampled_from(["", "1", "09:00", ")", "d", "x", " 1", "@a.example"]))
+    return prefix + piece * times + tail
+
+
+VALUES = st.one_of(st.text(max_size=300), adversarial())
+
+
+def _timed(adapter: TypeAdapter[Any], value: Any) -> float:
+    started = time.perf_counter()
+    with contextlib.suppress(ValidationError):
+        adapter.validate_python(value)
+    return time.perf_counter() - started
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=st.sampled_from(sorted(SCALARS)), value=VALUES)
+def test_every_scalar_answers_any_text_in_time(name: str, value: str) -> None:
+    took = _timed(SCALARS[name], value)
+    assert took < BUDGET_S, f"{name}: {took:.2f} s for {value[:40]!r}... ({len(value)} chars)"
+
+
+DOCUMENTS: dict[str, tuple[TypeAdapter[Any], dict[str, Any], str]] = {
+    "post.every": (TypeAdapter(Post), {"id": "p", "text": "Hi"}, "every"),
+    "post.at": (TypeAdapter(Post), {"id": "p", "text": "Hi"}, "at"),
+    "post.late_by": (TypeAdapter(Post), {"id": "p", "text": "Hi", "at": "2027-01-14 09:00"},
+                     "late_by"),
+    "post.text": (TypeAdapter(Post), {"id": "p", "at": "2027-01-14 09:00"}, "text"),
+    "account.id": (TypeAdapter(dict[str, Account]), {}, "id"),
+    "listening.terms": (TypeAdapter(Listening), {}, "terms"),
+    "notify.email": (TypeAdapter(Notify), {}, "email"),
+    "goal.target": (TypeAdapter(Goal), {"kpi": "ctr"}, "target"),
+}  # fmt: skip
+
+
+def _document(name: str, value: Any) -> Any:
+    _, base, key = DOCUMENTS[name]
+    if name == "account.id":
+        return {p: {"handle": "a", "secret": f"socialops/a/{p}", "id": value}
+                for p in ("instagram", "linkedin", "bluesky", "x")}  # fmt: skip
+    if key in ("terms", "email"):
+        return {**base, key: [value]}
+    return {**base, key: value}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=st.sampled_from(sorted(DOCUMENTS)),
+       value=st.one_of(VALUES, st.floats(), st.integers(), st.none()))  # fmt: skip
+def test_every_field_answers_any_value_in_time(name: str, value: Any) -> None:
+    took = _timed(DOCUMENTS[name][0], _document(name, value))
+    assert took < BUDGET_S, f"{name}: {took:.2f} s for {str(value)[:40]!r}..."
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(value=VALUES)
+def test_whole_documents_answer_in_time(value: str) -> None:
+    brand = {"version": 1, "kind": "brand", "name": "a", "voice": {"description": value,
+             "tone": [value]}, "listening": {"terms": [value], "exclude": [value]}}  # fmt: skip
+    campaign = {"version": 1, "kind": "campaign", "name": "a", "brand": "a",
+                "window": {"start": value, "end": value}, "timezone": value,
+                "channels": ["x"], "late_by": value,
+                "posts": [{"id": "p", "text": value, "every": value, "late_by": value}]}  # fmt: skip
+    for model, data in ((Brand, brand), (Campaign, campaign)):
+        took = _timed(TypeAdapter(model), data)
+        assert took < BUDGET_S, f"{model.__name__}: {took:.2f} s for {value[:40]!r}..."
+
+
+def test_the_quadratic_recurrence_of_the_issue_is_answered_in_time() -> None:
+    # GIVEN the input of issue 11 (13 s before lengths were bounded) THEN well under 1 s
+    took = _timed(SCALARS["every"], "mon" + " " * 40_000 + "1")
+    assert took < BUDGET_S, f"{took:.2f} s"
