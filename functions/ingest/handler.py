@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from functions.ingest.service import Deps
+    from functions.ingest.webhook_auth import SecretCache
 
 FUNCTION = "ingest"
 ENDPOINTS_ENV = runtime.ENDPOINTS_ENV  # JSON {platform: base URL}; local peers
@@ -32,12 +33,13 @@ ENV = ("INGEST_CURSORS_TABLE", "MENTIONS_QUEUE_URL", "RAW_MENTIONS_BUCKET")
 
 logger = Logger()
 _deps: Deps | None = None
+_secrets: SecretCache | None = None  # the webhooks' secrets, kept across invocations
 
 
 def use(deps: Deps | None) -> None:
     """Run with these dependencies (simulate, tests); None: build them from the env."""
-    global _deps
-    _deps = deps
+    global _deps, _secrets
+    _deps, _secrets = deps, None
 
 
 def deps_from_env() -> Deps:
@@ -60,14 +62,16 @@ def deps_from_env() -> Deps:
 
 @logger.inject_lambda_context
 def handler(event: Any, context: LambdaContext) -> Any:
-    global _deps
+    global _deps, _secrets
     from functions.common.errors import EventError, require
-    from functions.ingest import service, webhooks
+    from functions.ingest import service, webhook_auth, webhooks
 
     if webhooks.is_http(event):
         if _deps is None:
             _deps = deps_from_env()
-        return webhooks.handle(event, _deps)
+        if _secrets is None:
+            _secrets = webhook_auth.SecretCache(_deps.secrets, _deps.now)
+        return webhooks.handle(event, _deps, _secrets)
     brand = require(FUNCTION, event, ("brand",))["brand"]
     platform = event.get("platform")
     if platform is not None and (not isinstance(platform, str) or not platform):

@@ -41,10 +41,7 @@ as a ``mention`` like any pushed item. When one cannot be read:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,65 +50,18 @@ from typing import Any
 
 from functions.common import config as configs
 from functions.common.errors import EventError
-from functions.ingest import service
+from functions.ingest import deliveries, service, webhook_auth, webhook_request
 from functions.ingest.sources import BadPage, Found, Malformed, as_int, decode, ident_of, when
 from functions.ingest.sources import meta as graph
+from functions.ingest.webhook_auth import META, SecretCache
+from functions.ingest.webhook_request import Refused, Request, reply
 from functions.publish.adapters.base import PlatformError
 from functions.publish.tokens import TokenError
 from schema.platforms import PLATFORMS
 
-TIKTOK_TOLERANCE_S = 300
-META = ("facebook", "instagram")
-
 
 def is_http(event: Any) -> bool:
     return isinstance(event, dict) and ("routeKey" in event or "requestContext" in event)
-
-
-def reply(status: int, body: Any, content_type: str = "application/json") -> dict[str, Any]:
-    text = body if isinstance(body, str) else json.dumps(body, sort_keys=True)
-    return {"statusCode": status, "headers": {"Content-Type": content_type}, "body": text}
-
-
-def hmac_hex(secret: str, data: bytes) -> str:
-    return hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
-
-
-def hmac_b64(secret: str, data: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), data, hashlib.sha256).digest()).decode()
-
-
-def same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
-
-
-# ---- signatures ---------------------------------------------------------------------------
-
-
-def signed(platform: str, headers: Mapping[str, str], body: bytes, secret: str,
-           now: datetime) -> str | None:  # fmt: skip
-    """None when the body is signed by ``secret``; else why not."""
-    if platform in META:
-        given = headers.get("x-hub-signature-256", "")
-        if not given.startswith("sha256="):
-            return "no X-Hub-Signature-256 header"
-        return None if same(given, "sha256=" + hmac_hex(secret, body)) else "bad signature"
-    if platform == "x":
-        given = headers.get("x-twitter-webhooks-signature", "")
-        if not given.startswith("sha256="):
-            return "no x-twitter-webhooks-signature header"
-        return None if same(given, "sha256=" + hmac_b64(secret, body)) else "bad signature"
-    if platform == "tiktok":
-        parts = dict(p.split("=", 1) for p in headers.get("tiktok-signature", "").split(",")
-                     if "=" in p)  # fmt: skip
-        stamp, given = parts.get("t", ""), parts.get("s", "")
-        if not stamp.isdigit() or not given:
-            return "no TikTok-Signature header"
-        if abs(now.timestamp() - int(stamp)) > TIKTOK_TOLERANCE_S:
-            return f"timestamp {stamp} is more than {TIKTOK_TOLERANCE_S} s away"
-        expected = hmac_hex(secret, stamp.encode() + b"." + body)
-        return None if same(given, expected) else "bad signature"
-    return "this platform does not push"
 
 
 # ---- payloads -> mentions ----------------------------------------------------------------
@@ -335,85 +285,86 @@ def read_mentions(deps: service.Deps, who: service.Listener, platform: str, acco
 # ---- the request --------------------------------------------------------------------------
 
 
-def raw_body(body: Any) -> bytes:
-    """A text body's bytes: bytes that were not UTF-8 from Python's escapes, and a lone
-    surrogate (an event's ``"\\ud800"``) as the three bytes a lenient decoder made it of,
-    which ``decode`` replaces and counts: never an error that fails every redelivery."""
-    if not isinstance(body, str):
-        return b""
+def handle(event: dict[str, Any], deps: service.Deps, secrets: SecretCache) -> dict[str, Any]:
+    """Answer one HTTP API request (payload format 2.0): the cheap checks first (path,
+    method, handshake token or signature header, body), then the account's secret, then
+    the payload. Every refusal is a 4xx with its reason logged, never an exception."""
+    where: dict[str, Any] = {}
     try:
-        return body.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return body.encode("utf-8", "surrogatepass")
+        request = webhook_request.read(event)
+        where = {"platform": request.platform, "brand": request.brand, "method": request.method}
+        return _answer(request, deps, secrets, where)
+    except Refused as refused:
+        deps.log("warning", "webhook refused", {**where, "status": refused.status,
+                                                "why": refused.why})  # fmt: skip
+        return reply(refused.status, {"error": refused.why})
 
 
-def _secret(deps: service.Deps, name: str) -> dict[str, Any]:
-    raw = deps.secrets.get_secret_value(SecretId=name)["SecretString"]
-    data = json.loads(raw)
-    return data if isinstance(data, dict) else {}
-
-
-def handle(event: dict[str, Any], deps: service.Deps) -> dict[str, Any]:
-    """Answer one HTTP API request (payload format 2.0)."""
-    method = str((event.get("requestContext") or {}).get("http", {}).get("method")
-                 or str(event.get("routeKey", "")).split(" ")[0]).upper()  # fmt: skip
-    params = event.get("pathParameters") or {}
-    platform, brand = str(params.get("platform", "")), str(params.get("brand", ""))
-    where = {"platform": platform, "brand": brand, "method": method}
+def _account(request: Request) -> tuple[service.Listener, Any]:
+    """The listening brand and its account on the platform (``Refused`` 404)."""
+    platform, brand = request.platform, request.brand
     if platform not in PLATFORMS or "push" not in PLATFORMS[platform].listening:
-        deps.log("warning", "webhook for a platform that does not push", where)
-        return reply(404, {"error": f"no webhooks for platform {platform!r}"})
+        raise Refused(404, f"no webhooks for platform {platform!r}")
     try:
         who = service.listener(brand)
     except (configs.ConfigError, EventError):
-        deps.log("warning", "webhook for an unknown brand", where)
-        return reply(404, {"error": f"no listening brand {brand!r}"})
+        raise Refused(404, f"no listening brand {brand!r}") from None
     account = who.accounts.get(platform)
     if account is None or platform not in who.platforms:
-        deps.log("warning", "webhook for a platform the brand does not listen on", where)
-        return reply(404, {"error": f"brand {brand!r} does not listen on {platform}"})
-    try:
-        secret = _secret(deps, account.secret)
-    except (deps.secrets.exceptions.ResourceNotFoundException, KeyError, ValueError):
-        secret = {}
+        raise Refused(404, f"brand {brand!r} does not listen on {platform}")
+    return who, account
+
+
+def _secret(secrets: SecretCache, account: Any, deps: service.Deps,
+            where: Mapping[str, Any]) -> dict[str, Any]:  # fmt: skip
+    secret = secrets.get(account.secret)
     key = secret.get("webhook_secret")
     if not isinstance(key, str) or not key:
         deps.log("error", "webhook secret missing: store webhook_secret in the account secret",
                  {**where, "secret": account.secret})  # fmt: skip
-        return reply(404, {"error": "webhooks are not configured for this account"})
-    query = event.get("queryStringParameters") or {}
-    if method == "GET":
-        return handshake(platform, query, key, secret.get("verify_token"), deps, where)
-    if method != "POST":
-        return reply(404, {"error": f"no route {method}"})
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            data = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            return reply(400, {"error": "the body is not base64"})
-    else:
-        data = raw_body(body)
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    why = signed(platform, headers, data, key, deps.now())
-    if why is not None:
-        deps.log("warning", "webhook refused: signature", {**where, "why": why})
-        return reply(401, {"error": "invalid signature"})
+        raise Refused(404, "webhooks are not configured for this account")
+    return secret
+
+
+def _answer(request: Request, deps: service.Deps, secrets: SecretCache,
+            where: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    who, account = _account(request)
+    if request.method == "GET":
+        webhook_auth.handshake_token(request.platform, request.query)
+        return webhook_auth.handshake(request.platform, request.query,
+                                      _secret(secrets, account, deps, where))  # fmt: skip
+    claim = webhook_auth.claim(request.platform, request.headers, deps.now())
+    data = webhook_request.body_bytes(request)
+    key = _secret(secrets, account, deps, where)["webhook_secret"]
+    if not webhook_auth.verified(claim, key, data):
+        raise Refused(401, "invalid signature")
+    basis = hashlib.sha256(data).hexdigest()
+    if deliveries.seen(deps, request.brand, request.platform, basis):
+        deps.log("warning", "webhook: a delivery already queued; dropped", where)
+        return reply(200, {"duplicate": True, "queued": 0})
+    answer = push(request, who, account, data, basis, deps, where)
+    if answer["statusCode"] == 200:  # a 503 is redelivered: it must get through again
+        deliveries.remember(deps, request.brand, request.platform, basis)
+    return answer
+
+
+def push(request: Request, who: service.Listener, account: Any, data: bytes, basis: str,
+         deps: service.Deps, where: Mapping[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """Read, queue and answer a signed push (400 for a payload not the platform's)."""
+    platform = request.platform
     text, replaced = decode(data)
     try:
         raw, found, ignored = mentions_of(platform, json.loads(text), account)
-    except ValueError as error:
-        deps.log("warning", "webhook refused: malformed payload", {**where, "why": str(error)})
-        return reply(400, {"error": f"malformed payload: {error}"})
+    except (ValueError, RecursionError) as error:
+        raise Refused(400, f"malformed payload: {str(error)[:200]}") from None
     tally = service.Tally()
     if replaced:
         tally.skip("non_utf8_bytes_replaced", replaced)
         deps.log("warning", "bytes that are not UTF-8 were replaced", {**where, "bytes": replaced})
     if ignored:
         tally.skip("not_a_mention", ignored)
-    basis = hashlib.sha256(data).hexdigest()
     items, errors = read_mentions(deps, who, platform, account, found, raw, tally, where)
-    service.queue_found(deps, brand, platform, "webhook", items, raw, basis, tally)
+    service.queue_found(deps, request.brand, platform, "webhook", items, raw, basis, tally)
     summary: dict[str, Any] = {"received": len(found), **tally.as_dict()}
     if errors:
         summary.update(failed=len(errors), errors=errors)
@@ -422,21 +373,3 @@ def handle(event: dict[str, Any], deps: service.Deps) -> dict[str, Any]:
         return reply(503, summary)
     deps.log("info", "webhook", {**where, **summary})
     return reply(200, summary)
-
-
-def handshake(platform: str, query: Mapping[str, str], key: str, verify: Any,
-              deps: service.Deps, where: Mapping[str, str]) -> dict[str, Any]:  # fmt: skip
-    if platform in META:
-        if query.get("hub.mode") != "subscribe" or "hub.challenge" not in query:
-            return reply(400, {"error": "expected hub.mode=subscribe and hub.challenge"})
-        given = str(query.get("hub.verify_token", ""))
-        if not isinstance(verify, str) or not verify or not same(given, verify):
-            deps.log("warning", "webhook handshake refused: verify_token", dict(where))
-            return reply(403, {"error": "verify_token does not match"})
-        return reply(200, str(query["hub.challenge"]), "text/plain")
-    if platform == "x":
-        crc = query.get("crc_token")
-        if not crc:
-            return reply(400, {"error": "expected crc_token"})
-        return reply(200, {"response_token": "sha256=" + hmac_b64(key, crc.encode())})
-    return reply(400, {"error": f"{platform} has no GET handshake"})
