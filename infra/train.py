@@ -456,10 +456,25 @@ def train(
     return meta
 
 
+def training_stack_missing() -> str | None:
+    """Why training cannot run here (its libraries are an extra: `socialops[train]`)."""
+    import importlib.util
+
+    absent = [n for n in ("sklearn", "scipy") if importlib.util.find_spec(n) is None]
+    if not absent:
+        return None
+    return (f"training needs {' and '.join(absent)}, which this install lacks: install the "
+            "training extra, `pip install 'socialops[train]'` (make setup does)")  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> int:
     bits = getattr(args, "bits", 18)
     if not 8 <= bits <= 22:
         print(f"socialops: train: --bits {bits}: expected 8 to 22", file=sys.stderr)
+        return 2
+    missing = training_stack_missing()
+    if missing:
+        print(f"socialops: train: {missing}", file=sys.stderr)
         return 2
     try:
         settings = default_settings(bits)

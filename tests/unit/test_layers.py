@@ -51,3 +51,38 @@ def test_a_function_imports_another_functions_code_only_where_it_is_packaged() -
                            for p in packaged):  # fmt: skip
                     wrong.append(f"{path.relative_to(ROOT)} imports {name}")
     assert wrong == []
+
+
+def test_the_command_line_and_the_functions_need_no_training_stack() -> None:
+    # validate, compile, the functions' handlers and the sentiment and detect commands
+    # run without scikit-learn, scipy and statsmodels (the `train` extra)
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('sklearn', 'scipy', 'statsmodels'):\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        "from infra.cli import main\n"
+        "import functions.score.model, functions.alert.detector\n"
+        "for f in ('ingest', 'score', 'alert', 'publish', 'generate', 'optimize'):\n"
+        "    __import__(f'functions.{f}.handler')\n"
+        "sys.exit(main(['validate', 'campaigns/']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_train_without_its_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from infra import train
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sklearn" else real(name, *a))  # fmt: skip
+    assert "socialops[train]" in str(train.training_stack_missing())
