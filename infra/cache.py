@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from infra.checks import credentials
 from schema.base import LANGUAGE_VERSION
 
 _SOURCES = Path(__file__).resolve().parent.parent
@@ -64,12 +65,15 @@ class Cache:
     def put(self, bucket: str, key: str, value: Any) -> None:
         if self.root is None:
             return
+        text = json.dumps(value, separators=(",", ":"))
+        if next(credentials.find(text), None) is not None:
+            return  # a credential is never written to disk, whatever let it through
         folder = self.root / bucket
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(value, handle, separators=(",", ":"))
+                handle.write(text)
             os.replace(tmp, folder / f"{key}.json")
         except OSError:
             pass  # a cache that cannot be written only costs time

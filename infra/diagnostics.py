@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from infra.checks import credentials
+
 Severity = Literal["error", "warning"]
 
 CODES: dict[str, str] = {
@@ -71,6 +73,8 @@ CODES: dict[str, str] = {
     "W502": "media not posted: the platform's adapter cannot upload media yet",
     # secrets
     "E601": "credential in YAML",
+    # where functions connect
+    "E701": "URL a function may not call: not https, or not a public DNS name",
 }
 
 
@@ -82,6 +86,14 @@ class Diagnostic:
     code: str
     key: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Whatever quoted it, no diagnostic carries a credential to any output.
+        for name in ("key", "message"):
+            text = getattr(self, name)
+            for _, secret in credentials.find(text):
+                text = text.replace(secret, "[credential]")
+            object.__setattr__(self, name, text)
 
     @property
     def severity(self) -> Severity:

@@ -44,6 +44,7 @@ class Loaded:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Positions are read from the cache only when a new diagnostic needs one.
     positions_source: Callable[[], Positions] | None = None
+    credentials: bool = False  # a credential was found: nothing of the file is cached
     _positions: Positions | None = None
 
     @property
@@ -148,6 +149,8 @@ def load_file(path: FsPath, cache: Cache) -> Loaded:
         except (KeyError, TypeError, ValueError):  # a damaged entry: read the file afresh
             pass
     loaded = _load_fresh(name, key, raw)
+    if loaded.credentials:
+        return loaded  # a file with a credential is never written to the cache
     cache.put("positions", key, loaded.positions.to_json())
     cache.put("files", key, {
         "data": loaded.data,
@@ -182,30 +185,40 @@ def _from_cache(name: str, key: str, hit: dict[str, Any]) -> Loaded:
 def _load_fresh(name: str, key: str, raw: bytes) -> Loaded:
     loaded = Loaded(name, key)
     try:
-        loaded.data, loaded.positions, warnings = parse(name, decode(name, raw))
+        text = decode(name, raw)
+        loaded.data, loaded.positions, warnings = parse(name, text)
     except LoadError as exc:
         loaded.diagnostics.append(exc.diagnostic)
         return loaded
     loaded.diagnostics.extend(warnings)
-    leaked = secrets.check(name, loaded.data, loaded.positions)
-    loaded.diagnostics.extend(leaked)
+    leaked = secrets.check(name, loaded.data, loaded.positions, text)
+    loaded.diagnostics.extend(leaked.diagnostics)
+    _validate(loaded)
+    # No message may repeat any part of a credential, however it quotes a value.
+    loaded.diagnostics = secrets.scrub(loaded.diagnostics, leaked.found)
+    loaded.credentials = bool(leaked.found)
+    return loaded
+
+
+def _validate(loaded: Loaded) -> None:
     model_cls = _kind(loaded)
     if model_cls is None:
-        return loaded
+        return
     try:
         model = model_cls.model_validate(loaded.data)
     except ValidationError as exc:
         # Where a credential was found, its E601 says it all: other messages would echo it.
-        hidden = {(d.line, d.col) for d in leaked}
+        hidden = {(d.line, d.col) for d in loaded.diagnostics if d.code == "E601"}
         loaded.diagnostics.extend(
             d
-            for d in errors.to_diagnostics(name, model_cls, loaded.data, loaded.positions, exc)
+            for d in errors.to_diagnostics(
+                loaded.file, model_cls, loaded.data, loaded.positions, exc
+            )
             if (d.line, d.col) not in hidden
         )
-        return loaded
+        return
     if not any(d.severity == "error" for d in loaded.diagnostics):
         loaded.model = model
-    return loaded
 
 
 def _kind(loaded: Loaded) -> type[Brand] | type[Audience] | type[Campaign] | None:

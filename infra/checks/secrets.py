@@ -1,55 +1,37 @@
-"""Refuse anything that looks like a credential pasted into YAML.
+"""Refuse anything that looks like a credential anywhere in a YAML file.
 
-Runs on the raw parsed data before the schema, so a token under a misspelt key is
-caught too. Messages never repeat the secret: they show its first characters only.
+Runs on the raw parsed data before the schema, so a token under a misspelt key is caught
+too: every string value and every key, with its key as context, then every line of the
+text (a credential in a comment is committed to git all the same). What a credential looks
+like is ``credentials``' job. No message repeats any character of one: E601 names its kind
+and length, and ``scrub`` masks it in every other diagnostic of the file.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from infra.diagnostics import Diagnostic
-from infra.errors import key_path
+from infra.checks import credentials
+from infra.diagnostics import Diagnostic, key_path
 from infra.loader import Path, Positions
 
 WHERE = (
     "credentials belong in AWS Secrets Manager: store it there and write the secret's "
     "name in the YAML instead (for an account: 'secret: socialops/<brand>/<platform>')"
 )
-
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an AWS access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("an OpenAI API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}")),
-    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("a Slack webhook URL", re.compile(r"hooks\.slack\.com/(?:services|workflows)/\S+")),
-    ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}")),
-    ("a Meta access token", re.compile(r"\bEAA[A-Za-z0-9]{30,}")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
-    ("a JSON web token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-    ("a bearer token", re.compile(r"\b[Bb]earer\s+[A-Za-z0-9._~+/-]{20,}")),
-    ("a password in a URL", re.compile(r"://[^/\s:@]+:[^/\s@]{3,}@")),
-)
-_CREDENTIAL_KEYS = re.compile(
-    r"^(?:access_?token|refresh_?token|token|api_?key|apikey|api_?secret|client_?secret|"
-    r"secret_?key|private_?key|password|passwd|pwd|bearer|auth_?token|app_?secret|"
-    r"consumer_?secret|webhook_?url)$",
-    re.IGNORECASE,
-)
-_TOKENISH = re.compile(r"^[A-Za-z0-9+/=_.~-]{32,}$")
+_WINDOW = 8  # no run of this many characters of a credential may reach any output
+_RUN = re.compile(r"[^\s'\"(),;\[\]{}<>]+")
 
 
-def _entropy(text: str) -> float:
-    counts = Counter(text)
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+@dataclass
+class Scan:
+    """E601 diagnostics, and the credentials they found (to mask elsewhere)."""
 
-
-def _redact(text: str) -> str:
-    return repr(text[:4] + "…") if len(text) > 4 else "'…'"
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    found: set[str] = field(default_factory=set)
 
 
 def _scalars(
@@ -61,7 +43,7 @@ def _scalars(
             yield from _scalars(value, (*path, name), name)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _scalars(value, (*path, index))
+            yield from _scalars(value, (*path, index), key)
     else:
         yield path, node, key
 
@@ -77,34 +59,63 @@ def _keys(node: Any, path: Path) -> Iterator[Path]:
             yield from _keys(value, (*path, index))
 
 
-def check(file: str, data: Any, positions: Positions) -> list[Diagnostic]:
-    out = []
+def _message(what: str, secret: str, where: str = "") -> str:
+    return (
+        f"expected no credential here, found {what}{where} ({len(secret)} characters, "
+        f"not repeated here): {WHERE}"
+    )
+
+
+def check(file: str, data: Any, positions: Positions, text: str = "") -> Scan:
+    scan = Scan()
     for path, value, key in _scalars(data, ()):
-        what = _what(value, key)
-        if what:
+        hit = credentials.first(str(value), key)
+        if hit:
             line, col = positions.value(path)
-            message = f"expected no credential here, found {what} ({_redact(value)}): {WHERE}"
-            out.append(Diagnostic(file, line, col, "E601", key_path(path), message))
-    for path in _keys(data, ()):
-        name = str(path[-1])
-        what = next((what for what, pattern in _PATTERNS if pattern.search(name)), None)
-        if what:  # a credential pasted as a key: the key path would repeat it, so name the parent
-            line, col = positions.key(path)
-            message = (
-                f"expected no credential here, found {what} as a key ({_redact(name)}): {WHERE}"
+            scan.found.add(hit[1])
+            scan.diagnostics.append(
+                Diagnostic(file, line, col, "E601", key_path(path), _message(*hit))
             )
-            out.append(Diagnostic(file, line, col, "E601", key_path(path[:-1]), message))
-    return out
+    for path in _keys(data, ()):
+        hit = credentials.first(str(path[-1]))
+        if hit:  # a credential pasted as a key: the key path would repeat it, so name the parent
+            line, col = positions.key(path)
+            scan.found.add(hit[1])
+            scan.diagnostics.append(
+                Diagnostic(
+                    file, line, col, "E601", key_path(path[:-1]), _message(*hit, " as a key")
+                )
+            )
+    _lines(file, text, scan)
+    return scan
 
 
-def _what(value: str, key: str | None) -> str | None:
-    if not value:
-        return None
-    for name, pattern in _PATTERNS:
-        if pattern.search(value):
-            return name
-    if key is not None and _CREDENTIAL_KEYS.match(key):
-        return f"a value under {key!r}"
-    if key == "secret" and _TOKENISH.match(value) and _entropy(value) > 4.0:
-        return "what looks like the token itself rather than a secret's name"
-    return None
+def _lines(file: str, text: str, scan: Scan) -> None:
+    """E601 for a credential on a line that no value or key holds: a comment."""
+    for number, line in enumerate(text.splitlines(), 1):
+        for what, secret in credentials.find(line):
+            if any(secret in known or known in secret for known in scan.found):
+                continue
+            scan.found.add(secret)
+            col = line.find(secret) + 1
+            message = _message(what, secret, " in a comment")
+            scan.diagnostics.append(Diagnostic(file, number, col, "E601", "", message))
+
+
+def scrub(diagnostics: list[Diagnostic], found: set[str]) -> list[Diagnostic]:
+    """The diagnostics with every run of text that shares 8 characters with a credential
+    masked (a message that quotes a value, even cut short, never repeats one)."""
+    if not found:
+        return diagnostics
+    windows = {s[i : i + _WINDOW] for s in found for i in range(len(s) - _WINDOW + 1)}
+    short = {s for s in found if len(s) < _WINDOW}
+
+    def mask(text: str) -> str:
+        def one(run: re.Match[str]) -> str:
+            part = run.group(0)
+            leaks = any(part[i : i + _WINDOW] in windows for i in range(len(part) - _WINDOW + 1))
+            return "[credential]" if leaks or any(s in part for s in short) else part
+
+        return _RUN.sub(one, text)
+
+    return [replace(d, key=mask(d.key), message=mask(d.message)) for d in diagnostics]
