@@ -2,7 +2,8 @@
 payload format 2.0).
 
 GET answers the subscription handshakes: Meta's ``hub.challenge`` (when ``hub.verify_token``
-matches) and X's CRC (``response_token`` = base64 HMAC-SHA256 of ``crc_token``). POST checks
+matches) and X's CRC (``response_token`` = base64 HMAC-SHA256 of ``crc_token``, only for a
+token that cannot be a push's body: webhook_auth.py). POST checks
 the platform's signature over the raw body before reading it: Meta ``X-Hub-Signature-256``
 (hex HMAC-SHA256 with the app secret), X ``x-twitter-webhooks-signature`` (base64
 HMAC-SHA256 with the consumer secret), TikTok ``TikTok-Signature: t=..,s=..`` (hex
@@ -10,9 +11,14 @@ HMAC-SHA256 of ``"<t>.<body>"`` with the client secret; ``t`` within 5 minutes).
 pushes are normalised, written raw to S3 and queued like pulled mentions (service.py).
 
 The secrets are the account's Secrets Manager JSON (the ``secret`` of the brand's
-account): ``webhook_secret`` (app, consumer or client secret) and ``verify_token``.
+account): ``webhook_secret`` (app, consumer or client secret) and ``verify_token``, read
+through a cache of 5 minutes (webhook_auth.SecretCache). The request is read defensively
+first (webhook_request.py) and the signature header parsed against its platform's form,
+so that what the platform did not send costs no secret read and is never an exception.
 Answers: 200 with counts, 400 malformed, 401 bad signature, 403 failed handshake, 404
-unknown brand or platform, or one that does not push.
+unknown brand or platform, or one that does not push, 405 another method, 413 a body over
+1 MiB. A push already queued (the same signed body) is answered 200 and dropped
+(deliveries.py): a replay, or a redelivery of a push whose answer was lost.
 
 TikTok's documented webhooks (Login Kit, Content Posting) carry no comment text; a
 TikTok event whose ``content`` holds a comment (``comment_id``, ``text``, ``create_time``,
@@ -33,8 +39,8 @@ as a ``mention`` like any pushed item. When one cannot be read:
   answered 503 so that Meta delivers it again (it retries failed deliveries for hours):
   a mention is never acknowledged unread, and a token fixed meanwhile gets it. The
   notification's other items are queued all the same (the rest of its mentions are not
-  read after a failure: the redelivery reads them). A redelivery queues them again, since
-  ingest keeps no record of webhook ids across deliveries; ``score`` counts a mention once
+  read after a failure: the redelivery reads them). A redelivery queues them again (only a
+  push answered 200 is recorded as queued, deliveries.py); ``score`` counts a mention once
   (its marker per brand, platform and id, functions/score/service.py), so a redelivered
   item changes no count (it may be stored twice in S3's scored lines, with its id).
 """

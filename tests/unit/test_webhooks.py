@@ -9,6 +9,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from functions.ingest import webhook_auth, webhooks
 from functions.ingest.sources import Answer, BadPage, Found, Malformed, Source, decode, utc
@@ -211,3 +213,30 @@ def test_times_and_bytes() -> None:
         utc("yesterday")
     assert decode("café".encode()) == ("café", 0)
     assert decode(b"caf\xe9 \xff") == ("caf\ufffd \ufffd", 2)
+
+
+# ---- any header, any query: a reason, never an exception (issue 11, item 1) ---------------
+
+ODD = st.text(max_size=120) | st.sampled_from(["sha256=", "t=,s=", "t=1,s=" + "0" * 64, "t=²"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(platform=st.sampled_from(["facebook", "instagram", "x", "tiktok", "bluesky"]),
+       headers=st.dictionaries(st.sampled_from(sorted(set(webhook_auth.HEADER.values()))), ODD),
+       query=st.dictionaries(st.sampled_from(["hub.mode", "hub.verify_token", "hub.challenge",
+                                              "crc_token"]), ODD | st.just("subscribe")))  # fmt: skip
+def test_odd_headers_and_queries_are_refused_with_a_reason(
+    platform: str, headers: dict[str, str], query: dict[str, str]
+) -> None:
+    """No signature is guessed, and no header or query value is an exception: before,
+    ``t=²`` and a surrogate in a signature or verify_token raised (a 500)."""
+    why = webhook_auth.signed(platform, headers, BODY, SECRET, NOW)
+    assert isinstance(why, str) and why
+    try:
+        answer = webhook_auth.handshake(platform, query, KEYS)
+    except Refused as refused:
+        assert refused.status in (400, 403)
+        return
+    token = query.get("crc_token" if platform == "x" else "hub.challenge", "")
+    assert (webhook_auth.CRC_TOKEN.fullmatch(token) and token in answer["body"]) or platform == "x"
+    assert platform in ("x", "facebook", "instagram")
