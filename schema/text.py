@@ -62,9 +62,14 @@ Text = Annotated[
     StringConstraints(min_length=1, max_length=100_000),
     AfterValidator(lambda v: _check(v, lines=True)),
 ]
+
+
+def one_line(text: str) -> str:
+    """``text``, if it has no control character (line breaks included)."""
+    return _check(text, lines=False)
+
+
 ShortText = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=200),
-    AfterValidator(lambda v: _check(v, lines=False)),
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(one_line)
 ]
 Term = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_visible)]

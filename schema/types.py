@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJso
 from pydantic_core import PydanticCustomError
 
 from schema.cron import parse_every
-from schema.text import ShortText, Term, Text
+from schema.text import ShortText, Term, Text, one_line
 from schema.zones import zone_hint, zones
 
 Platform = Literal["instagram", "facebook", "x", "linkedin", "tiktok", "bluesky", "mastodon"]
@@ -354,6 +354,7 @@ HourRange = Annotated[
 Hashtag = Annotated[
     str,
     StringConstraints(pattern=r"^#[^\s#]{1,100}$"),
+    AfterValidator(one_line),
     WithJsonSchema(
         {
             "type": "string",

@@ -160,6 +160,19 @@ REFUSED = [
         "voice.description",
         "found U+0007",
     ),
+    (
+        "a NUL in a required hashtag",
+        {
+            "brand.yml": edit(
+                LISTENING,
+                "accounts:",
+                'style:\n  hashtags:\n    required:\n      - "#ac\\0me"\naccounts:',
+            )
+        },
+        "E204",
+        "style.hashtags.required[0]",
+        "found U+0000",
+    ),
     # listening terms that cannot be seen
     (
         "a zero-width term",
@@ -314,3 +327,22 @@ ACCEPTED = [
 def test_accepted_at_the_bounds(validate: Callable[..., Result], files: Files) -> None:
     exit_code, out, err = validate({**BASE, **files})
     assert exit_code == 0 and not diagnostics(out), (out, err)
+
+
+@pytest.mark.parametrize("value", ["${self:custom.key}", "${ssm:/prod/key}", "a${env:HOME}",
+                                   "${file(x.json)}"])  # fmt: skip
+def test_no_value_that_reaches_the_stack_holds_a_serverless_variable(value: str) -> None:
+    # GIVEN every kind of value socialops writes into build/serverless (brand and campaign
+    # names, secret names, e-mail endpoints, SNS topic ARNs) WHEN one holds `${...}` THEN
+    # it is refused, so the Serverless Framework never expands it
+    from pydantic import TypeAdapter, ValidationError
+
+    from schema.alerts import Notify
+    from schema.types import Name, SecretName
+
+    for adapter, data in ((TypeAdapter(Name), value), (TypeAdapter(SecretName), value),
+                          (TypeAdapter(Notify), {"email": [f"{value}@acme.example"]}),
+                          (TypeAdapter(Notify), {"email": [f"ops@{value}.example"]}),
+                          (TypeAdapter(Notify), {"sns": [f"arn:aws:sns:eu-west-1:123456789012:{value}"]})):  # fmt: skip
+        with pytest.raises(ValidationError):
+            adapter.validate_python(data)
