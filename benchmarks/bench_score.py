@@ -130,8 +130,8 @@ def main() -> int:
             return 60_000
 
     recorder = Recorder()
-    handler._clients.update(s3=recorder, dynamodb=recorder)
-    handler._terms = lambda brand: ["aerolite", "@aerolite"]  # type: ignore[assignment]
+    handler.use(handler.Deps(recorder, recorder, "bench-MentionBuckets", "bench-raw",
+                             terms=lambda brand: ["aerolite", "@aerolite"]))  # fmt: skip
     batches = events(items, args.batch)
     began = time.perf_counter()
     for event in batches:

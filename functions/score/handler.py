@@ -14,8 +14,8 @@ Only the logger is imported at module level; the model (numpy) loads on the firs
 
 from __future__ import annotations
 
-import os
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,16 +29,8 @@ if TYPE_CHECKING:
 FUNCTION = "score"
 NAMESPACE = "socialops"  # the CloudWatch namespace of the project's metrics (as publish's)
 TABLE_ENV = "MENTION_BUCKETS_TABLE"
+BUCKET_ENV = "RAW_MENTIONS_BUCKET"
 logger = Logger()
-_clients: dict[str, Any] = {}
-
-
-def _client(name: str) -> Any:
-    if name not in _clients:
-        import boto3
-
-        _clients[name] = boto3.client(name)
-    return _clients[name]
 
 
 def _terms(brand: str) -> list[str]:
@@ -53,11 +45,49 @@ def _terms(brand: str) -> list[str]:
 
 
 @dataclass
+class Deps:
+    """What ``score`` uses, injected (simulate, tests) or built from the environment."""
+
+    dynamodb: Any  # boto3 DynamoDB client: the mention buckets
+    s3: Any  # boto3 S3 client: the scored JSON Lines
+    table: str  # MENTION_BUCKETS_TABLE
+    bucket: str  # RAW_MENTIONS_BUCKET
+    terms: Callable[[str], list[str]] = _terms  # a brand's listening terms
+    model: Callable[[Sequence[str]], list[dict[str, Any]]] | None = None  # None: the shipped one
+
+
+_deps: Deps | None = None
+
+
+def use(deps: Deps | None) -> None:
+    """Run with these dependencies (simulate, tests); None: build them from the env."""
+    global _deps
+    _deps = deps
+
+
+def deps_from_env() -> Deps:
+    import boto3
+
+    from functions.common import runtime
+
+    return Deps(boto3.client("dynamodb"), boto3.client("s3"),
+                runtime.env(FUNCTION, TABLE_ENV), runtime.env(FUNCTION, BUCKET_ENV))  # fmt: skip
+
+
+def current() -> Deps:
+    global _deps
+    if _deps is None:
+        _deps = deps_from_env()
+    return _deps
+
+
+@dataclass
 class Batch:
     """One invocation's mentions by SQS message id, and what became of each: a message
     that fails at any step fails alone (its record in ``batchItemFailures``), is logged
     with the step and counted in the ``MentionsFailed`` metric; the others go on."""
 
+    deps: Deps
     mentions: dict[str, Mention] = field(default_factory=dict)
     scored: dict[str, Scored] = field(default_factory=dict)
     counted_now: dict[str, bool] = field(default_factory=dict)  # by the batch's count
@@ -87,7 +117,7 @@ class Batch:
         try:
             fresh = self.counted_now.get(ident)
             if fresh is None:
-                fresh = service.count(_client("dynamodb"), os.environ[TABLE_ENV], item)
+                fresh = service.count(self.deps.dynamodb, self.deps.table, item)
         except Exception as error:
             self.fail(ident, "count", error)
             raise
@@ -116,27 +146,27 @@ def parse(batch: Batch, records: list[Any]) -> None:
                                   "characters": mention.replaced})  # fmt: skip
 
 
-def prepare(records: list[Any], request: str) -> Batch:
+def prepare(records: list[Any], request: str, deps: Deps) -> Batch:
     """Parse, score, store and count the batch together, each step keeping apart the
     mentions that fail in it."""
     from functions.score import model, service
 
-    batch = Batch()
+    batch = Batch(deps)
     parse(batch, records)
-    results = service.score_batch(list(batch.mentions.values()), _terms, model.score)
+    shipped: Callable[[Sequence[str]], list[dict[str, Any]]] = model.score
+    results = service.score_batch(list(batch.mentions.values()), deps.terms,
+                                  deps.model or shipped)  # fmt: skip
     for ident, result in zip(batch.mentions, results, strict=True):
         if isinstance(result, Exception):
             batch.fail(ident, "score", result)
         else:
             batch.scored[ident] = result
     # stored before counting: a retry may store a mention twice, never lose it
-    stored = service.store(_client("s3"), os.environ["RAW_MENTIONS_BUCKET"],
-                           dict(batch.scored), request)  # fmt: skip
+    stored = service.store(deps.s3, deps.bucket, dict(batch.scored), request)
     for ident, error in stored.items():
         batch.fail(ident, "store", error)
     try:  # a few transactions for the batch; if that fails, each mention on its own
-        done = service.count_batch(_client("dynamodb"), os.environ[TABLE_ENV],
-                                   list(batch.scored.values()))  # fmt: skip
+        done = service.count_batch(deps.dynamodb, deps.table, list(batch.scored.values()))
         batch.counted_now = dict(zip(batch.scored, done, strict=True))
     except Exception as error:
         logger.warning("batch count failed; counting one by one", extra={"why": str(error)})
@@ -171,7 +201,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         raise EventError(f"{FUNCTION}: expected an SQS event with Records")
-    batch = prepare(records, getattr(context, "aws_request_id", "local"))
+    batch = prepare(records, getattr(context, "aws_request_id", "local"), current())
     processor = BatchProcessor(event_type=EventType.SQS)
     try:  # all records failed: the batch utility raises, and the failures are reported
         response: dict[str, Any] = dict(process_partial_response(

@@ -175,6 +175,8 @@ class Listening:
         from functions.ingest import handler as ingest_handler
         from functions.ingest.service import Deps as IngestDeps
         from functions.publish.tokens import Tokens
+        from functions.score import handler as score_handler
+        from functions.score.handler import Deps as ScoreDeps
 
         for account in self.sim.accounts.values():
             account.fake.page_size = PEER_PAGE
@@ -203,15 +205,19 @@ class Listening:
             sns_in=lambda region: boto3.client("sns", region_name=region),
             now=clock.now,
         ))  # fmt: skip
+        score_handler.use(ScoreDeps(boto3.client("dynamodb"), boto3.client("s3"),
+                                    env["MENTION_BUCKETS_TABLE"], env["RAW_MENTIONS_BUCKET"]))  # fmt: skip
         self.sqs = boto3.client("sqs")
         self.env = env
 
     def stop(self) -> None:
         from functions.alert import handler as alert_handler
         from functions.ingest import handler as ingest_handler
+        from functions.score import handler as score_handler
 
         ingest_handler.use(None)
         alert_handler.use(None)
+        score_handler.use(None)
         if self.slack is not None:
             self.result.slack_messages = len(self.slack.messages)
             self.slack_context.__exit__(None, None, None)

@@ -51,7 +51,7 @@ def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv(CONFIG_DIR_ENV, str(out / "config"))
     config.clear_cache()
     with mock_aws():
-        score_handler._clients.clear()
+        score_handler.use(None)
         dynamodb = boto3.resource("dynamodb", region_name=REGION)
         table = dynamodb.create_table(
             TableName=TABLE, BillingMode="PAY_PER_REQUEST",
@@ -62,7 +62,7 @@ def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         )  # fmt: skip
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
         yield table
-        score_handler._clients.clear()
+        score_handler.use(None)
     config.clear_cache()
 
 
@@ -115,7 +115,9 @@ def test_a_batch_counts_in_few_transactions_and_each_mention_once(aws: Any) -> N
     bodies = [mention(str(i), texts[i % 3], when=f"2027-01-14T08:0{i % 2 * 5}:00Z")
               for i in range(200)]  # fmt: skip
     calls: list[int] = []
-    real = score_handler._client("dynamodb")
+    deps = score_handler.deps_from_env()
+    score_handler.use(deps)
+    real = deps.dynamodb
     original = real.transact_write_items
 
     def counting(**kwargs: Any) -> Any:
@@ -261,3 +263,27 @@ def test_a_text_the_model_cannot_score_fails_alone(aws: Any) -> None:
     assert isinstance(results[1], RuntimeError)
     assert [r.label for r in results if isinstance(r, service.Scored)] == ["negative", "positive"]
     assert [r.terms for r in results if isinstance(r, service.Scored)] == [["aerolite"]] * 2
+
+
+def test_its_dependencies_are_injected_like_the_other_handlers(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN no environment at all, and dependencies given with handler.use (as simulate
+    # and the other handlers' tests do): clients, table, bucket, terms and model
+    for name in (score_handler.TABLE_ENV, score_handler.BUCKET_ENV):
+        monkeypatch.delenv(name)
+    seen: list[str] = []
+
+    def model(texts: Any) -> list[dict[str, Any]]:
+        from functions.score import model as shipped
+
+        seen.extend(texts)
+        return shipped.score(texts)
+
+    score_handler.use(score_handler.Deps(
+        boto3.client("dynamodb", region_name=REGION), boto3.client("s3", region_name=REGION),
+        TABLE, BUCKET, terms=lambda brand: ["aerolite"], model=model))  # fmt: skip
+    # WHEN a batch arrives  THEN it is scored by the given model and counted in the table
+    body = mention("1", "Aerolite lost my bag again")
+    assert score_handler.handler(sqs_event(body), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    assert seen == ["Aerolite lost my bag again"] and bucket(aws)["mentions"] == 1
