@@ -114,6 +114,19 @@ def where(text: str, needle: str, nth: int = 1) -> tuple[int, int]:
     return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
+# A sentiment alert to put in place of the campaign's "posts:" (the brand must listen).
+ALERT = """alerts:
+  - name: neg
+    type: sentiment
+    below: -0.5
+    min_mentions: 10
+    within: 2h
+    notify:
+      email:
+        - oncall@acme.example
+posts:"""
+
+
 def edit(text: str, old: str, new: str) -> str:
     """``text`` with ``old`` (which must be there) replaced by ``new``."""
     assert old in text, f"{old!r} not in the fixture"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from projects import (
+    ALERT,
     BASE,
     BRAND,
     CAMPAIGN,
@@ -59,18 +60,6 @@ def test_secret_in_kind_is_not_repeated(validate: Callable[..., Result]) -> None
     assert "E601" in {d["code"] for d in diagnostics(out)}
     assert token not in out + err, out
     assert code == 1
-
-
-ALERT = """alerts:
-  - name: neg
-    type: sentiment
-    below: -0.5
-    min_mentions: 10
-    within: 2h
-    notify:
-      email:
-        - oncall@acme.example
-posts:"""
 
 
 def test_missing_alert_type_names_the_choices(validate: Callable[..., Result]) -> None:

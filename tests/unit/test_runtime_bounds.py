@@ -11,18 +11,8 @@ import time
 from collections.abc import Callable
 
 import pytest
-from projects import BASE, BRAND, Files, Result, campaign, diagnostics, edit, post
+from projects import ALERT, BASE, BRAND, Files, Result, campaign, diagnostics, edit, post
 
-ALERT = """alerts:
-  - name: neg
-    type: sentiment
-    below: -0.5
-    min_mentions: 10
-    within: 2h
-    notify:
-      email:
-        - oncall@acme.example
-posts:"""
 LISTENING = BRAND + "listening:\n  terms:\n    - acme\n"
 
 
