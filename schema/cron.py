@@ -208,6 +208,7 @@ def parse_cron(expression: str) -> CronSpec:
     )
 
 
+MAX_RATE_S = 365 * 86400  # and Python's timedelta overflows on rate(10^20 days)
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 
 
@@ -226,6 +227,11 @@ def parse_rate(expression: str) -> RateSpec:
             f"(rate(1 {unit.rstrip('s')}), rate(2 {unit.rstrip('s')}s))"
         )
     seconds = value * {"m": 60, "h": 3600, "d": 86400}[unit[0]]
+    if seconds > MAX_RATE_S:
+        raise ScheduleExpressionError(
+            "rate(): expected at most a year between firings (rate(365 days)): a post "
+            "that waits longer fires once, which 'at' says plainly"
+        )
     return RateSpec(seconds=seconds, expression=expression.strip())
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import time
+from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from schema.alerts import Notify
 from schema.brand import Account, Brand, Listening
 from schema.campaign import Campaign, Goal, Post
+from schema.cron import RateSpec, parse_every, rate_times
 from schema.types import (
     AlertWindow,
     At,
@@ -128,3 +131,19 @@ def test_the_quadratic_recurrence_of_the_issue_is_answered_in_time() -> None:
     # GIVEN the input of issue 11 (13 s before lengths were bounded) THEN well under 1 s
     took = _timed(SCALARS["every"], "mon" + " " * 40_000 + "1")
     assert took < BUDGET_S, f"{took:.2f} s"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(value=st.integers(min_value=0, max_value=10**30),
+       unit=st.sampled_from(["minute", "minutes", "hour", "hours", "day", "days"]))  # fmt: skip
+def test_a_rate_that_validates_expands(value: int, unit: str) -> None:
+    # GIVEN any rate(N unit) WHEN it validates THEN its firings over a campaign year expand
+    # (rate(10^20 days) validated, then overflowed timedelta: an internal error)
+    try:
+        spec = parse_every(f"rate({value} {unit})")
+    except ValueError:
+        return
+    assert isinstance(spec, RateSpec)
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    fired = list(islice(rate_times(spec, start, start + timedelta(days=366)), 2))
+    assert fired[0] == start

@@ -65,6 +65,13 @@ REFUSED = [
         "posts[0].late_by",
         "expected a duration such as 30m",
     ),
+    (
+        "a rate of 10^20 days",
+        post("at: 2027-01-14 09:00", "every: rate(99999999999999999999 days)"),
+        "E206",
+        "posts[0].every",
+        "expected at most a year between firings",
+    ),
     # counts, budgets and targets
     (
         "min_mentions of a billion",
@@ -304,6 +311,7 @@ ACCEPTED = [
         ),
     ),
     ("a sentiment target of -0.2", goal("sentiment", "-0.2")),
+    ("a rate of a year", post("at: 2027-01-14 09:00", "every: rate(365 days)")),
     (
         "a budget of a billion",
         campaign(
