@@ -22,6 +22,7 @@ _CUSTOM_CODES = {
     "so_datetime": "E208",
     "so_version": "E112",
     "so_value": "E204",
+    "so_url": "E701",
 }
 _TYPE_WORDS = {
     "int_parsing": "an integer",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl, field_validator
+from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from schema.base import Document, Strict
 from schema.platforms import PLATFORMS
 from schema.types import Hashtag, Language, Platform, SecretName, ShortText, Term, Text
+from schema.urls import PublicUrl
 
 
 class Voice(Strict):
@@ -78,8 +79,9 @@ class Account(Strict):
         "person URN (required: the post's author), X, Mastodon user id (digits), Bluesky DID, "
         "TikTok open_id",
     )
-    instance: HttpUrl | None = Field(
-        default=None, description="server URL for Mastodon and self-hosted Bluesky PDS"
+    instance: PublicUrl | None = Field(
+        default=None,
+        description="server URL for Mastodon and self-hosted Bluesky PDS (https, public host)",
     )
     secret: SecretName = Field(
         description="the Secrets Manager secret that holds the account's token, e.g. "

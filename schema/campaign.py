@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from schema.alerts import Alert
@@ -23,6 +23,7 @@ from schema.types import (
     Text,
     TimeZone,
 )
+from schema.urls import PublicUrl
 
 MAX_CAPTION = 63_206  # the longest text a platform takes (Facebook)
 MAX_MONEY = Decimal(1_000_000_000)  # a billion: larger is a typo, and overflows ad APIs
@@ -94,7 +95,7 @@ class Brief(Strict):
 class Media(Strict):
     """An image or a video, by URL, posted with the text where the platform takes it."""
 
-    url: HttpUrl = Field(description="where the file is, https://...")
+    url: PublicUrl = Field(description="where the file is: https://, on a public host")
     type: Literal["image", "video"] = Field(default="image", description="image or video")
     alt: ShortText | None = Field(
         default=None, description="the description read aloud to people who cannot see it"

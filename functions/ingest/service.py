@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.common import config as configs
+from functions.common import safe_url
 from functions.common.errors import EventError
 from functions.ingest.enqueue import outgoing, send
 from functions.ingest.sources import BadPage, Found, Malformed, Page, Source, feeds
@@ -229,7 +230,9 @@ def _token(deps: Deps, platform: str, account: Any) -> Callable[[], str]:
 
 def base_of(deps: Deps, platform: str, brand: str, account: Any) -> str:
     spec = PLATFORMS[platform]
-    chosen = deps.endpoint(platform, brand) or (
+    peer = deps.endpoint(platform, brand)
+    safe_url.allow_peer(peer)  # a configured local peer (simulate, tests), never YAML
+    chosen = peer or (
         str(account.instance) if platform == "mastodon" and account.instance else ""
     ) or spec.listen_base or spec.api_base  # fmt: skip
     return chosen.rstrip("/")

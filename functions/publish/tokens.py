@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions.common import safe_url
 from functions.publish.adapters import http
 from functions.publish.adapters.base import PlatformError, Token
 
@@ -151,6 +152,8 @@ class Tokens:
     ) -> None:
         self.secrets, self.now, self.timeout = secrets, now, timeout
         self.endpoints = dict(endpoints or {})
+        for url in self.endpoints.values():
+            safe_url.allow_peer(url)  # local peers, configured: never from YAML
         self.cache: dict[str, StoredToken] = {}
 
     def read(self, platform: str, secret: str) -> StoredToken:

@@ -241,6 +241,14 @@ posts:"""), "campaign.yml", "min: 500", "budget.audiences.paris",
          campaign("brand: acme", "brand: acme\ndescription: " + "AKIA" + "Z" * 16),
          "campaign.yml", "AKIA", "description", "expected no credential here, found an AWS "
          "access key"),
+    # where functions connect
+    Case("E701", "a Mastodon server on the cloud's metadata address",
+         {"brand.yml": edit(BRAND, "https://mastodon.example", "https://169.254.169.254")},
+         "brand.yml", "https://169", "accounts.mastodon.instance",
+         "expected an https URL on a public DNS name: an IP address"),
+    Case("E701", "a media URL over plain http",
+         post("    at:", "    media:\n      - url: http://cdn.acme.example/a.jpg\n    at:"),
+         "campaign.yml", "http://cdn", "posts[0].media[0].url", "the scheme is http"),
 ]  # fmt: skip
 
 

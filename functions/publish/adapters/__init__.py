@@ -25,6 +25,9 @@ MODULES = {
 
 def adapter_for(platform: str, base_url: str | None = None, **options: Any) -> Adapter:
     """The adapter of ``platform``; ``base_url`` points it elsewhere (tests, local peers)."""
+    from functions.common.safe_url import allow_peer
+
+    allow_peer(base_url)  # configured (SOCIALOPS_PLATFORM_ENDPOINTS, tests), never YAML
     module, name = MODULES[platform]
     cls = getattr(import_module(f"functions.publish.adapters.{module}"), name)
     adapter: Adapter = cls(base_url, **options)

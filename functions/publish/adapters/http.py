@@ -1,7 +1,9 @@
 """A tiny JSON-over-HTTP helper on ``urllib.request``, with explicit timeouts.
 
 Every failure becomes a ``PlatformError``: HTTP errors through the platform's error table,
-network errors and timeouts as retryable.
+network errors and timeouts as retryable, a URL or an address a function may not call
+(functions/common/safe_url.py: not https, not a public address, not a configured peer) as
+``unsafe_url``, never retried: nothing was sent, and no credential left.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from functions.common import safe_url
 from functions.publish.adapters.base import PlatformError
 from functions.publish.adapters.errors import from_response
 
 TIMEOUT_S = 10.0
+_OPENER = safe_url.opener()  # every connection to a checked public address or a peer
 
 
 @dataclass(frozen=True)
@@ -90,9 +94,12 @@ def exchange(
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
+        safe_url.check(url)
+        with _OPENER.open(request, timeout=timeout) as answer:
             head = {k.lower(): v for k, v in answer.headers.items()}
             return answer.status, head, answer.read()
+    except safe_url.Refused as refused:
+        raise PlatformError(platform, 0, "unsafe_url", str(refused)) from None
     except urllib.error.HTTPError as error:
         head = {k.lower(): v for k, v in error.headers.items()}
         raise from_response(platform, error.code, head, _decode(error.read())) from None
