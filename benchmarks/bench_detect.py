@@ -40,7 +40,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from functions.alert.detector import ALERT, Params, read_series, score_series  # noqa: E402
+from functions.alert.detector import ALERT, Params, score_series  # noqa: E402
+from infra.series import read_series  # noqa: E402
 
 # leave-one-series-out grids (every other field default); --grid picks one. The
 # "persist" and "volume_gate" variants measured with a prototype were not kept (see

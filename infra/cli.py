@@ -176,13 +176,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
-    from infra.train import run_sentiment
+    from infra.sentiment_cmd import run_sentiment
 
     return run_sentiment(args)
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from functions.alert.detector import BadSeries, read_series, score_series
+    from functions.alert.detector import score_series
+    from infra.series import BadSeries, read_series
 
     # Bytes that are not UTF-8 are kept as surrogates (surrogateescape) so that read_series
     # reports them at their line: "name:line: not UTF-8 text", exit 1, for files and stdin.

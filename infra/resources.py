@@ -55,7 +55,8 @@ def tables() -> Json:
     return {
         "PublishRecordsTable": _table([pk, sk], None, pitr=True),
         "IdempotencyTable": _table([("id", "HASH")], "expiration", pitr=False),
-        "IngestCursorsTable": _table([pk, sk], None, pitr=True),
+        # cursors never expire; webhook delivery records do (expires_at, 7 days)
+        "IngestCursorsTable": _table([pk, sk], "expires_at", pitr=True),
         "MentionBucketsTable": _table([pk, sk], "expires_at", pitr=False),
         "AlertIncidentsTable": _table([pk, sk], "expires_at", pitr=True),
         "PauseFlagsTable": _table([("brand", "HASH")], None, pitr=True),

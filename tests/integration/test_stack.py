@@ -254,7 +254,8 @@ def test_tables_keep_what_must_survive_and_expire_the_rest(template: Template) -
     }
     assert ttl == {
         "AlertIncidentsTable": "expires_at", "IdempotencyTable": "expiration",
-        "IngestCursorsTable": None, "MentionBucketsTable": "expires_at", "PauseFlagsTable": None,
+        "IngestCursorsTable": "expires_at", "MentionBucketsTable": "expires_at",
+        "PauseFlagsTable": None,
         "PublishRecordsTable": None,
     }  # fmt: skip
     for name in ("AlertIncidentsTable", "IngestCursorsTable", "PauseFlagsTable",

@@ -173,7 +173,7 @@ def test_cli_field_over_the_csv_limit(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_cli_field_over_the_hard_limit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("functions.alert.detector.FIELD_HARD_LIMIT", 150_000)
+    monkeypatch.setattr("infra.series.FIELD_HARD_LIMIT", 150_000)
     path = tmp_path / "big.csv"
     path.write_text("timestamp,value\n2020-01-01 00:00,1\n,\"" + "1" * 200_000 + "\"\n", encoding="utf-8")  # fmt: skip
     assert main(["detect", str(path)]) == 1

@@ -86,3 +86,12 @@ def test_train_without_its_extra_says_what_to_install(monkeypatch: pytest.Monkey
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "sklearn" else real(name, *a))  # fmt: skip
     assert "socialops[train]" in str(train.training_stack_missing())
+
+
+def test_the_functions_carry_no_command_line_code() -> None:
+    # reading CSV series and parsing arguments is the command line's (infra/series.py,
+    # infra/sentiment_cmd.py): a Lambda package holds only what runs in Lambda
+    cli_only = ("csv", "argparse")
+    found = [f"{path.relative_to(ROOT)} imports {name}" for path in ours("functions")
+             for name in sorted(imports(path)) if name in cli_only]  # fmt: skip
+    assert found == []

@@ -234,10 +234,10 @@ def test_cli_sentiment_answers_each_line_before_the_next_is_written() -> None:
 
 
 def test_cli_sentiment_streams_in_batches_and_keeps_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    from infra import train
+    from infra import sentiment_cmd
 
-    monkeypatch.setattr(train, "SENTIMENT_BATCH", 3)
-    monkeypatch.setattr(train, "READ_SIZE", 7)  # lines cut across reads
+    monkeypatch.setattr(sentiment_cmd, "SENTIMENT_BATCH", 3)
+    monkeypatch.setattr(sentiment_cmd, "READ_SIZE", 7)  # lines cut across reads
     texts = [f"text number {i} {'great' if i % 2 else 'awful'}" for i in range(20)]
     code, out, err = _run(["sentiment"], ("\n".join(texts)).encode())  # no final newline
     assert (code, err) == (0, "")
@@ -267,7 +267,7 @@ def test_long_text_is_scored_like_the_deployed_function(tmp_path: Path) -> None:
 
 
 def test_reader_keeps_a_bounded_head_of_long_lines() -> None:
-    from infra.train import LINE_KEEP, Line, LineReader
+    from infra.sentiment_cmd import LINE_KEEP, Line, LineReader
 
     reader, out = LineReader(), []
     reader.feed(b"a" * 3 * LINE_KEEP, out)
@@ -284,7 +284,7 @@ def test_reader_keeps_a_bounded_head_of_long_lines() -> None:
 
 
 def _lines(data: bytes) -> list[Any]:
-    from infra.train import LineReader
+    from infra.sentiment_cmd import LineReader
 
     reader, out = LineReader(), []
     for start in range(0, len(data), 1000):
@@ -294,9 +294,9 @@ def _lines(data: bytes) -> list[Any]:
 
 
 def test_cli_sentiment_names_each_line_that_is_not_utf8(monkeypatch: pytest.MonkeyPatch) -> None:
-    from infra import train
+    from infra import sentiment_cmd
 
-    monkeypatch.setattr(train, "NOTES_SHOWN", 2)
+    monkeypatch.setattr(sentiment_cmd, "NOTES_SHOWN", 2)
     code, out, err = _run(["sentiment", "-"], b"ok\n\xff1\nfine\n\xfe2\n\xc33\n")
     assert code == 0 and len(out.splitlines()) == 5
     assert err.splitlines() == [

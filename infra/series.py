@@ -1,0 +1,148 @@
+"""Time series read from CSV for ``socialops detect`` and ``train``: build-time code, kept
+out of the ``alert`` function's package (its detector reads no file).
+
+``csv_records`` reads records with their physical line numbers and refuses what is not a
+CSV (bytes that are not UTF-8, an unclosed quote, a field over the limit), ``read_series``
+a ``timestamp,value`` series; both raise :class:`BadSeries` as ``path:line: message``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import closing
+from datetime import UTC, datetime
+
+
+class BadSeries(ValueError):
+    """A CSV series that cannot be read; the message reads ``path:line: message``."""
+
+
+# csv's own field limit (131,072 characters) is the documented limit of a CSV field here;
+# while reading, csv's limit is raised to FIELD_HARD_LIMIT so that a field over FIELD_LIMIT
+# is reported with its length, and csv itself stops a runaway field at FIELD_HARD_LIMIT.
+FIELD_LIMIT = 131_072
+FIELD_HARD_LIMIT = 1 << 24
+
+
+def _checked_lines(lines: Iterable[str], name: str, counter: list[int]) -> Iterator[str]:
+    """The lines, counted in ``counter[0]``; a line that was not UTF-8 (decoded with
+    ``surrogateescape``, or failing to decode) raises :class:`BadSeries` at its number."""
+    iterator = iter(lines)
+    while True:
+        try:
+            line = next(iterator)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise BadSeries(f"{name}:{counter[0] + 1}: not UTF-8 text") from None
+        counter[0] += 1
+        if NOT_UTF8.search(line):
+            raise BadSeries(f"{name}:{counter[0]}: not UTF-8 text")
+        yield line
+
+
+# the bytes that decoding with errors="surrogateescape" kept: never in UTF-8 text
+NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+def csv_records(
+    lines: Iterable[str], name: str, limit: int = FIELD_LIMIT
+) -> Generator[tuple[int, list[str]], None, None]:
+    r"""``(line, fields)`` of each CSV record, ``line`` the physical line it starts on.
+
+    ``lines`` come from a stream opened with ``newline=''`` (a file, or
+    ``io.StringIO(text, newline='')``), so quoted fields keep their line breaks and only
+    ``\n``, ``\r\n`` and ``\r`` end lines. Blank lines give no record. Raises
+    :class:`BadSeries` (``name:line: message``) on bytes that are not UTF-8 (open with
+    ``errors='surrogateescape'`` to have them reported), an unclosed quote, a stray quote
+    and a field over ``limit`` characters. Used by ``socialops detect`` and ``train``.
+    """
+    counter = [0]
+    reader = csv.reader(_checked_lines(lines, name, counter), strict=True)
+    hard = max(FIELD_HARD_LIMIT, limit + 1)
+    previous = csv.field_size_limit(hard)
+    try:
+        while True:
+            start = counter[0] + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                message = str(exc)
+                if "unexpected end of data" in message:
+                    raise BadSeries(f"{name}:{start}: unclosed quote starting on line {start} "
+                                    "(the quoted field runs to the end of the file)") from None  # fmt: skip
+                if "field limit" in message:
+                    raise BadSeries(f"{name}:{start}: field too long (over {hard:,} "
+                                    f"characters; the limit is {limit:,})") from None  # fmt: skip
+                raise BadSeries(f"{name}:{counter[0]}: not valid CSV: {message}") from None
+            if not row:
+                continue
+            for field in row:
+                if len(field) > limit:
+                    raise BadSeries(f"{name}:{start}: field too long ({len(field):,} "
+                                    f"characters; the limit is {limit:,})")  # fmt: skip
+            yield start, row
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def read_series(lines: Iterable[str], name: str) -> list[tuple[str, str, datetime, float]]:
+    """Rows ``(timestamp text, value text, moment, value)`` of a ``timestamp,value`` CSV.
+
+    ``lines`` come from a stream opened with ``newline=''`` and, so that bytes that are not
+    UTF-8 are reported at their line, ``errors='surrogateescape'``. Raises
+    :class:`BadSeries` (``name:line: message``) on the first problem: no header, a missing
+    column, a non-numeric or non-finite value, an unparsable timestamp, time going
+    backwards, and what :func:`csv_records` refuses (not UTF-8, an unclosed quote, a field
+    over 131,072 characters).
+    """
+    with closing(csv_records(lines, name)) as records:  # closed now: csv's limit restored
+        return _series(records, name)
+
+
+def _series(
+    records: Iterator[tuple[int, list[str]]], name: str
+) -> list[tuple[str, str, datetime, float]]:
+    first = next(records, None)
+    if first is None:
+        raise BadSeries(f"{name}:1: empty file; expected a header timestamp,value")
+    number, header = first
+    columns = [c.strip().lstrip("\ufeff").lower() for c in header]
+    missing = [c for c in ("timestamp", "value") if c not in columns]
+    if missing:
+        raise BadSeries(f"{name}:{number}: missing column {' and '.join(missing)} in the header "
+                        f"(expected timestamp,value; found {','.join(header)!r})")  # fmt: skip
+    it, iv = columns.index("timestamp"), columns.index("value")
+    rows: list[tuple[str, str, datetime, float]] = []
+    previous: datetime | None = None
+    for line, row in records:
+        if all(not c.strip() for c in row):
+            continue
+        if len(row) <= max(it, iv):
+            raise BadSeries(f"{name}:{line}: expected {len(columns)} fields, found {len(row)}")
+        stamp, text = row[it].strip(), row[iv].strip()
+        try:
+            moment = _parse_time(stamp)
+        except ValueError:
+            raise BadSeries(f"{name}:{line}: timestamp {stamp!r} is not an ISO 8601 date and time") from None  # fmt: skip
+        try:
+            value = float(text)
+        except ValueError:
+            raise BadSeries(f"{name}:{line}: value {text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise BadSeries(f"{name}:{line}: value {text!r} is not a finite number")
+        if previous is not None and moment < previous:
+            raise BadSeries(f"{name}:{line}: timestamp {stamp!r} is earlier than the row before")  # fmt: skip
+        previous = moment
+        rows.append((stamp, text, moment, value))
+    return rows
