@@ -18,6 +18,8 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, HttpUrl, TypeAdapter, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from schema.types import shown
+
 # Names that never leave the machine or the private network: RFC 6761 (localhost,
 # invalid), RFC 6762 (local, mDNS), RFC 8375 (home.arpa), ICANN's private-use .internal
 # (which holds metadata.google.internal and EC2's *.compute.internal), reverse-DNS zones,
@@ -63,11 +65,10 @@ def _check_url(value: Any) -> Any:
     problem = url_problem(url)
     if problem:
         text = value if not (url.username or url.password) else f"{url.scheme}://...@{url.host}"
-        text = text if len(text) <= 80 else text[:77] + "..."
         raise PydanticCustomError(
             "so_url",
             "expected an https URL on a public DNS name: {problem}, found {found}",
-            {"problem": problem, "found": repr(text)},
+            {"problem": problem, "found": shown(text)},
         )
     return value
 
