@@ -71,7 +71,10 @@ class StyleGuide(Strict):
 class Account(Strict):
     """A platform account; its token lives in Secrets Manager under ``secret``."""
 
-    handle: ShortText = Field(description="the account's handle or page name on the platform")
+    handle: ShortText = Field(
+        description="the account's handle or page name on the platform; X, Instagram, "
+        "TikTok and Mastodon usernames and Bluesky handles (domain names) in the platform's form"
+    )
     id: ShortText | None = Field(
         default=None,
         description="platform id, in the platform's form: Instagram user id and Facebook page "
@@ -132,6 +135,7 @@ class Brand(Document):
     @classmethod
     def _account_ids(cls, accounts: dict[str, Account]) -> dict[str, Account]:
         for platform, account in accounts.items():
+            _check_handle(platform, account.handle)
             _check_id(platform, account.id)
         return accounts
 
@@ -145,10 +149,32 @@ ACCOUNT_IDS: dict[str, tuple[str, str, bool]] = {
                  "a LinkedIn URN such as urn:li:organization:1234567", True),
     "x": (_DIGITS, "the X user id, digits such as 1234567890", False),
     "mastodon": (_DIGITS, "the Mastodon account id, digits such as 109876543210", False),
-    "bluesky": (r"did:(?:plc:[a-z2-7]{24}|web:[A-Za-z0-9.-]{1,190})",
+    "bluesky": (r"did:(?:plc:[a-z0-9]{16,32}|web:[A-Za-z0-9.-]{1,190})",
                 "a DID such as did:plc:abcdefghijklmnopqrstuvwx", False),
     "tiktok": (r"[A-Za-z0-9_.-]{1,128}", "the TikTok open_id (letters, digits, _ . -)", False),
 }  # fmt: skip
+
+
+_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}"
+# platform -> (the handle's form, in words); the handle goes into URLs (X, TikTok, Bluesky)
+# and is Bluesky's login. Facebook page names and LinkedIn names are free text.
+HANDLES: dict[str, tuple[str, str]] = {
+    "x": (r"@?[A-Za-z0-9_]{1,15}", "an X handle: 1 to 15 letters, digits or _"),
+    "instagram": (r"@?[A-Za-z0-9._]{1,30}", "an Instagram username: 1 to 30 letters, digits, . or _"),
+    "tiktok": (r"@?[A-Za-z0-9._]{1,24}", "a TikTok username: 1 to 24 letters, digits, . or _"),
+    "mastodon": (r"@?[A-Za-z0-9_]{1,30}(?:@" + _DOMAIN + ")?",
+                 "a Mastodon username such as acme or acme@mastodon.example"),
+    "bluesky": ("@?" + _DOMAIN, "a Bluesky handle, a domain name such as acme.bsky.social"),
+}  # fmt: skip
+
+
+def _check_handle(platform: str, value: str) -> None:
+    if platform in HANDLES and re.fullmatch(HANDLES[platform][0], value) is None:
+        raise PydanticCustomError(
+            "so_value",
+            "expected {words}, found {found}",
+            {"words": HANDLES[platform][1], "found": repr(value[:60]), "at": f"{platform}.handle"},
+        )
 
 
 def _check_id(platform: str, value: str | None) -> None:

@@ -241,6 +241,23 @@ REFUSED = [
         "accounts.linkedin",
         "LinkedIn URN",
     ),
+    (
+        "an X handle with a space",
+        brand(
+            "handle: acme\n    secret: socialops/acme/x",
+            'handle: "acme corp"\n    secret: socialops/acme/x',
+        ),
+        "E204",
+        "accounts.x.handle",
+        "expected an X handle",
+    ),
+    (
+        "a Bluesky handle with a path",
+        brand("handle: acme.bsky.social", "handle: acme.bsky.social/../admin"),
+        "E204",
+        "accounts.bluesky.handle",
+        "expected a Bluesky handle",
+    ),
     # e-mail addresses: a plain addr-spec, nothing for the stack to interpolate
     (
         "an address with a display name",
@@ -311,6 +328,10 @@ ACCEPTED = [
         ),
     ),
     ("a sentiment target of -0.2", goal("sentiment", "-0.2")),
+    (
+        "a Mastodon handle with its server",
+        brand("handle: acme\n    instance:", "handle: acme@mastodon.example\n    instance:"),
+    ),
     ("a rate of a year", post("at: 2027-01-14 09:00", "every: rate(365 days)")),
     (
         "a budget of a billion",
