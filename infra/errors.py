@@ -27,6 +27,7 @@ _CUSTOM_CODES = {
 _TYPE_WORDS = {
     "int_parsing": "an integer",
     "int_from_float": "a whole number",
+    "int_parsing_size": "an integer of a sensible size",
     "float_parsing": "a number",
     "decimal_parsing": "a number",
     "bool_parsing": "true or false",

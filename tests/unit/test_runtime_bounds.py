@@ -74,6 +74,13 @@ REFUSED = [
     ),
     # counts, budgets and targets
     (
+        "a version of 5000 digits",
+        campaign("version: 1", "version: " + "9" * 5000),
+        "E203",
+        "version",
+        "expected an integer of a sensible size, found '999",
+    ),
+    (
         "min_mentions of a billion",
         alert("min_mentions: 10", "min_mentions: 1000000000"),
         "E204",
