@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -34,20 +35,24 @@ def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(runtime.ENDPOINTS_ENV, raising=False)
 
 
-@pytest.fixture
-def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[list[str]]]:
+@dataclass
+class DNS:
     """Answers per name, one list per lookup (the last one repeats); lookups recorded."""
-    answers: dict[str, list[list[str]]] = {}
-    asked: list[str] = []
 
-    def resolve(host: str, port: int) -> list[str]:
-        asked.append(host)
-        queue = answers[host]
+    answers: dict[str, list[list[str]]] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        queue = self.answers[host]
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
-    monkeypatch.setattr(safe_url, "resolver", resolve)
-    answers["?asked"] = [asked]  # type: ignore[list-item]
-    return answers
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> DNS:
+    resolver = DNS()
+    monkeypatch.setattr(safe_url, "resolver", resolver.resolve)
+    return resolver
 
 
 @pytest.fixture
@@ -96,10 +101,10 @@ INSIDE = ["127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254
 
 @pytest.mark.parametrize("address", INSIDE)
 def test_a_name_that_resolves_inside_is_refused_before_connecting(
-    address: str, dns: dict[str, list[list[str]]], sockets: list[tuple[str, int]]
+    address: str, dns: DNS, sockets: list[tuple[str, int]]
 ) -> None:
     # GIVEN a public-looking name whose DNS answer (also) points inside
-    dns[NAME] = [[PUBLIC, address]]
+    dns.answers[NAME] = [[PUBLIC, address]]
     # WHEN a token would be sent there
     with pytest.raises(PlatformError) as refused:
         http.call("mastodon", "POST", f"https://{NAME}/api/v1/statuses", bearer="secret-token")
@@ -110,11 +115,11 @@ def test_a_name_that_resolves_inside_is_refused_before_connecting(
 
 
 def test_the_connection_goes_to_the_address_that_was_checked(
-    dns: dict[str, list[list[str]]], sockets: list[tuple[str, int]]
+    dns: DNS, sockets: list[tuple[str, int]]
 ) -> None:
     # GIVEN a name that answers a public address once, then the metadata address
     # (DNS rebinding: the check and the connection would otherwise ask twice)
-    dns[NAME] = [[PUBLIC], ["169.254.169.254"]]
+    dns.answers[NAME] = [[PUBLIC], ["169.254.169.254"]]
     # WHEN two calls go to it within the cache time
     for _ in range(2):
         with pytest.raises(PlatformError) as failed:
@@ -122,15 +127,15 @@ def test_the_connection_goes_to_the_address_that_was_checked(
         assert failed.value.code == "network"  # the recorded socket refuses: not reachable
     # THEN both connected to the checked address itself, and DNS was asked once
     assert sockets == [(PUBLIC, 443), (PUBLIC, 443)]
-    assert dns["?asked"][0] == [NAME]
+    assert dns.asked == [NAME]
 
 
 def test_after_the_cache_time_the_name_is_checked_again(
-    dns: dict[str, list[list[str]]], sockets: list[tuple[str, int]],
+    dns: DNS, sockets: list[tuple[str, int]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     monkeypatch.setattr(safe_url, "CACHE_S", 0.0)
-    dns[NAME] = [[PUBLIC], ["169.254.169.254"]]
+    dns.answers[NAME] = [[PUBLIC], ["169.254.169.254"]]
     with pytest.raises(PlatformError):
         http.call("mastodon", "GET", f"https://{NAME}/api/v1/instance")
     with pytest.raises(PlatformError) as refused:
@@ -176,3 +181,18 @@ def test_only_https_leaves_the_function(url: str, sockets: list[tuple[str, int]]
     with pytest.raises(PlatformError) as refused:
         http.call("mastodon", "GET", url, bearer="secret-token")
     assert refused.value.code == "unsafe_url" and sockets == []
+
+
+def test_ingest_does_not_send_a_token_to_an_instance_on_loopback() -> None:
+    from functions.ingest.sources import Source, feeds
+
+    # GIVEN a listening account whose Mastodon instance is a server on this machine
+    with mastodon.MastodonFake() as fake:
+        source = Source("mastodon", "acme", None, ["#acme"], fake.url, lambda: mastodon.TOKEN)
+        # WHEN ingest fetches its mentions (with the token) and its hashtag (without)
+        for feed in feeds(source):
+            with pytest.raises(PlatformError) as refused:
+                feed.fetch({})
+            assert refused.value.code == "unsafe_url"
+        # THEN the server heard nothing: ingest goes through the same check as publish
+        assert fake.requests == []

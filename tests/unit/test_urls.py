@@ -65,8 +65,8 @@ def test_a_media_url_that_is_not_a_public_https_name_is_refused(url: str) -> Non
 
 @pytest.mark.parametrize("url", ACCEPTED)
 def test_public_https_urls_are_accepted(url: str) -> None:
-    assert Account(handle="@b", instance=url, secret="s").instance is not None  # type: ignore[arg-type]
-    assert Media(url=url).url.scheme == "https"  # type: ignore[arg-type]
+    assert Account(handle="@b", instance=url, secret="s").instance is not None
+    assert Media(url=url).url.scheme == "https"
 
 
 def test_the_message_does_not_repeat_a_password_in_the_url() -> None:
