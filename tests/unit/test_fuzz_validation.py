@@ -9,13 +9,16 @@ validation error or a value, never another exception.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from projects import BASE, Result, edit
 from pydantic import TypeAdapter, ValidationError
 
 from schema.alerts import Notify
@@ -147,3 +150,35 @@ def test_a_rate_that_validates_expands(value: int, unit: str) -> None:
     start = datetime(2027, 1, 1, tzinfo=UTC)
     fired = list(islice(rate_times(spec, start, start + timedelta(days=366)), 2))
     assert fired[0] == start
+
+
+FIELDS = {  # where a value goes in the small valid project: (file, old, new with {v})
+    "text": ("campaign.yml", 'text: "Hello"', "text: {v}"),
+    "every": ("campaign.yml", "at: 2027-01-14 09:00", "every: {v}"),
+    "at": ("campaign.yml", "at: 2027-01-14 09:00", "at: {v}"),
+    "late_by": ("campaign.yml", "timezone: Europe/Paris", "late_by: {v}\ntimezone: Europe/Paris"),
+    "timezone": ("campaign.yml", "timezone: Europe/Paris", "timezone: {v}"),
+    "handle": ("brand.yml", "handle: acme\n    secret: socialops/acme/x",
+               "handle: {v}\n    secret: socialops/acme/x"),
+    "id": ("brand.yml", '"17841400000000009"', "{v}"),
+    "term": ("brand.yml", "accounts:", "listening:\n  terms:\n    - {v}\naccounts:"),
+}  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(field=st.sampled_from(sorted(FIELDS)),
+       value=st.one_of(VALUES, st.builds(str, st.integers(-(10**30), 10**30))))  # fmt: skip
+def test_the_command_answers_any_value_in_time(
+    validate: Callable[..., Result], field: str, value: str
+) -> None:
+    # GIVEN the small valid project with one value replaced (a JSON string is a YAML
+    # double-quoted scalar) WHEN validate runs THEN it answers in time, without a traceback:
+    # occurrences, content checks and references included (rate(10^20 days) once crashed)
+    file, old, new = FIELDS[field]
+    files = {**BASE, file: edit(str(BASE[file]), old, new.format(v=json.dumps(value)))}
+    started = time.perf_counter()
+    code, _out, err = validate(files)
+    took = time.perf_counter() - started
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert code in (0, 1), err
+    assert took < 2 * BUDGET_S, f"{field}: {took:.2f} s for {value[:40]!r}..."
