@@ -103,6 +103,8 @@ def _detectors() -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
+# Every credential above has a run of 16 characters without a space, or says what it is.
+_CANDIDATE = re.compile(r"\S{16,}|PRIVATE KEY|://\S*@")
 _WINDOW, _STEP = 512, 384  # a credential is shorter than the overlap of two windows
 
 
@@ -120,6 +122,8 @@ def find(text: str) -> Iterator[tuple[str, str]]:
 
 
 def _find(text: str) -> Iterator[tuple[str, str]]:
+    if not _CANDIDATE.search(text):
+        return  # most text: no detector can match, so none runs
     for what, pattern in _OWN:
         for found in pattern.finditer(text):
             yield what, found.group(0)
@@ -127,6 +131,10 @@ def _find(text: str) -> Iterator[tuple[str, str]]:
         for match in plugin.analyze_string(text):
             if isinstance(match, str) and len(match) >= 8:
                 yield what, match
+    yield from _in_context(text)
+
+
+def _in_context(text: str) -> Iterator[tuple[str, str]]:
     for what, pattern in _IN_CONTEXT:
         for found in pattern.finditer(text):
             yield what, found.group(1)
@@ -138,7 +146,7 @@ def first(value: str, key: str | None = None) -> tuple[str, str] | None:
         return None
     hit = next(find(value), None)
     if hit is None and key is not None:  # the key as context, for a credential in the value
-        hit = next((h for h in find(f"{key}: {value}") if h[1] not in key), None)
+        hit = next(_in_context(f"{key}: {value}"[: _WINDOW * 2]), None)
     if hit is not None:
         return hit
     if key is not None and _CREDENTIAL_KEYS.match(key):

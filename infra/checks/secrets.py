@@ -93,6 +93,8 @@ def check(file: str, data: Any, positions: Positions, text: str = "") -> Scan:
 def _lines(file: str, text: str, scan: Scan) -> None:
     """E601 for a credential on a line that no value or key holds: a comment."""
     for number, line in enumerate(text.splitlines(), 1):
+        if "#" not in line:
+            continue  # values and keys are scanned already: what is left is a comment
         for what, secret in credentials.find(line):
             if any(secret in known or known in secret for known in scan.found):
                 continue
