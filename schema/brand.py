@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from schema.base import Document, Strict
@@ -131,6 +131,23 @@ class Brand(Document):
         "notify; `socialops plan` and `deploy` refuse a topic of any other account",
     )
 
+    @model_validator(mode="after")
+    def _x_query_fits(self) -> Brand:
+        listening = self.listening
+        heard = (listening.platforms or list(self.accounts)) if listening else []
+        if listening is None or "x" not in heard:
+            return self
+        length = x_query_length(listening.terms)
+        if length > X_MAX_QUERY:
+            raise PydanticCustomError(
+                "so_value",
+                "expected terms that fit in one X search query of {most} characters (each "
+                "phrase quoted, joined by OR), found {found}: use fewer or shorter terms, or "
+                "list listening.platforms without x",
+                {"most": X_MAX_QUERY, "found": length, "at": "listening.terms"},
+            )
+        return self
+
     @field_validator("accounts")
     @classmethod
     def _account_ids(cls, accounts: dict[str, Account]) -> dict[str, Account]:
@@ -153,6 +170,16 @@ ACCOUNT_IDS: dict[str, tuple[str, str, bool]] = {
                 "a DID such as did:plc:abcdefghijklmnopqrstuvwx", False),
     "tiktok": (r"[A-Za-z0-9_.-]{1,128}", "the TikTok open_id (letters, digits, _ . -)", False),
 }  # fmt: skip
+
+
+X_MAX_QUERY = 512  # X's limit on a search query (Basic and Pro access); ingest cuts there
+
+
+def x_query_length(terms: list[str]) -> int:
+    """Length of the query ingest builds for X: ``(t1 OR "a phrase") -is:retweet``."""
+    parts = [len(t.strip()) if t.strip()[:1] in "#@" and " " not in t.strip()
+             else len(t.strip().replace('"', "")) + 2 for t in terms]  # fmt: skip
+    return len("() -is:retweet") + sum(parts) + len(" OR ") * (len(parts) - 1)
 
 
 _DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}"

@@ -179,6 +179,13 @@ REFUSED = [
     ),
     # listening terms that cannot be seen
     (
+        "terms past X's query length",
+        brand("    - acme\n", "".join(f"    - term number {i}\n" for i in range(40))),
+        "E204",
+        "listening.terms",
+        "fit in one X search query of 512",
+    ),
+    (
         "a zero-width term",
         brand("    - acme\n", '    - acme\n    - "\\u200b\\u200d"\n'),
         "E204",
@@ -372,3 +379,28 @@ def test_no_value_that_reaches_the_stack_holds_a_serverless_variable(value: str)
                           (TypeAdapter(Notify), {"sns": [f"arn:aws:sns:eu-west-1:123456789012:{value}"]})):  # fmt: skip
         with pytest.raises(ValidationError):
             adapter.validate_python(data)
+
+
+def _listening_brand(terms: list[str]) -> dict[str, object]:
+    return {"version": 1, "kind": "brand", "name": "acme",
+            "voice": {"description": "Brief.", "tone": ["warm"]},
+            "accounts": {"x": {"handle": "acme", "secret": "socialops/acme/x"}},
+            "listening": {"terms": terms}}  # fmt: skip
+
+
+def test_the_most_terms_x_allows_reach_x_whole() -> None:
+    # GIVEN terms whose X query is exactly 512 characters, and one character more
+    from pydantic import ValidationError
+
+    from functions.ingest.sources.x import MAX_QUERY, query_of
+    from schema.brand import Brand
+
+    terms = [f"phrase {i:02d}" for i in range(20)]
+    terms.append("x" * (512 - len(query_of(terms)) - len(' OR ""')))
+    # WHEN validated THEN the first is accepted and ingest sends its query uncut
+    Brand.model_validate(_listening_brand(terms))
+    assert len(query_of(terms)) == MAX_QUERY and query_of(terms).endswith(") -is:retweet")
+    # THEN one more character is refused at validation (ingest would cut the query
+    # mid-phrase, and X would answer 400 on every run)
+    with pytest.raises(ValidationError, match="fit in one X search query of 512"):
+        Brand.model_validate(_listening_brand([*terms[:-1], terms[-1] + "x"]))
