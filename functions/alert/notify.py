@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from functions.common import safe_url
+
 SUBJECT_MAX = 100
 SLACK_TIMEOUT_S = 5.0
 EXAMPLES = 5
@@ -113,13 +115,17 @@ def slack_url(secrets: Any, name: str) -> str:
     return value
 
 
+_OPENER = safe_url.opener()
+
+
 def http_post(url: str, body: bytes, timeout: float) -> tuple[int, str]:
     """POST JSON; the status and the start of the answer (an HTTP error is an answer)."""
     request = urllib.request.Request(
         url, data=body, method="POST", headers={"Content-Type": "application/json"}
     )
+    safe_url.check(url)  # https to a public address (functions/common/safe_url.py)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
+        with _OPENER.open(request, timeout=timeout) as answer:
             return answer.status, answer.read(200).decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read(200).decode("utf-8", "replace")
@@ -132,6 +138,7 @@ def post_slack(secrets: Any, post: Any, name: str, notice: Mapping[str, Any]) ->
         status, answer = post(url, body, SLACK_TIMEOUT_S)
     except (OSError, ValueError) as error:  # timeouts, refused connections, bad URLs
         reason = getattr(error, "reason", None) or type(error).__name__
+        reason = str(error) if isinstance(error, safe_url.Refused) else reason
         raise DeliveryError(f"Slack webhook of {name!r} unreachable: {reason}") from None
     if not 200 <= status < 300:
         text = " ".join(str(answer).strip().strip('"').split())[:80]

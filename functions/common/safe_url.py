@@ -2,8 +2,8 @@
 
 ``validate`` refuses URLs that are not https or name no public DNS name (schema/urls.py,
 E701). That cannot see what a name resolves to, so every connection the platform HTTP
-helper opens (functions/publish/adapters/http.py, which ingest uses too) goes through
-:func:`opener`: the host is resolved once, every address must be global unicast
+helper opens (functions/publish/adapters/http.py, which ingest uses too), and alert's
+Slack webhook (functions/alert/notify.py), goes through :func:`opener`: the host is resolved once, every address must be global unicast
 (not loopback, private, link-local, shared, reserved or multicast; IPv4-mapped, 6to4
 and Teredo addresses are judged by the IPv4 address inside), and the socket is opened to
 a checked address itself. So a name that answers a public address to the check and
@@ -105,8 +105,8 @@ def check(url: str) -> None:
     scheme, host, port = origin(url)
     if is_peer(scheme, host, port):
         return
-    if scheme != "https" or not host:
-        raise Refused(f"{url.split('?', 1)[0]} is not an https URL: nothing was sent")
+    if scheme != "https" or not host:  # the origin only: a webhook's path is its secret
+        raise Refused(f"{scheme}://{host} is not an https URL: nothing was sent")
 
 
 def _connect_to(addresses: tuple[str, ...]) -> Callable[..., socket.socket]:

@@ -78,10 +78,12 @@ def tick_times(start: datetime, end: datetime, crisis: Crisis | None) -> list[da
 @contextmanager
 def slack_peer(secrets: Any, names: list[str]) -> Iterator[Any]:
     """A local Slack webhook; each Slack secret the campaigns name holds its URL."""
+    from functions.common.safe_url import allow_peer
     from infra.peers.slack import SlackFake
 
     fake = SlackFake()
     fake.start()
+    allow_peer(fake.webhook_url)  # a configured local peer (functions/common/safe_url.py)
     try:
         for name in names:
             secrets.create_secret(Name=name, SecretString=json.dumps({"url": fake.webhook_url}))

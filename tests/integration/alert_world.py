@@ -24,7 +24,7 @@ import pytest
 from moto import mock_aws
 
 from functions.alert import service
-from functions.common import config
+from functions.common import config, safe_url
 from functions.common.config import CONFIG_DIR_ENV
 from infra.cli import main
 from infra.peers.slack import SlackFake
@@ -93,6 +93,7 @@ def make_world(factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv(CONFIG_DIR_ENV, str(folder))
     config.clear_cache()
     with mock_aws(), SlackFake() as slack:
+        safe_url.allow_peer(slack.url)  # a local peer, as in simulate
         dynamodb = boto3.resource("dynamodb", region_name=REGION)
         buckets = _table(dynamodb, BUCKETS, ["pk", "sk"])
         _table(dynamodb, INCIDENTS, ["pk", "sk"])

@@ -196,3 +196,27 @@ def test_ingest_does_not_send_a_token_to_an_instance_on_loopback() -> None:
             assert refused.value.code == "unsafe_url"
         # THEN the server heard nothing: ingest goes through the same check as publish
         assert fake.requests == []
+
+
+def test_alert_does_not_post_to_a_slack_webhook_on_loopback() -> None:
+    from functions.alert.notify import DeliveryError, http_post, post_slack
+    from infra.peers.slack import SlackFake
+
+    # GIVEN a Slack secret whose webhook URL is a server on this machine (not a peer)
+    with SlackFake() as fake:
+        secrets = _Secrets(fake.webhook_url)
+        # WHEN an alert's notice is delivered to it
+        with pytest.raises(DeliveryError) as refused:
+            post_slack(secrets, http_post, "socialops/acme/slack", {"message": "negative"})
+        # THEN the server heard nothing, and the reason names the host, not the webhook's path
+        assert fake.requests == []
+    assert "is not an https URL" in str(refused.value)
+    assert fake.webhook_url.split("/", 3)[3] not in str(refused.value)
+
+
+class _Secrets:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def get_secret_value(self, SecretId: str) -> dict[str, str]:
+        return {"SecretString": self.url}
