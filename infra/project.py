@@ -21,7 +21,7 @@ from infra import errors
 from infra.cache import Cache, digest
 from infra.checks import content, references, secret_names, secrets
 from infra.diagnostics import Diagnostic
-from infra.loader import LoadError, Path, Positions, decode, parse
+from infra.loader import MAX_BYTES, LoadError, Path, Positions, decode, parse
 from infra.occurrences import Occurrence, expand
 from schema.audience import Audience
 from schema.brand import Brand
@@ -188,7 +188,10 @@ def _load_fresh(name: str, key: str, raw: bytes) -> Loaded:
         text = decode(name, raw)
         loaded.data, loaded.positions, warnings = parse(name, text)
     except LoadError as exc:
-        loaded.diagnostics.append(exc.diagnostic)
+        # A file that cannot be read as YAML is still read for credentials, line by line.
+        leaked = secrets.check_text(name, raw[:MAX_BYTES].decode("utf-8", "replace"))
+        loaded.diagnostics = secrets.scrub([exc.diagnostic, *leaked.diagnostics], leaked.found)
+        loaded.credentials = bool(leaked.found)
         return loaded
     loaded.diagnostics.extend(warnings)
     leaked = secrets.check(name, loaded.data, loaded.positions, text)

@@ -86,21 +86,30 @@ def check(file: str, data: Any, positions: Positions, text: str = "") -> Scan:
                     file, line, col, "E601", key_path(path[:-1]), _message(*hit, " as a key")
                 )
             )
-    _lines(file, text, scan)
+    _lines(file, text, scan, comments=True)
     return scan
 
 
-def _lines(file: str, text: str, scan: Scan) -> None:
-    """E601 for a credential on a line that no value or key holds: a comment."""
+def check_text(file: str, text: str) -> Scan:
+    """E601 for each credential in a file that is not YAML (each line read as text)."""
+    scan = Scan()
+    _lines(file, text, scan, comments=False)
+    return scan
+
+
+def _lines(file: str, text: str, scan: Scan, *, comments: bool) -> None:
+    """E601 for a credential on a line that no value or key holds (a comment, or any line
+    of a file that is not YAML)."""
     for number, line in enumerate(text.splitlines(), 1):
-        if "#" not in line:
+        if comments and "#" not in line:
             continue  # values and keys are scanned already: what is left is a comment
+        where = " in a comment" if comments else ""
         for what, secret in credentials.find(line):
             if any(secret in known or known in secret for known in scan.found):
                 continue
             scan.found.add(secret)
             col = line.find(secret) + 1
-            message = _message(what, secret, " in a comment")
+            message = _message(what, secret, where)
             scan.diagnostics.append(Diagnostic(file, number, col, "E601", "", message))
 
 

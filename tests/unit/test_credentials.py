@@ -177,3 +177,37 @@ def test_a_long_line_is_scanned_in_bounded_time(validate: Callable[..., Result])
     # THEN it ends in seconds, not minutes
     assert time.monotonic() - started < 10
     assert code == 0
+
+
+# Files that are not valid YAML are still read for credentials, line by line.
+BROKEN: dict[str, Callable[[str], Files]] = {
+    "yaml-syntax-error": lambda v: _campaign('text: "Hello"', f"text: Hello: {v}"),
+    "duplicate-key": lambda v: _campaign("brand: acme", f"brand: acme\nbrand: {v}"),
+    "flow-style": lambda v: _campaign("brand: acme", f"brand: acme\nnotes: [{v}]"),
+    "not-utf8": lambda v: {**BASE, "extra.yml": b"kind: brand\nname: caf\xe9\nnote: " + v.encode()},
+}
+BROKEN_CASES = [(f, b) for f in ("github-classic", "x-bearer", "slack-webhook") for b in BROKEN]
+
+
+@pytest.mark.parametrize(
+    ("fake", "broken"), BROKEN_CASES, ids=[f"{f}-{b}" for f, b in BROKEN_CASES]
+)
+def test_a_credential_in_a_file_that_is_not_yaml_is_refused(
+    fake: str,
+    broken: str,
+    project: Callable[[Files], Path],
+    run_cli: Callable[..., Result],
+    tmp_path: Path,
+) -> None:
+    # GIVEN a credential in a file that does not load as YAML
+    context, secret = FAKES[fake]
+    root = project(BROKEN[broken](context + secret))
+    cache = tmp_path / "cache"
+    # WHEN it is validated, with a cache
+    code, out, err = run_cli("validate", root, "--cache-dir", cache, "--now", NOW)
+    # THEN the YAML error and E601 are both reported, and nothing repeats the credential
+    codes = [d["code"] for d in diagnostics(out)]
+    assert "E601" in codes and len(codes) >= 2, out
+    written = "".join(p.read_text() for p in cache.rglob("*") if p.is_file())
+    assert _leaks(secret, out + err + written) == []
+    assert code == 1
