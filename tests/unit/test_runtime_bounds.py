@@ -342,6 +342,8 @@ ACCEPTED = [
         ),
     ),
     ("a sentiment target of -0.2", goal("sentiment", "-0.2")),
+    ("an emoji newer than Python's tables", post('text: "Hello"', 'text: "Hello \\U0001FAE8"')),
+    ("a term of a newer emoji", brand("    - acme\n", '    - "\\U0001FAE8"\n')),
     (
         "a Mastodon handle with its server",
         brand("handle: acme\n    instance:", "handle: acme@mastodon.example\n    instance:"),
