@@ -119,7 +119,7 @@ def scrub(diagnostics: list[Diagnostic], found: set[str]) -> list[Diagnostic]:
     if not found:
         return diagnostics
     windows = {s[i : i + _WINDOW] for s in found for i in range(len(s) - _WINDOW + 1)}
-    short = {s for s in found if len(s) < _WINDOW}
+    short = {s for s in found if 4 <= len(s) < _WINDOW}  # a shorter one would mask words
 
     def mask(text: str) -> str:
         def one(run: re.Match[str]) -> str:

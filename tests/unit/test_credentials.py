@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from projects import BASE, BRAND, CAMPAIGN, NOW, Files, Result, diagnostics, edit
+from projects import BASE, BRAND, CAMPAIGN, NOW, Files, Result, diagnostics, edit, where
 
 from infra.cache import Cache
 from infra.checks import secrets
@@ -211,3 +211,26 @@ def test_a_credential_in_a_file_that_is_not_yaml_is_refused(
     written = "".join(p.read_text() for p in cache.rglob("*") if p.is_file())
     assert _leaks(secret, out + err + written) == []
     assert code == 1
+
+
+def test_a_credential_in_a_comment_is_pointed_at(validate: Callable[..., Result]) -> None:
+    # GIVEN a key left in a comment (not a value: but committed to git all the same)
+    secret = FAKES["openai"][1]
+    body = edit(CAMPAIGN, "posts:", f"# the old key: {secret}\nposts:")
+    # WHEN validated
+    code, out, _ = validate({**BASE, "campaign.yml": body})
+    # THEN one E601 points at it, names its kind and length, and repeats none of it
+    (only,) = diagnostics(out)
+    assert (only["code"], only["key"]) == ("E601", "")
+    assert (int(only["line"]), int(only["col"])) == where(body, secret)
+    assert f"found an OpenAI API key in a comment ({len(secret)} characters" in only["message"]
+    assert code == 1
+
+
+def test_a_short_value_under_a_credential_key_is_masked_elsewhere() -> None:
+    # GIVEN a 6-character password found in a file, and another message quoting it
+    quoted = Diagnostic("f.yml", 2, 9, "E204", "accounts.x.pin", "found 'hunt3r' and 'about'")
+    # WHEN scrubbed
+    (masked,) = secrets.scrub([quoted], {"hunt3r", "ab"})
+    # THEN the password is masked, and a 2-character one masks nothing
+    assert masked.message == "found '[credential]' and 'about'"
