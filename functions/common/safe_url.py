@@ -146,12 +146,24 @@ class _HTTP(urllib.request.HTTPHandler):
         return self.do_open(_PeerOnlyHTTP, req)
 
 
+class _Redirect(urllib.request.HTTPRedirectHandler):
+    """Redirects as urllib follows them, but the credential stays with its origin."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:  # fmt: skip
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and origin(newurl) != origin(req.full_url):
+            new.remove_header("Authorization")
+        return new
+
+
 def opener() -> urllib.request.OpenerDirector:
     """urllib without proxies, file, ftp or data URLs; every connection, redirects too,
-    goes to a checked public address or a configured peer."""
+    goes to a checked public address or a configured peer, and a redirect to another
+    origin goes without the Authorization header."""
     director = urllib.request.OpenerDirector()
     for handler in (urllib.request.UnknownHandler(), urllib.request.HTTPDefaultErrorHandler(),
-                    urllib.request.HTTPRedirectHandler(), urllib.request.HTTPErrorProcessor(),
+                    _Redirect(), urllib.request.HTTPErrorProcessor(),
                     _HTTP(), _HTTPS()):  # fmt: skip
         director.add_handler(handler)
     return director

@@ -10,6 +10,7 @@ sockets to anything but loopback are recorded instead of opened.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 from collections.abc import Iterator
@@ -220,3 +221,17 @@ class _Secrets:
 
     def get_secret_value(self, SecretId: str) -> dict[str, str]:
         return {"SecretString": self.url}
+
+
+def test_a_redirect_to_another_origin_goes_without_the_token() -> None:
+    # GIVEN two configured peers, the first redirecting to the second
+    with mastodon.MastodonFake() as first, mastodon.MastodonFake() as second:
+        safe_url.allow_peer(first.url)
+        safe_url.allow_peer(second.url)
+        first.answer_next(Reply(302, {}, {"Location": f"{second.url}/api/v1/instance"}))
+        # WHEN a call with a token follows the redirect
+        with contextlib.suppress(PlatformError):  # whatever the second answers
+            http.call("mastodon", "GET", f"{first.url}/api/v1/x", bearer="secret-token")
+        # THEN the token went to the first origin only
+        assert first.requests[0].headers.get("authorization") == "Bearer secret-token"
+        assert [r.headers.get("authorization") for r in second.requests] == [None]
