@@ -40,7 +40,7 @@ FAKES: dict[str, tuple[str, str]] = {
     "meta": ("", "EAA" + "BwFAKE" + "EXAMPLE0token" * 3),
     "x-bearer": ("", "A" * 22 + "FAKE%2BEXAMPLE%3D" + "0example1token2" * 2),
     "jwt": ("", "eyJhbGciOiJIUzI1NiJ9" + "." + "eyJzdWIiOiJmYWtlIn0" + "." + "FAKEsignature0ex"),
-    "facebook-app-secret": ("app_secret=", "0123456789abcdef" + "fedcba9876543210"),
+    "facebook-app-secret": ("app_secret=", bytes(range(16)).hex()),  # 32 hex digits
     "bluesky-app-password": ("", "fake" + "-2345-abcd-" + "wxyz"),
     "sendgrid": (
         "",
@@ -126,7 +126,7 @@ def test_a_credential_is_refused_and_never_repeated(
 
 def test_hex_ids_and_secret_names_are_not_credentials(validate: Callable[..., Result]) -> None:
     # GIVEN 32-hex strings where ids and plain text go, and a secret's name
-    hex_id = "0123456789abcdef" + "fedcba9876543210"
+    hex_id = bytes(range(16)).hex()
     body = edit(CAMPAIGN, "- id: hello", f"- id: {hex_id[:32]}")
     body = edit(body, 'text: "Hello"', f'text: "Order {hex_id} shipped"')
     body = edit(body, "brand: acme", f"brand: acme\ndescription: build {hex_id}")
