@@ -163,7 +163,7 @@ posts:"""), "campaign.yml", "alerts:", "alerts", "expected 'listening' terms in 
          {**BASE, "brand.yml": edit(BRAND, "secret: socialops/acme/x", "secret: prod/stripe/api-key")},
          "brand.yml", "prod/stripe/api-key", "accounts.x.secret",
          "expected the account's secret under its brand's prefix, 'socialops/acme/<name>', "
-         "found 'prod/stripe/api-key'"),  # fmt: skip
+         "found 'prod/stripe/api-key'"),
     # time
     Case("E401", "a post after the campaign ends",
          post("at: 2027-01-14 09:00", "at: 2028-01-14 09:00"), "campaign.yml", "2028-01-14",
