@@ -93,7 +93,7 @@ def _now(text: str | None) -> datetime:
 
 
 def refuse_foreign_topics(args: argparse.Namespace) -> None:
-    """Before anything is read or changed: no alert notifies another account's topic
+    """Before any schedule is read or changed: no alert notifies another account's topic
     that its brand does not allow (infra/deploy/topics.py)."""
     from infra.deploy.topics import foreign_topics
 
@@ -113,9 +113,9 @@ def compute(args: argparse.Namespace) -> tuple[Any, Plan]:
             f"characters (schedule group names hold 64), found {args.stage!r}"
         )
     now = _now(args.now)
-    refuse_foreign_topics(args)
     desired = load(Path(args.build), args.stage, targets(args), now)
-    scheduler = client("scheduler", args)
+    scheduler = client("scheduler", args)  # a missing region is told first, by name
+    refuse_foreign_topics(args)
     return scheduler, make_plan(scheduler, args.stage, desired, now, refresh=args.refresh)
 
 
