@@ -102,14 +102,15 @@ class Run:
 
 
 def plain(value: Mapping[str, Any]) -> Any:
-    """A low-level attribute value as plain Python (numbers as text, checked later)."""
-    if "S" in value:
-        return value["S"]
-    if "N" in value:
-        return value["N"]
-    if "BOOL" in value:
-        return value["BOOL"]
-    return value
+    """A low-level attribute value as Python, read by boto3's own TypeDeserializer (numbers
+    as Decimal, maps and lists whole); one it cannot read is kept as it came, and refused
+    where it is used (a malformed bucket is reported, not a crash)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    try:
+        return TypeDeserializer().deserialize(dict(value))
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return value
 
 
 def s_value(text: str) -> dict[str, str]:
