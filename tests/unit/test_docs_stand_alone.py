@@ -10,6 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["README.md", "ARCHITECTURE.md", "serverless.yml", "docs", "functions", "infra",
            "schema", "campaigns"]  # fmt: skip
+# the design note and the data folder that sit beside the repository for its developers,
+# never in a user's clone (spelt in parts so that this file does not cite them itself)
+OUTSIDE = ("DESIGN" + ".md", "../" + "shared")
 CITED = re.compile(r"ARCHITECTURE\.md(?: sections?)? (\d+)(?:(?:, | and |-)(\d+))?")
 
 
@@ -27,7 +30,7 @@ def _texts() -> list[tuple[Path, str]]:
 
 def test_nothing_shipped_cites_a_file_outside_the_repository() -> None:
     outside = [f"{file.relative_to(ROOT)}: {word}" for file, text in _texts()
-               for word in ("DESIGN.md", "../shared") if word in text]  # fmt: skip
+               for word in OUTSIDE if word in text]  # fmt: skip
     assert outside == []
 
 
