@@ -5,7 +5,7 @@ Pure data and one protocol; nothing here touches the network (see ``http.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -155,6 +155,24 @@ def searched_too_far(platform: str, trail: Trail) -> Uncertain:
         f"{platform}: the account posted so much since {trail.since:%Y-%m-%d %H:%M}Z that its "
         f"last {MAX_PAGES} pages do not reach back to this firing; check the account by hand"
     )
+
+
+# One page of the account's posts, newest first: each post with its text, and whether
+# another page follows.
+Page = tuple[list[tuple[Published, str]], bool]
+
+
+def search(platform: str, pages: Iterator[Page], text: str, trail: Trail) -> Published | None:
+    """The post of this firing among the account's posts, page by page: the first with
+    ``text`` that the firing may take. The search stops at a page that reaches back past the
+    firing's time, at the last page, and after one page when the firing's time is unknown;
+    past ``MAX_PAGES`` the platform cannot tell (``Uncertain``)."""
+    for _, (posts, more) in zip(range(MAX_PAGES), pages, strict=False):
+        hit = trail.first([post for post, said in posts if same_text(said, text)])
+        older = any(not trail.within(post.published_at) for post, _ in posts)
+        if hit is not None or older or not posts or not more or trail.floor is None:
+            return hit
+    raise searched_too_far(platform, trail)
 
 
 def same_text(posted: str, ours: str) -> bool:

@@ -4,20 +4,19 @@ the ``access_token`` parameter, and reading back a post's permalink."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from functions.publish.adapters import http
 from functions.publish.adapters.base import (
-    MAX_PAGES,
+    Page,
     PlatformError,
     PostRequest,
     Published,
     Token,
     Trail,
-    same_text,
-    searched_too_far,
+    search,
 )
 
 
@@ -62,17 +61,18 @@ class Graph:
         query = {"fields": fields, "limit": "100"}
         if trail.floor is not None:
             query["since"] = str(int(trail.floor.timestamp()))
-        for _ in range(MAX_PAGES):
-            body = self.get(edge, token, **query)
-            found = [published(dict(item)) for item in body.get("data", [])
-                     if same_text(item.get(text_field, ""), text)]  # fmt: skip
-            hit = trail.first(found)
-            paging = body.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if hit is not None or not paging.get("next") or not after or trail.floor is None:
-                return hit
-            query["after"] = after
-        raise searched_too_far(self.platform, trail)
+
+        def pages() -> Iterator[Page]:
+            while True:
+                body = self.get(edge, token, **query)
+                posts = [(published(dict(item)), item.get(text_field, ""))
+                         for item in body.get("data", [])]  # fmt: skip
+                paging = body.get("paging") or {}
+                after = (paging.get("cursors") or {}).get("after")
+                yield posts, bool(paging.get("next") and after)
+                query["after"] = str(after)
+
+        return search(self.platform, pages(), text, trail)
 
 
 def created_at(stamp: str | None) -> datetime:

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from functions.publish.adapters import http
 from functions.publish.adapters.base import (
-    MAX_PAGES,
+    Page,
     PlatformError,
     PostRequest,
     Published,
     Token,
     Trail,
     check_token,
-    same_text,
-    searched_too_far,
+    search,
     unsupported_media,
 )
 
@@ -78,26 +78,24 @@ class LinkedInAdapter:
     ) -> Published | None:
         check_token(self.platform, token)
         trail = trail or Trail()
-        wanted, count, start = little_text(request.text), 50, 0
-        for _ in range(MAX_PAGES):
-            query = {"author": _author(request), "q": "author", "sortBy": "CREATED",
+        pages = self._pages(_author(request), token)
+        return search(self.platform, pages, little_text(request.text), trail)
+
+    def _pages(self, author: str, token: Token, count: int = 50) -> Iterator[Page]:
+        """The author's posts, newest first (``sortBy=CREATED``), page by page."""
+        start = 0
+        while True:
+            query = {"author": author, "q": "author", "sortBy": "CREATED",
                      "count": str(count), "start": str(start)}  # fmt: skip
-            body = http.call(
+            elements = http.call(
                 self.platform, "GET", f"{self.root}/posts", bearer=token.access_token,
                 query=query, headers=self.headers(**{"X-RestLi-Method": "FINDER"}),
                 timeout=self.timeout,
             ).body  # fmt: skip
-            posts = [_published(p) for p in body.get("elements", [])]
-            found = [p for p, e in zip(posts, body.get("elements", []), strict=True)
-                     if same_text(e.get("commentary", ""), wanted)]  # fmt: skip
-            hit = trail.first(found)
+            posts = [(_published(e), e.get("commentary", "")) for e in elements.get("elements", [])]
             start += len(posts)
-            total = (body.get("paging") or {}).get("total")
-            more = start < total if isinstance(total, int) else len(posts) == count
-            older = any(not trail.within(p.published_at) for p in posts)
-            if hit is not None or older or not posts or not more or trail.floor is None:
-                return hit
-        raise searched_too_far(self.platform, trail)
+            total = (elements.get("paging") or {}).get("total")
+            yield posts, start < total if isinstance(total, int) else len(posts) == count
 
 
 def _author(request: PostRequest) -> str:

@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from functions.publish.adapters import http
 from functions.publish.adapters.base import (
-    MAX_PAGES,
+    Page,
     PlatformError,
     PostRequest,
     Published,
     Token,
     Trail,
     check_token,
-    same_text,
-    searched_too_far,
+    search,
     unsupported_media,
 )
 
@@ -64,17 +64,17 @@ class MastodonAdapter:
         root = self.root(request)
         me = self._get(f"{root}/accounts/verify_credentials", token)["id"]
         query = {"limit": "40"}
-        for _ in range(MAX_PAGES):
-            page = self._get(f"{root}/accounts/{me}/statuses", token, **query)
-            statuses = [_published(s) for s in page] if isinstance(page, list) else []
-            found = [p for p, s in zip(statuses, page, strict=False)
-                     if same_text(plain(s.get("content", "")), request.text)]  # fmt: skip
-            hit = trail.first(found)
-            older = any(not trail.within(p.published_at) for p in statuses)
-            if hit is not None or older or not statuses or trail.floor is None:
-                return hit
-            query["max_id"] = statuses[-1].post_id
-        raise searched_too_far(self.platform, trail)
+
+        def pages() -> Iterator[Page]:  # until an empty page (Mastodon pages by max_id)
+            while True:
+                page = self._get(f"{root}/accounts/{me}/statuses", token, **query)
+                statuses = page if isinstance(page, list) else []
+                posts = [(_published(s), plain(s.get("content", ""))) for s in statuses]
+                yield posts, True
+                if posts:
+                    query["max_id"] = posts[-1][0].post_id
+
+        return search(self.platform, pages(), request.text, trail)
 
     def _get(self, url: str, token: Token, **query: str) -> Any:
         return http.call(

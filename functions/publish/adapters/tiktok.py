@@ -13,13 +13,13 @@ with its title. Where neither can tell, a person decides (``Uncertain``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from functions.publish.adapters import http
 from functions.publish.adapters.base import (
-    MAX_PAGES,
+    Page,
     PlatformError,
     PostRequest,
     Published,
@@ -27,7 +27,7 @@ from functions.publish.adapters.base import (
     Trail,
     Uncertain,
     check_token,
-    same_text,
+    search,
     unsupported_media,
 )
 from functions.publish.adapters.errors import from_response
@@ -144,17 +144,15 @@ class TikTokAdapter:
     def listed(self, request: PostRequest, token: Token, trail: Trail) -> Published | None:
         """The account's video with this title since the firing's time (newest first)."""
         body: dict[str, Any] = {"max_count": 20}
-        for _ in range(MAX_PAGES):
-            data = self.call(f"{self.api}/video/list/", token, body,
-                             fields="id,create_time,title,share_url")  # fmt: skip
-            videos = data.get("videos") or []
-            found = [self.published(request, str(v["id"]),
-                                    datetime.fromtimestamp(int(v["create_time"]), UTC))
-                     for v in videos if same_text(v.get("title", ""), request.text)]  # fmt: skip
-            hit = trail.first(found)
-            older = any(not trail.within(datetime.fromtimestamp(int(v["create_time"]), UTC))
-                        for v in videos)  # fmt: skip
-            if hit is not None or older or not data.get("has_more"):
-                return hit
-            body["cursor"] = data.get("cursor")
-        return None
+
+        def pages() -> Iterator[Page]:
+            while True:
+                data = self.call(f"{self.api}/video/list/", token, body,
+                                 fields="id,create_time,title,share_url")  # fmt: skip
+                yield [(self.published(request, str(v["id"]),
+                                       datetime.fromtimestamp(int(v["create_time"]), UTC)),
+                        v.get("title", "")) for v in data.get("videos") or []], bool(
+                    data.get("has_more"))  # fmt: skip
+                body["cursor"] = data.get("cursor")
+
+        return search(self.platform, pages(), request.text, trail)

@@ -9,18 +9,18 @@ is never taken for this week's.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from functions.publish.adapters import http
 from functions.publish.adapters.base import (
-    MAX_PAGES,
+    Page,
     PostRequest,
     Published,
     Token,
     Trail,
     check_token,
-    same_text,
-    searched_too_far,
+    search,
     unsupported_media,
     utc_stamp,
 )
@@ -55,23 +55,21 @@ class XAdapter:
     ) -> Published | None:
         check_token(self.platform, token)
         trail = trail or Trail()
+        return search(self.platform, self._pages(request, token, trail), request.text, trail)
+
+    def _pages(self, request: PostRequest, token: Token, trail: Trail) -> Iterator[Page]:
         me = self._get("users/me", token)["data"]["id"]
         query = {"max_results": "100", "tweet.fields": "created_at"}
         if trail.floor is not None:
             query["start_time"] = utc_stamp(trail.floor)
-        for _ in range(MAX_PAGES):
+        while True:
             page = self._get(f"users/{me}/tweets", token, query)
-            found = [
-                Published(self.platform, t["id"], self.url(request, t["id"]),
-                          datetime.fromisoformat(t["created_at"].replace("Z", "+00:00")))
-                for t in page.get("data", []) if same_text(t.get("text", ""), request.text)
-            ]  # fmt: skip
-            hit = trail.first(found)
+            posts = [(Published(self.platform, t["id"], self.url(request, t["id"]),
+                                datetime.fromisoformat(t["created_at"].replace("Z", "+00:00"))),
+                      t.get("text", "")) for t in page.get("data", [])]  # fmt: skip
             following = (page.get("meta") or {}).get("next_token")
-            if hit is not None or not following or trail.floor is None:
-                return hit
-            query["pagination_token"] = following
-        raise searched_too_far(self.platform, trail)
+            yield posts, bool(following)
+            query["pagination_token"] = str(following)
 
     def _get(self, path: str, token: Token, query: dict[str, str] | None = None) -> dict:
         return http.call(
