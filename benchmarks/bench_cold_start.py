@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 150.0
 FIRST_CALL = (
     "import functions.publish.handler as h; "
-    "import boto3, functions.publish.service, functions.publish.tokens; "
+    "import boto3, functions.publish.service, functions.common.platform.tokens; "
     "import aws_lambda_powertools.utilities.idempotency; "
     "from functions.common import config; config.load_all()"
 )

@@ -191,14 +191,9 @@ def events(configs: dict[str, RuntimeConfig]) -> dict[str, list[Json]]:
 
 
 def package_patterns(function: str) -> list[str]:
-    # What a function imports from another function's folder: ingest reuses publish's HTTP
-    # layer, platform error tables and token store.
-    shared = {
-        "ingest": ["functions/publish/__init__.py", "functions/publish/tokens.py",
-                   "functions/publish/adapters/**"],
-    }  # fmt: skip
-    return [*COMMON_PATTERNS, f"functions/{function}/**", *shared.get(function, []),
-            *COMMON_EXCLUDES]  # fmt: skip
+    # Each function's package: its own folder and functions/common (what publish and ingest
+    # both say to the platforms lives in functions/common/platform).
+    return [*COMMON_PATTERNS, f"functions/{function}/**", *COMMON_EXCLUDES]
 
 
 # Asynchronous invocations (Scheduler invokes ``publish`` that way) that still fail after

@@ -20,11 +20,11 @@ from projects import AUDIENCE, write_project
 
 from functions.common import config
 from functions.common.config import CONFIG_DIR_ENV
+from functions.common.platform.tokens import Tokens
 from functions.publish import handler as publish_handler
 from functions.publish.adapters import adapter_for
 from functions.publish.records import Records
 from functions.publish.service import Deps
-from functions.publish.tokens import Tokens
 from infra.cli import main
 from infra.peers import Fake, bluesky, linkedin, mastodon, meta, tiktok, x
 from infra.simulate.accounts import posts_on

@@ -2,7 +2,7 @@
 
 ``validate`` refuses URLs that are not https or name no public DNS name (schema/urls.py,
 E701). That cannot see what a name resolves to, so every connection the platform HTTP
-helper opens (functions/publish/adapters/http.py, which ingest uses too), and alert's
+helper opens (functions/common/platform/http.py, which ingest uses too), and alert's
 Slack webhook (functions/alert/notify.py), goes through :func:`opener`: the host is resolved once, every address must be global unicast
 (not loopback, private, link-local, shared, reserved or multicast; IPv4-mapped, 6to4
 and Teredo addresses are judged by the IPv4 address inside), and the socket is opened to

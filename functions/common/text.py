@@ -10,6 +10,7 @@ replaces each such code point by U+FFFD, keeping the rest of the text.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -51,3 +52,12 @@ def clean_all(value: Any) -> tuple[Any, int]:
         pairs = [clean_all(item) for item in value]
         return [item for item, _ in pairs], sum(n for _, n in pairs)
     return value, 0
+
+
+_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p>")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def html_text(content: str) -> str:
+    """HTML content (a Mastodon status) as text: breaks and paragraphs become newlines."""
+    return html.unescape(_TAG.sub("", _BREAK.sub("\n", content)))

@@ -46,8 +46,8 @@ def deps_from_env() -> Deps:
     """The real dependencies: boto3 clients from the Lambda environment."""
     import boto3
 
+    from functions.common.platform.tokens import Tokens
     from functions.ingest.service import Deps
-    from functions.publish.tokens import Tokens
 
     table, queue, bucket = (runtime.env(FUNCTION, name) for name in ENV)
     peers = runtime.endpoints()

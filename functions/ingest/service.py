@@ -32,9 +32,9 @@ from typing import Any
 from functions.common import config as configs
 from functions.common import safe_url
 from functions.common.errors import EventError
+from functions.common.platform.errors import PlatformError
 from functions.ingest.enqueue import outgoing, send
 from functions.ingest.sources import BadPage, Found, Malformed, Page, Source, feeds
-from functions.publish.adapters.base import PlatformError
 from schema.platforms import PLATFORMS
 
 FUNCTION = "ingest"
@@ -51,7 +51,7 @@ class Deps:
     cursors_table: str
     queue_url: str
     bucket: str
-    tokens: Any = None  # functions.publish.tokens.Tokens (authenticated APIs)
+    tokens: Any = None  # functions.common.platform.tokens.Tokens (authenticated APIs)
     # (platform, brand) -> the API root to use instead of the platform's (local peers)
     endpoint: Callable[[str, str], str | None] = field(default=lambda platform, brand: None)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

@@ -56,13 +56,13 @@ from typing import Any
 
 from functions.common import config as configs
 from functions.common.errors import EventError
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import TokenError
 from functions.ingest import deliveries, service, webhook_auth, webhook_request
 from functions.ingest.sources import BadPage, Found, Malformed, as_int, decode, ident_of, when
 from functions.ingest.sources import meta as graph
 from functions.ingest.webhook_auth import META, SecretCache
 from functions.ingest.webhook_request import Refused, Request, reply
-from functions.publish.adapters.base import PlatformError
-from functions.publish.tokens import TokenError
 from schema.platforms import PLATFORMS
 
 

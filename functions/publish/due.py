@@ -13,9 +13,7 @@ from zoneinfo import ZoneInfo
 from functions.common import config as configs
 from functions.common.errors import EventError, require
 from functions.common.pause import paused
-from functions.publish.adapters.base import (
-    PostRequest,
-)
+from functions.publish.adapters.base import PostRequest
 from functions.publish.records import Key
 from schema.platforms import PLATFORMS
 from schema.types import duration_seconds

@@ -65,10 +65,10 @@ def deps_from_env() -> Deps:
     global _metrics
     import boto3
 
+    from functions.common.platform.tokens import Tokens
     from functions.publish.adapters import adapter_for
     from functions.publish.records import Records
     from functions.publish.service import Deps
-    from functions.publish.tokens import Tokens
 
     dynamodb = boto3.resource("dynamodb")
     peers = runtime.endpoints()
@@ -168,7 +168,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
 def refresh_tokens(deps: Deps) -> dict[str, Any]:
     """The scheduled run: renew tokens due within a day; warn (SNS) about the rest."""
     from functions.common import config
-    from functions.publish.tokens import refresh_due
+    from functions.common.platform.tokens import refresh_due
 
     report = refresh_due(deps.tokens, config.load_all().values())
     for line in report.refreshed:

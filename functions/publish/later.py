@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions.common.platform.errors import PlatformError
 from functions.common.schedules import functions_group, retry_name
-from functions.publish.adapters.base import PlatformError
 
 # Scheduler delivers at least once: a retry's own delivery may be retried for an hour
 RETRY_POLICY = {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10}

@@ -7,10 +7,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from functions.publish.adapters.base import (
-    PlatformError,
-    Published,
-)
+from functions.common.platform.errors import PlatformError
+from functions.publish.adapters.base import Published
 from functions.publish.due import stamp
 from functions.publish.records import Key
 

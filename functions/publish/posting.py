@@ -7,18 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from functions.publish.adapters.base import (
-    Adapter,
-    PlatformError,
-    Published,
-    Trail,
-    Uncertain,
-)
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import TokenError
+from functions.publish.adapters.base import Adapter, Published, Trail, Uncertain
 from functions.publish.due import Plan, utc
 from functions.publish.later import Later, retry_time
 from functions.publish.outcome import reason_of
 from functions.publish.records import Key, notes_of
-from functions.publish.tokens import TokenError
 
 if TYPE_CHECKING:
     from functions.publish.service import Deps

@@ -33,18 +33,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions.publish.adapters.base import (
-    Adapter,
-    PlatformError,
-    Trail,
-    Uncertain,
-)
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import TokenError, Tokens
+from functions.publish.adapters.base import Adapter, Trail, Uncertain
 from functions.publish.due import NotDue, Plan, key_of, late_reason, plan, stamp, utc
 from functions.publish.later import Later, Retries
 from functions.publish.outcome import Outcome, finish, reason_of, record_published
 from functions.publish.posting import GaveUp, find_ours, post_with_retries, trail_of
 from functions.publish.records import Key, Records
-from functions.publish.tokens import TokenError, Tokens
 
 __all__ = ["Deps", "InProgress", "key_of", "publish"]
 

@@ -27,11 +27,11 @@ def publish_deps(sim: Simulation, env: dict[str, str]) -> Any:
     records that die once where a fault was armed."""
     import boto3
 
+    from functions.common.platform.tokens import Tokens
     from functions.publish.adapters import adapter_for
     from functions.publish.later import Retries
     from functions.publish.records import Records
     from functions.publish.service import Deps
-    from functions.publish.tokens import Tokens
 
     dynamodb = boto3.resource("dynamodb")
     urls = {account.secret: account.fake.url for account in sim.accounts.values()}

@@ -174,9 +174,9 @@ class Listening:
 
         from functions.alert import handler as alert_handler
         from functions.alert.service import Deps as AlertDeps
+        from functions.common.platform.tokens import Tokens
         from functions.ingest import handler as ingest_handler
         from functions.ingest.service import Deps as IngestDeps
-        from functions.publish.tokens import Tokens
         from functions.score import handler as score_handler
         from functions.score.handler import Deps as ScoreDeps
 

@@ -23,13 +23,14 @@ from typing import Any
 
 import pytest
 
+from functions.common.platform.errors import PlatformError, from_response
+from functions.common.platform.retry import parse_reset, parse_retry_after, retry_after
+from functions.common.platform.tokens import Token
+from functions.common.text import html_text
 from functions.publish.adapters import adapter_for
-from functions.publish.adapters.base import Adapter, PlatformError, PostRequest, Token
-from functions.publish.adapters.errors import from_response
+from functions.publish.adapters.base import Adapter, PostRequest
 from functions.publish.adapters.facets import facets
 from functions.publish.adapters.linkedin import little_text
-from functions.publish.adapters.mastodon import plain
-from functions.publish.adapters.retry import parse_reset, parse_retry_after, retry_after
 from infra.peers import Fake, bluesky, linkedin, mastodon, meta, tiktok, x
 
 NOW = 1_800_000_000.0
@@ -354,7 +355,7 @@ def test_facets_ignore_tags_and_mentions_inside_links() -> None:
 
 def test_little_text_and_mastodon_html() -> None:
     assert little_text("a_b *c* [d](e) @f #g \\") == r"a\_b \*c\* \[d\]\(e\) \@f \#g \\"
-    assert plain('<p>Hi &amp; <a href="https://x.y">x.y</a></p><p>two</p>') == "Hi & x.y\ntwo"
+    assert html_text('<p>Hi &amp; <a href="https://x.y">x.y</a></p><p>two</p>') == "Hi & x.y\ntwo"
 
 
 def test_importing_the_adapters_package_loads_no_http_client() -> None:

@@ -32,8 +32,10 @@ from typing import Any
 import pytest
 from processes import free_ports, stop
 
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import Token
 from functions.publish.adapters import adapter_for
-from functions.publish.adapters.base import PlatformError, PostRequest, Token, Trail
+from functions.publish.adapters.base import PostRequest, Trail
 from functions.publish.adapters.bluesky import BlueskyAdapter, record_key
 
 PEER = Path(__file__).resolve().parents[1] / "peers" / "bluesky"

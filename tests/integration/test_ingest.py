@@ -19,10 +19,10 @@ from moto import mock_aws
 
 from functions.common import config
 from functions.common.config import CONFIG_DIR_ENV
+from functions.common.platform.tokens import Tokens
 from functions.ingest import handler as ingest
 from functions.ingest.service import Deps
 from functions.ingest.sources import BadPage
-from functions.publish.tokens import Tokens
 from functions.score import service as score
 from infra.cli import main
 from infra.peers import Fake, Reply, bluesky, linkedin, mastodon, meta, webhooks, x

@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 from processes import free_ports, stop
 
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import Token
+from functions.common.text import html_text
 from functions.publish.adapters import adapter_for
-from functions.publish.adapters.base import Adapter, PlatformError, PostRequest, Token
-from functions.publish.adapters.mastodon import plain
+from functions.publish.adapters.base import Adapter, PostRequest
 
 TOKEN = Token("mock_token")  # the token mastodon-mock seeds for ``testuser``
 START_TIMEOUT_S = 30.0
@@ -120,7 +122,7 @@ def test_a_published_status_can_be_read_back_from_the_server(base: str, adapter:
     assert published.platform == "mastodon"
     assert published.url == status["url"]
     assert status["visibility"] == "public"
-    assert plain(status["content"]) == TEXT
+    assert html_text(status["content"]) == TEXT
     assert published.published_at.tzinfo is not None
 
 

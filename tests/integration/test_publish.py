@@ -23,8 +23,8 @@ from functions.common import config
 from functions.common.config import CONFIG_DIR_ENV
 from functions.common.errors import EventError
 from functions.common.pause import pause, resume
+from functions.common.platform.tokens import refresh_due
 from functions.publish.records import Records
-from functions.publish.tokens import refresh_due
 from infra.peers import x
 
 # --- publishing, once --------------------------------------------------------------

@@ -1,6 +1,6 @@
 """At run time a credential goes only to a public address or a configured local peer.
 
-The platform HTTP helper (functions/publish/adapters/http.py, which ingest uses too)
+The platform HTTP helper (functions/common/platform/http.py, which ingest uses too)
 resolves each host once, refuses any address that is not global unicast before anything
 is sent, and connects to the address it checked (DNS rebinding gets nothing). The local
 peers of the tests and ``simulate`` (SOCIALOPS_PLATFORM_ENDPOINTS, the adapters' base
@@ -20,8 +20,11 @@ from typing import Any
 import pytest
 
 from functions.common import runtime, safe_url
-from functions.publish.adapters import adapter_for, http
-from functions.publish.adapters.base import PlatformError, PostRequest, Token
+from functions.common.platform import http
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import Token
+from functions.publish.adapters import adapter_for
+from functions.publish.adapters.base import PostRequest
 from infra.peers import Reply, bluesky, mastodon
 
 NAME = "social.acme.example"

@@ -53,6 +53,14 @@ def test_a_function_imports_another_functions_code_only_where_it_is_packaged() -
     assert wrong == []
 
 
+def test_the_shared_code_imports_no_functions_folder() -> None:
+    # functions/common is packaged with every function, so what it imports must be there too
+    wrong = [f"{path.relative_to(ROOT)} imports {name}" for path in ours("functions/common")
+             for name in sorted(imports(path))
+             if name.startswith("functions.") and not name.startswith("functions.common")]  # fmt: skip
+    assert wrong == []
+
+
 def test_the_command_line_and_the_functions_need_no_training_stack() -> None:
     # validate, compile, the functions' handlers and the sentiment and detect commands
     # run without scikit-learn, scipy and statsmodels (the `train` extra)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from functions.publish.adapters.errors import TABLES, from_response
+from functions.common.platform.errors import TABLES, from_response
 
 ODD_BODIES: list[Any] = [
     {"error": "Gateway Timeout"}, {"error": None}, {"error": ["x"]}, {"errors": "nope"},

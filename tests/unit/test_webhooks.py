@@ -12,13 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from functions.common.platform.errors import PlatformError, from_response
+from functions.common.platform.tokens import TokenError
 from functions.ingest import webhook_auth, webhooks
 from functions.ingest.sources import Answer, BadPage, Found, Malformed, Source, decode, utc
 from functions.ingest.sources import meta as graph
 from functions.ingest.webhook_request import Refused
-from functions.publish.adapters.base import PlatformError
-from functions.publish.adapters.errors import from_response
-from functions.publish.tokens import TokenError
 from infra.peers import meta as meta_peer
 from infra.peers import webhooks as peers
 

@@ -5,7 +5,7 @@ Each module gives ``feeds(source) -> list[Feed]``: a feed is one cursor (a searc
 hashtag, the notifications), fetched a page at a time. ``Feed.fetch(state)`` returns the
 page's raw items, each item normalised (or the reason it could not be), and the cursor
 state after the page. HTTP errors become ``PlatformError`` through publish's error tables
-(functions/publish/adapters/errors.py); a page that is not JSON raises ``BadPage``.
+(functions/common/platform/errors.py); a page that is not JSON raises ``BadPage``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from importlib import import_module
 from typing import Any
 
-from functions.publish.adapters.http import TIMEOUT_S, exchange
+from functions.common.platform.http import TIMEOUT_S, exchange
 
 MODULES = {"x": "x", "bluesky": "bluesky", "mastodon": "mastodon", "facebook": "meta",
            "instagram": "meta", "linkedin": "linkedin"}  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+from functions.common.text import html_text
 from functions.ingest.sources import (
     Feed,
     Found,
@@ -23,7 +24,6 @@ from functions.ingest.sources import (
     normalise,
     when,
 )  # fmt: skip
-from functions.publish.adapters.mastodon import plain
 
 
 def found(status: Any, kind: str) -> Found:
@@ -33,7 +33,7 @@ def found(status: Any, kind: str) -> Found:
     account = account if isinstance(account, dict) else {}
     created = account.get("created_at")
     return Found(
-        id=ident, text=plain(str(status["content"])).strip(),
+        id=ident, text=html_text(str(status["content"])).strip(),
         created_at=when(ident, status["created_at"]),
         url=str(status.get("url") or status.get("uri") or ""),
         lang=status.get("language") if isinstance(status.get("language"), str) else None,

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import Token
+
 MediaItem = tuple[str, str, str]  # (url, type: "image" | "video", alt text)
 
 
@@ -30,40 +33,6 @@ class Published:
     post_id: str
     url: str
     published_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-@dataclass(frozen=True)
-class Token:
-    access_token: str
-    expires_at: datetime | None = None
-
-    def expired(self, now: datetime | None = None) -> bool:
-        return self.expires_at is not None and self.expires_at <= (now or datetime.now(UTC))
-
-
-class PlatformError(Exception):
-    """A platform said no. ``reason`` is in plain words; ``retryable`` says whether the
-    same call may succeed later (after ``retry_after_s`` when known); ``auth`` says a
-    person must renew or reconnect the account's token."""
-
-    def __init__(
-        self,
-        platform: str,
-        status: int,
-        code: str,
-        reason: str,
-        *,
-        retryable: bool = False,
-        retry_after_s: float | None = None,
-        auth: bool = False,
-    ) -> None:
-        self.platform, self.status, self.code, self.reason = platform, status, code, reason
-        self.retryable, self.retry_after_s, self.auth = retryable, retry_after_s, auth
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        after = f"; retry in {self.retry_after_s:.0f} s" if self.retry_after_s else ""
-        return f"{self.platform}: {self.reason} (HTTP {self.status}, {self.code}){after}"
 
 
 # How far a platform's clock may be behind ours: a post of this firing is never older than

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.publish.adapters import http
+from functions.common.platform import http
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import Token
 from functions.publish.adapters.base import (
-    PlatformError,
     PostRequest,
     Published,
-    Token,
     Trail,
     same_text,
     unsupported_media,

@@ -4,10 +4,10 @@ earlier delivery posted is found among the Page's posts since the firing's time.
 
 from __future__ import annotations
 
+from functions.common.platform.tokens import Token
 from functions.publish.adapters.base import (
     PostRequest,
     Published,
-    Token,
     Trail,
     check_token,
     unsupported_media,

@@ -8,16 +8,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.publish.adapters import http
-from functions.publish.adapters.base import (
-    Page,
-    PlatformError,
-    PostRequest,
-    Published,
-    Token,
-    Trail,
-    search,
-)
+from functions.common.platform import http
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import Token
+from functions.publish.adapters.base import Page, PostRequest, Published, Trail, search
 
 
 class Graph:

@@ -9,15 +9,9 @@ the firing's time, and one EXPIRED or in ERROR published nothing."""
 
 from __future__ import annotations
 
-from functions.publish.adapters.base import (
-    PlatformError,
-    PostRequest,
-    Published,
-    Token,
-    Trail,
-    Uncertain,
-    check_token,
-)
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import Token
+from functions.publish.adapters.base import PostRequest, Published, Trail, Uncertain, check_token
 from functions.publish.adapters.graph import Graph, account, created_at
 
 

@@ -11,13 +11,13 @@ import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from functions.publish.adapters import http
+from functions.common.platform import http
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import Token
 from functions.publish.adapters.base import (
     Page,
-    PlatformError,
     PostRequest,
     Published,
-    Token,
     Trail,
     check_token,
     search,

@@ -5,32 +5,23 @@ newest first, back to the firing's time: last week's status of the same text is 
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from functions.publish.adapters import http
+from functions.common.platform import http
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import Token
+from functions.common.text import html_text
 from functions.publish.adapters.base import (
     Page,
-    PlatformError,
     PostRequest,
     Published,
-    Token,
     Trail,
     check_token,
     search,
     unsupported_media,
 )
-
-_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p>")
-_TAG = re.compile(r"<[^>]+>")
-
-
-def plain(content: str) -> str:
-    """A status's HTML content as text."""
-    return html.unescape(_TAG.sub("", _BREAK.sub("\n", content)))
 
 
 class MastodonAdapter:
@@ -69,7 +60,7 @@ class MastodonAdapter:
             while True:
                 page = self._get(f"{root}/accounts/{me}/statuses", token, **query)
                 statuses = page if isinstance(page, list) else []
-                posts = [(_published(s), plain(s.get("content", ""))) for s in statuses]
+                posts = [(_published(s), html_text(s.get("content", ""))) for s in statuses]
                 yield posts, True
                 if posts:
                     query["max_id"] = posts[-1][0].post_id

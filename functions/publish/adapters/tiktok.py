@@ -17,20 +17,19 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.publish.adapters import http
+from functions.common.platform import http
+from functions.common.platform.errors import PlatformError, from_response
+from functions.common.platform.tokens import Token
 from functions.publish.adapters.base import (
     Page,
-    PlatformError,
     PostRequest,
     Published,
-    Token,
     Trail,
     Uncertain,
     check_token,
     search,
     unsupported_media,
 )
-from functions.publish.adapters.errors import from_response
 
 _PENDING = {"PROCESSING_DOWNLOAD", "PROCESSING_UPLOAD", "SEND_TO_USER_INBOX"}
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from functions.publish.adapters import http
+from functions.common.platform import http
+from functions.common.platform.tokens import Token
 from functions.publish.adapters.base import (
     Page,
     PostRequest,
     Published,
-    Token,
     Trail,
     check_token,
     search,

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.common import safe_url
-from functions.publish.adapters.base import PlatformError
-from functions.publish.adapters.errors import from_response
+from functions.common.platform.errors import PlatformError, from_response
 
 TIMEOUT_S = 10.0
 _OPENER = safe_url.opener()  # every connection to a checked public address or a peer

@@ -26,12 +26,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.common import safe_url
-from functions.publish.adapters import http
-from functions.publish.adapters.base import PlatformError, Token
+from functions.common.platform import http
+from functions.common.platform.errors import PlatformError
 
 REFRESH_AHEAD = timedelta(minutes=15)  # at use time
 REFRESH_HORIZON = timedelta(hours=24)  # scheduled run: renew what expires within a day
 WARN_AHEAD = timedelta(days=14)  # non-refreshable tokens: warn two weeks ahead
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: str
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or datetime.now(UTC))
 
 
 class TokenError(RuntimeError):

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from functions.publish.adapters.base import PlatformError
-from functions.publish.adapters.retry import retry_after
+from functions.common.platform.retry import retry_after
 
 Known = tuple[str, bool, bool]  # reason, retryable, auth
 
@@ -106,6 +105,31 @@ BLUESKY: dict[str, Known] = {
 
 TABLES = {"instagram": META, "facebook": META, "x": X, "linkedin": LINKEDIN,
           "tiktok": TIKTOK, "mastodon": MASTODON, "bluesky": BLUESKY}  # fmt: skip
+
+
+class PlatformError(Exception):
+    """A platform said no. ``reason`` is in plain words; ``retryable`` says whether the
+    same call may succeed later (after ``retry_after_s`` when known); ``auth`` says a
+    person must renew or reconnect the account's token."""
+
+    def __init__(
+        self,
+        platform: str,
+        status: int,
+        code: str,
+        reason: str,
+        *,
+        retryable: bool = False,
+        retry_after_s: float | None = None,
+        auth: bool = False,
+    ) -> None:
+        self.platform, self.status, self.code, self.reason = platform, status, code, reason
+        self.retryable, self.retry_after_s, self.auth = retryable, retry_after_s, auth
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        after = f"; retry in {self.retry_after_s:.0f} s" if self.retry_after_s else ""
+        return f"{self.platform}: {self.reason} (HTTP {self.status}, {self.code}){after}"
 
 
 def _dict(value: Any) -> dict[str, Any]:
