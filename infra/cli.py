@@ -182,32 +182,39 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from functions.alert.detector import score_series
+    from functions.alert.detector import VOLUME, score_series
     from infra.series import BadSeries, read_series
 
     # Bytes that are not UTF-8 are kept as surrogates (surrogateescape) so that read_series
     # reports them at their line: "name:line: not UTF-8 text", exit 1, for files and stdin.
+    # Rows out of time order are scored all the same, one output row per input row (a row
+    # earlier than one before it without updating the detector), each run of them told on
+    # stderr as "name:line: warning: ...", exit 0.
     name = "<stdin>" if args.file == "-" else args.file
+    notes: list[str] = []
     try:
         binary = getattr(sys.stdin, "buffer", None) if args.file == "-" else None
         if args.file == "-" and binary is None:  # a text stream without bytes (tests)
-            rows = read_series(sys.stdin, name)
+            rows = read_series(sys.stdin, name, notes)
         elif binary is not None:
             stream = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")  # fmt: skip
             try:
-                rows = read_series(stream, name)
+                rows = read_series(stream, name, notes)
             finally:
                 stream.detach()  # leave sys.stdin's buffer open
         else:
             with open(args.file, encoding="utf-8", errors="surrogateescape", newline="") as handle:  # fmt: skip
-                rows = read_series(handle, name)
+                rows = read_series(handle, name, notes)
     except OSError as exc:
         print(f"{name}: cannot read: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except BadSeries as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    scores = score_series([row[2] for row in rows], [row[3] for row in rows])
+    for note in notes:
+        print(note, file=sys.stderr)
+    params = VOLUME if args.bursts else None
+    scores = score_series([row[2] for row in rows], [row[3] for row in rows], params)
     out = ["timestamp,value,anomaly_score"]
     out += [f"{row[0]},{row[1]},{score:.6f}" for row, score in zip(rows, scores, strict=True)]
     sys.stdout.write("\n".join(out) + "\n")
@@ -310,10 +317,14 @@ def parser() -> argparse.ArgumentParser:
         "detect", help="anomaly scores of a timestamp,value CSV series",
         description="Reads a timestamp,value CSV (UTF-8) and writes timestamp,value,"
         "anomaly_score; 0.5 and above is an alert. Bad input (not UTF-8, an unclosed quote, "
-        "a field over 131,072 characters, a value that is not a number, time going "
-        "backwards) is reported as FILE:LINE: message, exit 1.",
+        "a field over 131,072 characters, a value that is not a number) is reported as "
+        "FILE:LINE: message, exit 1. Every row gets its output row: a row earlier than one "
+        "before it is scored without updating the detector, and each run of them is told "
+        "on stderr as FILE:LINE: warning: ... (exit 0).",
     )  # fmt: skip
     detect.add_argument("file", metavar="FILE", help="a CSV file with timestamp,value, or - (stdin)")  # fmt: skip
+    detect.add_argument("--bursts", action="store_true",
+                        help="score bursts only, as the alert function's volume rules do")  # fmt: skip
     detect.set_defaults(func=cmd_detect)
     return top
 

@@ -96,22 +96,38 @@ def _parse_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def read_series(lines: Iterable[str], name: str) -> list[tuple[str, str, datetime, float]]:
+def read_series(
+    lines: Iterable[str], name: str, notes: list[str] | None = None
+) -> list[tuple[str, str, datetime, float]]:
     """Rows ``(timestamp text, value text, moment, value)`` of a ``timestamp,value`` CSV.
 
     ``lines`` come from a stream opened with ``newline=''`` and, so that bytes that are not
     UTF-8 are reported at their line, ``errors='surrogateescape'``. Raises
     :class:`BadSeries` (``name:line: message``) on the first problem: no header, a missing
-    column, a non-numeric or non-finite value, an unparsable timestamp, time going
-    backwards, and what :func:`csv_records` refuses (not UTF-8, an unclosed quote, a field
-    over 131,072 characters).
+    column, a non-numeric or non-finite value, an unparsable timestamp, and what
+    :func:`csv_records` refuses (not UTF-8, an unclosed quote, a field over 131,072
+    characters).
+
+    Rows out of time order are kept, every one (a series' rows are what the caller scores,
+    one result a row): without ``notes``, a row earlier than one before it is refused;
+    with ``notes``, it is kept and ``notes`` gets one ``name:line: ...`` line for each run
+    of such rows, and one line counting the rows whose timestamp repeats the latest one
+    (the detector scores an earlier row without learning from it, a repeat as one more
+    point).
     """
     with closing(csv_records(lines, name)) as records:  # closed now: csv's limit restored
-        return _series(records, name)
+        return _series(records, name, notes)
+
+
+def _late(name: str, run: list[tuple[int, str]], latest: str) -> str:
+    first, stamp = run[0]
+    span = f"line {first}" if len(run) == 1 else f"{len(run)} rows, lines {first}-{run[-1][0]}"
+    return (f"{name}:{first}: warning: timestamp {stamp!r} is earlier than an earlier row's "
+            f"({latest!r}): scored without updating the detector ({span})")  # fmt: skip
 
 
 def _series(
-    records: Iterator[tuple[int, list[str]]], name: str
+    records: Iterator[tuple[int, list[str]]], name: str, notes: list[str] | None
 ) -> list[tuple[str, str, datetime, float]]:
     first = next(records, None)
     if first is None:
@@ -124,7 +140,9 @@ def _series(
                         f"(expected timestamp,value; found {','.join(header)!r})")  # fmt: skip
     it, iv = columns.index("timestamp"), columns.index("value")
     rows: list[tuple[str, str, datetime, float]] = []
-    previous: datetime | None = None
+    latest: tuple[datetime, str] | None = None  # the latest moment so far, and its text
+    late: list[tuple[int, str]] = []  # the current run of rows earlier than ``latest``
+    repeats: list[int] = []  # lines whose timestamp repeats ``latest``
     for line, row in records:
         if all(not c.strip() for c in row):
             continue
@@ -141,8 +159,21 @@ def _series(
             raise BadSeries(f"{name}:{line}: value {text!r} is not a number") from None
         if not math.isfinite(value):
             raise BadSeries(f"{name}:{line}: value {text!r} is not a finite number")
-        if previous is not None and moment < previous:
-            raise BadSeries(f"{name}:{line}: timestamp {stamp!r} is earlier than the row before")  # fmt: skip
-        previous = moment
+        if latest is not None and moment < latest[0]:
+            if notes is None:
+                raise BadSeries(f"{name}:{line}: timestamp {stamp!r} is earlier than the row before")  # fmt: skip
+            late.append((line, stamp))
+        else:
+            if late and notes is not None:
+                notes.append(_late(name, late, latest[1] if latest else ""))
+            late = []
+            if latest is not None and moment == latest[0]:
+                repeats.append(line)
+            latest = (moment, stamp)
         rows.append((stamp, text, moment, value))
+    if late and notes is not None:
+        notes.append(_late(name, late, latest[1] if latest else ""))
+    if repeats and notes is not None:
+        notes.append(f"{name}:{repeats[0]}: warning: timestamp repeats the row before ({len(repeats)} "
+                     "such rows in all): each scored as one more point")  # fmt: skip
     return rows

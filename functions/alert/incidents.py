@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from functions.alert import messages, notify, rules
-from functions.alert.detector import Detector
+from functions.alert.detector import VOLUME, Detector
 from functions.alert.outbox import notice
 from functions.alert.rules import BUCKET_S, LATENESS_S, Bucket, Check, RuleRef, Volume, stamp
 from functions.alert.store import Deps, Plan, Run, State, n_value, read_buckets, s_value
@@ -39,7 +39,7 @@ def feed(state: State, buckets: Sequence[Bucket], t: int, deps: Deps, run: Run,
     detector: Detector | None = None
     if state.detector is not None:
         try:
-            detector = Detector.from_state(state.detector)
+            detector = Detector.from_state(state.detector, VOLUME)
         except ValueError as error:
             run.fail(deps, f"brand {brand}", f"volume detector state unreadable, warming up "
                      f"again: {error}")  # fmt: skip

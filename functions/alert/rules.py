@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.alert.detector import Detector
+from functions.alert.detector import VOLUME, Detector
 from schema.types import MAX_WINDOW_S, duration_seconds
 
 BUCKET_S = 300
@@ -304,7 +304,7 @@ def replay(detector: Detector | None, counts: Mapping[int, float], first: int, t
     pass over the series as it is now."""
     settle = t - LATE_S
     if detector is None:
-        detector, start = Detector(), first
+        detector, start = Detector(VOLUME), first
     else:
         assert detector.last is not None
         start = int(detector.last) + BUCKET_S

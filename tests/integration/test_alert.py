@@ -35,7 +35,7 @@ from lambdas import Context
 
 from functions.alert import handler as alert_handler
 from functions.alert import service
-from functions.alert.detector import Detector
+from functions.alert.detector import VOLUME, Detector
 from functions.alert.rules import volume_threshold
 from functions.common import config
 from functions.common.pause import paused, resume
@@ -229,7 +229,7 @@ def test_volume_anomaly_after_a_normal_week_same_scores_as_one_pass(world: World
     # the first run's cutoff is 5 minutes before it; a fresh detector starts at the first
     # stored bucket of the 7 days before that cutoff
     horizon = burst_start - timedelta(hours=1, minutes=5) - timedelta(days=7)
-    one_pass = Detector()
+    one_pass = Detector(VOLUME)  # the volume rules' settings: bursts only
     raws = {}
     counts = dict(series)
     t = min(t for t in counts if t >= horizon)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from functions.alert import rules
-from functions.alert.detector import Detector, score_series
+from functions.alert.detector import VOLUME, Detector, score_series
 from functions.alert.rules import Bucket, Check
 
 T = int(datetime(2027, 1, 14, 12, 0, tzinfo=UTC).timestamp())
@@ -186,13 +186,13 @@ def test_replay_settles_six_hours_back_and_rescores_what_came_late() -> None:
         detector = Detector.from_state(json.loads(json.dumps(saved))) if saved else None
         volume = rules.replay(detector, counts, first, t)
         saved = volume.settled
-        one_pass, scores = Detector(), []
+        one_pass, scores = Detector(VOLUME), []  # the volume rules' settings
         for s in range(first, t, 300):
             one_pass.update(float(s), counts[s])
             scores.append(one_pass.raw)
         assert volume.scores == scores[-12:] and volume.latest == one_pass.raw
     assert saved is not None and saved["last"] == t - rules.LATE_S - 300
-    settled = Detector()
+    settled = Detector(VOLUME)
     for s in range(first, t - rules.LATE_S, 300):
         settled.update(float(s), counts[s])
     assert settled.to_state() == saved

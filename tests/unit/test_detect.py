@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from functions.alert.detector import ALERT, Detector, score_series
+from functions.alert.detector import ALERT, VOLUME, Detector, Params, score_series
 from infra.cli import main
 
 START = datetime(2015, 3, 2, tzinfo=UTC)  # a Monday
@@ -52,8 +53,9 @@ def test_causal_appending_future_points_changes_nothing() -> None:
 
 
 def test_burst_alerts_near_it_and_nowhere_else() -> None:
+    # mention volume, as the alert function's volume rules score it (bursts only)
     moments, values = series()
-    scores = score_series(moments, values)
+    scores = score_series(moments, values, VOLUME)
     alerts = [i for i, s in enumerate(scores) if s >= ALERT]
     assert alerts, "the burst raised no alert"
     assert all(BURST <= i < BURST + BURST_LEN for i in alerts), alerts
@@ -62,14 +64,14 @@ def test_burst_alerts_near_it_and_nowhere_else() -> None:
 
 def test_no_alert_without_burst() -> None:
     moments, values = series(burst=None)
-    assert max(score_series(moments, values)) < ALERT
+    assert max(score_series(moments, values, VOLUME)) < ALERT
 
 
 def test_one_alert_per_incident() -> None:
     moments, values = series()
     # a long incident: ten hours of quadruple volume
     values = [v * 4 if BURST <= i < BURST + 120 else v for i, v in enumerate(values)]
-    scores = score_series(moments, values)
+    scores = score_series(moments, values, VOLUME)
     assert sum(s >= ALERT for s in scores) == 1
 
 
@@ -129,7 +131,6 @@ def test_cli_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
         ("timestamp,value\n2015-03-02 00:00:00,4\nyesterday,5\n", ":3: timestamp 'yesterday'"),
         ("timestamp,value\n2015-03-02 00:00:00,nan\n", ":2: value 'nan' is not a finite"),
         ("timestamp,value\n2015-03-02 00:00:00\n", ":2: expected 2 fields"),
-        ("timestamp,value\n2015-03-02 00:05:00,4\n2015-03-02 00:00:00,4\n", ":3: timestamp"),
     ],
 )
 def test_cli_bad_input(
@@ -220,3 +221,96 @@ def test_cli_not_utf8_names_the_line(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"{'<stdin>' if name == '-' else name}:3: not UTF-8 text\n"
+
+
+# ---- issue 12: drops, values of any sign, rows out of time order, older states ----------
+
+
+def test_a_drop_scores_by_default_but_not_for_the_volume_rules() -> None:
+    moments, values = series(burst=None)
+    values = [v / 8 if BURST <= i < BURST + BURST_LEN else v for i, v in enumerate(values)]
+    generic = score_series(moments, values)
+    assert any(s >= ALERT for s in generic[BURST : BURST + BURST_LEN])
+    assert max(score_series(moments, values, VOLUME)[BURST : BURST + BURST_LEN]) < ALERT
+
+
+def test_negative_values_are_scored_not_clipped_to_zero() -> None:
+    # a series of negative values (a temperature below zero, a balance): the old detector
+    # read every value below 0 as 0 and saw nothing
+    moments, values = series(burst=None)
+    values = [-(v + 100) for v in values]
+    values[BURST : BURST + BURST_LEN] = [-3.0] * BURST_LEN
+    scores = score_series(moments, values, replace(Params(), drops=0.0))
+    assert any(s >= ALERT for s in scores[BURST : BURST + BURST_LEN])
+
+
+def test_a_point_earlier_than_the_last_is_scored_without_learning() -> None:
+    moments, values = series()
+    detector = Detector()
+    for m, v in zip(moments[:BURST], values[:BURST], strict=True):
+        detector.update(m, v)
+    before = detector.to_state()
+    late = detector.update(moments[BURST - 20], values[BURST - 20] * 10)
+    assert 0.0 < late <= 1.0
+    assert detector.to_state() == before  # nothing learnt, time did not go back
+    # a repeated timestamp is one more point
+    detector.update(moments[BURST - 1], values[BURST - 1])
+    assert detector.to_state()["n"] == before["n"] + 1
+
+
+def test_a_version_1_state_is_read() -> None:
+    # what the alert function stored before drops existed: the same model
+    moments, values = series()
+    old = replace(Params(), drops=0.0)
+    detector = Detector(old)
+    for m, v in zip(moments[:BURST], values[:BURST], strict=True):
+        detector.update(m, v)
+    state = detector.to_state()
+    v1 = {**state, "v": 1, "params": {k: v for k, v in state["params"].items() if k != "drops"}}
+    restored = Detector.from_state(v1, old)
+    assert restored.to_state() == state
+    rest = list(zip(moments[BURST:], values[BURST:], strict=True))
+    assert [restored.update(m, v) for m, v in rest] == [detector.update(m, v) for m, v in rest]
+
+
+def _rows(moments: list[datetime], values: list[float]) -> str:
+    return "timestamp,value\n" + "".join(
+        f"{m.strftime('%Y-%m-%d %H:%M:%S')},{v:g}\n" for m, v in zip(moments, values, strict=True)
+    )
+
+
+def test_cli_rows_out_of_order_are_scored_and_told(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the shape of NAB's machine_temperature_system_failure.csv at line 10151: after 02:55
+    # the clock goes back 55 minutes and runs on from 02:00 (11 rows earlier than 02:55,
+    # then 02:55 again, a repeat, as on the AWS series' DST night), then 03:00 and on
+    moments, values = series(days=3, burst=None)
+    back = 2 * 288 + 36  # the row after 02:55 on day 3
+    moments = (moments[:back] + [moments[back - 12] + i * STEP for i in range(12)] + moments[back:])[: len(values)]  # fmt: skip
+    path = _write(tmp_path, _rows(moments, values))
+    assert main(["detect", str(path)]) == 0
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
+    assert len(out) == len(values) + 1  # one row out for each row in
+    assert [r.split(",")[0] for r in out[1:]] == [m.strftime("%Y-%m-%d %H:%M:%S") for m in moments]  # fmt: skip
+    line = back + 2  # the file's line of the first row out of order (a header, 1-based)
+    assert captured.err.splitlines() == [
+        f"{path}:{line}: warning: timestamp '{moments[back]:%Y-%m-%d %H:%M:%S}' is earlier "
+        f"than an earlier row's ('{moments[back - 1]:%Y-%m-%d %H:%M:%S}'): scored without "
+        f"updating the detector (11 rows, lines {line}-{line + 10})",
+        f"{path}:{line + 11}: warning: timestamp repeats the row before (1 such rows in all): each "
+        "scored as one more point",
+    ]
+    detector = Detector()
+    expected = [detector.update(m, v) for m, v in zip(moments, values, strict=True)]
+    assert all(abs(float(r.split(",")[2]) - e) < 1e-6 for r, e in zip(out[1:], expected, strict=True))  # fmt: skip
+
+
+def test_cli_bursts_scores_as_the_volume_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    moments, values = series()
+    path = _write(tmp_path, _rows(moments, values))
+    assert main(["detect", "--bursts", str(path)]) == 0
+    scores = [float(r.split(",")[2]) for r in capsys.readouterr().out.splitlines()[1:]]
+    expected = score_series(moments, values, VOLUME)
+    assert all(abs(a - b) < 1e-6 for a, b in zip(scores, expected, strict=True))
