@@ -27,21 +27,23 @@ $(PDS_STAMP): $(PDS_PEER)/package.json $(PDS_PEER)/package-lock.json
 	cd $(PDS_PEER) && npm rebuild better-sqlite3 --loglevel=error
 	touch $@
 
-# The numpy layer of `score`: the Lambda runtime's wheel (python3.12, x86_64), pinned with
-# its hash in infra/layers/numpy.txt, whatever Python runs here.
-NUMPY_LAYER := layers/numpy/python/.installed
+# The layer of `score` (numpy, onnxruntime, tokenizers): the Lambda runtime's wheels
+# (python3.12, x86_64), pinned with their hashes in infra/layers/score-libs.txt, whatever Python
+# runs here.
+SCORE_LAYER := layers/score-libs/python/.installed
 
-$(NUMPY_LAYER): infra/layers/numpy.txt
-	rm -rf layers/numpy
+$(SCORE_LAYER): infra/layers/score-libs.txt
+	rm -rf layers/score-libs layers/numpy
 	$(PYTHON) -m pip install --quiet --no-deps --require-hashes --only-binary=:all: \
-		--platform manylinux_2_28_x86_64 --python-version 3.12 --implementation cp \
-		--target layers/numpy/python -r infra/layers/numpy.txt
-	find layers/numpy/python -type d -name tests -prune -exec rm -rf {} +
+		--platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 \
+		--python-version 3.12 --implementation cp \
+		--target layers/score-libs/python -r infra/layers/score-libs.txt
+	find layers/score-libs/python -type d -name tests -prune -exec rm -rf {} +
 	touch $@
 
-layers: $(NUMPY_LAYER)
+layers: $(SCORE_LAYER)
 
-setup: $(STAMP) node_modules/.package-lock.json $(PDS_STAMP) $(NUMPY_LAYER)
+setup: $(STAMP) node_modules/.package-lock.json $(PDS_STAMP) $(SCORE_LAYER)
 
 # The main job, no AWS account and no network: validate and compile the examples, then
 # run them for a fortnight on a virtual clock (moto in-process, local platform peers).

@@ -300,6 +300,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--brand-data", help="a brand's labelled mentions: CSV with a text,label header, or JSON Lines of {\"text\", \"label\"}; labels negative, neutral, positive, anger, joy, optimism, sadness")  # fmt: skip
     train.add_argument("--out", help="where the weights go (default: functions/score/weights, the shipped model)")  # fmt: skip
     train.add_argument("--bits", type=int, default=18, help="hash bits per feature group, 8 to 22 (18)")  # fmt: skip
+    train.add_argument("--fast-only", action="store_true", help="train the fast path only, not the accurate heads that read the sentence encoder (a few more minutes); the model written then has no accurate path, and brands that chose it are scored on the fast one, with an error logged")  # fmt: skip
     train.set_defaults(func=cmd_train)
     sentiment = sub.add_parser(
         "sentiment", help="score texts, one a line, as JSON lines",
@@ -312,6 +313,7 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sentiment.add_argument("file", nargs="?", default="-", metavar="FILE", help="a file or - (stdin)")  # fmt: skip
     sentiment.add_argument("--model", help="a folder of weights (default: $SOCIALOPS_MODEL_DIR, else the shipped model)")  # fmt: skip
+    sentiment.add_argument("--accurate", action="store_true", help="score on the accurate path (listening.sentiment: accurate): a sentence encoder beside the linear model, better on unseen topics, tens of texts a second a core instead of thousands")  # fmt: skip
     sentiment.set_defaults(func=cmd_sentiment)
     detect = sub.add_parser(
         "detect", help="anomaly scores of a timestamp,value CSV series",

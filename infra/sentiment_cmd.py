@@ -163,8 +163,11 @@ def run_sentiment(args: argparse.Namespace) -> int:
     """
     source = args.file or "-"
     name = "<stdin>" if source == "-" else source
+    path = "accurate" if getattr(args, "accurate", False) else "fast"
     try:
         model = m.Model.load(args.model) if args.model else m.default_model()
+        if path == "accurate":
+            model.accurate()  # loaded before any input is read: a missing encoder says so now
     except m.ModelError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -179,7 +182,7 @@ def run_sentiment(args: argparse.Namespace) -> int:
     def emit(batch: list[Line]) -> None:
         for line in batch:
             notes.add(line)
-        results = m.score([line.text for line in batch], model)
+        results = m.score([line.text for line in batch], model, path)
         out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
 
     pending: list[Line] = []

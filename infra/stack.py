@@ -40,7 +40,7 @@ TOKEN_REFRESH_RATE = "rate(6 hours)"
 SCORE_BATCH = 100  # mentions a score invocation takes (one model call, few transactions)
 MAX_RESOURCES = 500  # CloudFormation's limit per stack
 # ServerlessDeploymentBucket and its policy, and the layers that serverless.yml declares
-# (NumpyLambdaLayer); no shared role: every function has its own (roles.py)
+# (ScoreLibsLambdaLayer); no shared role: every function has its own (roles.py)
 FRAMEWORK_FIXED = 3
 # Every function runs on the Powertools layer (serverless.yml); a function that needs more
 # names the layers of serverless.yml it adds (a function's own list replaces the default).
@@ -63,7 +63,7 @@ SPECS: dict[str, FunctionSpec] = {
     ),
     "score": FunctionSpec(
         "Score queued mentions (sentiment, emotion) and count them per brand and bucket",
-        1024, 60, ("MENTION_BUCKETS_TABLE", "RAW_MENTIONS_BUCKET"), layers=("numpy",),
+        1024, 60, ("MENTION_BUCKETS_TABLE", "RAW_MENTIONS_BUCKET"), layers=("scoreLibs",),
     ),
     "alert": FunctionSpec(
         "Evaluate the alert rules of the campaigns; notify and pause publishing", 1024, 240,

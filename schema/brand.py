@@ -107,6 +107,13 @@ class Listening(Strict):
     platforms: list[Platform] | None = Field(
         default=None, description="platforms to listen on; default: every account's platform"
     )
+    sentiment: Literal["fast", "accurate"] = Field(
+        default="fast",
+        description="how mentions are scored: fast (a linear model, thousands of mentions a "
+        "second) or accurate (a sentence encoder beside it: better on unseen topics, about "
+        "ten times the compute; the README's models section gives both paths' figures and "
+        "costs)",
+    )
 
 
 class Brand(Document):

@@ -44,6 +44,22 @@ def _terms(brand: str) -> list[str]:
     return list(listening.terms) if listening else []
 
 
+def _sentiment_path(brand: str) -> str:
+    """The brand's ``listening.sentiment``: ``fast`` (the default) or ``accurate``."""
+    from functions.common import config
+
+    try:
+        configs = config.for_brand(brand)
+    except config.ConfigError:
+        return "fast"
+    listening = configs[0].brand.listening
+    return listening.sentiment if listening else "fast"
+
+
+# the model: texts and the path to score them on (fast or accurate) -> one result a text
+ModelScore = Callable[[Sequence[str], str], list[dict[str, Any]]]
+
+
 @dataclass
 class Deps:
     """What ``score`` uses, injected (simulate, tests) or built from the environment."""
@@ -53,7 +69,8 @@ class Deps:
     table: str  # MENTION_BUCKETS_TABLE
     bucket: str  # RAW_MENTIONS_BUCKET
     terms: Callable[[str], list[str]] = _terms  # a brand's listening terms
-    model: Callable[[Sequence[str]], list[dict[str, Any]]] | None = None  # None: the shipped one
+    path: Callable[[str], str] = _sentiment_path  # a brand's scoring path
+    model: ModelScore | None = None  # None: the shipped one
 
 
 _deps: Deps | None = None
@@ -153,9 +170,19 @@ def prepare(records: list[Any], request: str, deps: Deps) -> Batch:
 
     batch = Batch(deps)
     parse(batch, records)
-    shipped: Callable[[Sequence[str]], list[dict[str, Any]]] = model.score
+
+    def shipped(texts: Sequence[str], path: str) -> list[dict[str, Any]]:
+        try:
+            return model.score(texts, path=path)
+        except model.ModelError as exc:  # no accurate path in these weights: never lose a mention
+            if path == "fast":
+                raise
+            logger.error("accurate sentiment path unavailable; scored on the fast path",
+                         extra={"reason": str(exc), "mentions": len(texts)})  # fmt: skip
+            return model.score(texts, path="fast")
+
     results = service.score_batch(list(batch.mentions.values()), deps.terms,
-                                  deps.model or shipped)  # fmt: skip
+                                  deps.model or shipped, deps.path)  # fmt: skip
     for ident, result in zip(batch.mentions, results, strict=True):
         if isinstance(result, Exception):
             batch.fail(ident, "score", result)

@@ -356,6 +356,8 @@ class Linear:
     weights: np.ndarray  # (dimension, classes) float32
     bias: np.ndarray  # (classes,)
     idf: np.ndarray  # (dimension,)
+    # the accurate heads: weights of the encoder's sentence vector (encoder.DIMENSION, classes)
+    dense: np.ndarray | None = None
 
     @classmethod
     def load(cls, path: Path, labels: Sequence[str]) -> Linear:
@@ -383,6 +385,8 @@ class Linear:
                     if name not in data.files:
                         raise refuse(f"no {name!r} array")
                     arrays[name] = data[name]
+                if "dense" in data.files:
+                    arrays["dense"] = data["dense"]
         except ModelError:
             raise
         except ValueError as exc:  # object arrays, which would need unpickling, and bad headers
@@ -397,17 +401,30 @@ class Linear:
         idf = arrays["idf"].astype(np.float32)
         if weights.shape != (idf.shape[0], len(labels)) or bias.shape != (len(labels),):
             raise refuse(f"arrays of the wrong shape for {len(labels)} labels")
-        return cls(tuple(labels), weights, bias, idf)
+        dense = arrays["dense"].astype(np.float32) if "dense" in arrays else None
+        if dense is not None and (dense.ndim != 2 or dense.shape[1] != len(labels)):
+            raise refuse(f"a dense array of the wrong shape for {len(labels)} labels")
+        return cls(tuple(labels), weights, bias, idf, dense)
 
     def probabilities(
-        self, indices: np.ndarray, counts: np.ndarray, lengths: np.ndarray
+        self,
+        indices: np.ndarray,
+        counts: np.ndarray,
+        lengths: np.ndarray,
+        vectors: np.ndarray | None = None,
     ) -> np.ndarray:
+        """Softmax of the linear model; ``vectors`` (the encoder's, one row per text) are
+        required by, and only read by, a model with a dense part."""
         import numpy as np
 
         values = weighted(indices, counts, lengths, self.idf)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         segment = np.add.reduceat(self.weights[indices] * values[:, None], starts, axis=0)
         logits = segment.reshape(-1, 2, segment.shape[1]).sum(axis=1) + self.bias
+        if self.dense is not None:
+            if vectors is None or vectors.shape != (logits.shape[0], self.dense.shape[0]):
+                raise ModelError("an accurate head needs the encoder's vector of each text")
+            logits += vectors @ self.dense
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         result: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
@@ -418,12 +435,27 @@ class ModelError(Exception):
     """Weights missing, unreadable or inconsistent."""
 
 
+PATHS = ("fast", "accurate")
+
+
+@dataclass
+class Accurate:
+    """The accurate path: the sentence encoder and the heads that read its vectors beside
+    the hashed features (model.json's ``accurate`` section)."""
+
+    encoder: Any  # encoder.Encoder
+    sentiment: Linear
+    emotion: Linear
+
+
 @dataclass
 class Model:
     settings: Settings
     sentiment: Linear
     emotion: Linear
     meta: dict[str, Any]
+    folder: Path = WEIGHTS_DIR
+    _accurate: Accurate | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, folder: str | Path | None = None) -> Model:
@@ -453,16 +485,55 @@ class Model:
                 raise ModelError(f"{base}: weights do not match the feature settings")
         if sentiment.labels != SENTIMENT_LABELS or emotion.labels != EMOTION_LABELS:
             raise ModelError(f"{base}: unexpected labels in model.json")
-        return cls(settings, sentiment, emotion, meta)
+        return cls(settings, sentiment, emotion, meta, base)
 
-    def score(self, texts: Sequence[str], batch: int = 1024) -> list[dict[str, Any]]:
-        """The ARCHITECTURE.md contract per text, in order: polarity, label, emotions."""
+    @property
+    def has_accurate(self) -> bool:
+        return isinstance(self.meta.get("accurate"), dict)
+
+    def accurate(self) -> Accurate:
+        """The accurate path, loaded on first use (the encoder takes about a second)."""
+        if self._accurate is None:
+            from functions.score.encoder import Encoder, EncoderError
+
+            section = self.meta.get("accurate")
+            if not isinstance(section, dict):
+                raise ModelError(f"{self.folder / 'model.json'}: no accurate path in this model")
+            try:
+                files = {k: self.folder / str(section[k])
+                         for k in ("encoder", "tokenizer", "sentiment", "emotion")}  # fmt: skip
+                encoder = Encoder.load(files["encoder"], files["tokenizer"])
+            except KeyError as exc:
+                raise ModelError(f"{self.folder / 'model.json'}: accurate path without {exc}") from exc  # fmt: skip
+            except EncoderError as exc:
+                raise ModelError(str(exc)) from exc
+            heads = [Linear.load(files[n], SENTIMENT_LABELS if n == "sentiment" else EMOTION_LABELS)
+                     for n in ("sentiment", "emotion")]  # fmt: skip
+            for head in heads:
+                if head.dense is None or head.weights.shape[0] != self.settings.dimension:
+                    raise ModelError(f"{self.folder}: an accurate head that does not fit the model")
+            self._accurate = Accurate(encoder, heads[0], heads[1])
+        return self._accurate
+
+    def score(
+        self, texts: Sequence[str], batch: int = 1024, path: str = "fast"
+    ) -> list[dict[str, Any]]:
+        """The ARCHITECTURE.md contract per text, in order: polarity, label, emotions.
+        ``path``: ``fast`` (the hashed linear model) or ``accurate`` (the encoder too)."""
+        if path not in PATHS:
+            raise ValueError(f"unknown scoring path {path!r}; expected one of {PATHS}")
+        deep = self.accurate() if path == "accurate" else None
         results: list[dict[str, Any]] = []
         for start in range(0, len(texts), batch):
             chunk = texts[start : start + batch]
             raw = raw_features(chunk, self.settings)
-            sent = self.sentiment.probabilities(*raw)
-            emo = self.emotion.probabilities(*raw)
+            if deep is None:
+                sent = self.sentiment.probabilities(*raw)
+                emo = self.emotion.probabilities(*raw)
+            else:
+                vectors = deep.encoder.embed(list(chunk))
+                sent = deep.sentiment.probabilities(*raw, vectors)
+                emo = deep.emotion.probabilities(*raw, vectors)
             for p, e in zip(sent.tolist(), emo.tolist(), strict=True):
                 results.append(_result(p, e))
         return results
@@ -495,11 +566,14 @@ def default_model() -> Model:
     return _cached(os.environ.get(MODEL_DIR_ENV) or str(WEIGHTS_DIR))
 
 
-def score(texts: Sequence[str], model: Model | None = None) -> list[dict[str, Any]]:
-    """Score texts (default model); a blank text gives the neutral result; a text longer
-    than ``MAX_TEXT`` characters is scored on its first ``MAX_TEXT``."""
+def score(
+    texts: Sequence[str], model: Model | None = None, path: str = "fast"
+) -> list[dict[str, Any]]:
+    """Score texts (default model) on ``path`` (fast or accurate); a blank text gives the
+    neutral result; a text longer than ``MAX_TEXT`` characters is scored on its first
+    ``MAX_TEXT``."""
     model = model or default_model()
     texts = [t[:MAX_TEXT] for t in texts]  # a str that fits is returned as is, not copied
     blank = [not t.strip() for t in texts]
-    scored = iter(model.score([t for t, b in zip(texts, blank, strict=True) if not b]))
+    scored = iter(model.score([t for t, b in zip(texts, blank, strict=True) if not b], path=path))
     return [dict(NEUTRAL, emotions=dict(NEUTRAL["emotions"])) if b else next(scored) for b in blank]

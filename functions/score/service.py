@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from functions.common.text import clean_all
@@ -301,18 +302,29 @@ def store(s3: Any, bucket: str, scored: Mapping[str, Scored], batch_id: str) -> 
 
 def score_batch(
     mentions: Sequence[Mention], terms_of: Callable[[str], Sequence[str]],
-    model_score: Callable[[Sequence[str]], list[dict[str, Any]]],
+    model_score: Callable[[Sequence[str], str], list[dict[str, Any]]],
+    path_of: Callable[[str], str] = lambda brand: "fast",
 ) -> list[Scored | Exception]:  # fmt: skip
-    """Score mentions together (one model call for the batch; terms looked up once a brand).
-    A mention that cannot be scored gets its exception in place of its ``Scored``, so that
-    it fails alone, not its batch."""
-    terms = {brand: list(terms_of(brand)) for brand in {m.brand for m in mentions}}
+    """Score mentions together (one model call a scoring path: the brands that chose the
+    accurate one are scored together on it; terms and paths looked up once a brand). A
+    mention that cannot be scored gets its exception in place of its ``Scored``, so that it
+    fails alone, not its batch."""
+    brands = {m.brand for m in mentions}
+    terms = {brand: list(terms_of(brand)) for brand in brands}
+    paths = {brand: path_of(brand) for brand in brands}
+    results: dict[int, dict[str, Any] | Exception] = {}
+    for path in sorted(set(paths.values())):
+        rows = [i for i, m in enumerate(mentions) if paths[m.brand] == path]
+        scored = _model(partial(_on_path, model_score, path), [mentions[i].text for i in rows])
+        for i, r in zip(rows, scored, strict=True):
+            results[i] = r
     seen: dict[str, int] = {}
     for m in mentions:
         key = " ".join(m.text.lower().split())
         seen[key] = seen.get(key, 0) + 1
     out: list[Scored | Exception] = []
-    for m, r in zip(mentions, _model(model_score, [m.text for m in mentions]), strict=True):
+    for index, m in enumerate(mentions):
+        r = results[index]  # every mention's brand has one path, scored above
         if isinstance(r, Exception):
             out.append(r)
             continue
@@ -324,6 +336,11 @@ def score_batch(
         except Exception as error:  # whatever one mention holds, it fails alone
             out.append(error)
     return out
+
+
+def _on_path(model_score: Callable[[Sequence[str], str], list[dict[str, Any]]], path: str,
+             texts: Sequence[str]) -> list[dict[str, Any]]:  # fmt: skip
+    return model_score(texts, path)
 
 
 def _model(model_score: Callable[[Sequence[str]], list[dict[str, Any]]],

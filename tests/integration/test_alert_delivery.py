@@ -35,7 +35,7 @@ from alert_world import (
 )
 
 from functions.alert import service
-from functions.alert.detector import Detector
+from functions.alert.detector import VOLUME, Detector
 from functions.common.pause import pause, paused, resume
 
 T0 = datetime(2027, 1, 14, 12, 0, tzinfo=UTC)  # within brand-watch's window
@@ -319,7 +319,7 @@ def test_mentions_counted_late_still_reach_the_volume_detector(world: World) -> 
     persisted = json.loads(item["detector"]["S"])
     last = datetime.fromtimestamp(persisted["last"], UTC)
     assert last > end  # the burst and the backfill are settled
-    one_pass = Detector()
+    one_pass = Detector(VOLUME)  # the alert function's settings
     t = runs[0] - timedelta(minutes=5) - timedelta(days=7)  # the first run's warm-up start
     while t <= last:
         one_pass.update(t, final.get(t, 0))

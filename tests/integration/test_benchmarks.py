@@ -78,6 +78,12 @@ def test_bench_sentiment() -> None:
     assert 0 <= report["sentiment_val_macro_recall"] <= 100
     assert 0 <= report["emotion_val_macro_f1"] <= 100
     assert report["texts_per_s"] > 0 and report["weights_bytes"] > 0
+    # the accurate path beside it, with each path's cost and the routing curve
+    assert 0 <= report["accurate_sentiment_val_macro_recall"] <= 100
+    assert report["accurate_texts_per_s"] > 0 and report["accurate_encoder_bytes"] > 20_000_000
+    assert 0 < report["fast_cost_per_million_usd"] < report["accurate_cost_per_million_usd"]
+    shares = [point["routed_share"] for point in report["routing"]]
+    assert shares == sorted(shares) and shares[0] == 0.0 and shares[-1] == 1.0
 
 
 def test_bench_detect_without_the_nab_scorer(tmp_path: Path) -> None:

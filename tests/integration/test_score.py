@@ -28,7 +28,7 @@ BUCKET = "socialops-test-rawmentions"
 
 def mention(ident: str, text: str, when: str = "2027-01-14T08:03:12Z", **extra: Any) -> str:
     return json.dumps({"id": ident, "brand": "aerolite", "platform": "bluesky", "text": text,
-                       "created_at": when, **extra})  # fmt: skip
+                       "created_at": when} | extra)  # fmt: skip
 
 
 def sqs_event(*bodies: str) -> dict[str, Any]:
@@ -252,10 +252,10 @@ def test_a_text_the_model_cannot_score_fails_alone(aws: Any) -> None:
     the shipped model for the others)."""
     from functions.score import model
 
-    def fragile(texts: Any) -> list[dict[str, Any]]:
+    def fragile(texts: Any, path: str) -> list[dict[str, Any]]:
         if any("unscorable" in t for t in texts):
             raise RuntimeError("the model cannot take this text")
-        return model.score(texts)
+        return model.score(texts, path=path)
 
     mentions = [service.parse(mention(str(i), text)) for i, text in
                 enumerate(["Aerolite lost my bag", "unscorable aerolite", "Thanks aerolite!"])]  # fmt: skip
@@ -274,11 +274,11 @@ def test_its_dependencies_are_injected_like_the_other_handlers(
         monkeypatch.delenv(name)
     seen: list[str] = []
 
-    def model(texts: Any) -> list[dict[str, Any]]:
+    def model(texts: Any, path: str) -> list[dict[str, Any]]:
         from functions.score import model as shipped
 
         seen.extend(texts)
-        return shipped.score(texts)
+        return shipped.score(texts, path=path)
 
     score_handler.use(score_handler.Deps(
         boto3.client("dynamodb", region_name=REGION), boto3.client("s3", region_name=REGION),
@@ -287,3 +287,76 @@ def test_its_dependencies_are_injected_like_the_other_handlers(
     body = mention("1", "Aerolite lost my bag again")
     assert score_handler.handler(sqs_event(body), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
     assert seen == ["Aerolite lost my bag again"] and bucket(aws)["mentions"] == 1
+
+
+def test_each_brand_is_scored_on_the_path_it_chose() -> None:
+    # GIVEN two brands in one batch, one of which chose listening.sentiment: accurate
+    from functions.score import model
+
+    calls: list[tuple[str, list[str]]] = []
+
+    def recording(texts: Any, path: str) -> list[dict[str, Any]]:
+        calls.append((path, list(texts)))
+        return model.score(texts, path=path)
+
+    mentions = [service.parse(mention(str(i), text, brand=brand)) for i, (brand, text) in
+                enumerate([("aerolite", "Aerolite lost my bag"), ("careful", "careful: what a gift"),
+                           ("aerolite", "Thanks aerolite!")])]  # fmt: skip
+    paths = {"aerolite": "fast", "careful": "accurate"}
+    # WHEN the batch is scored  THEN one model call a path, each with its brands' mentions
+    results = service.score_batch(mentions, lambda brand: [brand], recording, paths.__getitem__)
+    assert sorted(calls) == [("accurate", ["careful: what a gift"]),
+                             ("fast", ["Aerolite lost my bag", "Thanks aerolite!"])]  # fmt: skip
+    assert [r.label for r in results if isinstance(r, service.Scored)] == ["negative", "positive", "positive"]  # fmt: skip
+
+
+@pytest.mark.parametrize(("listening", "path"), [
+    ("", "fast"),
+    ("listening:\n  terms:\n    - acme\n", "fast"),
+    ("listening:\n  terms:\n    - acme\n  sentiment: accurate\n", "accurate"),
+])  # fmt: skip
+def test_the_brand_path_comes_from_its_compiled_listening_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listening: str, path: str
+) -> None:
+    from projects import BASE, BRAND, write_project
+
+    from functions.common import config
+    from infra.cli import main
+
+    root = write_project(tmp_path / "p", {**BASE, "brand.yml": BRAND + listening})
+    assert main(["compile", str(root), "--out", str(tmp_path / "build")]) == 0
+    monkeypatch.setenv(config.CONFIG_DIR_ENV, str(tmp_path / "build" / "config"))
+    config.clear_cache()
+    try:
+        assert score_handler._sentiment_path("acme") == path
+        assert score_handler._sentiment_path("no-such-brand") == "fast"
+    finally:
+        config.clear_cache()
+
+
+def test_a_brand_on_the_accurate_path_is_still_scored_when_the_weights_lack_it(
+    aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN weights without an accurate path (trained with --fast-only) and a brand that
+    # chose it
+    import shutil
+
+    from functions.score import model
+
+    shutil.copytree(model.WEIGHTS_DIR, tmp_path / "w", ignore=shutil.ignore_patterns("encoder", "*_accurate.npz"))  # fmt: skip
+    meta = json.loads((tmp_path / "w" / "model.json").read_text())
+    meta.pop("accurate", None)
+    (tmp_path / "w" / "model.json").write_text(json.dumps(meta))
+    monkeypatch.setenv(model.MODEL_DIR_ENV, str(tmp_path / "w"))
+    score_handler.use(score_handler.Deps(
+        boto3.client("dynamodb", region_name=REGION), boto3.client("s3", region_name=REGION),
+        TABLE, BUCKET, terms=lambda brand: ["aerolite"], path=lambda brand: "accurate"))  # fmt: skip
+    # WHEN its mentions arrive  THEN they are scored on the fast path, none fails, and
+    # the reason is logged
+    body = mention("1", "Aerolite lost my bag again")
+    assert score_handler.handler(sqs_event(body), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    assert bucket(aws)["mentions"] == 1 and bucket(aws)["negatives"] == 1
+    [logged] = [
+        r for r in caplog.records if "accurate sentiment path unavailable" in r.getMessage()
+    ]
+    assert logged.__dict__["mentions"] == 1 and "no accurate path" in logged.__dict__["reason"]

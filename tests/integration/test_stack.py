@@ -32,7 +32,7 @@ from schema.documents import RuntimeConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 OSLS = ROOT / "node_modules" / ".bin" / "osls"
-NUMPY_LAYER = "layers/numpy"
+SCORE_LAYER = "layers/score-libs"
 NOW = "2026-12-01T00:00Z"
 STAGE = "test"
 REGION = "us-east-1"
@@ -121,11 +121,11 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Path:
             f"{OSLS.relative_to(ROOT)} is missing: run `npm ci` in {ROOT} "
             "(package.json pins osls, which packages serverless.yml offline)"
         )
-    if not (ROOT / NUMPY_LAYER / "python" / ".installed").exists():
-        pytest.fail(f"{NUMPY_LAYER} is missing: run `make layers` (score's numpy layer)")
+    if not (ROOT / SCORE_LAYER / "python" / ".installed").exists():
+        pytest.fail(f"{SCORE_LAYER} is missing: run `make layers` (score's layer)")
     folder = tmp_path_factory.mktemp("service")
     shutil.copy(ROOT / "serverless.yml", folder)
-    shutil.copytree(ROOT / NUMPY_LAYER, folder / NUMPY_LAYER)
+    shutil.copytree(ROOT / SCORE_LAYER, folder / SCORE_LAYER)
     for package in ("functions", "schema"):
         shutil.copytree(
             ROOT / package, folder / package, ignore=shutil.ignore_patterns("__pycache__")
@@ -176,12 +176,13 @@ def test_package_has_the_fixed_functions_on_the_powertools_layer(template: Templ
         assert props["Runtime"] == "python3.12"
         layer, *own = props["Layers"]
         assert POWERTOOLS_LAYER.match(layer), layer
-        # score's model needs numpy: its own layer, not in the other functions' packages
-        assert own == ([{"Ref": "NumpyLambdaLayer"}] if name == "score" else []), name
+        # score's model needs numpy and, on its accurate path, onnxruntime and tokenizers:
+        # its own layer, not in the other functions' packages
+        assert own == ([{"Ref": "ScoreLibsLambdaLayer"}] if name == "score" else []), name
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "socialops"
-    [numpy] = of_type(template, "AWS::Lambda::LayerVersion").values()
-    assert numpy["Properties"]["CompatibleRuntimes"] == ["python3.12"]
-    assert numpy["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+    [layer] = of_type(template, "AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
 
 
 def test_functions_may_create_schedules_only_in_the_functions_groups(template: Template) -> None:
@@ -389,13 +390,17 @@ def test_every_package_fits_lambda_and_holds_only_its_code(
         assert not [f for f in files if f.startswith(("node_modules/", ".venv/", "tests/"))]
         if name in ("publish", "alert"):  # these must start fast (ARCHITECTURE.md 7)
             assert not [f for f in files if f.startswith(HEAVY)], f"{name}.zip is heavy"
-    with zipfile.ZipFile(service / ".serverless" / "numpy.zip") as archive:
+    with zipfile.ZipFile(service / ".serverless" / "scoreLibs.zip") as archive:
         entries = archive.infolist()
-        [wheel] = [e.filename for e in entries if e.filename.endswith(".dist-info/WHEEL")]
-        tags = archive.read(wheel).decode()
-    # the runtime's numpy (python3.12 on x86_64 Linux), whatever Python runs the tests
-    assert "Tag: cp312-cp312-manylinux" in tags and "x86_64" in tags, tags
-    assert "python/numpy/__init__.py" in {e.filename for e in entries}
+        wheels = {e.filename.split("/")[1].split("-")[0]: archive.read(e.filename).decode()
+                  for e in entries if e.filename.endswith(".dist-info/WHEEL")}  # fmt: skip
+    # the runtime's wheels (python3.12 on x86_64 Linux), whatever Python runs the tests
+    assert sorted(wheels) == ["numpy", "onnxruntime", "tokenizers"], sorted(wheels)
+    for name in ("numpy", "onnxruntime"):
+        assert "Tag: cp312-cp312-manylinux" in wheels[name] and "x86_64" in wheels[name]
+    assert "Tag: cp310-abi3-manylinux" in wheels["tokenizers"] and "x86_64" in wheels["tokenizers"]
+    assert {"python/numpy/__init__.py", "python/onnxruntime/__init__.py",
+            "python/tokenizers/__init__.py"} <= {e.filename for e in entries}  # fmt: skip
     sizes["score"] += sum(e.file_size for e in entries)
     for name, size in sizes.items():
         print(f"{name}: {size / 1024:.1f} KiB unzipped, with its own layers")

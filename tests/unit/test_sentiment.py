@@ -167,11 +167,19 @@ def test_train_on_a_tiny_sample_writes_loadable_weights(tmp_path: Path) -> None:
         assert 0.0 <= summary[task][f"shipped_{key}"] <= 1.0
         new, old = summary[task][key], summary[task][f"shipped_{key}"]
         assert f"{task}: validation {metric} {new:.4f} retrained, {old:.4f} shipped model" in err
-    # the lexicon the features read is copied next to the weights (lexicon.tsv)
-    assert sorted(p.name for p in out.iterdir()) == ["emotion.npz", "lexicon.tsv", "model.json", "sentiment.npz"]  # fmt: skip
+    # the lexicon the features read, and the sentence encoder of the accurate path, are
+    # copied next to the weights
+    assert sorted(p.name for p in out.iterdir()) == [
+        "emotion.npz", "emotion_accurate.npz", "encoder", "lexicon.tsv", "model.json",
+        "sentiment.npz", "sentiment_accurate.npz"]  # fmt: skip
     model = m.Model.load(out)
-    good, bad = (r["label"] for r in m.score(["awesome wonderful day", "awful terrible day"], model))  # fmt: skip
-    assert (good, bad) == ("positive", "negative")
+    for path in ("fast", "accurate"):
+        good, bad = (r["label"] for r in m.score(["awesome wonderful day", "awful terrible day"], model, path))  # fmt: skip
+        assert (good, bad) == ("positive", "negative"), path
+    # the accurate heads were chosen on validation, and say so
+    for task, metric in (("sentiment", "macro_recall"), ("emotion", "macro_f1")):
+        assert summary["accurate"][task]["dense_scale"] in (1.0, 2.0, 4.0)
+        assert 0.0 <= summary["accurate"][task][f"val_{metric}"] <= 1.0
     code, out_text, _ = _run(["sentiment", "--model", str(out), "-"], b"happy\n")
     assert code == 0 and len(out_text.splitlines()) == 1
 
