@@ -111,7 +111,7 @@ class Listening(Strict):
         default="fast",
         description="how mentions are scored: fast (a linear model, thousands of mentions a "
         "second) or accurate (a sentence encoder beside it: better on unseen topics, about "
-        "ten times the compute; the README's models section gives both paths' figures and "
+        "twenty times the compute; the README's models section gives both paths' figures and "
         "costs)",
     )
 
