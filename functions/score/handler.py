@@ -33,27 +33,26 @@ BUCKET_ENV = "RAW_MENTIONS_BUCKET"
 logger = Logger()
 
 
-def _terms(brand: str) -> list[str]:
+def _listening(brand: str) -> Any:
+    """The brand's ``listening`` section (None: it has none, or no compiled campaign)."""
     from functions.common import config
 
     try:
         configs = config.for_brand(brand)
     except config.ConfigError:
-        return []
-    listening = configs[0].brand.listening
+        return None
+    return configs[0].brand.listening
+
+
+def _terms(brand: str) -> list[str]:
+    listening = _listening(brand)
     return list(listening.terms) if listening else []
 
 
 def _sentiment_path(brand: str) -> str:
     """The brand's ``listening.sentiment``: ``fast`` (the default) or ``accurate``."""
-    from functions.common import config
-
-    try:
-        configs = config.for_brand(brand)
-    except config.ConfigError:
-        return "fast"
-    listening = configs[0].brand.listening
-    return listening.sentiment if listening else "fast"
+    listening = _listening(brand)
+    return str(listening.sentiment) if listening else "fast"
 
 
 # the model: texts and the path to score them on (fast or accurate) -> one result a text
