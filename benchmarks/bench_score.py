@@ -4,11 +4,17 @@ mentions/s on one core, cold start under 1 s).
     .venv/bin/python benchmarks/bench_score.py [--mentions 5000] [--batch 100] [--runs 5]
         [--data ../shared/data] [--json]
 
-Cold start: a fresh interpreter imports the handler and loads the model weights (what the
-first invocation of a new Lambda sandbox pays), minus an empty interpreter's start in the
-same run; the median over ``--runs``.
+Both sentiment paths a brand can choose without paying the encoder for every mention are
+measured in the same run: ``fast`` (the linear model alone) and ``balanced`` (the default:
+the encoder too, for the texts the linear model is least sure of; ``routed_share`` says how
+many of these texts it took).
 
-Throughput, in one process on one core, two figures of the same run:
+Cold start: a fresh interpreter imports the handler and loads the model weights (what the
+first invocation of a new Lambda sandbox pays), and for ``balanced`` the encoder too (the
+first routed mention loads it), minus an empty interpreter's start in the same run; the
+median over ``--runs``.
+
+Throughput, in one process on one core (the encoder on one thread), per path:
 - ``model``: ``model.score`` on the texts (the sentiment and emotion model alone);
 - ``handler``: the whole handler (``handler.handler``: Powertools batch processing, parse,
   one model call a batch, language, bot likelihood, terms, the scored JSON Lines and the
@@ -40,7 +46,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.update(MENTION_BUCKETS_TABLE="bench-MentionBuckets", RAW_MENTIONS_BUCKET="bench-raw",
                   POWERTOOLS_LOG_LEVEL="WARNING")  # fmt: skip
 REGION = "us-east-1"
-COLD = "import functions.score.handler; from functions.score import model; model.score(['x'])"
+os.environ.setdefault("SOCIALOPS_ENCODER_THREADS", "1")
+COLD = {
+    "fast": "import functions.score.handler; from functions.score import model; model.score(['x'], path='fast')",
+    "balanced": "import functions.score.handler; from functions.score import model; model.score(['x'], path='fast'); model.default_model().accurate()",
+}  # fmt: skip
+PATHS = ("fast", "balanced")
 
 
 def texts(data: Path | None, count: int) -> list[str]:
@@ -55,13 +66,13 @@ def texts(data: Path | None, count: int) -> list[str]:
     return [base[i % len(base)] for i in range(count)]
 
 
-def cold_ms(runs: int) -> list[float]:
+def cold_ms(runs: int, code: str) -> list[float]:
     def wall(code: str) -> float:
         began = time.perf_counter()
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
         return (time.perf_counter() - began) * 1000.0
 
-    return [wall(COLD) - wall("pass") for _ in range(runs)]
+    return [wall(code) - wall("pass") for _ in range(runs)]
 
 
 def bodies(items: list[str]) -> list[str]:
@@ -117,11 +128,49 @@ def main() -> int:
     from functions.score import handler, model
 
     items = texts(args.data, args.mentions)
-    cold = cold_ms(args.runs)
-    model.score(items[:10])  # weights loaded, caches warm: the steady state
+    n = len(items)
+    result: dict[str, Any] = {
+        "command": " ".join([".venv/bin/python", "benchmarks/bench_score.py", *sys.argv[1:]]),
+        "mentions": n, "batch": args.batch, "texts": "tweeteval val" if args.data else "generated",
+    }  # fmt: skip
+    for path in PATHS:
+        cold = cold_ms(args.runs, COLD[path])
+        result[path] = {"cold_start_ms_median": round(statistics.median(cold), 1),
+                        "cold_start_ms_runs": [round(c, 1) for c in cold],
+                        **throughput(handler, model, items, args.batch, path)}  # fmt: skip
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"score, one core, {n} mentions in batches of {args.batch} ({result['texts']} texts)")
+    for path in PATHS:
+        figures = result[path]
+        print(f"{path}:")
+        print(f"  cold start (import + model load): {figures['cold_start_ms_median']} ms median "
+              f"of {args.runs} (target < 1000)")  # fmt: skip
+        print(f"  model alone:  {figures['model_per_s']:>6} mentions/s "
+              f"({figures['routed_share']:.1%} routed to the encoder)")  # fmt: skip
+        print(f"  handler:      {figures['handler_per_s']:>6} mentions/s (target >= 2000), "
+              f"{figures['aws_requests']} S3/DynamoDB requests for {n} mentions")  # fmt: skip
+        print(f"  ratio in this run: handler time / model time {figures['handler_over_model']}")
+    print(f"  reproduce: {result['command']}")
+    return 0
+
+
+def throughput(handler: Any, model: Any, items: list[str], batch: int, path: str) -> dict[str, Any]:  # fmt: skip
+    """The model alone, then the whole handler, on ``path``; the share of texts routed."""
+    model.score(items[:10], path=path)  # weights loaded, caches warm: the steady state
+    if path == "balanced":
+        model.default_model().accurate()
     began = time.perf_counter()
-    model.score(items)
+    model.score(items, path=path)
     model_s = time.perf_counter() - began
+    shipped = model.default_model()
+    routed = 0
+    if path == "balanced":
+        for start in range(0, len(items), batch):
+            chunk = items[start : start + batch]
+            sure = shipped.sentiment.probabilities(*model.raw_features(chunk, shipped.settings))
+            routed += len(shipped.routed(sure))
 
     class Context:
         aws_request_id = "bench"
@@ -131,35 +180,18 @@ def main() -> int:
 
     recorder = Recorder()
     handler.use(handler.Deps(recorder, recorder, "bench-MentionBuckets", "bench-raw",
-                             terms=lambda brand: ["aerolite", "@aerolite"]))  # fmt: skip
-    batches = events(items, args.batch)
+                             terms=lambda brand: ["aerolite", "@aerolite"],
+                             path=lambda brand: path))  # fmt: skip
+    batches = events(items, batch)
     began = time.perf_counter()
     for event in batches:
-        answer = handler.handler(event, Context())  # type: ignore[arg-type]
+        answer = handler.handler(event, Context())
         assert answer == {"batchItemFailures": []}, answer
     handler_s = time.perf_counter() - began
-
     n = len(items)
-    result = {
-        "command": " ".join([".venv/bin/python", "benchmarks/bench_score.py", *sys.argv[1:]]),
-        "mentions": n, "batch": args.batch, "texts": "tweeteval val" if args.data else "generated",
-        "cold_start_ms_median": round(statistics.median(cold), 1),
-        "cold_start_ms_runs": [round(c, 1) for c in cold],
-        "model_per_s": round(n / model_s), "handler_per_s": round(n / handler_s),
-        "aws_requests": recorder.calls, "handler_over_model": round(handler_s / model_s, 2),
-    }  # fmt: skip
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    print(f"score, one core, {n} mentions in batches of {args.batch} ({result['texts']} texts)")
-    print(f"  cold start (import + model load): {result['cold_start_ms_median']} ms median "
-          f"of {args.runs} (target < 1000)")  # fmt: skip
-    print(f"  model alone:  {result['model_per_s']:>6} mentions/s")
-    print(f"  handler:      {result['handler_per_s']:>6} mentions/s (target >= 2000), "
-          f"{recorder.calls} S3/DynamoDB requests for {n} mentions")  # fmt: skip
-    print(f"  ratio in this run: handler time / model time {result['handler_over_model']}")
-    print(f"  reproduce: {result['command']}")
-    return 0
+    return {"model_per_s": round(n / model_s), "handler_per_s": round(n / handler_s),
+            "routed_share": round(routed / n, 4), "aws_requests": recorder.calls,
+            "handler_over_model": round(handler_s / model_s, 2)}  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -313,7 +313,9 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sentiment.add_argument("file", nargs="?", default="-", metavar="FILE", help="a file or - (stdin)")  # fmt: skip
     sentiment.add_argument("--model", help="a folder of weights (default: $SOCIALOPS_MODEL_DIR, else the shipped model)")  # fmt: skip
-    sentiment.add_argument("--accurate", action="store_true", help="score on the accurate path (listening.sentiment: accurate): a sentence encoder beside the linear model, better on unseen topics, tens of texts a second a core instead of thousands")  # fmt: skip
+    paths = sentiment.add_mutually_exclusive_group()
+    paths.add_argument("--path", choices=("fast", "balanced", "accurate"), default="balanced", help="the scoring path, as a brand's listening.sentiment: fast (the linear model alone), balanced (default: the sentence encoder too for the texts the linear model is least sure of, about one in twenty) or accurate (the encoder for every text: better on unseen topics, hundreds of texts a second a core instead of thousands)")  # fmt: skip
+    paths.add_argument("--accurate", action="store_const", const="accurate", dest="path", help="the same as --path accurate")  # fmt: skip
     sentiment.set_defaults(func=cmd_sentiment)
     detect = sub.add_parser(
         "detect", help="anomaly scores of a timestamp,value CSV series",

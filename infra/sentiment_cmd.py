@@ -163,7 +163,7 @@ def run_sentiment(args: argparse.Namespace) -> int:
     """
     source = args.file or "-"
     name = "<stdin>" if source == "-" else source
-    path = "accurate" if getattr(args, "accurate", False) else "fast"
+    path = getattr(args, "path", None) or m.DEFAULT_PATH
     try:
         model = m.Model.load(args.model) if args.model else m.default_model()
         if path == "accurate":
@@ -171,6 +171,12 @@ def run_sentiment(args: argparse.Namespace) -> int:
     except m.ModelError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    if path == "balanced" and model.has_accurate:
+        try:
+            model.accurate()
+        except m.ModelError as exc:  # as the deployed function does: every line still scored
+            print(f"warning: {exc}; scoring on the fast path", file=sys.stderr)
+            path = "fast"
     try:
         handle = sys.stdin.buffer if source == "-" else open(source, "rb", buffering=0)  # noqa: SIM115
     except OSError as exc:

@@ -107,12 +107,14 @@ class Listening(Strict):
     platforms: list[Platform] | None = Field(
         default=None, description="platforms to listen on; default: every account's platform"
     )
-    sentiment: Literal["fast", "accurate"] = Field(
-        default="fast",
-        description="how mentions are scored: fast (a linear model, thousands of mentions a "
-        "second) or accurate (a sentence encoder beside it: better on unseen topics, about "
-        "twenty times the compute; the README's models section gives both paths' figures and "
-        "costs)",
+    sentiment: Literal["fast", "balanced", "accurate"] = Field(
+        default="balanced",
+        description="how mentions are scored: fast (a linear model alone, thousands of "
+        "mentions a second), balanced (the default: the linear model, and a sentence encoder "
+        "beside it for the mentions it is least sure of, about one in twenty; still over "
+        "2,000 a second) or accurate (the encoder for every mention: better on unseen "
+        "topics, about twenty times the compute); the README's models section gives the "
+        "paths' figures and costs",
     )
 
 

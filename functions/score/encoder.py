@@ -2,7 +2,8 @@
 sentence-transformers model, Apache-2.0) exported to ONNX with its mean pooling, weights
 quantised to int8 per channel, run by onnxruntime on the CPU; its WordPiece tokenizer
 (``tokenizer.json``) run by the ``tokenizers`` library. Both are imported on the first
-use, so the fast path and every other function never load them.
+use, so the fast path and every other function never load them; the balanced path loads
+them on the first text it routes.
 
 ``embed`` gives one l2-normalised 384-dimension vector per text. Texts are cut to
 ``MAX_TOKENS`` word pieces (a tweet is 20 to 60) and run one at a time (see ``embed``). The accurate heads of model.py read these vectors beside the hashed
@@ -42,8 +43,9 @@ class Encoder:
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise EncoderError(
-                f"the accurate sentiment path needs onnxruntime and tokenizers ({exc.name} "
-                "is not installed): pip install 'socialops[accurate]'"
+                f"the balanced and accurate sentiment paths need onnxruntime and tokenizers "
+                f"({exc.name} is not installed; both are dependencies of socialops): "
+                "pip install onnxruntime==1.32.0 tokenizers==0.23.3"
             ) from exc
         for path in (model, tokenizer):
             if not path.is_file():

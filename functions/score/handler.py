@@ -50,12 +50,16 @@ def _terms(brand: str) -> list[str]:
 
 
 def _sentiment_path(brand: str) -> str:
-    """The brand's ``listening.sentiment``: ``fast`` (the default) or ``accurate``."""
+    """The brand's ``listening.sentiment``: ``fast``, ``balanced`` (the default) or
+    ``accurate``."""
+    from functions.score.model import DEFAULT_PATH
+
     listening = _listening(brand)
-    return str(listening.sentiment) if listening else "fast"
+    return str(listening.sentiment) if listening else DEFAULT_PATH
 
 
-# the model: texts and the path to score them on (fast or accurate) -> one result a text
+# the model: texts and the path to score them on (fast, balanced or accurate) -> one
+# result a text
 ModelScore = Callable[[Sequence[str], str], list[dict[str, Any]]]
 
 
@@ -173,10 +177,10 @@ def prepare(records: list[Any], request: str, deps: Deps) -> Batch:
     def shipped(texts: Sequence[str], path: str) -> list[dict[str, Any]]:
         try:
             return model.score(texts, path=path)
-        except model.ModelError as exc:  # no accurate path in these weights: never lose a mention
+        except model.ModelError as exc:  # the encoder cannot load: never lose a mention
             if path == "fast":
                 raise
-            logger.error("accurate sentiment path unavailable; scored on the fast path",
+            logger.error(f"{path} sentiment path unavailable; scored on the fast path",
                          extra={"reason": str(exc), "mentions": len(texts)})  # fmt: skip
             return model.score(texts, path="fast")
 

@@ -28,12 +28,11 @@ numpy is imported lazily (the handler modules import nothing heavy at module lev
 
 from __future__ import annotations
 
-import itertools
 import json
+import math
 import os
 import re
 import zlib
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -194,27 +193,45 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-# Per-word character n-gram indices, one cache per (mask, n-gram range): words repeat.
-_CHAR_CACHES: dict[tuple[int, int, int], dict[str, list[int]]] = {}
-_CHAR_CACHE_MAX = 200_000
+# Per-word hashed indices, one cache per (mask, offset, n-gram range): words repeat, and
+# a text's features are then list concatenations in C rather than a Python loop per n-gram.
+_CHAR_CACHES: dict[tuple[int, int, int, int], dict[str, list[int]]] = {}
+_WORD_CACHES: dict[int, dict[str, tuple[int, int]]] = {}
+_CACHE_MAX = 200_000
 
 
 def clear_cache() -> None:
     _CHAR_CACHES.clear()
+    _WORD_CACHES.clear()
 
 
-def _char_hashes(cache: dict[str, list[int]], word: str, mask: int, lo: int, hi: int) -> list[int]:
+def _char_hashes(
+    cache: dict[str, list[int]], word: str, mask: int, offset: int, lo: int, hi: int
+) -> list[int]:
     cached = cache.get(word)
     if cached is not None:
         return cached
-    padded = f" {word} "
+    # a negated word has its plain word's n-grams, cached under its own key
+    padded = f" {word[4:] if word.startswith('neg_') else word} "
     size = len(padded)
     grams = [padded[i : i + n] for n in range(lo, hi + 1) for i in range(size - n + 1)]
-    hashed = [zlib.crc32(g.encode("utf-8")) & mask for g in grams]
-    if len(cache) >= _CHAR_CACHE_MAX:
+    hashed = [offset + (zlib.crc32(g.encode("utf-8")) & mask) for g in grams]
+    if len(cache) >= _CACHE_MAX:
         cache.clear()
     cache[word] = hashed
     return hashed
+
+
+def _word_hash(cache: dict[str, tuple[int, int]], word: str) -> tuple[int, int]:
+    """crc32 of the word, and crc32 of ``word + " "`` to continue into a bigram's."""
+    cached = cache.get(word)
+    if cached is None:
+        data = word.encode("utf-8")
+        cached = (zlib.crc32(data), zlib.crc32(data + b" "))
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[word] = cached
+    return cached
 
 
 def load_lexicon(path: Path) -> dict[str, float]:
@@ -286,8 +303,9 @@ def _lexicon_features(words: list[str], lexicon: dict[str, float]) -> list[str]:
     return found
 
 
-def text_features(text: str, settings: Settings) -> tuple[Counter[int], Counter[int]]:
-    """Hashed word (uni+bigram) and character n-gram counts of one text.
+def text_indices(text: str, settings: Settings) -> tuple[list[int], list[int]]:
+    """Hashed word (uni+bigram) and character n-gram indices of one text, one entry per
+    occurrence (a repeated n-gram repeats: ``raw_features`` counts them).
 
     Word indices are in ``[0, 2**word_bits)``; character indices are offset by
     ``2**word_bits``. Each group always holds a sentinel so that no group is empty.
@@ -296,43 +314,45 @@ def text_features(text: str, settings: Settings) -> tuple[Counter[int], Counter[
     wmask = (1 << settings.word_bits) - 1
     cmask = (1 << settings.char_bits) - 1
     offset = 1 << settings.word_bits
-    seq = [_SENTINEL, *words]
-    word_counts = Counter(_hash(w) & wmask for w in seq)
-    word_counts.update(_hash(a + " " + b) & wmask for a, b in itertools.pairwise(seq))
+    wcache = _WORD_CACHES.setdefault(wmask, {})
+    hashes = [_word_hash(wcache, w) for w in (_SENTINEL, *words)]
+    word_ids = [h & wmask for h, _ in hashes]
+    # crc32(a + " " + b) continued from crc32(a + " "): the bigram's hash, never its string
+    word_ids.extend(
+        zlib.crc32(b.encode("utf-8"), prefix) & wmask
+        for (_, prefix), b in zip(hashes, words, strict=False)
+    )
     if settings.lexicon is not None:
-        word_counts.update(_hash(f) & wmask for f in _lexicon_features(words, settings.lexicon))
-    chars: Counter[int] = Counter()
-    chars[offset + (_hash("c:" + _SENTINEL) & cmask)] = 1
+        word_ids.extend(_hash(f) & wmask for f in _lexicon_features(words, settings.lexicon))
     lo, hi = settings.char_min, settings.char_max
-    cache = _CHAR_CACHES.setdefault((cmask, lo, hi), {})
+    cache = _CHAR_CACHES.setdefault((cmask, offset, lo, hi), {})
+    char_ids = [offset + (_hash("c:" + _SENTINEL) & cmask)]
     for word in words:
-        if word.startswith("neg_"):
-            word = word[4:]
-        for h in _char_hashes(cache, word, cmask, lo, hi):
-            chars[offset + h] += 1
-    return word_counts, chars
+        char_ids.extend(cache.get(word) or _char_hashes(cache, word, cmask, offset, lo, hi))
+    return word_ids, char_ids
 
 
 def raw_features(
     texts: Iterable[str], settings: Settings
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Counts of a batch: (indices, counts, segment lengths), two segments per text
-    (words then characters), in text order."""
+    (words then characters), in text order; within a segment, indices ascending."""
     import numpy as np
 
-    indices: list[int] = []
-    counts: list[int] = []
-    lengths: list[int] = []
+    flat: list[int] = []
+    sizes: list[int] = []
     for text in texts:
-        for group in text_features(text, settings):
-            indices.extend(group.keys())
-            counts.extend(group.values())
-            lengths.append(len(group))
-    return (
-        np.asarray(indices, dtype=np.int64),
-        np.asarray(counts, dtype=np.float32),
-        np.asarray(lengths, dtype=np.int64),
-    )
+        for group in text_indices(text, settings):
+            flat.extend(group)
+            sizes.append(len(group))
+    if not sizes:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, np.zeros(0, dtype=np.float32), empty
+    dimension = settings.dimension
+    segment = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    keys, counts = np.unique(segment * dimension + np.asarray(flat, dtype=np.int64), return_counts=True)  # fmt: skip
+    lengths = np.bincount(keys // dimension, minlength=len(sizes))
+    return keys % dimension, counts.astype(np.float32), lengths.astype(np.int64)
 
 
 def weighted(
@@ -435,7 +455,15 @@ class ModelError(Exception):
     """Weights missing, unreadable or inconsistent."""
 
 
-PATHS = ("fast", "accurate")
+PATHS = ("fast", "balanced", "accurate")
+DEFAULT_PATH = "balanced"
+# balanced: a text goes to the accurate path when the fast sentiment's top probability is
+# under model.json's ``route_below`` (set by ``socialops train`` so that ROUTE_SHARE of the
+# validation texts fall under it: a speed budget, not a tuned score), and at most ROUTE_CAP
+# of a call's texts, rounded up, the least sure first: mentions unlike the validation
+# tweets (the fast model less sure of them) cannot take score under 2,000 a second.
+ROUTE_SHARE = 0.05
+ROUTE_CAP = 0.05
 
 
 @dataclass
@@ -515,28 +543,60 @@ class Model:
             self._accurate = Accurate(encoder, heads[0], heads[1])
         return self._accurate
 
+    @property
+    def route_below(self) -> float:
+        """The balanced path's threshold on the fast top probability (0: route nothing)."""
+        section = self.meta.get("accurate")
+        value = section.get("route_below", 0.0) if isinstance(section, dict) else 0.0
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    def routed(self, sentiment: np.ndarray) -> np.ndarray:
+        """Rows of fast sentiment probabilities that the balanced path sends to the
+        accurate one: top probability under ``route_below``, the least sure first, at most
+        ROUTE_CAP of the rows (rounded up); in row order."""
+        import numpy as np
+
+        sure = sentiment.max(axis=1)
+        below = np.flatnonzero(sure < self.route_below)
+        cap = math.ceil(ROUTE_CAP * len(sure))
+        if len(below) > cap:
+            below = np.sort(below[np.argsort(sure[below], kind="stable")[:cap]])
+        return below
+
     def score(
-        self, texts: Sequence[str], batch: int = 1024, path: str = "fast"
+        self, texts: Sequence[str], batch: int = 1024, path: str = DEFAULT_PATH
     ) -> list[dict[str, Any]]:
         """The ARCHITECTURE.md contract per text, in order: polarity, label, emotions.
-        ``path``: ``fast`` (the hashed linear model) or ``accurate`` (the encoder too)."""
+        ``path``: ``fast`` (the hashed linear model), ``accurate`` (the encoder too, for
+        every text) or ``balanced`` (the fast model, and the accurate path for the texts it
+        is least sure of; the fast path alone where the model has no accurate one)."""
         if path not in PATHS:
             raise ValueError(f"unknown scoring path {path!r}; expected one of {PATHS}")
         deep = self.accurate() if path == "accurate" else None
+        route = path == "balanced" and self.has_accurate and self.route_below > 0
         results: list[dict[str, Any]] = []
         for start in range(0, len(texts), batch):
-            chunk = texts[start : start + batch]
+            chunk = list(texts[start : start + batch])
             raw = raw_features(chunk, self.settings)
             if deep is None:
                 sent = self.sentiment.probabilities(*raw)
                 emo = self.emotion.probabilities(*raw)
+                rows = self.routed(sent) if route else ()
+                if len(rows):
+                    sent[rows], emo[rows] = self._accurate_probabilities([chunk[i] for i in rows])  # fmt: skip
             else:
-                vectors = deep.encoder.embed(list(chunk))
-                sent = deep.sentiment.probabilities(*raw, vectors)
-                emo = deep.emotion.probabilities(*raw, vectors)
+                sent, emo = self._accurate_probabilities(chunk, raw)
             for p, e in zip(sent.tolist(), emo.tolist(), strict=True):
                 results.append(_result(p, e))
         return results
+
+    def _accurate_probabilities(
+        self, texts: list[str], raw: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        deep = self.accurate()
+        raw = raw_features(texts, self.settings) if raw is None else raw
+        vectors = deep.encoder.embed(texts)
+        return deep.sentiment.probabilities(*raw, vectors), deep.emotion.probabilities(*raw, vectors)  # fmt: skip
 
 
 def _result(p: list[float], e: list[float]) -> dict[str, Any]:
@@ -567,9 +627,9 @@ def default_model() -> Model:
 
 
 def score(
-    texts: Sequence[str], model: Model | None = None, path: str = "fast"
+    texts: Sequence[str], model: Model | None = None, path: str = DEFAULT_PATH
 ) -> list[dict[str, Any]]:
-    """Score texts (default model) on ``path`` (fast or accurate); a blank text gives the
+    """Score texts (default model) on ``path`` (fast, balanced or accurate); a blank text gives the
     neutral result; a text longer than ``MAX_TEXT`` characters is scored on its first
     ``MAX_TEXT``."""
     model = model or default_model()

@@ -30,7 +30,7 @@ from functions.common.text import clean_all
 
 # longer texts are scored on their first 5,000 characters: the model's limit, shared with
 # ``socialops sentiment`` (one definition, in model.py)
-from functions.score.model import MAX_TEXT
+from functions.score.model import DEFAULT_PATH, MAX_TEXT
 
 BUCKET_MINUTES = 5
 KEEP_DAYS = 35  # buckets and markers expire (TTL) after five weeks
@@ -303,10 +303,10 @@ def store(s3: Any, bucket: str, scored: Mapping[str, Scored], batch_id: str) -> 
 def score_batch(
     mentions: Sequence[Mention], terms_of: Callable[[str], Sequence[str]],
     model_score: Callable[[Sequence[str], str], list[dict[str, Any]]],
-    path_of: Callable[[str], str] = lambda brand: "fast",
+    path_of: Callable[[str], str] = lambda brand: DEFAULT_PATH,
 ) -> list[Scored | Exception]:  # fmt: skip
-    """Score mentions together (one model call a scoring path: the brands that chose the
-    accurate one are scored together on it; terms and paths looked up once a brand). A
+    """Score mentions together (one model call a scoring path: the brands that chose a path
+    are scored together on it; terms and paths looked up once a brand). A
     mention that cannot be scored gets its exception in place of its ``Scored``, so that it
     fails alone, not its batch."""
     brands = {m.brand for m in mentions}

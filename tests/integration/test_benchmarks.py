@@ -69,8 +69,12 @@ def test_bench_cold_start() -> None:
 def test_bench_score(data: list[str | Path]) -> None:
     report = bench("bench_score", "--mentions", "50", "--batch", "10", "--runs", "1", *data)
     assert report["mentions"] == 50 and report["texts"] == ("tweeteval val" if data else "generated")  # fmt: skip
-    assert report["model_per_s"] > 0 and report["handler_per_s"] > 0
-    assert report["aws_requests"] > 0
+    for path in ("fast", "balanced"):  # the paths a brand can choose short of the encoder for all
+        figures = report[path]
+        assert figures["model_per_s"] > 0 and figures["handler_per_s"] > 0
+        assert figures["aws_requests"] > 0 and figures["cold_start_ms_median"] > 0
+    # at most one text a batch of ten (5%, rounded up)
+    assert report["fast"]["routed_share"] == 0 <= report["balanced"]["routed_share"] <= 0.1
 
 
 def test_bench_sentiment() -> None:
@@ -78,7 +82,10 @@ def test_bench_sentiment() -> None:
     assert 0 <= report["sentiment_val_macro_recall"] <= 100
     assert 0 <= report["emotion_val_macro_f1"] <= 100
     assert report["texts_per_s"] > 0 and report["weights_bytes"] > 0
-    # the accurate path beside it, with each path's cost and the routing curve
+    # the balanced (default) and accurate paths beside it, with each path's cost and the
+    # routing curve
+    assert 0 <= report["balanced_sentiment_val_macro_recall"] <= 100
+    assert report["fast_cost_per_million_usd"] > 0 and report["balanced_cost_per_million_usd"] > 0
     assert 0 <= report["accurate_sentiment_val_macro_recall"] <= 100
     assert report["accurate_texts_per_s"] > 0 and report["accurate_encoder_bytes"] > 20_000_000
     assert 0 < report["fast_cost_per_million_usd"] < report["accurate_cost_per_million_usd"]

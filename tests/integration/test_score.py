@@ -31,6 +31,11 @@ def mention(ident: str, text: str, when: str = "2027-01-14T08:03:12Z", **extra: 
                        "created_at": when} | extra)  # fmt: skip
 
 
+# a mention the fast model is unsure of (top probability about 0.40): the balanced path
+# routes it to the encoder
+UNSURE = "Aerolite: sitting on my luggage and smelling Jerusalem, click like if you hope to visit Israel soon"  # fmt: skip
+
+
 def sqs_event(*bodies: str) -> dict[str, Any]:
     return {"Records": [
         {"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": body, "attributes": {},
@@ -311,8 +316,9 @@ def test_each_brand_is_scored_on_the_path_it_chose() -> None:
 
 
 @pytest.mark.parametrize(("listening", "path"), [
-    ("", "fast"),
-    ("listening:\n  terms:\n    - acme\n", "fast"),
+    ("", "balanced"),
+    ("listening:\n  terms:\n    - acme\n", "balanced"),
+    ("listening:\n  terms:\n    - acme\n  sentiment: fast\n", "fast"),
     ("listening:\n  terms:\n    - acme\n  sentiment: accurate\n", "accurate"),
 ])  # fmt: skip
 def test_the_brand_path_comes_from_its_compiled_listening_section(
@@ -329,34 +335,42 @@ def test_the_brand_path_comes_from_its_compiled_listening_section(
     config.clear_cache()
     try:
         assert score_handler._sentiment_path("acme") == path
-        assert score_handler._sentiment_path("no-such-brand") == "fast"
+        assert score_handler._sentiment_path("no-such-brand") == "balanced"
     finally:
         config.clear_cache()
 
 
-def test_a_brand_on_the_accurate_path_is_still_scored_when_the_weights_lack_it(
-    aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    # GIVEN weights without an accurate path (trained with --fast-only) and a brand that
-    # chose it
+@pytest.mark.parametrize(("path", "broken", "reason"), [
+    # weights trained with --fast-only: no accurate path at all
+    ("accurate", "section", "no accurate path"),
+    # the encoder's file is missing: the balanced path cannot route
+    ("balanced", "encoder", "the encoder's file is missing"),
+])  # fmt: skip
+def test_a_brand_is_still_scored_when_its_path_cannot_load(
+    aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    path: str, broken: str, reason: str,
+) -> None:  # fmt: skip
+    # GIVEN weights whose encoder path cannot load, and a brand on a path that needs it
     import shutil
 
     from functions.score import model
 
-    shutil.copytree(model.WEIGHTS_DIR, tmp_path / "w", ignore=shutil.ignore_patterns("encoder", "*_accurate.npz"))  # fmt: skip
+    shutil.copytree(model.WEIGHTS_DIR, tmp_path / "w")
     meta = json.loads((tmp_path / "w" / "model.json").read_text())
-    meta.pop("accurate", None)
+    if broken == "section":
+        meta.pop("accurate")
+    else:
+        (tmp_path / "w" / "encoder" / "model.int8.onnx").unlink()
     (tmp_path / "w" / "model.json").write_text(json.dumps(meta))
     monkeypatch.setenv(model.MODEL_DIR_ENV, str(tmp_path / "w"))
     score_handler.use(score_handler.Deps(
         boto3.client("dynamodb", region_name=REGION), boto3.client("s3", region_name=REGION),
-        TABLE, BUCKET, terms=lambda brand: ["aerolite"], path=lambda brand: "accurate"))  # fmt: skip
-    # WHEN its mentions arrive  THEN they are scored on the fast path, none fails, and
-    # the reason is logged
-    body = mention("1", "Aerolite lost my bag again")
-    assert score_handler.handler(sqs_event(body), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
-    assert bucket(aws)["mentions"] == 1 and bucket(aws)["negatives"] == 1
-    [logged] = [
-        r for r in caplog.records if "accurate sentiment path unavailable" in r.getMessage()
-    ]
-    assert logged.__dict__["mentions"] == 1 and "no accurate path" in logged.__dict__["reason"]
+        TABLE, BUCKET, terms=lambda brand: ["aerolite"], path=lambda brand: path))  # fmt: skip
+    # WHEN its mentions arrive (one the fast model is unsure of)  THEN they are scored on
+    # the fast path, none fails, and the reason is logged
+    bodies = [mention("1", "Aerolite lost my bag again"), mention("2", UNSURE)]
+    assert score_handler.handler(sqs_event(*bodies), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    assert bucket(aws)["mentions"] == 2 and bucket(aws)["negatives"] >= 1
+    [logged] = [r for r in caplog.records
+                if f"{path} sentiment path unavailable" in r.getMessage()]  # fmt: skip
+    assert logged.__dict__["mentions"] == 2 and reason in logged.__dict__["reason"]

@@ -1,5 +1,6 @@
 """The accurate scoring path: the int8 sentence encoder (onnxruntime, tokenizers) beside the
-hashed features, chosen per brand with ``listening.sentiment: accurate``."""
+hashed features, chosen per brand with ``listening.sentiment: accurate``; and the balanced
+path (the default), which sends it only the texts the fast model is least sure of."""
 
 from __future__ import annotations
 
@@ -109,14 +110,72 @@ def test_a_texts_score_does_not_depend_on_the_texts_scored_with_it() -> None:
     assert among[1] == alone
 
 
-def test_without_the_accurate_extra_the_cli_says_what_to_install(tmp_path: Path) -> None:
+def test_without_the_encoders_libraries_the_cli_says_what_to_install(tmp_path: Path) -> None:
     from processes import without
 
     texts = tmp_path / "texts.txt"
-    texts.write_text("fine\n", encoding="utf-8")
+    texts.write_text(f"fine\n{UNSURE}\n", encoding="utf-8")
     result = without(("onnxruntime",), (
         "from infra.cli import main\n"
         f"sys.exit(main(['sentiment', '--accurate', {str(texts)!r}]))\n"
     ))  # fmt: skip
     assert result.returncode == 1, result.stderr
-    assert "pip install 'socialops[accurate]'" in result.stderr and "Traceback" not in result.stderr
+    assert "pip install onnxruntime==1.32.0 tokenizers==0.23.3" in result.stderr
+    assert "Traceback" not in result.stderr
+    # the default (balanced) path warns and scores every line on the fast path
+    result = without(("onnxruntime",), (
+        "from infra.cli import main\n"
+        f"sys.exit(main(['sentiment', {str(texts)!r}]))\n"
+    ))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "warning: " in result.stderr and "scoring on the fast path" in result.stderr
+    assert result.stdout.count('"label"') == 2
+
+
+# the fast model's top probability for this text is about 0.40, under route_below (0.42)
+UNSURE = "Aerolite: sitting on my luggage and smelling Jerusalem, click like if you hope to visit Israel soon"  # fmt: skip
+
+
+def test_the_balanced_path_routes_only_the_texts_the_fast_model_is_unsure_of() -> None:
+    model = m.default_model()
+    raw = m.raw_features([UNSURE, "I love this airline, best crew ever!"], model.settings)
+    sure = model.sentiment.probabilities(*raw).max(axis=1)
+    assert sure[0] < model.route_below < sure[1]
+    texts = [UNSURE, "I love this airline, best crew ever!", "", "ok"]
+    fast, accurate = m.score(texts, path="fast"), m.score(texts, path="accurate")
+    balanced = m.score(texts)  # the default path
+    # the unsure text gets the accurate path's result, the others the fast one's
+    assert balanced == [accurate[0], fast[1], fast[2], fast[3]]
+    assert balanced[0] != fast[0]
+
+
+def test_the_balanced_path_routes_at_most_its_cap_the_least_sure_first() -> None:
+    import numpy as np
+
+    model = m.default_model()
+    below = model.route_below
+    assert m.ROUTE_CAP == 0.05
+    # forty rows, five under the threshold: the cap (5%, two rows) keeps the two least sure
+    sure = np.full(40, 0.9)
+    sure[[3, 7, 11, 15, 19]] = below - np.array([0.01, 0.06, 0.03, 0.08, 0.001])
+    rows = np.stack([sure, (1 - sure) / 2, (1 - sure) / 2], axis=1)
+    assert model.routed(rows).tolist() == [7, 15]
+    # the cap is rounded up: 41 rows, three; twelve rows, one
+    assert model.routed(rows[[*range(40), 0]]).tolist() == [7, 11, 15]
+    assert model.routed(rows[:12]).tolist() == [7]
+    # a hundred rows (a cap of five), all five, in row order; none under it, none routed
+    assert model.routed(rows[[*range(40), *[20] * 60]]).tolist() == [3, 7, 11, 15, 19]
+    assert model.routed(rows[:3]).tolist() == []
+
+
+def test_a_model_without_an_accurate_path_scores_balanced_as_fast(tmp_path: Path) -> None:
+    import json
+
+    shutil.copytree(m.WEIGHTS_DIR, tmp_path / "w", ignore=shutil.ignore_patterns("encoder", "*_accurate.npz"))  # fmt: skip
+    meta = json.loads((tmp_path / "w" / "model.json").read_text())
+    meta.pop("accurate")
+    (tmp_path / "w" / "model.json").write_text(json.dumps(meta))
+    model = m.Model.load(tmp_path / "w")
+    texts = [UNSURE, "what a day"]
+    assert m.score(texts, model) == m.score(texts, model, path="fast")
+    assert model.route_below == 0.0

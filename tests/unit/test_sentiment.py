@@ -173,7 +173,12 @@ def test_train_on_a_tiny_sample_writes_loadable_weights(tmp_path: Path) -> None:
         "emotion.npz", "emotion_accurate.npz", "encoder", "lexicon.tsv", "model.json",
         "sentiment.npz", "sentiment_accurate.npz"]  # fmt: skip
     model = m.Model.load(out)
-    for path in ("fast", "accurate"):
+    # the balanced path's threshold: ROUTE_SHARE of the validation texts fall under it
+    section = json.loads((out / "model.json").read_text())["accurate"]
+    assert 0.0 < section["route_below"] < 1.0 and section["route_share"] == m.ROUTE_SHARE
+    assert 0.0 <= section["balanced"]["val_macro_recall"] <= 1.0
+    assert f"validation macro recall {section['balanced']['val_macro_recall']:.4f}" in err
+    for path in m.PATHS:
         good, bad = (r["label"] for r in m.score(["awesome wonderful day", "awful terrible day"], model, path))  # fmt: skip
         assert (good, bad) == ("positive", "negative"), path
     # the accurate heads were chosen on validation, and say so
