@@ -73,6 +73,14 @@ class Fake:
     def __init__(self) -> None:
         # the platform's clock: what it stamps posts with (``simulate`` sets its virtual one)
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        # what the platform counts for one of the account's posts: (post id, when it went
+        # out, its text) -> counts under our metric names (functions/ingest/engagement
+        # METRICS); each fake answers them in its platform's own fields, and only the fields
+        # its platform gives. Tests set counts; simulate plugs in its audience model
+        # (infra/simulate/audience.py). By default nobody reacted: zeros.
+        self.engagement: Callable[[str, datetime, str], dict[str, int]] = lambda *_: {}
+        # the account's follower count at a time
+        self.followers: Callable[[datetime], int] = lambda when: 1000
         self.routes: list[tuple[str, re.Pattern[str], Route]] = []
         self.requests: list[Req] = []
         self.failures: list[tuple[str, Reply]] = []

@@ -1,0 +1,98 @@
+"""Reading back the engagement of the posts ``publish`` made (ARCHITECTURE.md 10).
+
+``publish`` marks each post it records as published as due for read-back one hour after
+it went out; ``ingest``, on its read-back schedule, reads the posts whose checkpoint is
+due (``readback.py``), one platform module per platform (``MODULES``), and writes each
+reading to the data lake (S3 ``engagement/brand=<b>/platform=<p>/date=<d>/``) and the
+latest one onto the post's publish record.
+
+A platform module gives:
+
+- ``read(reader, posts) -> list[Reading]``: the current counts of each post, one
+  ``Reading`` per post given, in any order, batched where the platform allows;
+- ``followers(reader) -> int | None``: the account's follower count (None: the platform
+  does not say).
+
+Each ``Reading`` holds only the metrics the platform gave (``METRICS`` names them): a
+metric a platform does not give, or not yet (Instagram's insights lag up to 48 hours), is
+absent, never 0. A post the platform no longer has is ``deleted``. HTTP errors become
+``PlatformError`` (functions/common/platform): a rate limit or an expired token stops that
+account's read-back for the run, and its posts stay due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib import import_module
+from typing import Any
+
+from functions.common.platform.http import TIMEOUT_S
+
+MODULES = {"x": "x", "bluesky": "bluesky", "mastodon": "mastodon", "facebook": "facebook",
+           "instagram": "instagram", "linkedin": "linkedin", "tiktok": "tiktok"}  # fmt: skip
+
+# What a platform may give, in the lake's words (each platform module maps its own names):
+# likes (reactions, favourites), shares (reposts, reblogs, retweets), comments (replies),
+# quotes, saves, views (what platforms now call views: plays, impressions), reach (unique
+# accounts that saw it), clicks (link clicks).
+METRICS = ("likes", "shares", "comments", "quotes", "saves", "views", "reach", "clicks")
+
+# When a post is read after it went out: the last one ends its read-back.
+CHECKPOINTS = (
+    ("1h", timedelta(hours=1)),
+    ("6h", timedelta(hours=6)),
+    ("24h", timedelta(hours=24)),
+    ("72h", timedelta(hours=72)),
+    ("7d", timedelta(days=7)),
+)
+
+OK, DELETED, PENDING = "ok", "deleted", "pending"
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A published post to read back, as its publish record has it."""
+
+    post_id: str  # what publish recorded (Bluesky: the at:// URI; LinkedIn: the URN)
+    url: str
+    published_at: str  # ISO 8601 UTC
+    notes: dict[str, str] = field(default_factory=dict)  # the adapter's notes (record)
+
+
+@dataclass(frozen=True)
+class Reading:
+    post_id: str
+    metrics: dict[str, int]  # only what the platform gave; names from METRICS
+    status: str = OK  # OK | DELETED | PENDING (the platform has no counts for it yet)
+    detail: str = ""  # why, for DELETED and PENDING
+
+
+@dataclass
+class Reader:
+    """What a platform module needs: the account and how to reach the platform."""
+
+    platform: str
+    brand: str
+    account: Any  # schema.brand.Account
+    base: str  # API root (a local peer in tests and simulate)
+    token: Callable[[], str]  # the account's access token (read when first needed)
+    timeout: float = TIMEOUT_S
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def module(platform: str) -> Any:
+    """The platform's read-back module (``read`` and ``followers``)."""
+    return import_module(f"functions.ingest.engagement.{MODULES[platform]}")
+
+
+def counts(values: dict[str, Any], names: dict[str, str]) -> dict[str, int]:
+    """The metrics of a platform answer: ``names`` maps the platform's field to ours;
+    a field absent, null or not an integer is left out (never 0)."""
+    out: dict[str, int] = {}
+    for theirs, ours in names.items():
+        value = values.get(theirs)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            out[ours] = out.get(ours, 0) + value
+    return out
