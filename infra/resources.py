@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from functions.common import readback
 from infra.roles import SCHEDULER_ROLE_NAME, StackLimitError, allow, document
 from schema.documents import RuntimeConfig
 
@@ -48,12 +49,29 @@ def _table(keys: Iterable[tuple[str, str]], ttl: str | None, pitr: bool) -> Json
     return {**table, **RETAIN} if pitr else table
 
 
+def _readback_index(table: Json) -> Json:
+    """The publish records' sparse index of the posts due for an engagement read-back
+    (functions/common/readback.py): only a due post carries its two keys."""
+    props = table["Properties"]
+    props["AttributeDefinitions"] += [
+        {"AttributeName": name, "AttributeType": "S"}
+        for name in (readback.QUEUE_ATTRIBUTE, readback.DUE_ATTRIBUTE)
+    ]
+    props["GlobalSecondaryIndexes"] = [{
+        "IndexName": readback.INDEX,
+        "KeySchema": [{"AttributeName": readback.QUEUE_ATTRIBUTE, "KeyType": "HASH"},
+                      {"AttributeName": readback.DUE_ATTRIBUTE, "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "ALL"},
+    }]  # fmt: skip
+    return table
+
+
 def tables() -> Json:
     """Publish records and pause flags are kept for good: losing them could re-send posts;
     ingest cursors too: losing one would re-read (or, past a platform's horizon, miss)."""
     pk, sk = ("pk", "HASH"), ("sk", "RANGE")
     return {
-        "PublishRecordsTable": _table([pk, sk], None, pitr=True),
+        "PublishRecordsTable": _readback_index(_table([pk, sk], None, pitr=True)),
         "IdempotencyTable": _table([("id", "HASH")], "expiration", pitr=False),
         # cursors never expire; webhook delivery records do (expires_at, 7 days)
         "IngestCursorsTable": _table([pk, sk], "expires_at", pitr=True),

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from functions.common import readback
 from schema.documents import RuntimeConfig
 
 Json = dict[str, Any]
@@ -63,8 +64,13 @@ def _logs(function: str) -> Json:
 ACCESS: dict[str, list[Json]] = {
     "ingest": [
         allow(["dynamodb:GetItem", *WRITE], _arn("IngestCursorsTable")),
+        # the engagement read-back: the due posts (the index), their latest reading
+        allow("dynamodb:Query", {"Fn::Sub": "${PublishRecordsTable.Arn}/index/" + readback.INDEX}),
+        allow("dynamodb:UpdateItem", _arn("PublishRecordsTable")),
         allow("sqs:SendMessage", _arn("MentionsQueue")),
         allow("s3:PutObject", _objects("raw/")),
+        allow("s3:PutObject", _objects("engagement/")),
+        allow("s3:PutObject", _objects("followers/")),
     ],
     "score": [
         allow(

@@ -34,6 +34,7 @@ __all__ = [
 
 FUNCTIONS = ("ingest", "score", "alert", "publish", "generate", "optimize")
 INGEST_RATE = "rate(5 minutes)"
+READBACK_RATE = "rate(15 minutes)"
 ALERT_RATE = "rate(5 minutes)"
 OPTIMIZE_RATE = "rate(1 day)"
 TOKEN_REFRESH_RATE = "rate(6 hours)"
@@ -58,8 +59,10 @@ class FunctionSpec:
 
 SPECS: dict[str, FunctionSpec] = {
     "ingest": FunctionSpec(
-        "Fetch mentions of a brand on one platform (or take pushed ones) and queue them",
-        512, 300, ("INGEST_CURSORS_TABLE", "MENTIONS_QUEUE_URL", "RAW_MENTIONS_BUCKET"),
+        "Fetch mentions of a brand on one platform (or take pushed ones) and queue them; "
+        "read back the engagement of published posts",
+        512, 300, ("INGEST_CURSORS_TABLE", "MENTIONS_QUEUE_URL", "PUBLISH_RECORDS_TABLE",
+                   "RAW_MENTIONS_BUCKET"),
     ),
     "score": FunctionSpec(
         "Score queued mentions (sentiment, emotion) and count them per brand and bucket",
@@ -178,6 +181,11 @@ def events(configs: dict[str, RuntimeConfig]) -> dict[str, list[Json]]:
                 }
             }
         )
+    if any(c.brand.accounts and c.campaign.posts for c in configs.values()):
+        wiring["ingest"].append(
+            _schedule(READBACK_RATE, "socialops: read back the engagement of published posts",
+                      {"action": "readback"})
+        )  # fmt: skip
     if any(c.brand.accounts for c in configs.values()):
         wiring["publish"].append(
             _schedule(TOKEN_REFRESH_RATE, "socialops: refresh platform tokens",

@@ -1,10 +1,12 @@
 """``ingest``: fetch a brand's mentions and queue them for ``score`` (ARCHITECTURE.md 8).
 
-Invoked two ways:
+Invoked three ways:
 
 - on a schedule, one per (brand, platform) with ``listening``: the event is
   ``{"brand": name, "platform": p}`` (without ``platform``: every platform the brand
   listens on). Pulls what is new since the feeds' cursors (service.py);
+- on the read-back schedule, ``{"action": "readback"}``: the engagement of the posts
+  ``publish`` made whose next checkpoint is due (engagement/readback.py);
 - by the HTTP API (payload format 2.0) on ``GET|POST /webhooks/{platform}/{brand}``: the
   platforms' handshakes and signed pushes (webhooks.py).
 
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 FUNCTION = "ingest"
 ENDPOINTS_ENV = runtime.ENDPOINTS_ENV  # JSON {platform: base URL}; local peers
-ENV = ("INGEST_CURSORS_TABLE", "MENTIONS_QUEUE_URL", "RAW_MENTIONS_BUCKET")
+ENV = ("INGEST_CURSORS_TABLE", "MENTIONS_QUEUE_URL", "RAW_MENTIONS_BUCKET", "PUBLISH_RECORDS_TABLE")
 
 logger = Logger()
 _deps: Deps | None = None
@@ -49,12 +51,12 @@ def deps_from_env() -> Deps:
     from functions.common.platform.tokens import Tokens
     from functions.ingest.service import Deps
 
-    table, queue, bucket = (runtime.env(FUNCTION, name) for name in ENV)
+    table, queue, bucket, records = (runtime.env(FUNCTION, name) for name in ENV)
     peers = runtime.endpoints()
     secrets = boto3.client("secretsmanager")
     return Deps(
         s3=boto3.client("s3"), sqs=boto3.client("sqs"), dynamodb=boto3.client("dynamodb"),
-        secrets=secrets, cursors_table=table, queue_url=queue, bucket=bucket,
+        secrets=secrets, cursors_table=table, queue_url=queue, bucket=bucket, records_table=records,
         tokens=Tokens(secrets, endpoints=peers),
         endpoint=lambda platform, brand: peers.get(platform), log=runtime.log_to(logger),
     )  # fmt: skip
@@ -72,6 +74,13 @@ def handler(event: Any, context: LambdaContext) -> Any:
         if _secrets is None:
             _secrets = webhook_auth.SecretCache(_deps.secrets, _deps.now)
         return webhooks.handle(event, _deps, _secrets)
+    if isinstance(event, dict) and event.get("action") == "readback":
+        from functions.ingest.engagement import readback
+
+        if _deps is None:
+            _deps = deps_from_env()
+        _deps.remaining_s = lambda: context.get_remaining_time_in_millis() / 1000.0
+        return readback.run(readback.from_ingest(_deps))
     brand = require(FUNCTION, event, ("brand",))["brand"]
     platform = event.get("platform")
     if platform is not None and (not isinstance(platform, str) or not platform):

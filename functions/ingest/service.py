@@ -51,6 +51,7 @@ class Deps:
     cursors_table: str
     queue_url: str
     bucket: str
+    records_table: str = ""  # PUBLISH_RECORDS_TABLE: the posts to read back (engagement/)
     tokens: Any = None  # functions.common.platform.tokens.Tokens (authenticated APIs)
     # (platform, brand) -> the API root to use instead of the platform's (local peers)
     endpoint: Callable[[str, str], str | None] = field(default=lambda platform, brand: None)
@@ -215,7 +216,8 @@ def move_cursor(deps: Deps, pk: str, feed: str, old: Mapping[str, str] | None,
 # ---- the pull ------------------------------------------------------------------------
 
 
-def _token(deps: Deps, platform: str, account: Any) -> Callable[[], str]:
+def token_of(deps: Deps, platform: str, account: Any) -> Callable[[], str]:
+    """The account's access token, read from the token store when first needed."""
     cache: dict[str, str] = {}
 
     def token() -> str:
@@ -241,7 +243,7 @@ def base_of(deps: Deps, platform: str, brand: str, account: Any) -> str:
 def source_of(deps: Deps, who: Listener, platform: str, account: Any) -> Source:
     """What a platform module needs to call (brand, platform)'s API: its root and token."""
     return Source(platform, who.brand, account, who.terms,
-                  base_of(deps, platform, who.brand, account), _token(deps, platform, account),
+                  base_of(deps, platform, who.brand, account), token_of(deps, platform, account),
                   deps.page_size)  # fmt: skip
 
 

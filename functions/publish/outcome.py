@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from functions.common import readback
 from functions.common.platform.errors import PlatformError
 from functions.publish.adapters.base import Published
 from functions.publish.due import stamp
@@ -46,13 +47,17 @@ def reason_of(error: Exception) -> str:
 
 
 def record_published(
-    key: Key, base: Outcome, published: Published, status: str, deps: Deps
+    key: Key, base: Outcome, published: Published, status: str, deps: Deps, brand: str
 ) -> dict[str, Any]:
+    """Record the post as published, due for its first engagement read-back (ingest reads
+    it then: functions/common/readback.py)."""
     base.status = status
     base.post_id, base.url = published.post_id, published.url
     base.published_at = stamp(published.published_at)
+    due = readback.stamp(readback.first_due(published.published_at))
     deps.records.finish(key, "published", deps.now(), post_id=published.post_id,
-                        url=published.url, published_at=base.published_at)  # fmt: skip
+                        url=published.url, published_at=base.published_at, brand=brand,
+                        **{readback.QUEUE_ATTRIBUTE: readback.QUEUE, readback.DUE_ATTRIBUTE: due})  # fmt: skip
     deps.metric("Published", key.channel)
     deps.log("info", "published", {"key": str(key), "url": published.url, "status": status})
     return base.as_dict()

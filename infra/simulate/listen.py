@@ -193,6 +193,7 @@ class Listening:
         ingest_handler.use(IngestDeps(
             s3=boto3.client("s3"), sqs=boto3.client("sqs"), dynamodb=boto3.client("dynamodb"),
             secrets=secrets, cursors_table=env["INGEST_CURSORS_TABLE"],
+            records_table=env["PUBLISH_RECORDS_TABLE"],
             queue_url=env["MENTIONS_QUEUE_URL"], bucket=env["RAW_MENTIONS_BUCKET"],
             tokens=Tokens(secrets, now=clock.now, endpoints=urls),
             endpoint=lambda platform, brand: by_brand.get((brand, platform)), now=clock.now,

@@ -40,11 +40,13 @@ class Provisioned:
 
 
 def _table(dynamodb: Any, name: str, props: Json) -> str:
+    indexes = props.get("GlobalSecondaryIndexes")
     dynamodb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=props["AttributeDefinitions"],
         KeySchema=props["KeySchema"],
+        **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
     )
     return name
 

@@ -307,3 +307,29 @@ def test_scheduled_refresh_renews_due_tokens_and_warns_about_the_rest(world: Wor
     # LinkedIn is not refreshed however often the run comes; X's 2-hour token is
     again = refresh_due(world.deps.tokens, config.load_all().values())
     assert again.refreshed == ["acme x (socialops/acme/x)"] and len(again.warnings) == 1
+
+
+# --- engagement read-back -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["x", "mastodon"])
+def test_a_published_post_is_due_for_its_first_read_back_an_hour_later(
+    world: World, channel: str
+) -> None:
+    # GIVEN a post published now  THEN its record is in the read-back index, due in an hour,
+    # with its brand (ingest reads it then: functions/common/readback.py)
+    from functions.common import readback
+
+    world.invoke(event(channel=channel))
+    record = world.record(event(channel=channel))
+    assert record[readback.QUEUE_ATTRIBUTE] == readback.QUEUE and record["brand"] == "acme"
+    published = readback.parse(record["published_at"])
+    assert readback.parse(record[readback.DUE_ATTRIBUTE]) == published + timedelta(hours=1)
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    found = dynamodb.query(
+        TableName=world.env["PUBLISH_RECORDS_TABLE"], IndexName=readback.INDEX,
+        KeyConditionExpression="#q = :q",
+        ExpressionAttributeNames={"#q": readback.QUEUE_ATTRIBUTE},
+        ExpressionAttributeValues={":q": {"S": readback.QUEUE}},
+    )["Items"]  # fmt: skip
+    assert [i["post_id"]["S"] for i in found] == [record["post_id"]]

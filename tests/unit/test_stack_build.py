@@ -85,7 +85,11 @@ def test_one_ingest_schedule_per_listening_brand_and_platform(
         for platform in (brand.listening.platforms or sorted(brand.accounts))  # type: ignore[union-attr]
     ]
     events = functions["ingest"]["events"]
-    assert [e["schedule"]["input"] for e in events if "schedule" in e] == expected
+    # and one read-back schedule of the published posts' engagement, every 15 minutes
+    readback = {"rate": ["rate(15 minutes)"], "input": {"action": "readback"},
+                "description": "socialops: read back the engagement of published posts"}  # fmt: skip
+    assert [e["schedule"]["input"] for e in events if "schedule" in e] == [*expected, readback["input"]]  # fmt: skip
+    assert {"schedule": readback} in events
     # and one webhook entry for the platforms that push, with its handshake
     assert [e["httpApi"] for e in events if "httpApi" in e] == [
         {"method": "GET", "path": "/webhooks/{platform}/{brand}"},
@@ -99,8 +103,12 @@ def test_no_listening_and_no_alerts_compile_to_no_events(
 ) -> None:
     config = next(iter(examples.values()))
     functions, resources = stack.build({"a": quiet(config, "a")})
-    for name in ("ingest", "score", "alert"):
+    for name in ("score", "alert"):
         assert functions[name]["events"] == []
+    # ingest only reads back the engagement of the campaign's posts: no pull, no webhook
+    assert [e["schedule"]["input"] for e in functions["ingest"]["events"]] == [
+        {"action": "readback"}
+    ]
     assert not [r for r in resources["Resources"].values() if r["Type"] == "AWS::SNS::Subscription"]
 
 

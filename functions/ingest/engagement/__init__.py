@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from importlib import import_module
 from typing import Any
 
@@ -38,15 +37,6 @@ MODULES = {"x": "x", "bluesky": "bluesky", "mastodon": "mastodon", "facebook": "
 # quotes, saves, views (what platforms now call views: plays, impressions), reach (unique
 # accounts that saw it), clicks (link clicks).
 METRICS = ("likes", "shares", "comments", "quotes", "saves", "views", "reach", "clicks")
-
-# When a post is read after it went out: the last one ends its read-back.
-CHECKPOINTS = (
-    ("1h", timedelta(hours=1)),
-    ("6h", timedelta(hours=6)),
-    ("24h", timedelta(hours=24)),
-    ("72h", timedelta(hours=72)),
-    ("7d", timedelta(days=7)),
-)
 
 OK, DELETED, PENDING = "ok", "deleted", "pending"
 

@@ -1,0 +1,219 @@
+"""ingest's engagement read-back run (functions/ingest/engagement/readback.py) against moto:
+which posts are due, the data lake's rows, the latest reading on the record, the
+checkpoints, and what a platform's refusal or a deleted post does.
+
+The platform is a small stand-in module here (``Platform``: ``read`` and ``followers``,
+the interface of functions/ingest/engagement); each platform's own module is tested
+against its peer in tests/integration/test_readback_<platform>.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from projects import AUDIENCE, BRAND, CAMPAIGN, NOW, write_project
+
+from functions.common import config, readback
+from functions.common.platform.errors import PlatformError
+from functions.ingest.engagement import DELETED, Posted, Reader, Reading
+from functions.ingest.engagement import readback as run_readback
+from infra.cli import main
+from infra.resources import tables
+
+REGION = "us-east-1"
+RECORDS, CURSORS, BUCKET = "records", "cursors", "lake"
+PUBLISHED = datetime(2027, 1, 14, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class Platform:
+    """A platform module's interface, answering from ``counts`` (by post id)."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+    refuse: PlatformError | None = None
+    follower_count: int | None = 1234
+    calls: list[list[str]] = field(default_factory=list)
+
+    def read(self, reader: Reader, posts: list[Posted]) -> list[Reading]:
+        self.calls.append([p.post_id for p in posts])
+        if self.refuse is not None:
+            raise self.refuse
+        return [Reading(p.post_id, {}, DELETED, "gone") if p.post_id in self.deleted
+                else Reading(p.post_id, dict(self.counts.get(p.post_id, {})))
+                for p in posts]  # fmt: skip
+
+    def followers(self, reader: Reader) -> int | None:
+        return self.follower_count
+
+
+@dataclass
+class World:
+    platforms: dict[str, Platform]
+    clock: list[datetime]
+    deps: run_readback.Deps
+
+    def publish(self, channel: str, post_id: str, at: datetime = PUBLISHED, post: str = "hello") -> None:  # fmt: skip
+        """A publish record as publish writes it (functions/publish/outcome.py)."""
+        boto3.client("dynamodb", region_name=REGION).put_item(TableName=RECORDS, Item={
+            "pk": {"S": f"launch#{post}"}, "sk": {"S": f"{channel}#-#{readback.stamp(at)}"},
+            "status": {"S": "published"}, "campaign": {"S": "launch"}, "post": {"S": post},
+            "channel": {"S": channel}, "locale": {"S": ""}, "brand": {"S": "acme"},
+            "post_id": {"S": post_id}, "url": {"S": f"https://example.test/{post_id}"},
+            "published_at": {"S": readback.stamp(at)},
+            readback.QUEUE_ATTRIBUTE: {"S": readback.QUEUE},
+            readback.DUE_ATTRIBUTE: {"S": readback.stamp(readback.first_due(at))},
+        })  # fmt: skip
+
+    def record(self, channel: str, post: str = "hello", at: datetime = PUBLISHED) -> dict[str, Any]:  # fmt: skip
+        item = boto3.resource("dynamodb", region_name=REGION).Table(RECORDS).get_item(
+            Key={"pk": f"launch#{post}", "sk": f"{channel}#-#{readback.stamp(at)}"})["Item"]  # fmt: skip
+        return dict(item)
+
+    def lake(self, kind: str = "engagement") -> list[dict[str, Any]]:
+        s3 = boto3.client("s3", region_name=REGION)
+        rows: list[dict[str, Any]] = []
+        for item in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{kind}/").get("Contents", []):
+            body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read().decode()
+            rows += [{**json.loads(line), "_key": item["Key"]} for line in body.splitlines()]
+        return rows
+
+    def run_at(self, when: datetime) -> dict[str, Any]:
+        self.clock[0] = when
+        return run_readback.run(self.deps)
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    root = write_project(tmp_path / "p", {"brand.yml": BRAND, "audience.yml": AUDIENCE, "campaign.yml": CAMPAIGN})  # fmt: skip
+    assert main(["compile", str(root), "--out", str(tmp_path / "build"), "--no-cache", "--now", NOW]) == 0  # fmt: skip
+    monkeypatch.setenv(config.CONFIG_DIR_ENV, str(tmp_path / "build" / "config"))
+    for name, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing-not-a-key",
+                        "AWS_SECRET_ACCESS_KEY": "testing-not-a-secret"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    config.clear_cache()
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        for name, logical in ((RECORDS, "PublishRecordsTable"), (CURSORS, "IngestCursorsTable")):
+            props = tables()[logical]["Properties"]
+            dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                                  AttributeDefinitions=props["AttributeDefinitions"],
+                                  KeySchema=props["KeySchema"],
+                                  **({"GlobalSecondaryIndexes": props["GlobalSecondaryIndexes"]}
+                                     if "GlobalSecondaryIndexes" in props else {}))  # fmt: skip
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        platforms = {name: Platform() for name in ("x", "mastodon", "bluesky", "instagram", "facebook")}  # fmt: skip
+        clock = [PUBLISHED]
+
+        def reader(platform: str, brand: str, account: Any) -> Reader:
+            return Reader(platform, brand, account, "http://127.0.0.1:9", lambda: "fake-token")
+
+        deps = run_readback.Deps(dynamodb, boto3.client("s3", region_name=REGION), RECORDS,
+                                 CURSORS, BUCKET, reader, module=platforms.__getitem__,
+                                 now=lambda: clock[0])  # fmt: skip
+        yield World(platforms, clock, deps)
+    config.clear_cache()
+
+
+def test_a_post_is_read_at_each_checkpoint_then_leaves_the_index(world: World) -> None:
+    # GIVEN a post published at 08:00 with some counts on X
+    world.publish("x", "111")
+    world.platforms["x"].counts["111"] = {"likes": 5, "shares": 1, "comments": 2, "views": 90}
+    # WHEN the read-back runs before its first checkpoint  THEN nothing is due
+    assert world.run_at(PUBLISHED + timedelta(minutes=59))["due"] == 0
+    # WHEN it runs at +1h  THEN the post is read, its row is in the lake, its record holds
+    # the reading and is due again at +6h
+    summary = world.run_at(PUBLISHED + timedelta(hours=1, minutes=5))
+    assert summary["due"] == 1 and summary["read"] == 1
+    [row] = world.lake()
+    assert row["_key"].startswith("engagement/brand=acme/platform=x/date=2027-01-14/")
+    assert (row["checkpoint"], row["likes"], row["views"], row["age_hours"]) == ("1h", 5, 90, 1.083)
+    # a metric the platform did not give is null in the lake, never 0
+    assert row["saves"] is None and row["reach"] is None and row["clicks"] is None
+    record = world.record("x")
+    assert record["engagement"] == {"likes": 5, "shares": 1, "comments": 2, "views": 90}
+    assert record["engagement_checkpoint"] == "1h"
+    assert record[readback.DUE_ATTRIBUTE] == readback.stamp(PUBLISHED + timedelta(hours=6))
+    # WHEN runs come late (+30h)  THEN the reading is labelled by the checkpoint reached
+    # (24h) and the next is 72h
+    world.platforms["x"].counts["111"]["likes"] = 40
+    world.run_at(PUBLISHED + timedelta(hours=30))
+    assert world.record("x")["engagement_checkpoint"] == "24h"
+    assert world.record("x")[readback.DUE_ATTRIBUTE] == readback.stamp(PUBLISHED + timedelta(hours=72))  # fmt: skip
+    # WHEN the last checkpoint (+7d) is read  THEN the post leaves the index for good
+    world.run_at(PUBLISHED + timedelta(hours=72))
+    world.run_at(PUBLISHED + timedelta(days=7, minutes=1))
+    record = world.record("x")
+    assert record["engagement_checkpoint"] == "7d" and readback.DUE_ATTRIBUTE not in record
+    assert readback.QUEUE_ATTRIBUTE not in record
+    assert world.run_at(PUBLISHED + timedelta(days=30))["due"] == 0
+    assert [r["checkpoint"] for r in world.lake()] == ["1h", "24h", "72h", "7d"]
+
+
+def test_posts_of_one_platform_are_read_together_and_a_deleted_one_leaves(world: World) -> None:
+    # GIVEN three posts on Mastodon, one of which was deleted on the platform
+    for i, post in enumerate(("a", "b", "c")):
+        world.publish("mastodon", f"9{i}", post=post)
+    world.platforms["mastodon"].deleted.add("91")
+    # WHEN the read-back runs  THEN one call reads the three; the deleted one leaves the
+    # index with its status, the others stay due
+    summary = world.run_at(PUBLISHED + timedelta(hours=2))
+    assert world.platforms["mastodon"].calls == [["90", "91", "92"]]
+    assert (summary["read"], summary["deleted"]) == (2, 1)
+    gone = world.record("mastodon", post="b")
+    assert gone["engagement_status"] == "deleted" and readback.DUE_ATTRIBUTE not in gone
+    assert readback.DUE_ATTRIBUTE in world.record("mastodon", post="a")
+    assert {r["post_id"]: r["status"] for r in world.lake()} == {"90": "ok", "91": "deleted", "92": "ok"}  # fmt: skip
+
+
+def test_a_platform_that_refuses_keeps_its_posts_due_and_the_others_are_read(world: World) -> None:
+    # GIVEN posts on X and on Bluesky, and X at its rate limit
+    world.publish("x", "111")
+    world.publish("bluesky", "at://did:plc:acme/app.bsky.feed.post/1")
+    world.platforms["x"].refuse = PlatformError("x", 429, "88", "the platform's rate limit was reached",
+                                                retryable=True, retry_after_s=900)  # fmt: skip
+    # WHEN the read-back runs  THEN Bluesky's post is read, X's stays due as it was, and
+    # the summary says why
+    summary = world.run_at(PUBLISHED + timedelta(hours=1))
+    assert summary["read"] == 1 and any("rate limit" in s for s in summary["stopped"])
+    assert world.record("x")[readback.DUE_ATTRIBUTE] == readback.stamp(PUBLISHED + timedelta(hours=1))  # fmt: skip
+    assert "engagement" not in world.record("x")
+    # WHEN the limit has passed  THEN the next run reads it
+    world.platforms["x"].refuse = None
+    assert world.run_at(PUBLISHED + timedelta(hours=1, minutes=15))["read"] == 1
+    assert "engagement" in world.record("x")
+
+
+def test_a_post_of_an_account_no_longer_compiled_is_set_aside_with_the_reason(world: World) -> None:
+    # GIVEN a record on a channel the brand has no account for any more
+    world.publish("tiktok", "v1")
+    # WHEN the read-back runs  THEN it leaves the index, saying why, and nothing is lost
+    summary = world.run_at(PUBLISHED + timedelta(hours=1))
+    record = world.record("tiktok")
+    assert record["engagement_status"] == "unreadable" and readback.DUE_ATTRIBUTE not in record
+    assert "no tiktok account" in record["engagement_detail"]
+    assert any("no tiktok account" in s for s in summary["stopped"])
+
+
+def test_followers_are_read_once_a_day_per_account(world: World) -> None:
+    # GIVEN the compiled brand's five accounts, one of whose platforms gives no count
+    world.platforms["facebook"].follower_count = None
+    # WHEN the read-back runs twice on a day and once the next day
+    first = world.run_at(PUBLISHED)
+    again = world.run_at(PUBLISHED + timedelta(hours=3))
+    world.platforms["x"].follower_count = 1300
+    world.run_at(PUBLISHED + timedelta(days=1))
+    # THEN each account was asked once a day, the counts are in the lake by day
+    assert first["followers"]["acme/x"] == 1234 and again["followers"] == {}
+    assert first["followers"]["acme/facebook"] == "not given by the platform"
+    rows = world.lake("followers")
+    assert sorted((r["platform"], r["date"], r["followers"]) for r in rows if r["platform"] == "x") == [
+        ("x", "2027-01-14", 1234), ("x", "2027-01-15", 1300)]  # fmt: skip
+    assert not [r for r in rows if r["platform"] == "facebook"]
