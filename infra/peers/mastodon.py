@@ -2,6 +2,14 @@
 (the same key within an hour returns the same status; later it is forgotten). The real peer, mastodon-mock, is
 used by test_mastodon_peer.py.
 
+Engagement read-back: ``GET /api/v1/statuses/:id`` and, on a server of 4.3 or later
+(``version``), ``GET /api/v1/statuses?id[]=`` (at most 20 ids, else 422; statuses that are
+gone are left out) serve the account's statuses with ``replies_count``, ``reblogs_count``,
+``favourites_count`` and, from 4.5, ``quotes_count``, filled from the ``engagement`` hook;
+a server before 4.3 answers 404 to the batch route, as it has none. ``delete(status_id)``
+removes a status: ``GET /api/v1/statuses/:id`` then answers 404 ``Record not found``.
+``GET /api/v1/accounts/verify_credentials`` gives ``followers_count`` from ``followers``.
+
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
@@ -9,7 +17,10 @@ from __future__ import annotations
 import html
 import itertools
 import re
+import threading
+import urllib.parse
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from infra.peers import Fake, Reply, Req, bearer, require
@@ -18,6 +29,8 @@ from infra.peers.mentions import PAGE_SIZE, Mention, iso_ms, number, utc
 TOKEN = "masto-token"
 ACCOUNT = "109000000000000001"
 INVALID = Reply(401, {"error": "The access token is invalid"})
+NOT_FOUND = Reply(404, {"error": "Record not found"})
+STATUSES_MAX = 20  # ids a GET /api/v1/statuses takes (Api::BaseController's 20)
 
 
 IDEMPOTENCY_TTL = timedelta(hours=1)  # how long Mastodon remembers an Idempotency-Key
@@ -45,18 +58,25 @@ class MastodonFake(Fake):
         }
 
     def __init__(
-        self, *, token: str = TOKEN, account: str = ACCOUNT, handle: str = "brand"
-    ) -> None:
+        self, *, token: str = TOKEN, account: str = ACCOUNT, handle: str = "brand",
+        version: tuple[int, int] = (4, 5),
+    ) -> None:  # fmt: skip
         super().__init__()
         self.token, self.account, self.handle = token, account, handle
+        self.version = version  # the server's Mastodon version (what its API has)
         self.mentions: list[Mention] = []
         self.notifications: list[dict[str, Any]] = []
         self.notification_ids = (str(n) for n in itertools.count(500_001))
         self.page_size = PAGE_SIZE
         self.ids = (str(n) for n in itertools.count(113_000_000_000_000_001))
         self.statuses: list[dict[str, Any]] = []
+        self.texts: dict[str, str] = {}  # each status's text as posted (for ``engagement``)
+        self.asked: list[list[str]] = []  # the ids of each GET /api/v1/statuses, in order
         self.by_key: dict[str, tuple[datetime, dict[str, Any]]] = {}
         self.route("POST", r"/api/v1/statuses", self.create)
+        if version >= (4, 3):  # GET /api/v1/statuses: "4.3.0 - added"
+            self.route("GET", r"/api/v1/statuses", self.many)
+        self.route("GET", r"/api/v1/statuses/(\d+)", self.one)
         self.route("GET", r"/api/v1/accounts/verify_credentials", self.me)
         self.route("GET", r"/api/v1/accounts/(\d+)/statuses", self.timeline)
         self.route("GET", r"/api/v1/notifications", self.notified)
@@ -76,20 +96,82 @@ class MastodonFake(Fake):
                   "visibility": req.body.get("visibility", "public"),
                   "content": "<p>" + html.escape(text).replace("\n", "<br />") + "</p>"}  # fmt: skip
         self.statuses.append(status)
+        self.texts[status_id] = text
         if key:
             self.by_key[key] = now, status
         return Reply(body=status)
 
     def me(self, req: Req) -> Reply:
         bearer(req, self.token, INVALID)
-        return Reply(body={"id": self.account, "username": "brand", "acct": "brand"})
+        with self.lock:
+            made = len(self.statuses)
+        return Reply(body={"id": self.account, "username": "brand", "acct": "brand",
+                           "followers_count": self.followers(self.now()),
+                           "following_count": 0, "statuses_count": made})  # fmt: skip
 
     def timeline(self, req: Req) -> Reply:
         """The account's statuses, newest first, in Mastodon's pages (``max_id``...)."""
         bearer(req, self.token, INVALID)
         mine = self.statuses if req.groups[0] == self.account else []
         page, head = self._page(req, [(s["id"], s) for s in mine])
-        return Reply(body=page, headers=head)
+        return Reply(body=[self._counted(s) for s in page], headers=head)
+
+    def delete(self, status_id: str) -> None:
+        """The status is gone (its author deleted it): reading it answers 404."""
+        with self.lock:
+            self.statuses = [s for s in self.statuses if s["id"] != status_id]
+
+    def one(self, req: Req) -> Reply:
+        """``GET /api/v1/statuses/:id``: 404 for a status that is gone, or not visible
+        without the account's token (private, direct)."""
+        with self.lock:
+            found = [s for s in self.statuses if s["id"] == req.groups[0] and self._sees(req, s)]
+        return Reply(body=self._counted(found[0])) if found else NOT_FOUND
+
+    def many(self, req: Req) -> Reply:
+        """``GET /api/v1/statuses?id[]=...`` (4.3+): the statuses found, in the order
+        asked; those that do not exist (or may not be seen) are left out; more than 20
+        ids is a 422."""
+        ids = list(dict.fromkeys(urllib.parse.parse_qs(self.queries.raw).get("id[]", [])))
+        require(len(ids) <= STATUSES_MAX, Reply(422, {"error": "Validation failed"}))
+        with self.lock:
+            self.asked.append(ids)
+            held = {s["id"]: s for s in self.statuses if self._sees(req, s)}
+        return Reply(body=[self._counted(held[i]) for i in ids if i in held])
+
+    def _sees(self, req: Req, status: dict[str, Any]) -> bool:
+        """Whether the request may see the status: public and unlisted ones need no token
+        (Mastodon reads an unknown token as none: ``authorize_if_got_token!``); the
+        others need the account's."""
+        given = req.headers.get("authorization", "")
+        return status.get("visibility") in ("public", "unlisted") or given == f"Bearer {self.token}"
+
+    def _counted(self, status: dict[str, Any]) -> dict[str, Any]:
+        """The status with its counts, as Mastodon serializes it (``quotes_count`` from
+        4.5); counts from the ``engagement`` hook, 0 where it says nothing."""
+        created = datetime.fromisoformat(status["created_at"].replace("Z", "+00:00"))
+        got = self.engagement(status["id"], created, self.texts.get(status["id"], ""))
+        out = {**status, "replies_count": got.get("comments", 0),
+               "reblogs_count": got.get("shares", 0),
+               "favourites_count": got.get("likes", 0)}  # fmt: skip
+        if self.version >= (4, 5):
+            out["quotes_count"] = got.get("quotes", 0)
+        return out
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        """The base handler, keeping each request's raw query string for the routes that
+        take a repeated parameter (``id[]``): the base parses the query into a dict."""
+        base = super()._handler()
+        queries = self.queries = threading.local()  # one per request thread
+
+        class Handler(base):  # type: ignore[misc, valid-type]
+            def handle_one(self) -> None:
+                queries.raw = urllib.parse.urlsplit(self.path).query
+                super().handle_one()
+
+            do_GET = do_POST = handle_one
+
+        return Handler
 
     def add_mention(
         self, text: str, created_at: datetime, *, author_handle: str = "fan@social.test",

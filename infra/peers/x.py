@@ -2,6 +2,16 @@
 with the documented problem bodies and x-rate-limit-* headers, and the OAuth 2.0 refresh
 of a user token (POST /2/oauth2/token, grant_type=refresh_token; refresh tokens rotate).
 
+Engagement read-back: ``GET /2/tweets?ids=`` (1 to 100 ids) answers each post's
+``public_metrics`` (like, retweet, reply, quote, bookmark and impression counts) and, for
+``non_public_metrics``, its ``impression_count``, ``user_profile_clicks`` and, when the post
+holds a link, ``url_link_clicks``: only for posts under 30 days old (by the fake's clock);
+an older post asked for them is left out of ``data`` with a "Field Authorization Error"
+(``not-authorized-for-field``), as X answers. A post that is gone (``delete(post_id)``)
+or never was comes back in ``errors`` as a "Not Found Error" (``resource-not-found``),
+with HTTP 200. ``GET /2/users/me?user.fields=public_metrics`` adds the account's
+``public_metrics`` (``followers_count`` from ``followers(now)``).
+
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
@@ -9,8 +19,9 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from infra.peers import Fake, Refused, Reply, Req, bearer, credential, form, require
@@ -34,6 +45,11 @@ def oauth_error(status: int, error: str, description: str) -> Reply:
 
 
 UNAUTHORIZED = problem(401, "Unauthorized", "Unauthorized")
+INVALID = problem(400, "Invalid Request", "One or more parameters to your request was invalid.")
+LOOKUP_MAX = 100  # ids a GET /2/tweets takes
+PRIVATE_DAYS = 30  # non_public_metrics: posts created in the last 30 days only
+LINK = re.compile(r"https?://", re.IGNORECASE)
+PROBLEMS = "https://api.twitter.com/2/problems/"
 INVALID_REFRESH = oauth_error(400, "invalid_request", "Value passed for the token was invalid.")
 
 
@@ -90,6 +106,7 @@ class XFake(Fake):
         self.tweets: list[dict[str, Any]] = []
         self.route("POST", r"/2/oauth2/token", self.refresh)
         self.route("POST", r"/2/tweets", self.create)
+        self.route("GET", r"/2/tweets", self.lookup)
         self.route("GET", r"/2/users/me", self.me)
         self.route("GET", r"/2/users/(\d+)/tweets", self.timeline)
         self.route("GET", r"/2/tweets/search/recent", self.search)
@@ -140,7 +157,84 @@ class XFake(Fake):
 
     def me(self, req: Req) -> Reply:
         bearer(req, self.tokens, UNAUTHORIZED)
-        return Reply(body={"data": {"id": self.user, "name": "Brand", "username": "brand"}})
+        user: dict[str, Any] = {"id": self.user, "name": "Brand", "username": "brand"}
+        if "public_metrics" in req.query.get("user.fields", "").split(","):
+            with self.lock:
+                made = len(self.tweets)
+            user["public_metrics"] = {"followers_count": self.followers(self.now()),
+                                      "following_count": 0, "tweet_count": made,
+                                      "listed_count": 0}  # fmt: skip
+        return Reply(body={"data": user})
+
+    def delete(self, post_id: str) -> None:
+        """The post is gone from X (its author deleted it): lookups answer Not Found."""
+        with self.lock:
+            self.tweets = [t for t in self.tweets if t["id"] != post_id]
+
+    def lookup(self, req: Req) -> Reply:
+        """``GET /2/tweets?ids=`` (comma-separated, 1 to 100) with ``tweet.fields``:
+        ``public_metrics``, ``non_public_metrics`` (the owner's posts under 30 days old),
+        ``created_at``. Found posts in ``data``, in the order asked; the others in
+        ``errors`` (HTTP 200)."""
+        bearer(req, self.tokens, UNAUTHORIZED)
+        ids = [i for i in req.query.get("ids", "").split(",") if i]
+        require(0 < len(ids) <= LOOKUP_MAX and all(i.isdigit() for i in ids), INVALID)
+        fields = set(req.query.get("tweet.fields", "").split(","))
+        now = self.now()
+        with self.lock:
+            held = {t["id"]: dict(t) for t in self.tweets}
+        data: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for ident in dict.fromkeys(ids):
+            tweet = held.get(ident)
+            if tweet is None:
+                errors.append({"value": ident, "detail": f"Could not find tweet with ids: "
+                               f"[{ident}].", "title": "Not Found Error",
+                               "resource_type": "tweet", "parameter": "ids",
+                               "resource_id": ident,
+                               "type": PROBLEMS + "resource-not-found"})  # fmt: skip
+                continue
+            created = datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00"))
+            if "non_public_metrics" in fields and now - created > timedelta(days=PRIVATE_DAYS):
+                field = "non_public_metrics.impression_count"
+                errors.append({"value": ident, "detail": f"Sorry, you are not authorized to "
+                               f"access '{field}' on the Tweet with ids : [{ident}].",
+                               "title": "Field Authorization Error", "resource_type": "tweet",
+                               "field": field, "parameter": "ids", "resource_id": ident,
+                               "section": "data",
+                               "type": PROBLEMS + "not-authorized-for-field"})  # fmt: skip
+                continue
+            data.append(self._looked_up(tweet, created, fields))
+        body: dict[str, Any] = {}
+        if data:
+            body["data"] = data
+        if errors:
+            body["errors"] = errors
+        return Reply(body=body)
+
+    def _looked_up(self, tweet: dict[str, Any], created: datetime,
+                   fields: set[str]) -> dict[str, Any]:  # fmt: skip
+        """One post as the lookup serves it, its counts from the ``engagement`` hook."""
+        item: dict[str, Any] = {"id": tweet["id"], "text": tweet["text"],
+                                "edit_history_tweet_ids": [tweet["id"]]}  # fmt: skip
+        if "created_at" in fields:
+            item["created_at"] = tweet["created_at"]
+        if not fields & {"public_metrics", "non_public_metrics"}:
+            return item
+        got = self.engagement(tweet["id"], created, tweet["text"])
+        if "public_metrics" in fields:
+            item["public_metrics"] = {"retweet_count": got.get("shares", 0),
+                                      "reply_count": got.get("comments", 0),
+                                      "like_count": got.get("likes", 0),
+                                      "quote_count": got.get("quotes", 0),
+                                      "bookmark_count": got.get("saves", 0),
+                                      "impression_count": got.get("views", 0)}  # fmt: skip
+        if "non_public_metrics" in fields:
+            private = {"impression_count": got.get("views", 0), "user_profile_clicks": 0}
+            if LINK.search(tweet["text"]):  # X counts link clicks only on a post with a link
+                private["url_link_clicks"] = got.get("clicks", 0)
+            item["non_public_metrics"] = private
+        return item
 
     def timeline(self, req: Req) -> Reply:
         """``GET /2/users/:id/tweets``: newest first, ``start_time`` (inclusive),

@@ -1,0 +1,110 @@
+"""Mastodon: the engagement of the account's statuses and its follower count, on the
+account's own server (``reader.base``), with the account's token.
+
+Statuses: ``GET /api/v1/statuses?id[]=...`` ("View multiple statuses", docs.joinmastodon.org
+/methods/statuses, "4.3.0 - added"), 20 ids a request at most (the server's
+``DEFAULT_STATUSES_LIMIT``: more answer 422). The docs say the answer holds "fewer records
+than requested if the requested statuses do not exist": a status left out is DELETED. A
+server older than 4.3 has no such route and answers 404: then each status is read with
+``GET /api/v1/statuses/:id``, and the reader remembers it
+(``reader.extra["mastodon_one_by_one"]``) so its later calls go straight there; a 404
+there ("Record not found") is DELETED.
+
+Mapped from the Status entity: ``favourites_count`` -> likes, ``reblogs_count`` -> shares
+(boosts), ``replies_count`` -> comments, ``quotes_count`` -> quotes (Mastodon 4.5 and later;
+absent on older servers, so absent from the reading). Mastodon counts no views, reach,
+saves (bookmarks are private) or clicks: those are never in a reading. The counts are the
+ones this server knows: interactions on other servers reach it as they federate.
+
+A rate limit (429, ``X-RateLimit-Reset``) or a refused token (401) is a ``PlatformError``
+that stops the account's read-back for the run.
+
+Followers: ``GET /api/v1/accounts/verify_credentials`` -> ``followers_count`` (None when
+absent or negative: the account hides it).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Sequence
+from typing import Any
+
+from functions.common.platform.errors import PlatformError
+from functions.ingest.engagement import DELETED, Posted, Reader, Reading, counts
+from functions.ingest.sources import BadPage, as_int, get_json
+
+STATUSES_MAX = 20  # ids a GET /api/v1/statuses takes (Api::BaseController)
+ONE_BY_ONE = "mastodon_one_by_one"  # reader.extra: the server has no batch route (< 4.3)
+
+NAMES = {"favourites_count": "likes", "reblogs_count": "shares", "replies_count": "comments",
+         "quotes_count": "quotes"}  # fmt: skip
+
+
+def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
+    """One Reading per status given: 20 a request, or one a request on a server < 4.3."""
+    ids = list(dict.fromkeys(p.post_id for p in posts))
+    found: dict[str, Reading] = {}
+    left = ids
+    while left and not reader.extra.get(ONE_BY_ONE):
+        chunk, rest = left[:STATUSES_MAX], left[STATUSES_MAX:]
+        try:
+            found.update(_many(reader, chunk))
+        except PlatformError as error:
+            if error.status != 404:
+                raise
+            reader.extra[ONE_BY_ONE] = True  # no GET /api/v1/statuses: before 4.3
+            break
+        left = rest
+    for ident in left:
+        found[ident] = _one(reader, ident)
+    return [found[p.post_id] for p in posts]
+
+
+def followers(reader: Reader) -> int | None:
+    """The account's follower count (``verify_credentials``)."""
+    answer = get_json("mastodon", f"{reader.base}/api/v1/accounts/verify_credentials",
+                      bearer=reader.token(), timeout=reader.timeout)  # fmt: skip
+    if not isinstance(answer.body, dict):
+        raise BadPage(f"mastodon: verify_credentials answered a {type(answer.body).__name__}, "
+                      "not an account")  # fmt: skip
+    count = as_int(answer.body.get("followers_count"))
+    return count if count is not None and count >= 0 else None
+
+
+def _many(reader: Reader, ids: Sequence[str]) -> dict[str, Reading]:
+    answer = get_json("mastodon", f"{reader.base}/api/v1/statuses",
+                      query=[("id[]", i) for i in ids], bearer=reader.token(),
+                      timeout=reader.timeout)  # fmt: skip
+    if not isinstance(answer.body, list):
+        raise BadPage(f"mastodon: /api/v1/statuses answered a {type(answer.body).__name__}, "
+                      "not a list")  # fmt: skip
+    out: dict[str, Reading] = {}
+    for status in answer.body:
+        ident = _ident(status)
+        if ident in ids:
+            out[ident] = Reading(ident, counts(status, NAMES))
+    for ident in ids:
+        if ident not in out:
+            out[ident] = Reading(ident, {}, DELETED, "the server no longer has the status "
+                                 "(left out of GET /api/v1/statuses)")  # fmt: skip
+    return out
+
+
+def _one(reader: Reader, ident: str) -> Reading:
+    try:
+        path = "/api/v1/statuses/" + urllib.parse.quote(ident, safe="")
+        answer = get_json("mastodon", f"{reader.base}{path}",
+                          bearer=reader.token(), timeout=reader.timeout)  # fmt: skip
+    except PlatformError as error:
+        if error.status == 404:
+            return Reading(ident, {}, DELETED, "the server no longer has the status (404)")
+        raise
+    if _ident(answer.body) != ident:
+        raise BadPage(f"mastodon: {path} answered another status")
+    return Reading(ident, counts(answer.body, NAMES))
+
+
+def _ident(status: Any) -> str:
+    if not isinstance(status, dict) or not isinstance(status.get("id"), str | int):
+        raise BadPage("mastodon: a status without an id")
+    return str(status["id"])

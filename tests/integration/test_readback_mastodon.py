@@ -1,0 +1,329 @@
+"""Engagement read-back of Mastodon statuses (functions/ingest/engagement/mastodon.py):
+against the Mastodon contract fake (infra/peers/mastodon.py) on loopback, as a current
+server (4.5) and as one before 4.3 (no ``GET /api/v1/statuses``); and against the real
+local peer mastodon-mock, whose counts come from real favourites, boosts and replies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from processes import free_ports, stop
+
+from functions.common import safe_url
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import Token
+from functions.ingest.engagement import DELETED, OK, Posted, Reader
+from functions.ingest.engagement import mastodon as module
+from functions.ingest.sources import BadPage
+from functions.publish.adapters import adapter_for
+from functions.publish.adapters.base import PostRequest
+from infra.peers import Reply
+from infra.peers.mastodon import MastodonFake
+from schema.brand import Account
+
+TOKEN = "fake-masto-token"
+ACCOUNT = Account(handle="brand", secret="socialops/brand/mastodon")
+
+
+@pytest.fixture
+def fake() -> Iterator[MastodonFake]:
+    peer = MastodonFake(token=TOKEN)
+    with peer:
+        safe_url.allow_peer(peer.url)  # a local peer, as ingest's endpoints are
+        yield peer
+
+
+@pytest.fixture
+def old() -> Iterator[MastodonFake]:
+    """A server of Mastodon 4.2: no GET /api/v1/statuses, no quotes_count."""
+    peer = MastodonFake(token=TOKEN, version=(4, 2))
+    with peer:
+        safe_url.allow_peer(peer.url)
+        yield peer
+
+
+def reader(base: str, token: str = TOKEN) -> Reader:
+    return Reader("mastodon", "brand", ACCOUNT, base, lambda: token)
+
+
+def publish(base: str, text: str, token: str = TOKEN) -> Posted:
+    """A status made through the publish adapter, as its publish record has it."""
+    adapter = adapter_for("mastodon", base_url=base)
+    key = "readback/" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    done = adapter.publish(PostRequest(text=text, idempotency_key=key, handle="brand"),
+                           Token(token))  # fmt: skip
+    return Posted(done.post_id, done.url, done.published_at.isoformat())
+
+
+def batches(fake: MastodonFake) -> list[Any]:
+    return [r for r in fake.requests if r.method == "GET" and r.path == "/api/v1/statuses"]
+
+
+def singles(fake: MastodonFake) -> list[str]:
+    return [r.path.rsplit("/", 1)[1] for r in fake.requests
+            if r.method == "GET" and r.path.startswith("/api/v1/statuses/")]  # fmt: skip
+
+
+def test_counts_are_read_back_in_our_metric_names(fake: MastodonFake) -> None:
+    # GIVEN two statuses and what the server counts for each
+    first, second = publish(fake.url, "Spring sale #aerolite"), publish(fake.url, "Hello")
+    table = {first.post_id: {"likes": 12, "shares": 3, "comments": 4, "quotes": 2},
+             second.post_id: {"likes": 1}}  # fmt: skip
+    fake.engagement = lambda post_id, when, text: table.get(post_id, {})
+    # WHEN they are read back
+    readings = {r.post_id: r for r in module.read(reader(fake.url), [first, second])}
+    # THEN favourites, boosts, replies and quotes under our names, from one request
+    assert readings[first.post_id].status == OK
+    assert readings[first.post_id].metrics == {"likes": 12, "shares": 3, "comments": 4,
+                                               "quotes": 2}  # fmt: skip
+    assert readings[second.post_id].metrics == {"likes": 1, "shares": 0, "comments": 0,
+                                                "quotes": 0}  # fmt: skip
+    assert len(batches(fake)) == 1 and singles(fake) == []
+    # AND what Mastodon never counts (views, reach, saves, clicks) is absent, not 0
+    assert all(not {"views", "reach", "saves", "clicks"} & set(r.metrics)
+               for r in readings.values())  # fmt: skip
+
+
+def test_the_hook_is_given_the_status_as_posted(fake: MastodonFake) -> None:
+    # GIVEN a status with a line break and markup-like text
+    post = publish(fake.url, "Tea & <cake>\nat four")
+    seen: list[tuple[str, str]] = []
+
+    def hook(post_id: str, when: Any, text: str) -> dict[str, int]:
+        seen.append((post_id, text))
+        return {}
+
+    fake.engagement = hook
+    # WHEN it is read back  THEN the fake's audience saw the text as it was posted
+    module.read(reader(fake.url), [post])
+    assert seen == [(post.post_id, "Tea & <cake>\nat four")]
+
+
+def test_more_statuses_than_a_request_takes_are_read_in_several_requests(
+    fake: MastodonFake,
+) -> None:
+    # GIVEN 45 statuses (Mastodon takes 20 ids a request), each with its own count
+    posts = [publish(fake.url, f"Status number {n}") for n in range(45)]
+    likes = {p.post_id: n for n, p in enumerate(posts)}
+    fake.engagement = lambda post_id, when, text: {"likes": likes[post_id]}
+    # WHEN they are read back
+    readings = module.read(reader(fake.url), posts)
+    # THEN three requests of 20, 20 and 5 ids, each status asked once and read once
+    asked = fake.asked
+    assert [len(a) for a in asked] == [20, 20, 5]
+    assert sorted(i for a in asked for i in a) == sorted(likes)
+    assert [r.post_id for r in readings] == [p.post_id for p in posts]
+    assert [r.metrics["likes"] for r in readings] == list(range(45))
+
+
+def test_deleted_statuses_are_deleted_and_the_others_still_read(fake: MastodonFake) -> None:
+    # GIVEN three statuses, one deleted since
+    posts = [publish(fake.url, f"Status {n}") for n in range(3)]
+    fake.delete(posts[1].post_id)
+    fake.engagement = lambda post_id, when, text: {"likes": 2}
+    # WHEN they are read back
+    readings = module.read(reader(fake.url), posts)
+    # THEN the one the batch answer left out is DELETED with no counts; the others read
+    assert [r.status for r in readings] == [OK, DELETED, OK]
+    assert readings[1].metrics == {} and readings[1].detail
+    assert readings[0].metrics["likes"] == 2
+
+
+def test_a_server_before_4_3_is_read_one_status_at_a_time(old: MastodonFake) -> None:
+    # GIVEN a 4.2 server (its 404 for GET /api/v1/statuses), three statuses, one deleted
+    posts = [publish(old.url, f"Status {n}") for n in range(3)]
+    old.delete(posts[2].post_id)
+    old.engagement = lambda post_id, when, text: {"likes": 7, "quotes": 1}
+    same = reader(old.url)
+    # WHEN they are read back, twice with the same reader
+    readings = module.read(same, posts)
+    again = module.read(same, posts[:1])
+    # THEN one status a request after the batch route's 404; the deleted one's 404 is
+    # DELETED; no quotes (4.5 counts them); and the reader remembers the server's age
+    assert [r.status for r in readings] == [OK, OK, DELETED]
+    assert readings[0].metrics == {"likes": 7, "shares": 0, "comments": 0}
+    assert len(batches(old)) == 1
+    assert singles(old) == [p.post_id for p in posts] + [posts[0].post_id]
+    assert again[0].metrics["likes"] == 7
+
+
+def test_a_rate_limit_stops_the_read_and_says_when_to_try_again(fake: MastodonFake) -> None:
+    # GIVEN the server rate-limits the next read (429, X-RateLimit-Reset in 5 minutes)
+    post = publish(fake.url, "Hello")
+    fake.fail_next("rate_limit", on="/api/v1/statuses")
+    # WHEN it is read back  THEN a retryable PlatformError with that wait, no fallback
+    with pytest.raises(PlatformError) as caught:
+        module.read(reader(fake.url), [post])
+    error = caught.value
+    assert (error.status, error.retryable, error.auth) == (429, True, False)
+    assert error.retry_after_s is not None and 280 <= error.retry_after_s <= 300
+    assert singles(fake) == []
+
+
+@pytest.mark.parametrize("kind", ["expired", "revoked"])
+def test_a_refused_token_is_an_auth_error(fake: MastodonFake, kind: str) -> None:
+    post = publish(fake.url, "Hello")
+    fake.fail_next(kind, on="/api/v1/statuses")
+    with pytest.raises(PlatformError) as caught:
+        module.read(reader(fake.url), [post])
+    assert (caught.value.status, caught.value.auth, caught.value.retryable) == (401, True, False)
+
+
+def test_a_token_the_server_does_not_know_is_an_auth_error_for_followers(
+    fake: MastodonFake,
+) -> None:
+    # GIVEN a token the server does not know (its public reads take it for no token at
+    # all, as Mastodon's authorize_if_got_token! does)
+    unknown = reader(fake.url, token="not-a-token")
+    # WHEN the follower count is read  THEN verify_credentials refuses it: an auth error
+    with pytest.raises(PlatformError) as caught:
+        module.followers(unknown)
+    assert (caught.value.status, caught.value.auth) == (401, True)
+
+
+def test_a_page_that_is_not_json_is_a_bad_page(fake: MastodonFake) -> None:
+    post = publish(fake.url, "Hello")
+    fake.answer_next(Reply(200, raw=b"<html>Bad gateway</html>"), on="/api/v1/statuses")
+    with pytest.raises(BadPage):
+        module.read(reader(fake.url), [post])
+
+
+def test_an_answer_that_is_not_a_list_is_a_bad_page(fake: MastodonFake) -> None:
+    post = publish(fake.url, "Hello")
+    fake.answer_next(Reply(200, {"id": post.post_id}), on="/api/v1/statuses")
+    with pytest.raises(BadPage):
+        module.read(reader(fake.url), [post])
+
+
+def test_followers_come_from_the_account(fake: MastodonFake) -> None:
+    fake.followers = lambda when: 321
+    assert module.followers(reader(fake.url)) == 321
+
+
+def test_followers_on_a_page_that_is_not_json_is_a_bad_page(fake: MastodonFake) -> None:
+    fake.answer_next(Reply(200, raw=b"oops"), on="/verify_credentials")
+    with pytest.raises(BadPage):
+        module.followers(reader(fake.url))
+
+
+# ---- the real local peer: mastodon-mock ---------------------------------------------
+
+MOCK_TOKEN = "mock_token"  # the token mastodon-mock seeds for its account ``testuser``
+START_TIMEOUT_S = 30.0
+
+
+def _http(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
+    """A call to the peer made by the test itself (not through the module)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.loads(answer.read() or b"{}")
+
+
+@pytest.fixture(scope="module")
+def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``python -m mastodon_mock serve --in-memory`` on a free port; its base URL."""
+    folder = tmp_path_factory.mktemp("mastodon-mock")
+    log = folder / "server.log"
+    (port,) = free_ports()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "mastodon_mock", "serve", "--in-memory",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(server, url, log)
+        yield url
+    finally:
+        stop(server)
+
+
+def _wait_until_up(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"mastodon-mock exited with {server.returncode}:\n"
+                        + log.read_text(errors="replace")[-3000:])  # fmt: skip
+        try:
+            _http("GET", f"{url}/api/v1/instance")
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    pytest.fail(f"mastodon-mock did not answer within {START_TIMEOUT_S:.0f} s:\n"
+                + log.read_text(errors="replace")[-3000:])  # fmt: skip
+
+
+@pytest.fixture
+def mock(peer: str) -> str:
+    """The peer back at its seed (one account, no statuses, no fault rules)."""
+    _http("POST", f"{peer}/api/v1/_mock/reset")
+    safe_url.allow_peer(peer)
+    return peer
+
+
+def test_the_real_peer_counts_favourites_boosts_and_replies(mock: str) -> None:
+    # GIVEN two statuses published through the adapter, the first favourited, boosted and
+    # replied to twice, the second only favourited, and a third deleted since
+    first, second, third = (publish(mock, f"Status {n}", MOCK_TOKEN) for n in range(3))
+    _http("POST", f"{mock}/api/v1/statuses/{first.post_id}/favourite", {}, MOCK_TOKEN)
+    _http("POST", f"{mock}/api/v1/statuses/{first.post_id}/reblog", {}, MOCK_TOKEN)
+    for n in range(2):
+        _http("POST", f"{mock}/api/v1/statuses",
+              {"status": f"reply {n}", "in_reply_to_id": first.post_id}, MOCK_TOKEN)  # fmt: skip
+    _http("POST", f"{mock}/api/v1/statuses/{second.post_id}/favourite", {}, MOCK_TOKEN)
+    _http("DELETE", f"{mock}/api/v1/statuses/{third.post_id}", token=MOCK_TOKEN)
+    # WHEN the module reads them back from the server
+    readings = module.read(reader(mock, MOCK_TOKEN), [first, second, third])
+    # THEN the server's own counts, under our names; the deleted one is DELETED
+    assert [r.status for r in readings] == [OK, OK, DELETED]
+    assert readings[0].metrics == {"likes": 1, "shares": 1, "comments": 2}
+    assert readings[1].metrics == {"likes": 1, "shares": 0, "comments": 0}
+
+
+def test_the_real_peer_answering_404_to_the_batch_route_is_read_one_by_one(mock: str) -> None:
+    # GIVEN the peer answers the next GET /api/v1/statuses with a 404, as a 4.2 server does
+    post = publish(mock, "Hello", MOCK_TOKEN)
+    _http("POST", f"{mock}/api/v1/statuses/{post.post_id}/favourite", {}, MOCK_TOKEN)
+    rule = {"match": {"methods": ["GET"], "path": "/api/v1/statuses"},
+            "effect": {"type": "status", "status": 404}, "count": 1}  # fmt: skip
+    _http("POST", f"{mock}/api/v1/_mock/faults", rule)
+    # WHEN the module reads it  THEN from GET /api/v1/statuses/:id, with its count
+    (reading,) = module.read(reader(mock, MOCK_TOKEN), [post])
+    assert (reading.status, reading.metrics["likes"]) == (OK, 1)
+
+
+def test_the_real_peer_refuses_a_token_it_does_not_know_for_followers(mock: str) -> None:
+    with pytest.raises(PlatformError) as caught:
+        module.followers(reader(mock, "not-a-token"))
+    assert (caught.value.status, caught.value.auth) == (401, True)
+
+
+def test_the_real_peer_rate_limit_stops_the_read(mock: str) -> None:
+    # GIVEN the peer rate-limits the next GET /api/v1/statuses (Retry-After, X-RateLimit-*)
+    post = publish(mock, "Hello", MOCK_TOKEN)
+    rule = {"match": {"methods": ["GET"], "path": "/api/v1/statuses"},
+            "effect": {"type": "ratelimit"}, "count": 1}  # fmt: skip
+    _http("POST", f"{mock}/api/v1/_mock/faults", rule)
+    # WHEN the module reads  THEN retryable with a wait, not a fallback to one by one
+    with pytest.raises(PlatformError) as caught:
+        module.read(reader(mock, MOCK_TOKEN), [post])
+    assert (caught.value.status, caught.value.retryable) == (429, True)
+    assert caught.value.retry_after_s is not None
+
+
+def test_the_real_peer_gives_the_follower_count(mock: str) -> None:
+    seed = _http("GET", f"{mock}/api/v1/accounts/verify_credentials", token=MOCK_TOKEN)
+    assert module.followers(reader(mock, MOCK_TOKEN)) == seed["followers_count"]
