@@ -66,7 +66,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
         ),
         PlatformSpec(
             "linkedin", "LinkedIn", 3_000, "codepoints", api_base="https://api.linkedin.com",
-            api_version="202411", refreshable=False, token_lifetime_days=60,
+            api_version="202609", refreshable=False, token_lifetime_days=60,
             how_counted="characters", refuses_duplicates=True, listening=("pull",),
         ),
         PlatformSpec(

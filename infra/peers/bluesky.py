@@ -2,14 +2,23 @@
 createRecord, putRecord with ``swapRecord``, getRecord, listRecords, searchPosts). The
 real PDS (tests/peers/bluesky) checks the same contract in test_bluesky_peer.py.
 
+It also answers, as the AppView does (the PDS peer runs none), what the engagement
+read-back calls (functions/ingest/engagement/bluesky.py): ``app.bsky.feed.getPosts``
+(``uris`` repeated, 1 to 25; the account's posts with their counts from the ``engagement``
+hook, a URI it does not have left out) and ``app.bsky.actor.getProfile`` (``followersCount``
+from the ``followers`` hook). ``delete(uri)`` deletes a post as ``deleteRecord`` would.
+
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
 
 import itertools
 import re
+import threading
 import time
+import urllib.parse
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from infra.peers import Fake, Refused, Reply, Req, require
@@ -51,6 +60,10 @@ class BlueskyFake(Fake):
         self.route("GET", x + "com.atproto.repo.getRecord", self.get)
         self.route("GET", x + "com.atproto.repo.listRecords", self.list)
         self.route("GET", x + "app.bsky.feed.searchPosts", self.search)
+        self.route("GET", x + "app.bsky.feed.getPosts", self.get_posts)
+        self.route("GET", x + "app.bsky.actor.getProfile", self.profile)
+        self.removed: list[dict[str, Any]] = []  # records deleted since (``delete``)
+        self.asked: list[tuple[str, ...]] = []  # the ``uris`` of each getPosts, in order
         self.mentions: list[Mention] = []
         self.page_size = PAGE_SIZE
         self.post_keys = (f"3m{n:011d}" for n in itertools.count(1))
@@ -175,6 +188,85 @@ class BlueskyFake(Fake):
             body["cursor"] = str(start + size)
         return Reply(body=body)
 
+    # ---- engagement read-back (AppView) ------------------------------------------------
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        """The base handler, keeping each request's raw query string (``self.raw``, per
+        thread): XRPC arrays repeat their parameter (``uris=a&uris=b``), which ``Req.query``
+        (one value per name) cannot hold."""
+        base = super()._handler()
+        raw = self.raw = threading.local()
+
+        class Handler(base):  # type: ignore[valid-type,misc]
+            def handle_one(self) -> None:
+                raw.query = urllib.parse.urlsplit(self.path).query
+                super().handle_one()
+
+            do_GET = do_POST = handle_one
+
+        return Handler
+
+    def _all(self, name: str) -> tuple[str, ...]:
+        """Every value of the query parameter ``name`` of the request being answered."""
+        query = getattr(self.raw, "query", "")
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        return tuple(value for key, value in pairs if key == name)
+
+    def delete(self, post_id: str) -> None:
+        """Delete the post ``post_id`` (its at:// URI) as ``deleteRecord`` would: the repo
+        and the AppView no longer have it."""
+        with self.lock:
+            gone = [r for r in self.records if r["uri"] == post_id]
+            self.records = [r for r in self.records if r["uri"] != post_id]
+            self.removed.extend(gone)
+
+    def get_posts(self, req: Req) -> Reply:
+        """``app.bsky.feed.getPosts`` (AppView, public): ``uris`` (1 to 25 at:// URIs) ->
+        ``posts``, the post views of those it has, in the order asked; counts from the
+        ``engagement`` hook (0 where it says nothing). No views: Bluesky counts none."""
+        uris = self._all("uris")
+        with self.lock:
+            self.asked.append(uris)
+        require(1 <= len(uris) <= 25,
+                xrpc_error(400, "InvalidRequest", "uris must hold 1 to 25 items"))  # fmt: skip
+        require(all(u.startswith("at://") for u in uris),
+                xrpc_error(400, "InvalidRequest", "uris must be at-uris"))  # fmt: skip
+        with self.lock:
+            held = {r["uri"]: r for r in self.records}
+        posts = []
+        for uri in dict.fromkeys(uris):
+            record = held.get(uri)
+            if record is None:
+                continue
+            value = record["value"]
+            created = str(value.get("createdAt", ""))
+            when = (datetime.fromisoformat(created.replace("Z", "+00:00")) if created
+                    else self.now())  # fmt: skip
+            got = self.engagement(uri, when, str(value.get("text", "")))
+            posts.append({"uri": uri, "cid": record["cid"],
+                          "author": {"did": self.did, "handle": self.handle,
+                                     "displayName": self.handle.split(".")[0].title()},
+                          "record": value, "replyCount": got.get("comments", 0),
+                          "repostCount": got.get("shares", 0), "likeCount": got.get("likes", 0),
+                          "quoteCount": got.get("quotes", 0),
+                          "bookmarkCount": got.get("saves", 0),
+                          "indexedAt": iso_ms(when), "labels": []})  # fmt: skip
+        return Reply(body={"posts": posts})
+
+    def profile(self, req: Req) -> Reply:
+        """``app.bsky.actor.getProfile?actor=<did or handle>`` (AppView, public): the
+        account's detailed profile, ``followersCount`` included."""
+        actor = req.query.get("actor", "")
+        require(actor in (self.did, self.handle),
+                xrpc_error(400, "InvalidRequest", "Profile not found"))  # fmt: skip
+        with self.lock:
+            posts = len(self.records)
+        return Reply(body={"did": self.did, "handle": self.handle,
+                           "displayName": self.handle.split(".")[0].title(),
+                           "followersCount": self.followers(self.now()), "followsCount": 0,
+                           "postsCount": posts, "indexedAt": iso_ms(self.now()),
+                           "labels": []})  # fmt: skip
+
     def posts_made(self) -> int:
-        """How many posts this fake holds: what really went out."""
-        return len(self.records)
+        """How many posts this fake holds: what really went out (deleted ones too)."""
+        return len(self.records) + len(self.removed)

@@ -1,13 +1,18 @@
 """Contract fake of TikTok's Content Posting API (direct post, PULL_FROM_URL): every
 answer carries ``error.code`` ("ok" on success) and a log_id. Also the OAuth v2 refresh of
 a user token (POST /v2/oauth/token/, grant_type=refresh_token; refresh tokens rotate), whose
-errors are OAuth's flat ``{"error", "error_description", "log_id"}``.
+errors are OAuth's flat ``{"error", "error_description", "log_id"}``. And what the engagement
+read-back calls (functions/ingest/engagement/tiktok.py): the Display API's
+``POST /v2/video/query/`` (the account's videos by id, at most 20, counts from the
+``engagement`` hook) and ``GET /v2/user/info/`` (``follower_count`` from the ``followers``
+hook); ``delete(video_id)`` deletes a video (left out of the query and the list from then).
 
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from infra.peers import Fake, Reply, Req, bearer, credential, form, require
@@ -81,6 +86,9 @@ class TikTokFake(Fake):
         self.route("POST", P + r"/video/init/", self.init)
         self.route("POST", P + r"/status/fetch/", self.status)
         self.route("POST", r"/v2/video/list/", self.videos)
+        self.route("POST", r"/v2/video/query/", self.query)
+        self.route("GET", r"/v2/user/info/", self.user_info)
+        self.deleted: set[str] = set()  # video ids deleted since (``delete``)
 
     def refresh(self, req: Req) -> Reply:
         """``POST /v2/oauth/token/`` (form: client_key, client_secret,
@@ -166,7 +174,7 @@ class TikTokFake(Fake):
         require(isinstance(count, int) and 1 <= count <= 20,
                 answer(None, "invalid_params", "max_count", 400))  # fmt: skip
         with self.lock:  # published whether or not anyone polled its status
-            done = list(self.published)
+            done = [v for v in self.published if v["post_id"] not in self.deleted]
         done.sort(key=lambda v: v["create_time"], reverse=True)
         if isinstance(cursor, int):
             done = [v for v in done if v["create_time"] * 1000 < cursor]
@@ -180,6 +188,56 @@ class TikTokFake(Fake):
         more = len(done) > size
         next_cursor = page[-1]["create_time"] * 1000 if page else 0
         return answer({"videos": videos, "cursor": next_cursor, "has_more": more})
+
+    # ---- engagement read-back ---------------------------------------------------------
+
+    def delete(self, post_id: str) -> None:
+        """Delete the video ``post_id`` as its creator would: the video query and list
+        leave it out from then on."""
+        with self.lock:
+            self.deleted.add(post_id)
+
+    def query(self, req: Req) -> Reply:
+        """``POST /v2/video/query/?fields=...`` (Display API, scope video.list), body
+        ``{"filters": {"video_ids": [...]}}`` (1 to 20 ids): the account's videos among them,
+        with the fields asked for; an id that is not one of its videos is left out."""
+        self.check(req)
+        fields = set(req.query.get("fields", "").split(",")) - {""}
+        require(bool(fields), answer(None, "invalid_params", "fields is required", 400))
+        filters = req.body.get("filters") if isinstance(req.body, dict) else None
+        ids = filters.get("video_ids") if isinstance(filters, dict) else None
+        require(isinstance(ids, list) and 1 <= len(ids) <= 20
+                and all(isinstance(i, str) for i in ids),
+                answer(None, "invalid_params", "filters.video_ids: 1 to 20 ids", 400))  # fmt: skip
+        assert isinstance(ids, list)
+        with self.lock:
+            mine = {v["post_id"]: v for v in self.published if v["post_id"] not in self.deleted}
+        videos = []
+        for ident in dict.fromkeys(ids):
+            item = mine.get(ident)
+            if item is None:
+                continue
+            when = datetime.fromtimestamp(item["create_time"], UTC)
+            got = self.engagement(ident, when, item["title"])
+            full = {"id": ident, "create_time": item["create_time"], "title": item["title"],
+                    "share_url": f"https://www.tiktok.com/@brand/video/{ident}",
+                    "like_count": got.get("likes", 0), "comment_count": got.get("comments", 0),
+                    "share_count": got.get("shares", 0), "view_count": got.get("views", 0)}  # fmt: skip
+            videos.append({k: v for k, v in full.items() if k in fields})
+        return answer({"videos": videos})
+
+    def user_info(self, req: Req) -> Reply:
+        """``GET /v2/user/info/?fields=...`` (follower_count needs scope user.info.stats):
+        the user's fields asked for, in ``data.user``."""
+        bearer(req, self.tokens, INVALID)
+        fields = set(req.query.get("fields", "").split(",")) - {""}
+        require(bool(fields), answer(None, "invalid_params", "fields is required", 400))
+        with self.lock:
+            count = sum(1 for v in self.published if v["post_id"] not in self.deleted)
+        full = {"open_id": self.open_id, "display_name": "Brand", "username": "brand",
+                "follower_count": self.followers(self.now()), "following_count": 0,
+                "video_count": count}  # fmt: skip
+        return answer({"user": {k: v for k, v in full.items() if k in fields}})
 
     def posts_made(self) -> int:
         """How many posts this fake holds: what really went out."""

@@ -140,7 +140,7 @@ def test_linkedin_sends_version_headers_and_takes_the_id_from_x_restli_id() -> N
         _, token, post, _ = SETUPS["linkedin"]
         published = adapter_for("linkedin", fake.url).publish(post, Token(token))
     sent = fake.requests[0]
-    assert sent.headers["linkedin-version"] == "202411"
+    assert sent.headers["linkedin-version"] == "202609"
     assert sent.headers["x-restli-protocol-version"] == "2.0.0"
     assert sent.body["commentary"] == r"Autumn \(finally\) is here \#bikes"
     assert published.post_id == fake.posts[0]["id"]

@@ -1,0 +1,209 @@
+"""LinkedIn engagement read-back (functions/ingest/engagement/linkedin.py) against the
+contract fake (infra/peers/linkedin.py): posts made through the fake by the publish
+adapter, their counts set with the fake's ``engagement`` hook, read back and mapped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from functions.common import safe_url
+from functions.common.platform.errors import PlatformError
+from functions.common.platform.tokens import Token
+from functions.ingest.engagement import DELETED, METRICS, OK, Posted, Reader, Reading
+from functions.ingest.engagement import linkedin as module
+from functions.ingest.sources import BadPage
+from functions.publish.adapters import adapter_for
+from functions.publish.adapters.base import PostRequest
+from infra.peers import Reply, linkedin
+from schema.brand import Account
+from schema.platforms import PLATFORMS
+
+PERSON = "urn:li:person:abc123"
+
+
+@pytest.fixture
+def fake() -> Iterator[linkedin.LinkedInFake]:
+    running = linkedin.LinkedInFake()
+    with running:
+        safe_url.allow_peer(running.url)
+        yield running
+
+
+def reader(fake: linkedin.LinkedInFake, author: str = linkedin.ORG) -> Reader:
+    account = Account(handle="brand", id=author, secret="socialops/brand/linkedin")
+    return Reader("linkedin", "brand", account, fake.url, lambda: linkedin.TOKEN)
+
+
+def publish(fake: linkedin.LinkedInFake, count: int, author: str = linkedin.ORG) -> list[Posted]:
+    adapter = adapter_for("linkedin", fake.url)
+    made = []
+    for n in range(count):
+        request = PostRequest(f"Autumn news {n}", f"k-{n}", "brand", account_id=author)
+        done = adapter.publish(request, Token(linkedin.TOKEN))
+        made.append(Posted(done.post_id, done.url, done.published_at.isoformat()))
+    return made
+
+
+def set_counts(fake: linkedin.LinkedInFake, by_post: dict[str, dict[str, int]]) -> None:
+    def engagement(post_id: str, when: datetime, text: str) -> dict[str, int]:
+        return by_post.get(post_id, {})
+
+    fake.engagement = engagement
+
+
+def by_id(readings: list[Reading]) -> dict[str, Reading]:
+    return {r.post_id: r for r in readings}
+
+
+def test_an_organization_post_reads_social_actions_and_share_statistics(fake) -> None:
+    # GIVEN two organization posts, one with reactions and impressions, one untouched
+    first, second = publish(fake, 2)
+    set_counts(fake, {first.post_id: {"likes": 7, "comments": 3, "views": 420, "reach": 300,
+                                      "clicks": 12, "shares": 2}})  # fmt: skip
+    # WHEN they are read back
+    readings = by_id(module.read(reader(fake), [first, second]))
+    # THEN LinkedIn's fields are mapped to ours, and the post with no actions or impressions
+    # (left out of the statistics, as LinkedIn documents) has zeros
+    assert readings[first.post_id] == Reading(first.post_id, {
+        "likes": 7, "comments": 3, "views": 420, "reach": 300, "clicks": 12, "shares": 2})  # fmt: skip
+    assert readings[second.post_id].metrics == {"likes": 0, "comments": 0, "views": 0,
+                                                "reach": 0, "clicks": 0, "shares": 0}  # fmt: skip
+    # and every call carried the table's version and Rest.li 2.0.0
+    reads = [r for r in fake.requests if r.method == "GET"]
+    assert {r.headers["linkedin-version"] for r in reads} == {PLATFORMS["linkedin"].api_version}
+    assert {r.headers["x-restli-protocol-version"] for r in reads} == {"2.0.0"}
+
+
+def test_metrics_linkedin_does_not_give_are_absent(fake) -> None:
+    # GIVEN a post the hook says was quoted and saved (LinkedIn's APIs count neither)
+    [post] = publish(fake, 1)
+    set_counts(fake, {post.post_id: {"likes": 1, "quotes": 5, "saves": 4, "views": 9}})
+    # WHEN it is read back
+    [reading] = module.read(reader(fake), [post])
+    # THEN quotes and saves are absent, not 0
+    assert "quotes" not in reading.metrics and "saves" not in reading.metrics
+    assert reading.metrics["likes"] == 1 and reading.metrics["views"] == 9
+    assert set(reading.metrics) <= set(METRICS)
+
+
+def test_statistics_that_lag_behind_the_social_actions_are_left_out(fake) -> None:
+    # GIVEN a post with likes whose statistics LinkedIn has not computed yet
+    [post] = publish(fake, 1)
+    set_counts(fake, {post.post_id: {"likes": 2}})
+    lagging = Reply(body={"elements": [], "paging": {"count": 10, "start": 0}})
+    fake.answer_next(lagging, on="organizationalEntityShareStatistics")
+    # WHEN it is read back
+    [reading] = module.read(reader(fake), [post])
+    # THEN the likes are there, and views, reach, clicks and shares are absent (not 0)
+    assert reading.metrics == {"likes": 2, "comments": 0}
+
+
+def test_many_posts_are_read_in_batches_each_once(fake) -> None:
+    # GIVEN more posts than one batch request takes
+    posts = publish(fake, module.BATCH + 5)
+    set_counts(fake, {p.post_id: {"likes": n, "views": 10 * n} for n, p in enumerate(posts)})
+    # WHEN they are read back
+    readings = module.read(reader(fake), posts)
+    # THEN two batch requests of social actions and of statistics read every post once
+    assert fake.paths("GET").count("/rest/socialActions") == 2
+    assert fake.paths("GET").count("/rest/organizationalEntityShareStatistics") == 2
+    assert sorted(r.post_id for r in readings) == sorted(p.post_id for p in posts)
+    assert all(r.status == OK for r in readings)
+    assert {r.post_id: r.metrics.get("likes") for r in readings} == {
+        p.post_id: n for n, p in enumerate(posts)}  # fmt: skip
+    batches = [r.query["ids"] for r in fake.requests if r.path == "/rest/socialActions"]
+    assert [b.count(",") + 1 for b in batches] == [module.BATCH, 5]
+
+
+def test_a_deleted_post_is_deleted_and_the_others_are_still_read(fake) -> None:
+    # GIVEN three posts, the middle one deleted on LinkedIn
+    posts = publish(fake, 3)
+    set_counts(fake, {p.post_id: {"likes": 4} for p in posts})
+    fake.delete(posts[1].post_id)
+    # WHEN they are read back
+    readings = by_id(module.read(reader(fake), posts))
+    # THEN the deleted one says so, with no metrics; the others are read
+    assert readings[posts[1].post_id].status == DELETED
+    assert readings[posts[1].post_id].metrics == {} and readings[posts[1].post_id].detail
+    assert [readings[p.post_id].metrics["likes"] for p in (posts[0], posts[2])] == [4, 4]
+
+
+def test_a_batch_error_other_than_not_found_is_raised(fake) -> None:
+    # GIVEN a batch answer whose only entry is refused (403), not missing
+    [post] = publish(fake, 1)
+    refused = {"status": 403, "message": "Not enough permissions", "code": "ACCESS_DENIED"}
+    fake.answer_next(Reply(body={"results": {}, "statuses": {post.post_id: 403},
+                                 "errors": {post.post_id: refused}}), on="/rest/socialActions")  # fmt: skip
+    # WHEN it is read back THEN the refusal is raised, not taken for a deletion
+    with pytest.raises(PlatformError) as caught:
+        module.read(reader(fake), [post])
+    assert caught.value.auth and caught.value.status == 403
+
+
+def test_a_member_post_gets_likes_and_comments_only(fake) -> None:
+    # GIVEN a fake whose author is a member, and one of its posts with impressions
+    member = linkedin.LinkedInFake(org=PERSON)
+    with member:
+        safe_url.allow_peer(member.url)
+        [post] = publish(member, 1, author=PERSON)
+        set_counts(member, {post.post_id: {"likes": 3, "comments": 1, "views": 50}})
+        # WHEN it is read back with the member's account
+        [reading] = module.read(reader(member, PERSON), [post])
+        # THEN only the social actions are read: no statistics, and no follower count
+        assert reading.metrics == {"likes": 3, "comments": 1}
+        assert "/rest/organizationalEntityShareStatistics" not in member.paths()
+        assert module.followers(reader(member, PERSON)) is None
+        assert "/rest/networkSizes" not in " ".join(member.paths())
+
+
+def test_a_rate_limit_is_retryable_with_its_wait(fake) -> None:
+    [post] = publish(fake, 1)
+    # GIVEN LinkedIn's daily throttle on the next call
+    fake.fail_next("rate_limit", on="/rest/socialActions")
+    # WHEN the post is read THEN a retryable error says how long to wait
+    with pytest.raises(PlatformError) as caught:
+        module.read(reader(fake), [post])
+    assert caught.value.retryable and caught.value.retry_after_s == 3600
+
+
+@pytest.mark.parametrize("kind", ["expired", "revoked"])
+def test_an_expired_or_revoked_token_needs_a_person(fake, kind: str) -> None:
+    [post] = publish(fake, 1)
+    fake.fail_next(kind, on="/rest/socialActions")
+    with pytest.raises(PlatformError) as caught:
+        module.read(reader(fake), [post])
+    assert caught.value.auth and not caught.value.retryable
+
+
+def test_a_page_that_is_not_json_is_a_bad_page(fake) -> None:
+    [post] = publish(fake, 1)
+    fake.answer_next(Reply(raw=b"<html>Service Unavailable</html>"), on="/rest/socialActions")
+    with pytest.raises(BadPage):
+        module.read(reader(fake), [post])
+
+
+@pytest.mark.parametrize("shape", ["a list", "results not an object", "a result not an object"])
+def test_an_answer_of_the_wrong_shape_is_a_bad_page(fake, shape: str) -> None:
+    [post] = publish(fake, 1)
+    body: Any = {"a list": [1, 2], "results not an object": {"results": [1]},
+                 "a result not an object": {"results": {post.post_id: 1}}}[shape]  # fmt: skip
+    fake.answer_next(Reply(body=body), on="/rest/socialActions")
+    with pytest.raises(BadPage):
+        module.read(reader(fake), [post])
+
+
+def test_followers_of_the_organization(fake) -> None:
+    # GIVEN an organization with 4,321 followers
+    fake.followers = lambda when: 4321
+    # WHEN its follower count is read THEN networkSizes' firstDegreeSize is it
+    assert module.followers(reader(fake)) == 4321
+    [asked] = [r for r in fake.requests if r.path.startswith("/rest/networkSizes/")]
+    assert asked.query == {"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"}
+
+
+def test_nothing_to_read_calls_nothing(fake) -> None:
+    assert module.read(reader(fake), []) == [] and fake.requests == []
