@@ -11,6 +11,29 @@ Instagram ``mentions`` webhook names by id, read on the IG User node with field 
 (names, ``.modifier(value)``, nested ``{...}``): a syntax error answers code 2500, a field
 the node does not have code 100, an id that is not (or no longer) there code 100 subcode 33.
 
+Engagement read-back (functions/ingest/engagement/facebook.py and instagram.py), on the
+posts and media this fake published, with counts from the ``engagement`` hook (our metric
+names; 0 for a metric Graph gives that the hook did not set) and followers from the
+``followers`` hook:
+
+- ``GET /?ids=a,b&fields=...``: the multi-id lookup, at most 50 ids (code 100 beyond),
+  answered ``{"a": {...}, "b": {...}}``. A Page post (``Post``) has ``reactions`` and
+  ``comments`` (edges answered ``{"data": [], "summary": {"total_count": n}}`` with
+  ``.summary(total_count)``; the fake lists no single reaction or comment) and ``shares``
+  (``{"count": n}``, absent when nobody shared, as Graph omits it); an IG Media has
+  ``like_count``, ``comments_count``, ``media_type`` and ``media_product_type``. An id the
+  fake published and then ``delete``d fails the whole request with code 100 subcode 33; an
+  id it never had, code 803 ("Some of the aliases you requested do not exist").
+- ``GET /{media-id}/insights?metric=views,reach,saved,shares``: lifetime values; a metric
+  the media's product type lacks (``saved`` on a story, ``impressions`` since 2025) is code
+  100; a story with fewer than 5 accounts reached answers code 10 ("Not enough viewers").
+- ``GET /{post-id}/insights?metric=post_media_view``: the Page post's views (the metric
+  that replaced ``post_impressions``); other metric names are refused as invalid.
+- Insights are ``{"data": []}`` until ``insights_lag`` has passed since the post went out
+  (Meta's insights lag up to 48 hours; none by default).
+- ``GET /{page-id}?fields=followers_count`` and ``GET /{ig-user-id}?fields=
+  followers_count``.
+
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
@@ -20,7 +43,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from infra.peers import Fake, Refused, Reply, Req, Route, credential, require
@@ -47,13 +70,15 @@ def oauth(
 
 
 INVALID_TOKEN = oauth(400, 190, "Invalid OAuth access token.")
+MAX_IDS = 50  # ids a multi-id lookup (GET /?ids=) takes
 
 
-def no_object(ident: str) -> Reply:
-    """What Graph answers for an id that does not exist (or no longer: a deleted comment)."""
+def no_object(ident: str, kind: str = "IGApiException") -> Reply:
+    """What Graph answers for an id that does not exist (or no longer: a deleted comment,
+    post or media)."""
     return oauth(400, 100, f"Unsupported get request. Object with ID '{ident}' does not exist, "
                  "cannot be loaded due to missing permissions, or does not support this "
-                 "operation", 33, kind="IGApiException")  # fmt: skip
+                 "operation", 33, kind=kind)  # fmt: skip
 
 
 # ---- the ``fields`` parameter: a,b.modifier(value){c,d{e}} -------------------------------
@@ -154,6 +179,41 @@ def graph_time(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
+@dataclass
+class Made:
+    """A post or media the fake published: what the read-back endpoints answer about."""
+
+    platform: str  # instagram | facebook
+    when: datetime
+    text: str
+    media_type: str = "IMAGE"  # IG: IMAGE, VIDEO, CAROUSEL_ALBUM
+    product: str = "FEED"  # IG media_product_type: FEED, REELS, STORY
+
+
+# IG Media insights (developers.facebook.com/docs/instagram-platform/reference/instagram-
+# media/insights): Graph's metric -> our name, by media product type; total_interactions is
+# likes, comments, saves and shares together.
+IG_INSIGHTS = {"views": "views", "reach": "reach", "saved": "saves", "shares": "shares",
+               "likes": "likes", "comments": "comments"}  # fmt: skip
+IG_BY_PRODUCT = {
+    "FEED": ("views", "reach", "saved", "shares", "likes", "comments", "total_interactions"),
+    "REELS": ("views", "reach", "saved", "shares", "likes", "comments", "total_interactions"),
+    "STORY": ("views", "reach", "shares", "replies", "navigation", "total_interactions"),
+}
+FB_INSIGHTS = {"post_media_view": "views"}  # Page post views (post_impressions is gone)
+TITLES = {"views": "Views", "reach": "Accounts reached", "saved": "Saved", "shares": "Shares",
+          "likes": "Likes", "comments": "Comments", "replies": "Replies",
+          "navigation": "Navigation", "total_interactions": "Interactions",
+          "post_media_view": "Lifetime Post Media Views"}  # fmt: skip
+
+
+def insight(ident: str, name: str, value: int) -> dict[str, Any]:
+    """One metric as the insights edges answer it (lifetime)."""
+    return {"name": name, "period": "lifetime", "values": [{"value": value}],
+            "title": TITLES.get(name, name), "description": f"{TITLES.get(name, name)}.",
+            "id": f"{ident}/insights/{name}/lifetime"}  # fmt: skip
+
+
 class GraphFake(Fake):
     @property
     def errors(self) -> dict[str, Reply]:  # type: ignore[override]
@@ -195,8 +255,13 @@ class GraphFake(Fake):
         self.polls, self.quota_usage = polls_until_finished, quota_usage
         self.mentions: dict[str, list[Mention]] = {"facebook": [], "instagram": []}
         self.page_size = PAGE_SIZE
+        self.made: dict[str, Made] = {}  # what read-back reads, by post or media id
+        self.gone: set[str] = set()  # published, then deleted
+        self.insights_lag = timedelta(0)  # insights are empty until this long after posting
         self.route("GET", V + r"/oauth/access_token", self.exchange)
         for method, path, function in (
+            ("GET", r"/", self.by_ids),
+            ("GET", r"/([\d_]+)/insights", self.insights),
             ("GET", r"/(\d+)/content_publishing_limit", self.limit),
             ("POST", r"/(\d+)/media", self.create),
             ("GET", r"/(\d+)/media", self.list_media),
@@ -258,7 +323,11 @@ class GraphFake(Fake):
             for child in form["children"].split(","):
                 require(child in self.containers, oauth(400, 100, "Invalid children"))
         container = next(self.ids)
-        self.containers[container] = {"polls": self.polls, "caption": form.get("caption", "")}
+        kind = form.get("media_type", "")
+        media_type = "CAROUSEL_ALBUM" if kinds[2] else "VIDEO" if kinds[1] else "IMAGE"
+        product = {"REELS": "REELS", "STORIES": "STORY"}.get(kind, "FEED")
+        self.containers[container] = {"polls": self.polls, "caption": form.get("caption", ""),
+                                      "media_type": media_type, "product": product}  # fmt: skip
         return Reply(body={"id": container})
 
     def publish(self, req: Req) -> Reply:
@@ -270,21 +339,41 @@ class GraphFake(Fake):
         require(container["polls"] <= 0, oauth(400, 9007, "Media ID is not available", 2207027))
         require("published" not in container,
                 oauth(400, 9007, "The media has already been published", 2207008))  # fmt: skip
-        container["published"] = self.add(container["caption"], "https://www.instagram.com/p/X")
+        container["published"] = self.add(container["caption"], "https://www.instagram.com/p/X",
+                                          made=Made("instagram", self.now(), container["caption"],
+                                                    container.get("media_type", "IMAGE"),
+                                                    container.get("product", "FEED")))  # fmt: skip
         return Reply(body={"id": container["published"]})
 
-    def add(self, text: str, url: str) -> str:
-        media, now = next(self.ids), graph_time(self.now())
+    def add(self, text: str, url: str, made: Made | None = None, prefix: str = "") -> str:
+        """Publish: its id (``prefix`` and a new number; the permalink ends in the number)."""
+        number = next(self.ids)
+        media, made = prefix + number, made or Made("facebook", self.now(), text)
+        now = graph_time(made.when)
         self.media[media] = {"id": media, "caption": text, "message": text,
-                             "permalink": url + media, "permalink_url": url + media,
+                             "permalink": url + number, "permalink_url": url + number,
                              "timestamp": now, "created_time": now}  # fmt: skip
+        self.made[media] = made
         self.quota_usage += 1
         return media
+
+    def delete(self, post_id: str) -> None:
+        """The brand deleted the post or media: Graph answers code 100 subcode 33 for it."""
+        with self.lock:
+            if post_id not in self.made:
+                raise KeyError(f"the fake never published {post_id}")
+            del self.made[post_id]
+            self.media.pop(post_id, None)
+            self.gone.add(post_id)
 
     def read(self, req: Req) -> Reply:
         item = req.groups[0]
         if item == self.ig_user:
             return self.ig_user_node(req)
+        if item in self.gone:
+            raise Refused(no_object(item, self._exception(item)))
+        if item == self.page:
+            return Reply(body={**project(self._page_node(), self._fields(req)), "id": item})
         if item in self.containers:
             container = self.containers[item]
             container["polls"] -= 1
@@ -299,15 +388,17 @@ class GraphFake(Fake):
         require(req.groups[0] == page, oauth(400, 100, "Unsupported post request"))
         require(bool(req.body.get("message") or req.body.get("link")),
                 oauth(400, 100, "Missing message or attachment"))  # fmt: skip
-        post = self.add(req.body.get("message", ""), f"https://www.facebook.com/{page}/posts/")
-        self.media[f"{page}_{post}"] = {**self.media.pop(post), "id": f"{page}_{post}"}
-        return Reply(body={"id": f"{page}_{post}"})
+        post = self.add(req.body.get("message", ""), f"https://www.facebook.com/{page}/posts/",
+                        prefix=f"{page}_")  # fmt: skip
+        return Reply(body={"id": post})
 
     def photo(self, req: Req) -> Reply:
+        """``POST /{page-id}/photos``: the photo's id and its Page post's (``post_id``,
+        ``{page-id}_{post-id}`` as Graph gives it)."""
         require(req.groups[0] == self.page and "url" in req.body, oauth(400, 324, "Missing image"))
         url = f"https://www.facebook.com/{self.page}/posts/"
-        post = self.add(req.body.get("caption", ""), url)
-        return Reply(body={"id": "photo" + post, "post_id": post})
+        post = self.add(req.body.get("caption", ""), url, prefix=f"{self.page}_")
+        return Reply(body={"id": "photo" + post.split("_")[-1], "post_id": post})
 
     def list_media(self, req: Req) -> Reply:
         """``GET /{id}/media`` and ``/{page-id}/posts``: newest first, ``since`` (unix
@@ -409,12 +500,140 @@ class GraphFake(Fake):
             fields = graph_fields(req.query.get("fields", "id"))
         except FieldsSyntax as error:
             raise Refused(oauth(400, 2500, str(error))) from None
-        node = Node("IGUser", {
+        return Reply(body={**project(self._ig_user_node(), fields), "id": self.ig_user})
+
+    def _ig_user_node(self) -> Node:
+        return Node("IGUser", {
             "id": self.ig_user, "username": self.ig_handle,
+            "followers_count": self.followers(self.now()),
             "mentioned_comment": self._edge("comment", "comment_id"),
             "mentioned_media": self._edge("caption", "media_id"),
         })  # fmt: skip
-        return Reply(body={**project(node, fields), "id": self.ig_user})
+
+    # ---- engagement read-back -----------------------------------------------------------
+
+    def _fields(self, req: Req) -> list[Field] | None:
+        text = req.query.get("fields")
+        try:
+            return graph_fields(text) if text else None
+        except FieldsSyntax as error:
+            raise Refused(oauth(400, 2500, str(error))) from None
+
+    def _exception(self, item: str) -> str:
+        """The error type Graph names: IG nodes answer IGApiException."""
+        return "GraphMethodException" if "_" in item else "IGApiException"
+
+    def _page_node(self) -> Node:
+        return Node("Page", {"id": self.page, "followers_count": self.followers(self.now())})
+
+    def _counts(self, item: str, made: Made) -> dict[str, int]:
+        counts = self.engagement(item, made.when, made.text)
+        return {k: int(v) for k, v in counts.items()}
+
+    def _post_node(self, item: str, made: Made) -> Node:
+        counts = self._counts(item, made)
+        shares = counts.get("shares", 0)
+        return Node("Post", {
+            "id": item, "message": made.text, "created_time": stamp(made.when),
+            "permalink_url": self.media[item]["permalink_url"], "from": {"id": self.page},
+            "reactions": self._summary(counts.get("likes", 0), {"viewer_reaction": "NONE"}),
+            "comments": self._summary(counts.get("comments", 0),
+                                      {"order": "ranked", "can_comment": True}),
+            "shares": {"count": shares} if shares else None,  # Graph omits it at 0
+        }, ("id", "message", "created_time"))  # fmt: skip
+
+    def _media_of(self, item: str, made: Made) -> Node:
+        counts = self._counts(item, made)
+        return Node("IGMedia", {
+            "id": item, "caption": made.text, "timestamp": stamp(made.when),
+            "permalink": self.media[item]["permalink"], "username": self.ig_handle,
+            "media_type": made.media_type, "media_product_type": made.product,
+            "like_count": counts.get("likes", 0), "comments_count": counts.get("comments", 0),
+        })  # fmt: skip
+
+    @staticmethod
+    def _summary(count: int, extra: dict[str, Any]) -> Callable[[Field], dict[str, Any]]:
+        """A counted edge (``reactions``, ``comments``): with ``.summary(total_count)`` its
+        total, with ``.summary(true)`` the total and the edge's other summary fields. The
+        fake lists no single reaction or comment (``data`` stays empty)."""
+
+        def edge(field: Field) -> dict[str, Any]:
+            out: dict[str, Any] = {"data": []}
+            asked = field.params.get("summary", "")
+            if asked in ("true", "1"):
+                out["summary"] = {"total_count": count, **extra}
+            elif asked:
+                names = set(asked.split(","))
+                out["summary"] = {k: v for k, v in {"total_count": count, **extra}.items()
+                                  if k in names}  # fmt: skip
+            return out
+
+        return edge
+
+    def _node(self, item: str) -> Node | None:
+        if item == self.ig_user:
+            return self._ig_user_node()
+        if item == self.page:
+            return self._page_node()
+        made = self.made.get(item)
+        if made is None:
+            return None
+        return self._media_of(item, made) if made.platform == "instagram" else self._post_node(
+            item, made)  # fmt: skip
+
+    def by_ids(self, req: Req) -> Reply:
+        """``GET /?ids=a,b&fields=...``: each node, keyed by its id; any id deleted or
+        unknown fails the whole request."""
+        ids = [i for i in req.query.get("ids", "").split(",") if i]
+        require(bool(ids), oauth(400, 100, "(#100) Missing 'ids' parameter"))
+        require(len(ids) <= MAX_IDS, oauth(400, 100, f"(#100) Too many IDs. Maximum: {MAX_IDS}."))
+        fields = self._fields(req)
+        with self.lock:
+            gone = [i for i in ids if i in self.gone]
+            nodes = {i: self._node(i) for i in ids if i not in self.gone}
+        if gone:
+            raise Refused(no_object(gone[0], self._exception(gone[0])))
+        unknown = [i for i, node in nodes.items() if node is None]
+        if unknown:
+            raise Refused(oauth(404, 803, "(#803) Some of the aliases you requested do not "
+                                          f"exist: {','.join(unknown)}"))  # fmt: skip
+        return Reply(body={i: {**project(node, fields), "id": i} for i, node in nodes.items()
+                           if node is not None})  # fmt: skip
+
+    def insights(self, req: Req) -> Reply:
+        """``GET /{media-id}/insights`` and ``/{post-id}/insights``: ``metric`` (comma
+        separated), lifetime values."""
+        item = req.groups[0]
+        with self.lock:
+            made = self.made.get(item)
+        if made is None:
+            raise Refused(no_object(item, self._exception(item)))
+        names = [m for m in req.query.get("metric", "").split(",") if m]
+        if made.platform == "facebook":
+            require(bool(names), oauth(400, 3001, "Invalid query", 1504028))
+            for name in names:
+                require(
+                    name in FB_INSIGHTS,
+                    oauth(400, 100, "(#100) The value must be a valid insights metric"),
+                )
+        else:
+            require(bool(names), oauth(400, 100, "(#100) The parameter metric is required"))
+            for name in names:
+                require(name in IG_BY_PRODUCT[made.product], oauth(
+                    400, 100, f"(#100) The Media Insights API does not support the {name} "
+                              "metric for this media product type."))  # fmt: skip
+        if req.query.get("period", "lifetime") != "lifetime" or (
+                self.now() - made.when < self.insights_lag):  # fmt: skip
+            return Reply(body={"data": []})
+        counts = self._counts(item, made)
+        if made.platform == "instagram" and made.product == "STORY" and counts.get("reach", 0) < 5:
+            raise Refused(oauth(400, 10, "(#10) Not enough viewers for the media to show "
+                                         "insights"))  # fmt: skip
+        values = {**{theirs: counts.get(ours, 0) for theirs, ours in IG_INSIGHTS.items()},
+                  **{theirs: counts.get(ours, 0) for theirs, ours in FB_INSIGHTS.items()}}  # fmt: skip
+        values["total_interactions"] = sum(counts.get(k, 0) for k in
+                                           ("likes", "comments", "saves", "shares"))  # fmt: skip
+        return Reply(body={"data": [insight(item, name, values.get(name, 0)) for name in names]})
 
     def _paged(self, req: Req, items: list[Any]) -> Reply:
         """Graph cursor paging: ``limit`` (at most ``page_size``), ``after``; ``next`` only
