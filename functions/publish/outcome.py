@@ -53,8 +53,9 @@ def record_published(
     it then: functions/common/readback.py)."""
     base.status = status
     base.post_id, base.url = published.post_id, published.url
-    base.published_at = stamp(published.published_at)
-    due = readback.stamp(readback.first_due(published.published_at))
+    when = published.published_at or deps.now()
+    base.published_at = stamp(when)
+    due = readback.stamp(readback.first_due(when))
     deps.records.finish(key, "published", deps.now(), post_id=published.post_id,
                         url=published.url, published_at=base.published_at, brand=brand,
                         **{readback.QUEUE_ATTRIBUTE: readback.QUEUE, readback.DUE_ATTRIBUTE: due})  # fmt: skip

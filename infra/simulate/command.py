@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "17:00 UTC; 'none' for none); outside the simulated days it is a usage error",
     )
     parser.add_argument(
+        "--audience", default="one_peak", choices=("one_peak", "two_peaks", "weekend", "far_zone"),
+        help="the simulated audience's shape, whose hour-of-week activity the peers' counts "
+        "follow (infra/simulate/audience.py; default one_peak)",
+    )  # fmt: skip
+    parser.add_argument(
         "--faults", type=float, default=0.15,
         help="share of firings that get a fault: duplicate delivery, 429, 500 or a crash "
         "between publishing and recording (default 0.15; 0 for none)",
@@ -90,6 +95,22 @@ def _listening_text(listening: dict[str, Any] | None) -> str:
         lines.append(f"problem: {problem}")
     if len(listening["problems"]) > 10:
         lines.append(f"... and {len(listening['problems']) - 10} more problems")
+    return "\n".join(lines)
+
+
+def _engagement_text(engagement: dict[str, Any] | None) -> str:
+    if not engagement or not engagement["readback_runs"]:
+        return "engagement: no account to read back"
+    where = engagement["audience"]
+    lines = [f"engagement read back ({where['shape']} audience in {where['zone']}): "
+             f"{engagement['posts_read']} posts, {engagement['readings']} readings in "
+             f"{engagement['lake_objects']} lake objects, {engagement['readback_runs']} runs"]  # fmt: skip
+    for platform, totals in engagement["per_platform"].items():
+        shown = ", ".join(f"{k} {v}" for k, v in totals.items() if k != "posts")
+        lines.append(f"  {platform}: {totals['posts']} posts, latest {shown}")
+    for name, count in engagement["followers"].items():
+        lines.append(f"  followers {name}: {count}")
+    lines += [f"  stopped: {s}" for s in engagement["stopped"][:5]]
     return "\n".join(lines)
 
 
@@ -169,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = simulate(args.paths or ["campaigns/"], args.days, args.seed,
                           _start(args.start), args.faults, _crisis(args.crisis),
-                          progress)  # fmt: skip
+                          progress, args.audience)  # fmt: skip
     except NothingToSimulate as nothing:
         return _nothing(nothing, args.seed, args.json)
     except SimulationError as exc:
@@ -185,6 +206,7 @@ def run(args: argparse.Namespace) -> int:
         print(_timeline(result))
         print(_summary_text(summary))
         print(_listening_text(summary["listening"]))
+        print(_engagement_text(summary["engagement"]))
     listening = summary["listening"] or {}
     for problem in [*summary["unaccounted"], *listening.get("unaccounted", [])]:
         print(f"socialops: simulate: lost: {problem}", file=sys.stderr)

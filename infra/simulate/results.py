@@ -40,6 +40,7 @@ class Result:
     unaccounted: list[str] = field(default_factory=list)
     records: Counter[str] = field(default_factory=Counter)
     listening: ListenResult | None = None
+    engagement: Any = None  # infra.simulate.engagement.EngagementResult
 
     @property
     def published(self) -> int:
@@ -83,4 +84,5 @@ class Result:
                 for channel, counts in sorted(self.per_channel.items())
             },
             "listening": self.listening.summary() if self.listening else None,
+            "engagement": self.engagement.summary() if self.engagement else None,
         }

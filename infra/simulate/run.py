@@ -66,7 +66,7 @@ class SimulationError(RuntimeError):
 
 class Simulation:
     def __init__(self, build: Path, start: datetime, days: int, seed: int, fault_rate: float,
-                 crisis: datetime | None = None):  # fmt: skip
+                 crisis: datetime | None = None, shape: str = "one_peak"):  # fmt: skip
         from infra.simulate.listen import Listening
 
         self.build, self.start, self.seed = build, start, seed
@@ -82,6 +82,8 @@ class Simulation:
         self.queued: set[str] = set()  # publish's retry schedules already queued
         self.dead_letter_arn = ""
         self.progress: Callable[[datetime], None] | None = None  # the virtual clock's time
+        self.shape = shape  # the simulated audience's shape (infra/simulate/audience.py)
+        self.readback: Any = None  # infra.simulate.engagement.Readback, once started
 
     # -- set up --------------------------------------------------------------------
 
@@ -118,6 +120,11 @@ class Simulation:
         self.accounts = start_accounts(configs, self.start)
         for account in self.accounts.values():  # the platforms stamp posts on our clock
             account.fake.now = self.clock.now
+        from infra.simulate import engagement
+
+        zone = engagement.plug(self.accounts.values(), configs, self.shape, self.seed,
+                               self.start, self.clock.now)  # fmt: skip
+        self.result.engagement = engagement.EngagementResult(self.shape, zone)
         secrets = boto3.client("secretsmanager")
         store_secrets(secrets, self.accounts.values())
         self.dead_letter_arn = made.arns["PublishDeadLetterQueue"]
@@ -128,18 +135,23 @@ class Simulation:
         self.listening.plan(configs)
         firings += [Firing(at, len(firings) + i, "listen/tick", {})
                     for i, at in enumerate(self.listening.ticks())]  # fmt: skip
+        if self.accounts:  # ingest's {"action": "readback"} schedule, every 15 minutes
+            firings += [Firing(at, len(firings) + i, "readback/tick", {"action": "readback"})
+                        for i, at in enumerate(engagement.ticks(self.start, self.end))]  # fmt: skip
         alerts = [a for c in configs for a in c.campaign.alerts]
         slack = sorted({name for a in alerts for name in a.notify.slack})
         topics = sorted({arn for a in alerts for arn in a.notify.sns})
         with environment(env):
             self.listening.start(env, secrets, slack, topics)
+            self.readback = engagement.Readback(self, env, secrets, self.result.engagement)
             try:
                 self._fire(firings, env)
             finally:
                 self.listening.stop()
             self.listening.account()
             self.result.listening = self.listening.result
-            posts = [f for f in firings if not f.name.startswith(("rule/", "listen/"))]
+            self.readback.account()
+            posts = [f for f in firings if not f.name.startswith(("rule/", "listen/", "readback/"))]
             self._account(env, len(posts))
 
     def _deploy(self, dlq_arn: str) -> None:
@@ -184,6 +196,9 @@ class Simulation:
                     continue
                 if firing.name.startswith("listen/"):
                     self.listening.tick(firing.when, Context(self.clock, self.clock.now()))
+                    continue
+                if firing.name.startswith("readback/"):
+                    self.readback.tick()
                     continue
                 if firing.late:  # Scheduler deletes a fired one-time retry (DELETE)
                     self.result.late_retries += 1
@@ -324,6 +339,7 @@ def simulate(
     fault_rate: float,
     crisis: datetime | str | None = "default",
     progress: Any = None,
+    shape: str = "one_peak",
 ) -> Result:
     """Run the campaigns on the virtual clock. ``crisis``: when the listening replay's
     crisis starts (``"default"``: half-way, at 17:00 UTC; None: no crisis); ``progress``:
@@ -352,6 +368,6 @@ def simulate(
         check(project, build, start, start + timedelta(days=days))  # or NothingToSimulate
         if progress is not None:
             progress.begin(start, days)
-        simulation = Simulation(build, start, days, seed, fault_rate, crisis)
+        simulation = Simulation(build, start, days, seed, fault_rate, crisis, shape)
         simulation.progress = progress
         return simulation.run()

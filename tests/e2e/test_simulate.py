@@ -184,3 +184,21 @@ def test_invalid_campaigns_are_not_simulated(
     code, out, err = run_cli("simulate", project(broken))
     assert code == 1 and out == ""
     assert "do not validate" in err and "E205" in err and "Traceback" not in err
+
+
+def test_engagement_comes_back_for_every_published_post(launch: dict[str, Any]) -> None:
+    # the peers count from the simulated audience; ingest's read-back, every 15 minutes on
+    # the virtual clock, brings each published post's counts into the lake
+    engagement = launch["engagement"]
+    assert engagement["audience"] == {"shape": "one_peak", "zone": "Europe/Paris"}
+    assert engagement["posts_read"] == launch["published"] and engagement["stopped"] == []
+    assert engagement["readings"] >= 2 * engagement["posts_read"]  # several checkpoints each
+    assert engagement["readback_runs"] == 14 * 24 * 4 - 1
+    per = engagement["per_platform"]
+    for platform, totals in per.items():
+        assert totals["likes"] > 0, platform  # people reacted on every platform
+    # only what each platform gives: no views on Mastodon or Bluesky, reach on Instagram
+    assert "views" not in per["mastodon"] and "views" not in per["bluesky"]
+    assert per["instagram"]["reach"] > 0 and per["instagram"]["views"] > per["instagram"]["likes"]
+    # a follower count a day for every account of the examples
+    assert len(engagement["followers"]) == 12 and min(engagement["followers"].values()) > 0

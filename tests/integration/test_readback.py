@@ -217,3 +217,28 @@ def test_followers_are_read_once_a_day_per_account(world: World) -> None:
     assert sorted((r["platform"], r["date"], r["followers"]) for r in rows if r["platform"] == "x") == [
         ("x", "2027-01-14", 1234), ("x", "2027-01-15", 1300)]  # fmt: skip
     assert not [r for r in rows if r["platform"] == "facebook"]
+
+
+def test_the_ingest_handler_runs_the_read_back_on_its_schedules_event(world: World) -> None:
+    # GIVEN ingest's dependencies (no token store: X cannot be asked) and a due post
+    from lambdas import Context
+
+    from functions.ingest import handler
+    from functions.ingest.service import Deps
+
+    world.publish("x", "111")
+    world.clock[0] = PUBLISHED + timedelta(hours=1)
+    deps = Deps(s3=world.deps.s3, sqs=None, dynamodb=world.deps.dynamodb, secrets=None,
+                cursors_table=CURSORS, queue_url="", bucket=BUCKET, records_table=RECORDS,
+                endpoint=lambda platform, brand: "http://127.0.0.1:9", now=lambda: world.clock[0])  # fmt: skip
+    handler.use(deps)
+    try:
+        # WHEN the read-back schedule's event arrives
+        summary = handler.handler({"action": "readback"}, Context())
+    finally:
+        handler.use(None)
+    # THEN the read-back ran: the post was due, X said why it could not be read, and the
+    # post stays due for a later run
+    assert summary["due"] == 1 and summary["read"] == 0
+    assert any(s.startswith("acme/x: ") and "token" in s for s in summary["stopped"])
+    assert readback.DUE_ATTRIBUTE in world.record("x")

@@ -56,6 +56,9 @@ class Deps:
     log: Callable[[str, str, Mapping[str, Any]], None] = field(
         default=lambda level, message, extra: None
     )
+    # "<brand>/<platform>" -> the last UTC day whose followers this process saw done (the
+    # markers in the cursors table decide; this only spares asking them again)
+    followers_done: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ def _group(deps: Deps, brand: str, platform: str, posts: list[Due], now: datetim
         summary["stopped"].append(f"{brand}/{platform}: {why}")
         return why
     try:
-        readings = deps.module(platform).read(deps.reader(platform, brand, account),
+        readings = deps.module(platform).read(_reader(deps, platform, brand, account),
                                               [p.posted for p in posts])  # fmt: skip
     except (PlatformError, BadPage) as error:
         deps.log("warning", "read-back refused; the posts stay due",
@@ -185,6 +188,14 @@ def _group(deps: Deps, brand: str, platform: str, posts: list[Due], now: datetim
     for key in ("read", "deleted", "pending"):
         summary[key] += tally[key]
     return tally
+
+
+def _reader(deps: Deps, platform: str, brand: str, account: Any) -> Reader:
+    """The platform module's reader, on the run's clock (``extra["now"]``: X asks for its
+    owner-only counts only of posts under 30 days old)."""
+    reader = deps.reader(platform, brand, account)
+    reader.extra.setdefault("now", deps.now)
+    return reader
 
 
 def row(post: Due, reading: Reading, account: Any, now: datetime) -> dict[str, Any]:
@@ -279,35 +290,49 @@ def followers(deps: Deps, now: datetime) -> dict[str, int | str]:
     except configs.ConfigError:
         return {}
     for document in documents:
-        for name, account in document.brand.accounts.items():
-            accounts.setdefault((document.brand.name, str(name)), account)
+        for kind, account in document.brand.accounts.items():
+            accounts.setdefault((document.brand.name, str(kind)), account)
+    todo = {key: account for key, account in sorted(accounts.items())
+            if key[1] in engagement.MODULES and deps.followers_done.get("/".join(key)) != day}  # fmt: skip
+    marked = _marked(deps, list(todo))
     out: dict[str, int | str] = {}
-    for (brand, platform), account in sorted(accounts.items()):
-        if platform not in engagement.MODULES or deps.remaining_s() < SAFETY_MARGIN_S:
+    for (brand, platform), account in todo.items():
+        name = f"{brand}/{platform}"
+        if marked.get(name) == day:
+            deps.followers_done[name] = day
             continue
-        if _marked(deps, brand, platform) == day:
-            continue
+        if deps.remaining_s() < SAFETY_MARGIN_S:
+            break
         try:
-            count = deps.module(platform).followers(deps.reader(platform, brand, account))
+            count = deps.module(platform).followers(_reader(deps, platform, brand, account))
         except (PlatformError, BadPage) as error:
-            out[f"{brand}/{platform}"] = str(error)
+            out[name] = str(error)
             continue
         if count is None:  # the platform does not say: marked, not asked again today
-            out[f"{brand}/{platform}"] = "not given by the platform"
+            out[name] = "not given by the platform"
         else:
             write_lake(deps, "followers", brand, platform, now, [{
                 "brand": brand, "platform": platform,
                 "account": str(getattr(account, "handle", "") or ""), "date": day,
                 "read_at": readback.stamp(now), "followers": count}])  # fmt: skip
-            out[f"{brand}/{platform}"] = count
+            out[name] = count
         deps.dynamodb.put_item(TableName=deps.cursors_table, Item={
             "pk": {"S": f"followers#{brand}"}, "sk": {"S": platform}, "day": {"S": day}})  # fmt: skip
+        deps.followers_done[name] = day
     return out
 
 
-def _marked(deps: Deps, brand: str, platform: str) -> str:
-    item = deps.dynamodb.get_item(
-        TableName=deps.cursors_table, ConsistentRead=True,
-        Key={"pk": {"S": f"followers#{brand}"}, "sk": {"S": platform}},
-    ).get("Item", {})  # fmt: skip
-    return str(item.get("day", {}).get("S", ""))
+def _marked(deps: Deps, keys: list[tuple[str, str]]) -> dict[str, str]:
+    """The day each account's followers were last read ("<brand>/<platform>" -> day),
+    from the cursors table's markers, 100 keys a request."""
+    days: dict[str, str] = {}
+    for start in range(0, len(keys), 100):
+        wanted = [{"pk": {"S": f"followers#{b}"}, "sk": {"S": p}} for b, p in keys[start : start + 100]]  # fmt: skip
+        request: dict[str, Any] = {deps.cursors_table: {"Keys": wanted, "ConsistentRead": True}}
+        while request:
+            answer = deps.dynamodb.batch_get_item(RequestItems=request)
+            for item in answer.get("Responses", {}).get(deps.cursors_table, []):
+                brand = item["pk"]["S"].removeprefix("followers#")
+                days[f"{brand}/{item['sk']['S']}"] = item.get("day", {}).get("S", "")
+            request = answer.get("UnprocessedKeys") or {}
+    return days

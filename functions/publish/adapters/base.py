@@ -32,7 +32,9 @@ class Published:
     platform: str
     post_id: str
     url: str
-    published_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # the platform's time of the post; None when its answer gave none: publish then records
+    # its own clock's time (a default of the machine's clock would be wrong in simulate)
+    published_at: datetime | None = None
 
 
 # How far a platform's clock may be behind ours: a post of this firing is never older than
@@ -81,7 +83,7 @@ class Trail:
     def first(self, found: list[Published]) -> Published | None:
         """The first post found (within the firing's window) that this firing may take."""
         for post in found:
-            if self.within(post.published_at) and self.take(post.post_id):
+            if (post.published_at is None or self.within(post.published_at)) and self.take(post.post_id):  # fmt: skip
                 return post
         return None
 
@@ -138,7 +140,7 @@ def search(platform: str, pages: Iterator[Page], text: str, trail: Trail) -> Pub
     past ``MAX_PAGES`` the platform cannot tell (``Uncertain``)."""
     for _, (posts, more) in zip(range(MAX_PAGES), pages, strict=False):
         hit = trail.first([post for post, said in posts if same_text(said, text)])
-        older = any(not trail.within(post.published_at) for post, _ in posts)
+        older = any(p.published_at is not None and not trail.within(p.published_at) for p, _ in posts)  # fmt: skip
         if hit is not None or older or not posts or not more or trail.floor is None:
             return hit
     raise searched_too_far(platform, trail)

@@ -153,7 +153,7 @@ class BlueskyAdapter:
         created = str(item.get("value", {}).get("createdAt", ""))
         when = datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None
         uri = str(item["uri"])
-        return Published(self.platform, uri, self.url(request, uri), when or datetime.now(UTC))
+        return Published(self.platform, uri, self.url(request, uri), when)
 
     def url(self, request: PostRequest, uri: str) -> str:
         return (

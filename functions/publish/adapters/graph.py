@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from functions.common.platform import http
@@ -69,9 +69,9 @@ class Graph:
         return search(self.platform, pages(), text, trail)
 
 
-def created_at(stamp: str | None) -> datetime:
-    """A Graph time (2024-05-01T09:00:00+0000), or now when the answer has none."""
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z") if stamp else datetime.now(UTC)
+def created_at(stamp: str | None) -> datetime | None:
+    """A Graph time (2024-05-01T09:00:00+0000), or None when the answer has none."""
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z") if stamp else None
 
 
 def account(platform: str, request: PostRequest) -> str:

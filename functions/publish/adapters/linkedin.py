@@ -109,7 +109,7 @@ def _author(request: PostRequest) -> str:
 def _published(post: dict) -> Published:
     created = post.get("createdAt")
     when = (datetime.fromtimestamp(created / 1000, UTC) if isinstance(created, int | float)
-            else datetime.now(UTC))  # fmt: skip
+            else None)  # fmt: skip
     return Published("linkedin", str(post["id"]), _url(str(post["id"])), when)
 
 

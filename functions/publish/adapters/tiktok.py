@@ -89,7 +89,7 @@ class TikTokAdapter:
     ) -> Published:
         handle = request.handle.lstrip("@")
         url = f"https://www.tiktok.com/@{handle}/video/{post_id}"
-        return Published(self.platform, post_id, url, when or datetime.now(UTC))
+        return Published(self.platform, post_id, url, when)
 
     def wait(self, publish_id: str, token: Token) -> str:
         """The public post id once PUBLISH_COMPLETE (the publish id if not public yet)."""

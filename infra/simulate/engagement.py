@@ -1,0 +1,157 @@
+"""The simulation's engagement read-back: every peer counts likes, shares, views... from
+the documented audience model (infra/simulate/audience.py), and ingest's read-back run
+(functions/ingest/engagement/readback.py) fires every 15 minutes on the virtual clock, as
+its schedule does in AWS, writing to the moto lake.
+
+The audience model is the truth the later models are measured against: nothing that
+learns reads it; they see only what the read-back brought into the lake.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from functions.ingest.engagement import METRICS
+from infra.simulate import audience
+
+READBACK_EVERY = timedelta(minutes=15)  # the read-back schedule (infra/stack.py READBACK_RATE)
+START_FOLLOWERS = 5_000  # each simulated account's followers on the first day
+DEFAULT_ZONE = audience.BRAND_ZONE
+
+
+@dataclass
+class EngagementResult:
+    shape: str
+    zone: str
+    runs: int = 0
+    readings: int = 0
+    posts: set[str] = field(default_factory=set)
+    stopped: list[str] = field(default_factory=list)
+    per_platform: dict[str, Counter[str]] = field(default_factory=dict)  # latest totals
+    followers: dict[str, int] = field(default_factory=dict)
+    lake_objects: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "audience": {"shape": self.shape, "zone": self.zone},
+            "readback_runs": self.runs,
+            "readings": self.readings,
+            "posts_read": len(self.posts),
+            "lake_objects": self.lake_objects,
+            "per_platform": {p: dict(sorted(c.items())) for p, c in sorted(self.per_platform.items())},
+            "followers": dict(sorted(self.followers.items())),
+            "stopped": self.stopped[:20],
+        }  # fmt: skip
+
+
+def zone_of(configs: Iterable[Any], brand: str) -> str:
+    """The time zone of the brand's first audience (the simulated audience lives there)."""
+    for config in configs:
+        if config.brand.name == brand:
+            for found in config.audiences.values():
+                if found.timezones:
+                    return str(found.timezones[0])
+    return DEFAULT_ZONE
+
+
+def plug(accounts: Iterable[Any], configs: list[Any], shape: str, seed: int,
+         start: datetime, now: Callable[[], datetime]) -> str:  # fmt: skip
+    """Point every account's peer at the audience model; the zone the audience lives in
+    (the first brand's: a shape's own zone, far_zone's, wins over it)."""
+    zones: list[str] = []
+    for account in accounts:
+        zone = audience.SHAPES[shape].zone if shape == "far_zone" else zone_of(configs, account.brand)  # fmt: skip
+        zones.append(zone)
+        account.fake.engagement = _counts(seed, account.platform, shape, zone, start, now,
+                                          f"{account.brand}/{account.platform}")  # fmt: skip
+        account.fake.followers = _followers(seed, account.brand, account.platform, start)
+    return zones[0] if zones else DEFAULT_ZONE
+
+
+def _counts(seed: int, platform: str, shape: str, zone: str, start: datetime,
+            now: Callable[[], datetime], account: str) -> Callable[[str, datetime, str], dict[str, int]]:  # fmt: skip
+    def counts(post_id: str, published: datetime, text: str) -> dict[str, int]:
+        followers = audience.followers_at(
+            seed, account, platform, START_FOLLOWERS, start, published
+        )
+        return audience.metrics_at(seed, post_id, platform, shape, zone, published,
+                                   audience.Content.of(text), followers, now())  # fmt: skip
+
+    return counts
+
+
+def _followers(seed: int, brand: str, platform: str, start: datetime) -> Callable[[datetime], int]:
+    def followers(when: datetime) -> int:
+        return audience.followers_at(seed, f"{brand}/{platform}", platform, START_FOLLOWERS, start, when)  # fmt: skip
+
+    return followers
+
+
+def ticks(start: datetime, end: datetime) -> list[datetime]:
+    """The read-back schedule's firings within the simulation."""
+    out, when = [], start + READBACK_EVERY
+    while when < end:
+        out.append(when)
+        when += READBACK_EVERY
+    return out
+
+
+class Readback:
+    """ingest's read-back run on the virtual clock, its readers pointed at the peers."""
+
+    def __init__(self, sim: Any, env: dict[str, str], secrets: Any, result: EngagementResult) -> None:  # fmt: skip
+        import boto3
+
+        from functions.common.platform.tokens import Tokens
+        from functions.ingest.engagement import Reader, readback
+
+        self.result = result
+        urls = {a.secret: a.fake.url for a in sim.accounts.values()}
+        tokens = Tokens(secrets, now=sim.clock.now, endpoints=urls)
+        peers = {key: a.fake.url for key, a in sim.accounts.items()}
+
+        def reader(platform: str, brand: str, account: Any) -> Reader:
+            return Reader(platform, brand, account, peers[(brand, platform)],
+                          lambda: tokens.get(platform, account.secret).access_token)  # fmt: skip
+
+        self.s3, self.bucket = boto3.client("s3"), env["RAW_MENTIONS_BUCKET"]
+        self.deps = readback.Deps(
+            boto3.client("dynamodb"), self.s3, env["PUBLISH_RECORDS_TABLE"],
+            env["INGEST_CURSORS_TABLE"], self.bucket, reader, now=sim.clock.now,
+        )  # fmt: skip
+        self.run_once = readback.run
+
+    def tick(self) -> None:
+        summary = self.run_once(self.deps)
+        self.result.runs += 1
+        self.result.stopped += summary["stopped"]
+        for name, count in summary.get("followers", {}).items():
+            if isinstance(count, int):
+                self.result.followers[name] = count
+
+    def account(self) -> None:
+        """What the lake holds at the end: the readings, and each post's latest counts."""
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix="engagement/"):
+            for item in page.get("Contents", []):
+                self.result.lake_objects += 1
+                body = self.s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
+                for line in body.decode().splitlines():
+                    row = json.loads(line)
+                    self.result.readings += 1
+                    key = (row["platform"], row["post_id"])
+                    if key not in latest or row["read_at"] >= latest[key]["read_at"]:
+                        latest[key] = row
+        for (platform, post_id), row in latest.items():
+            self.result.posts.add(f"{platform}:{post_id}")
+            totals = self.result.per_platform.setdefault(platform, Counter())
+            totals["posts"] += 1
+            for metric in METRICS:
+                if row.get(metric) is not None:
+                    totals[metric] += int(row[metric])
