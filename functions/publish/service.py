@@ -96,6 +96,8 @@ def _claimed(
     event: Any,
 ) -> dict[str, Any]:  # fmt: skip
     adapter = deps.adapter(key.channel, plan_.brand)
+    if hasattr(adapter, "now"):  # an adapter that stamps its posts (Bluesky) uses our clock
+        adapter.now = deps.now
     trail = trail_of(key, previous, deps)
     try:
         if previous is not None:

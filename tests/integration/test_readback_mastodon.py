@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,11 @@ from schema.brand import Account
 
 TOKEN = "fake-masto-token"
 ACCOUNT = Account(handle="brand", secret="socialops/brand/mastodon")
+
+
+def stamp(when: datetime | None) -> str:
+    """The time publish records: the platform's, else its own clock's (now, here)."""
+    return (when or datetime.now(UTC)).isoformat()
 
 
 @pytest.fixture
@@ -62,7 +68,7 @@ def publish(base: str, text: str, token: str = TOKEN) -> Posted:
     key = "readback/" + hashlib.sha256(text.encode()).hexdigest()[:16]
     done = adapter.publish(PostRequest(text=text, idempotency_key=key, handle="brand"),
                            Token(token))  # fmt: skip
-    return Posted(done.post_id, done.url, done.published_at.isoformat())
+    return Posted(done.post_id, done.url, stamp(done.published_at))
 
 
 def batches(fake: MastodonFake) -> list[Any]:

@@ -58,6 +58,8 @@ class BlueskyAdapter:
 
     def __init__(self, base_url: str | None = None, *, timeout: float = http.TIMEOUT_S) -> None:
         self.base_url, self.timeout = base_url, timeout
+        # the clock a new post's record claims as its createdAt (publish sets its own)
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         # createSession is rate-limited (30 per 5 minutes): keep one per account
         self.sessions: dict[tuple[str, str], tuple[str, str]] = {}
 
@@ -113,7 +115,7 @@ class BlueskyAdapter:
         record: dict = {
             "$type": POST,
             "text": request.text,
-            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "createdAt": self.now().astimezone(UTC).isoformat().replace("+00:00", "Z"),
         }
         found = facets(request.text, self.resolver(request))
         if found:
@@ -123,8 +125,8 @@ class BlueskyAdapter:
     def publish(self, request: PostRequest, token: Token, trail: Trail | None = None) -> Published:
         trail = trail or Trail()
         rkey = record_key(request.idempotency_key, trail.scheduled_for)
-        body = {"collection": POST, "rkey": rkey, "record": self.record(request),
-                "swapRecord": None}  # fmt: skip
+        record = self.record(request)
+        body = {"collection": POST, "rkey": rkey, "record": record, "swapRecord": None}
         try:
             answer = self.authed(
                 request, token, "POST", "com.atproto.repo.putRecord", json_body=body
@@ -136,7 +138,9 @@ class BlueskyAdapter:
             if found is None:
                 raise
             return found
-        return Published(self.platform, answer["uri"], self.url(request, answer["uri"]))
+        # the post's time is the createdAt its record claims (Bluesky shows that one)
+        when = datetime.fromisoformat(str(record["createdAt"]).replace("Z", "+00:00"))
+        return Published(self.platform, answer["uri"], self.url(request, answer["uri"]), when)
 
     def read(self, request: PostRequest, token: Token, rkey: str) -> Published | None:
         """The post under ``rkey`` in the account's repo, None when there is none."""
