@@ -1,9 +1,10 @@
-"""Items packed into the batches an AWS call takes: so many items at most, and so much
-weight in all (an SQS batch's bytes, a DynamoDB transaction's items)."""
+"""Items packed into the batches a call takes: so many items at most (a platform's ids per
+request: ``batches``), and so much weight in all (an SQS batch's bytes, a DynamoDB
+transaction's items: ``packed``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -25,3 +26,9 @@ def packed(items: Iterable[T], weight: Callable[[T], int], limit: int,
         room -= heavy
     if batch:
         yield batch
+
+
+def batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """Consecutive batches of ``items``, in order, ``size`` items each (the last fewer)."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

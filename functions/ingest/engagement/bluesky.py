@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.common.chunks import batches
 from functions.ingest.engagement import DELETED, Posted, Reader, Reading, counts
 from functions.ingest.sources import BadPage, as_int, get_json, items_of
 
@@ -54,8 +55,8 @@ def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
     counts bookmarks); DELETED for a post the AppView no longer has."""
     uris = list(dict.fromkeys(post.post_id for post in posts))
     found: dict[str, dict[str, int]] = {}
-    for start in range(0, len(uris), BATCH):
-        found.update(_posts(reader, uris[start : start + BATCH]))
+    for chunk in batches(uris, BATCH):
+        found.update(_posts(reader, chunk))
     return [Reading(post.post_id, found[post.post_id]) if post.post_id in found
             else Reading(post.post_id, {}, DELETED, "the AppView no longer has the post "
                          "(deleted or taken down)")

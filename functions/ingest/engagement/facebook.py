@@ -41,12 +41,13 @@ request (``POST /?batch=``, also 50 a request).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from functions.common.chunks import batches
 from functions.common.platform.errors import PlatformError
 from functions.ingest.engagement import DELETED, Posted, Reader, Reading, counts
-from functions.ingest.sources import BadPage, get_json
+from functions.ingest.sources import BadPage, as_int, get_json
 from schema.platforms import PLATFORMS
 
 MAX_IDS = 50  # ids one multi-id lookup takes (Graph API v2.2 on: "max. 50 ids")
@@ -90,8 +91,8 @@ def nodes(
     unique = list(dict.fromkeys(ids))
     found: dict[str, dict[str, Any]] = {}
     gone: dict[str, str] = {}
-    for start in range(0, len(unique), MAX_IDS):
-        _lookup(reader, unique[start : start + MAX_IDS], fields, found, gone)
+    for chunk in batches(unique, MAX_IDS):
+        _lookup(reader, chunk, fields, found, gone)
     if unique and len(gone) == len(unique) and reader.account.id:
         # every post missing: make sure the token still sees the account (raises if not)
         get(reader, str(reader.account.id), {"fields": "id"})
@@ -141,9 +142,9 @@ def insights(reader: Reader, ident: str, metrics: Sequence[str], **query: str) -
             value = values[-1].get("value")
         elif isinstance(total, dict):
             value = total.get("value")
-        name = item.get("name")
-        if isinstance(name, str) and isinstance(value, int) and not isinstance(value, bool):
-            out[name] = value
+        name, count = item.get("name"), as_int(value)
+        if isinstance(name, str) and count is not None:
+            out[name] = count
     return out
 
 
@@ -151,14 +152,23 @@ def account_followers(reader: Reader) -> int | None:
     """``GET /{account-id}?fields=followers_count`` (a Page or an IG user)."""
     if not reader.account.id:
         raise PlatformError(reader.platform, 0, "no_account_id", "the account has no platform id")
-    value = get(reader, str(reader.account.id), {"fields": "followers_count"}).get(
-        "followers_count"
-    )
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return as_int(get(reader, str(reader.account.id), {"fields": "followers_count"}).get("followers_count"))  # fmt: skip
 
 
-def gone_reading(post: Posted, detail: str) -> Reading:
-    return Reading(post.post_id, {}, DELETED, detail)
+def readings(
+    posts: Sequence[Posted], found: dict[str, dict[str, Any]], gone: dict[str, str],
+    metrics: Callable[[dict[str, Any]], dict[str, int]], insight: dict[str, dict[str, int]],
+) -> list[Reading]:  # fmt: skip
+    """One Reading per post, in order: ``metrics`` of its node with its ``insight`` counts,
+    or DELETED with why Graph no longer has it."""
+    out = []
+    for post in posts:
+        node = found.get(post.post_id)
+        if node is None or post.post_id in gone:
+            out.append(Reading(post.post_id, {}, DELETED, gone.get(post.post_id, "not found")))
+        else:
+            out.append(Reading(post.post_id, {**metrics(node), **insight.get(post.post_id, {})}))
+    return out
 
 
 # ---- Facebook Pages ---------------------------------------------------------------------
@@ -190,17 +200,13 @@ def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
             if not not_found(error):
                 raise
             gone[ident] = why(error)
-    out = []
-    for post in posts:
-        node = found.get(post.post_id)
-        if node is None or post.post_id in gone:
-            out.append(gone_reading(post, gone.get(post.post_id, "not found")))
-            continue
-        values = {"reactions": _total(node, "reactions"), "comments": _total(node, "comments"),
-                  "shares": _shares(node)}  # fmt: skip
-        metrics = counts(values, {"reactions": "likes", "comments": "comments", "shares": "shares"})
-        out.append(Reading(post.post_id, {**metrics, **views.get(post.post_id, {})}))
-    return out
+    return readings(posts, found, gone, _counts, views)
+
+
+def _counts(node: dict[str, Any]) -> dict[str, int]:
+    values = {"reactions": _total(node, "reactions"), "comments": _total(node, "comments"),
+              "shares": _shares(node)}  # fmt: skip
+    return counts(values, {"reactions": "likes", "comments": "comments", "shares": "shares"})
 
 
 def followers(reader: Reader) -> int | None:

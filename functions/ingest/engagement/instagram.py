@@ -40,10 +40,10 @@ from functions.common.platform.errors import PlatformError
 from functions.ingest.engagement import Posted, Reader, Reading, counts
 from functions.ingest.engagement.facebook import (
     account_followers,
-    gone_reading,
     insights,
     nodes,
     not_found,
+    readings,
     why,
 )
 
@@ -77,15 +77,7 @@ def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
                 raise
             values = {}
         extra[ident] = counts(values, INSIGHT_NAMES)
-    out = []
-    for post in posts:
-        media = found.get(post.post_id)
-        if media is None or post.post_id in gone:
-            out.append(gone_reading(post, gone.get(post.post_id, "not found")))
-            continue
-        metrics = counts(media, NODE_NAMES)
-        out.append(Reading(post.post_id, {**metrics, **extra.get(post.post_id, {})}))
-    return out
+    return readings(posts, found, gone, lambda media: counts(media, NODE_NAMES), extra)
 
 
 def followers(reader: Reader) -> int | None:

@@ -42,6 +42,7 @@ import urllib.parse
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from functions.common.chunks import batches
 from functions.common.platform.errors import from_response
 from functions.ingest.engagement import DELETED, Posted, Reader, Reading, counts
 from functions.ingest.sources import BadPage, as_int, get_json
@@ -65,10 +66,6 @@ def _headers() -> dict[str, str]:
 def _list(urns: Iterable[str]) -> str:
     """A Rest.li 2.0 ``List(...)``: each URN URL-encoded, the syntax itself not."""
     return "List(" + ",".join(urllib.parse.quote(urn, safe="") for urn in urns) + ")"
-
-
-def _chunks(values: Sequence[str], size: int) -> list[Sequence[str]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def _object(body: Any, what: str) -> dict[str, Any]:
@@ -151,7 +148,7 @@ def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
     urns = list(dict.fromkeys(post.post_id for post in posts))
     social: dict[str, dict[str, int] | None] = {}
     stats: dict[str, Any] = {}
-    for chunk in _chunks(urns, BATCH):
+    for chunk in batches(urns, BATCH):
         found = _social(reader, token, chunk)
         social.update(found)
         alive = [urn for urn in chunk if found[urn] is not None]

@@ -29,6 +29,7 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
+from functions.common.chunks import batches
 from functions.common.platform.errors import PlatformError
 from functions.ingest.engagement import DELETED, Posted, Reader, Reading, counts
 from functions.ingest.sources import BadPage, as_int, get_json
@@ -44,19 +45,16 @@ def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
     """One Reading per status given: 20 a request, or one a request on a server < 4.3."""
     ids = list(dict.fromkeys(p.post_id for p in posts))
     found: dict[str, Reading] = {}
-    left = ids
-    while left and not reader.extra.get(ONE_BY_ONE):
-        chunk, rest = left[:STATUSES_MAX], left[STATUSES_MAX:]
-        try:
-            found.update(_many(reader, chunk))
-        except PlatformError as error:
-            if error.status != 404:
-                raise
-            reader.extra[ONE_BY_ONE] = True  # no GET /api/v1/statuses: before 4.3
-            break
-        left = rest
-    for ident in left:
-        found[ident] = _one(reader, ident)
+    for chunk in batches(ids, STATUSES_MAX):
+        if not reader.extra.get(ONE_BY_ONE):
+            try:
+                found.update(_many(reader, chunk))
+                continue
+            except PlatformError as error:
+                if error.status != 404:
+                    raise
+                reader.extra[ONE_BY_ONE] = True  # no GET /api/v1/statuses: before 4.3
+        found.update((ident, _one(reader, ident)) for ident in chunk)
     return [found[p.post_id] for p in posts]
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from functions.common import config as configs
 from functions.common import readback
+from functions.common.chunks import batches
 from functions.common.platform.errors import PlatformError
 from functions.ingest import engagement
 from functions.ingest.engagement import DELETED, METRICS, OK, PENDING, Posted, Reader, Reading
@@ -326,8 +327,8 @@ def _marked(deps: Deps, keys: list[tuple[str, str]]) -> dict[str, str]:
     """The day each account's followers were last read ("<brand>/<platform>" -> day),
     from the cursors table's markers, 100 keys a request."""
     days: dict[str, str] = {}
-    for start in range(0, len(keys), 100):
-        wanted = [{"pk": {"S": f"followers#{b}"}, "sk": {"S": p}} for b, p in keys[start : start + 100]]  # fmt: skip
+    for chunk in batches(keys, 100):
+        wanted = [{"pk": {"S": f"followers#{b}"}, "sk": {"S": p}} for b, p in chunk]
         request: dict[str, Any] = {deps.cursors_table: {"Keys": wanted, "ConsistentRead": True}}
         while request:
             answer = deps.dynamodb.batch_get_item(RequestItems=request)

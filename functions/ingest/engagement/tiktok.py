@@ -30,6 +30,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from functions.common.chunks import batches
 from functions.common.platform.errors import from_response
 from functions.common.platform.http import exchange
 from functions.ingest.engagement import DELETED, PENDING, Posted, Reader, Reading, counts
@@ -143,9 +144,7 @@ def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
             detail = f"video_id={video}"
         assert video is not None
         wanted.setdefault(video, []).append((post, detail))
-    ids = list(wanted)
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
+    for chunk in batches(list(wanted), BATCH):
         found = _query(reader, token, chunk)
         for video in chunk:
             for post, detail in wanted[video]:

@@ -41,11 +41,12 @@ Followers: ``GET /2/users/me?user.fields=public_metrics`` -> ``public_metrics.fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions.common.chunks import batches
 from functions.ingest.engagement import DELETED, PENDING, Posted, Reader, Reading, counts
 from functions.ingest.sources import BadPage, as_int, get_json, items_of
 
@@ -82,11 +83,11 @@ def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
     now = _clock(reader)()
     recent = [i for i in ids if _recent(when[i], now)]
     older = [i for i in ids if not _recent(when[i], now)]
-    for chunk in _chunks(recent, LOOKUP_MAX):
+    for chunk in batches(recent, LOOKUP_MAX):
         looked = _lookup(reader, chunk, private=True)
         found.update(looked.readings)
         older.extend(looked.refused)
-    for chunk in _chunks(older, LOOKUP_MAX):
+    for chunk in batches(older, LOOKUP_MAX):
         found.update(_lookup(reader, chunk, private=False).readings)
     return [found[p.post_id] for p in posts]
 
@@ -175,8 +176,3 @@ def _recent(published_at: str, now: datetime) -> bool:
         return False
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     return now - when < PRIVATE_AGE
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
