@@ -8,18 +8,12 @@ restores the seed between tests.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import free_ports, stop
+from mastodon_peer import TOKEN as MOCK_TOKEN
+from mastodon_peer import http, reset
 
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
@@ -27,63 +21,12 @@ from functions.common.text import html_text
 from functions.publish.adapters import adapter_for
 from functions.publish.adapters.base import Adapter, PostRequest
 
-TOKEN = Token("mock_token")  # the token mastodon-mock seeds for ``testuser``
-START_TIMEOUT_S = 30.0
-
-
-def _http(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
-    """A call to the peer made by the test itself (not through the adapter)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        return json.loads(answer.read() or b"{}")
-
-
-def _wait_until_up(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(
-                f"mastodon-mock exited with {server.returncode} before answering:\n"
-                + log.read_text(errors="replace")[-3000:]
-            )
-        try:
-            _http("GET", f"{url}/api/v1/instance")
-            return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.1)
-    pytest.fail(
-        f"mastodon-mock did not answer {url}/api/v1/instance within {START_TIMEOUT_S:.0f} s:\n"
-        + log.read_text(errors="replace")[-3000:]
-    )
-
-
-@pytest.fixture(scope="module")
-def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m mastodon_mock serve --in-memory`` on a free port; its base URL."""
-    folder = tmp_path_factory.mktemp("mastodon-mock")  # no stray .mastodon_mock.toml
-    log = folder / "server.log"
-    (port,) = free_ports()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "mastodon_mock", "serve", "--in-memory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_up(server, url, log)
-        yield url
-    finally:
-        stop(server)
+TOKEN = Token(MOCK_TOKEN)  # the token mastodon-mock seeds for ``testuser``
 
 
 @pytest.fixture
-def base(peer: str) -> str:
-    """The peer back at its seed (one account, no statuses, no fault rules)."""
-    _http("POST", f"{peer}/api/v1/_mock/reset")
-    return peer
+def base(mastodon_mock: str) -> str:
+    return reset(mastodon_mock)
 
 
 @pytest.fixture
@@ -94,12 +37,12 @@ def adapter(base: str) -> Adapter:
 def fault(base: str, path: str, effect: dict[str, Any], method: str = "POST") -> None:
     """One fault rule that fires once on ``method path``."""
     rule = {"match": {"methods": [method], "path": path}, "effect": effect, "count": 1}
-    _http("POST", f"{base}/api/v1/_mock/faults", rule)
+    http("POST", f"{base}/api/v1/_mock/faults", rule)
 
 
 def timeline(base: str) -> list[dict[str, Any]]:
-    me = _http("GET", f"{base}/api/v1/accounts/verify_credentials", token=TOKEN.access_token)
-    statuses: list[dict[str, Any]] = _http(
+    me = http("GET", f"{base}/api/v1/accounts/verify_credentials", token=TOKEN.access_token)
+    statuses: list[dict[str, Any]] = http(
         "GET", f"{base}/api/v1/accounts/{me['id']}/statuses", token=TOKEN.access_token
     )
     return statuses
@@ -117,13 +60,13 @@ def test_a_published_status_can_be_read_back_from_the_server(base: str, adapter:
     # WHEN the adapter publishes a status
     published = adapter.publish(post(TEXT), TOKEN)
     # THEN the server has it, public, with our text, at the id and URL the adapter returned
-    status = _http("GET", f"{base}/api/v1/statuses/{published.post_id}", token="mock_token")
+    status = http("GET", f"{base}/api/v1/statuses/{published.post_id}", token="mock_token")
     assert status["id"] == published.post_id
     assert published.platform == "mastodon"
     assert published.url == status["url"]
     assert status["visibility"] == "public"
     assert html_text(status["content"]) == TEXT
-    assert published.published_at.tzinfo is not None
+    assert published.published_at is not None and published.published_at.tzinfo is not None
 
 
 def test_find_existing_finds_the_status_by_its_text(base: str, adapter: Adapter) -> None:

@@ -7,11 +7,11 @@ their counts set with the fake's ``engagement`` hook."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
+from readback_peers import posted, serving
 
-from functions.common import safe_url
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.ingest.engagement import DELETED, METRICS, Posted, Reader, Reading
@@ -25,16 +25,9 @@ from schema.brand import Account
 GET_POSTS = "/xrpc/app.bsky.feed.getPosts"
 
 
-def stamp(when: datetime | None) -> str:
-    """The time publish records: the platform's, else its own clock's (now, here)."""
-    return (when or datetime.now(UTC)).isoformat()
-
-
 @pytest.fixture
 def fake() -> Iterator[bluesky.BlueskyFake]:
-    running = bluesky.BlueskyFake()
-    with running:
-        safe_url.allow_peer(running.url)
+    with serving(bluesky.BlueskyFake()) as running:
         yield running
 
 
@@ -55,7 +48,7 @@ def publish(fake: bluesky.BlueskyFake, count: int) -> list[Posted]:
     for n in range(count):
         request = PostRequest(f"Autumn is here {n}", f"k-{n}", bluesky.HANDLE)
         done = adapter.publish(request, Token(bluesky.PASSWORD))
-        made.append(Posted(done.post_id, done.url, stamp(done.published_at)))
+        made.append(posted(done))
     return made
 
 

@@ -5,12 +5,12 @@ adapter, their counts set with the fake's ``engagement`` hook, read back and map
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
+from readback_peers import posted, serving
 
-from functions.common import safe_url
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.ingest.engagement import DELETED, METRICS, OK, Posted, Reader, Reading
@@ -25,16 +25,9 @@ from schema.platforms import PLATFORMS
 PERSON = "urn:li:person:abc123"
 
 
-def stamp(when: datetime | None) -> str:
-    """The time publish records: the platform's, else its own clock's (now, here)."""
-    return (when or datetime.now(UTC)).isoformat()
-
-
 @pytest.fixture
 def fake() -> Iterator[linkedin.LinkedInFake]:
-    running = linkedin.LinkedInFake()
-    with running:
-        safe_url.allow_peer(running.url)
+    with serving(linkedin.LinkedInFake()) as running:
         yield running
 
 
@@ -49,7 +42,7 @@ def publish(fake: linkedin.LinkedInFake, count: int, author: str = linkedin.ORG)
     for n in range(count):
         request = PostRequest(f"Autumn news {n}", f"k-{n}", "brand", account_id=author)
         done = adapter.publish(request, Token(linkedin.TOKEN))
-        made.append(Posted(done.post_id, done.url, stamp(done.published_at)))
+        made.append(posted(done))
     return made
 
 
@@ -152,8 +145,7 @@ def test_a_batch_error_other_than_not_found_is_raised(fake) -> None:
 def test_a_member_post_gets_likes_and_comments_only(fake) -> None:
     # GIVEN a fake whose author is a member, and one of its posts with impressions
     member = linkedin.LinkedInFake(org=PERSON)
-    with member:
-        safe_url.allow_peer(member.url)
+    with serving(member):
         [post] = publish(member, 1, author=PERSON)
         set_counts(member, {post.post_id: {"likes": 3, "comments": 1, "views": 50}})
         # WHEN it is read back with the member's account

@@ -6,19 +6,13 @@ local peer mastodon-mock, whose counts come from real favourites, boosts and rep
 from __future__ import annotations
 
 import hashlib
-import json
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import free_ports, stop
+from mastodon_peer import TOKEN as MOCK_TOKEN
+from mastodon_peer import http, reset
+from readback_peers import posted, serving
 
 from functions.common import safe_url
 from functions.common.platform.errors import PlatformError
@@ -36,25 +30,16 @@ TOKEN = "fake-masto-token"
 ACCOUNT = Account(handle="brand", secret="socialops/brand/mastodon")
 
 
-def stamp(when: datetime | None) -> str:
-    """The time publish records: the platform's, else its own clock's (now, here)."""
-    return (when or datetime.now(UTC)).isoformat()
-
-
 @pytest.fixture
 def fake() -> Iterator[MastodonFake]:
-    peer = MastodonFake(token=TOKEN)
-    with peer:
-        safe_url.allow_peer(peer.url)  # a local peer, as ingest's endpoints are
+    with serving(MastodonFake(token=TOKEN)) as peer:
         yield peer
 
 
 @pytest.fixture
 def old() -> Iterator[MastodonFake]:
     """A server of Mastodon 4.2: no GET /api/v1/statuses, no quotes_count."""
-    peer = MastodonFake(token=TOKEN, version=(4, 2))
-    with peer:
-        safe_url.allow_peer(peer.url)
+    with serving(MastodonFake(token=TOKEN, version=(4, 2))) as peer:
         yield peer
 
 
@@ -68,7 +53,7 @@ def publish(base: str, text: str, token: str = TOKEN) -> Posted:
     key = "readback/" + hashlib.sha256(text.encode()).hexdigest()[:16]
     done = adapter.publish(PostRequest(text=text, idempotency_key=key, handle="brand"),
                            Token(token))  # fmt: skip
-    return Posted(done.post_id, done.url, stamp(done.published_at))
+    return posted(done)
 
 
 def batches(fake: MastodonFake) -> list[Any]:
@@ -224,73 +209,25 @@ def test_followers_on_a_page_that_is_not_json_is_a_bad_page(fake: MastodonFake) 
 
 # ---- the real local peer: mastodon-mock ---------------------------------------------
 
-MOCK_TOKEN = "mock_token"  # the token mastodon-mock seeds for its account ``testuser``
-START_TIMEOUT_S = 30.0
-
-
-def _http(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
-    """A call to the peer made by the test itself (not through the module)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        return json.loads(answer.read() or b"{}")
-
-
-@pytest.fixture(scope="module")
-def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m mastodon_mock serve --in-memory`` on a free port; its base URL."""
-    folder = tmp_path_factory.mktemp("mastodon-mock")
-    log = folder / "server.log"
-    (port,) = free_ports()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "mastodon_mock", "serve", "--in-memory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_up(server, url, log)
-        yield url
-    finally:
-        stop(server)
-
-
-def _wait_until_up(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"mastodon-mock exited with {server.returncode}:\n"
-                        + log.read_text(errors="replace")[-3000:])  # fmt: skip
-        try:
-            _http("GET", f"{url}/api/v1/instance")
-            return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.1)
-    pytest.fail(f"mastodon-mock did not answer within {START_TIMEOUT_S:.0f} s:\n"
-                + log.read_text(errors="replace")[-3000:])  # fmt: skip
-
 
 @pytest.fixture
-def mock(peer: str) -> str:
-    """The peer back at its seed (one account, no statuses, no fault rules)."""
-    _http("POST", f"{peer}/api/v1/_mock/reset")
-    safe_url.allow_peer(peer)
-    return peer
+def mock(mastodon_mock: str) -> str:
+    """The peer back at its seed, allowed as a local peer (as ingest's endpoints are)."""
+    safe_url.allow_peer(mastodon_mock)
+    return reset(mastodon_mock)
 
 
 def test_the_real_peer_counts_favourites_boosts_and_replies(mock: str) -> None:
     # GIVEN two statuses published through the adapter, the first favourited, boosted and
     # replied to twice, the second only favourited, and a third deleted since
     first, second, third = (publish(mock, f"Status {n}", MOCK_TOKEN) for n in range(3))
-    _http("POST", f"{mock}/api/v1/statuses/{first.post_id}/favourite", {}, MOCK_TOKEN)
-    _http("POST", f"{mock}/api/v1/statuses/{first.post_id}/reblog", {}, MOCK_TOKEN)
+    http("POST", f"{mock}/api/v1/statuses/{first.post_id}/favourite", {}, MOCK_TOKEN)
+    http("POST", f"{mock}/api/v1/statuses/{first.post_id}/reblog", {}, MOCK_TOKEN)
     for n in range(2):
-        _http("POST", f"{mock}/api/v1/statuses",
+        http("POST", f"{mock}/api/v1/statuses",
               {"status": f"reply {n}", "in_reply_to_id": first.post_id}, MOCK_TOKEN)  # fmt: skip
-    _http("POST", f"{mock}/api/v1/statuses/{second.post_id}/favourite", {}, MOCK_TOKEN)
-    _http("DELETE", f"{mock}/api/v1/statuses/{third.post_id}", token=MOCK_TOKEN)
+    http("POST", f"{mock}/api/v1/statuses/{second.post_id}/favourite", {}, MOCK_TOKEN)
+    http("DELETE", f"{mock}/api/v1/statuses/{third.post_id}", token=MOCK_TOKEN)
     # WHEN the module reads them back from the server
     readings = module.read(reader(mock, MOCK_TOKEN), [first, second, third])
     # THEN the server's own counts, under our names; the deleted one is DELETED
@@ -302,10 +239,10 @@ def test_the_real_peer_counts_favourites_boosts_and_replies(mock: str) -> None:
 def test_the_real_peer_answering_404_to_the_batch_route_is_read_one_by_one(mock: str) -> None:
     # GIVEN the peer answers the next GET /api/v1/statuses with a 404, as a 4.2 server does
     post = publish(mock, "Hello", MOCK_TOKEN)
-    _http("POST", f"{mock}/api/v1/statuses/{post.post_id}/favourite", {}, MOCK_TOKEN)
+    http("POST", f"{mock}/api/v1/statuses/{post.post_id}/favourite", {}, MOCK_TOKEN)
     rule = {"match": {"methods": ["GET"], "path": "/api/v1/statuses"},
             "effect": {"type": "status", "status": 404}, "count": 1}  # fmt: skip
-    _http("POST", f"{mock}/api/v1/_mock/faults", rule)
+    http("POST", f"{mock}/api/v1/_mock/faults", rule)
     # WHEN the module reads it  THEN from GET /api/v1/statuses/:id, with its count
     (reading,) = module.read(reader(mock, MOCK_TOKEN), [post])
     assert (reading.status, reading.metrics["likes"]) == (OK, 1)
@@ -322,7 +259,7 @@ def test_the_real_peer_rate_limit_stops_the_read(mock: str) -> None:
     post = publish(mock, "Hello", MOCK_TOKEN)
     rule = {"match": {"methods": ["GET"], "path": "/api/v1/statuses"},
             "effect": {"type": "ratelimit"}, "count": 1}  # fmt: skip
-    _http("POST", f"{mock}/api/v1/_mock/faults", rule)
+    http("POST", f"{mock}/api/v1/_mock/faults", rule)
     # WHEN the module reads  THEN retryable with a wait, not a fallback to one by one
     with pytest.raises(PlatformError) as caught:
         module.read(reader(mock, MOCK_TOKEN), [post])
@@ -331,5 +268,5 @@ def test_the_real_peer_rate_limit_stops_the_read(mock: str) -> None:
 
 
 def test_the_real_peer_gives_the_follower_count(mock: str) -> None:
-    seed = _http("GET", f"{mock}/api/v1/accounts/verify_credentials", token=MOCK_TOKEN)
+    seed = http("GET", f"{mock}/api/v1/accounts/verify_credentials", token=MOCK_TOKEN)
     assert module.followers(reader(mock, MOCK_TOKEN)) == seed["followers_count"]

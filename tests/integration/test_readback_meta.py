@@ -9,10 +9,11 @@ import json
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from readback_peers import posted
 
 from functions.common import safe_url
 from functions.common.platform.errors import PlatformError
@@ -29,11 +30,6 @@ from schema.brand import Account
 
 IMAGE = ("https://cdn.example.com/a.jpg", "image", "A red bicycle")
 VIDEO = ("https://cdn.example.com/a.mp4", "video", "")
-
-
-def stamp(when: datetime | None) -> str:
-    """The time publish records: the platform's, else its own clock's (now, here)."""
-    return (when or datetime.now(UTC)).isoformat()
 
 
 def no_sleep(seconds: float) -> None:
@@ -62,14 +58,14 @@ def fb_post(fake: meta.GraphFake, text: str, photo: bool = False) -> Posted:
     request = PostRequest(text, "k", "brand", account_id=meta.PAGE,
                           media=(IMAGE,) if photo else ())  # fmt: skip
     done = adapter_for("facebook", fake.url).publish(request, Token(meta.TOKEN))
-    return Posted(done.post_id, done.url, stamp(done.published_at))
+    return posted(done)
 
 
 def ig_media(fake: meta.GraphFake, text: str, media: tuple[Any, ...] = (IMAGE,)) -> Posted:
     """Media published by the publish adapter (an image, a reel, an album)."""
     request = PostRequest(text, "k", "brand", account_id=meta.IG_USER, media=media)
     done = adapter_for("instagram", fake.url, sleep=no_sleep).publish(request, Token(meta.TOKEN))
-    return Posted(done.post_id, done.url, stamp(done.published_at))
+    return posted(done)
 
 
 def ig_story(fake: meta.GraphFake, text: str) -> Posted:

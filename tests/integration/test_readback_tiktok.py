@@ -6,11 +6,11 @@ with the fake's ``engagement`` hook, read back and mapped."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
+from readback_peers import posted, serving
 
-from functions.common import safe_url
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.ingest.engagement import DELETED, OK, PENDING, Posted, Reader, Reading
@@ -26,20 +26,13 @@ VIDEO = ("https://cdn.example.com/a.mp4", "video", "")
 QUERY, STATUS = "/v2/video/query/", "/v2/post/publish/status/fetch/"
 
 
-def stamp(when: datetime | None) -> str:
-    """The time publish records: the platform's, else its own clock's (now, here)."""
-    return (when or datetime.now(UTC)).isoformat()
-
-
 def no_sleep(seconds: float) -> None:
     pass
 
 
 @pytest.fixture
 def fake() -> Iterator[tiktok.TikTokFake]:
-    running = tiktok.TikTokFake(polls_until_complete=0)
-    with running:
-        safe_url.allow_peer(running.url)
+    with serving(tiktok.TikTokFake(polls_until_complete=0)) as running:
         yield running
 
 
@@ -55,7 +48,7 @@ def publish(fake: tiktok.TikTokFake, count: int) -> list[Posted]:
     for n in range(count):
         request = PostRequest(f"Autumn rides {n}", f"k-{n}", "@brand", media=(VIDEO,))
         done = adapter.publish(request, Token(tiktok.TOKEN))
-        made.append(Posted(done.post_id, done.url, stamp(done.published_at)))
+        made.append(posted(done))
     return made
 
 

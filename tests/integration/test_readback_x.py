@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from readback_peers import serving
 
-from functions.common import safe_url
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.ingest.engagement import DELETED, METRICS, OK, PENDING, Posted, Reader
@@ -29,9 +29,7 @@ LINK = "Spring sale https://shop.example.com/spring"
 
 @pytest.fixture
 def fake() -> Iterator[XFake]:
-    peer = XFake(token=TOKEN)
-    with peer:
-        safe_url.allow_peer(peer.url)  # a local peer, as ingest's endpoints are
+    with serving(XFake(token=TOKEN)) as peer:
         yield peer
 
 
