@@ -24,6 +24,7 @@ from typing import Any
 
 from functions.alert import notify, rules
 from functions.alert.rules import BUCKET_S, Bucket, stamp
+from functions.common.items import plain
 
 FUNCTION = "alert"
 TRANSACT_MAX = 100  # DynamoDB's limit of writes in one transaction
@@ -99,18 +100,6 @@ class Run:
 
 
 # ---- DynamoDB items -------------------------------------------------------------------
-
-
-def plain(value: Mapping[str, Any]) -> Any:
-    """A low-level attribute value as Python, read by boto3's own TypeDeserializer (numbers
-    as Decimal, maps and lists whole); one it cannot read is kept as it came, and refused
-    where it is used (a malformed bucket is reported, not a crash)."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    try:
-        return TypeDeserializer().deserialize(dict(value))
-    except (TypeError, ValueError, KeyError, AttributeError):
-        return value
 
 
 def s_value(text: str) -> dict[str, str]:

@@ -26,6 +26,7 @@ from functions.common import runtime
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from functions.ingest.engagement.readback import Deps as ReadbackDeps
     from functions.ingest.service import Deps
     from functions.ingest.webhook_auth import SecretCache
 
@@ -36,12 +37,13 @@ ENV = ("INGEST_CURSORS_TABLE", "MENTIONS_QUEUE_URL", "RAW_MENTIONS_BUCKET", "PUB
 logger = Logger()
 _deps: Deps | None = None
 _secrets: SecretCache | None = None  # the webhooks' secrets, kept across invocations
+_readback: ReadbackDeps | None = None  # the read-back's, built from _deps once
 
 
 def use(deps: Deps | None) -> None:
     """Run with these dependencies (simulate, tests); None: build them from the env."""
-    global _deps, _secrets
-    _deps, _secrets = deps, None
+    global _deps, _secrets, _readback
+    _deps, _secrets, _readback = deps, None, None
 
 
 def deps_from_env() -> Deps:
@@ -64,7 +66,7 @@ def deps_from_env() -> Deps:
 
 @logger.inject_lambda_context
 def handler(event: Any, context: LambdaContext) -> Any:
-    global _deps, _secrets
+    global _deps, _secrets, _readback
     from functions.common.errors import EventError, require
     from functions.ingest import service, webhook_auth, webhooks
 
@@ -80,7 +82,9 @@ def handler(event: Any, context: LambdaContext) -> Any:
         if _deps is None:
             _deps = deps_from_env()
         _deps.remaining_s = lambda: context.get_remaining_time_in_millis() / 1000.0
-        return readback.run(readback.from_ingest(_deps))
+        if _readback is None:  # kept: its memo of the days whose followers are read
+            _readback = readback.from_ingest(_deps)
+        return readback.run(_readback)
     brand = require(FUNCTION, event, ("brand",))["brand"]
     platform = event.get("platform")
     if platform is not None and (not isinstance(platform, str) or not platform):

@@ -233,8 +233,11 @@ def test_the_ingest_handler_runs_the_read_back_on_its_schedules_event(world: Wor
                 endpoint=lambda platform, brand: "http://127.0.0.1:9", now=lambda: world.clock[0])  # fmt: skip
     handler.use(deps)
     try:
-        # WHEN the read-back schedule's event arrives
+        # WHEN the read-back schedule's event arrives (twice)
         summary = handler.handler({"action": "readback"}, Context())
+        kept = handler._readback
+        handler.handler({"action": "readback"}, Context())
+        reused = handler._readback
     finally:
         handler.use(None)
     # THEN the read-back ran: the post was due, X said why it could not be read, and the
@@ -242,3 +245,6 @@ def test_the_ingest_handler_runs_the_read_back_on_its_schedules_event(world: Wor
     assert summary["due"] == 1 and summary["read"] == 0
     assert any(s.startswith("acme/x: ") and "token" in s for s in summary["stopped"])
     assert readback.DUE_ATTRIBUTE in world.record("x")
+    # the read-back's dependencies are kept between invocations (with their memo of the
+    # days whose followers are read), and rebuilt only when new ones are given
+    assert kept is not None and reused is kept and handler._readback is None

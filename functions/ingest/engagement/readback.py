@@ -32,6 +32,7 @@ from typing import Any
 from functions.common import config as configs
 from functions.common import readback
 from functions.common.chunks import batches
+from functions.common.items import plain
 from functions.common.platform.errors import PlatformError
 from functions.ingest import engagement
 from functions.ingest.engagement import DELETED, METRICS, OK, PENDING, Posted, Reader, Reading
@@ -77,7 +78,7 @@ class Due:
 
     @classmethod
     def of(cls, item: Mapping[str, Any]) -> Due:
-        value = {k: next(iter(v.values())) for k, v in item.items() if isinstance(v, dict)}
+        value = {k: plain(v) for k, v in item.items()}
         notes = {k.removeprefix("note_"): str(v) for k, v in value.items() if k.startswith("note_")}  # fmt: skip
         posted = Posted(str(value.get("post_id", "")), str(value.get("url", "")),
                         str(value.get("published_at", "")), notes)  # fmt: skip
@@ -94,6 +95,7 @@ def from_ingest(deps: Any) -> Deps:
         return Reader(platform, brand, account, service.base_of(deps, platform, brand, account),
                       service.token_of(deps, platform, account))  # fmt: skip
 
+    # remaining_s is read through ``deps``: the handler sets it anew on each invocation
     return Deps(deps.dynamodb, deps.s3, deps.records_table, deps.cursors_table, deps.bucket,
                 reader, now=deps.now, remaining_s=lambda: deps.remaining_s(), log=deps.log)  # fmt: skip
 
@@ -171,21 +173,16 @@ def _group(deps: Deps, brand: str, platform: str, posts: list[Due], now: datetim
         summary["stopped"].append(f"{brand}/{platform}: {error}")
         return str(error)
     by_id = {r.post_id: r for r in readings}
-    rows: list[dict[str, Any]] = []
-    tally = {"read": 0, "deleted": 0, "pending": 0, "unanswered": 0}
-    for post in posts:
-        reading = by_id.get(post.posted.post_id)
-        if reading is None:  # a module must answer each post: kept due, said
-            tally["unanswered"] += 1
-            continue
-        rows.append(row(post, reading, account, now))
+    # a module answers each post; one it did not answer stays due, counted as unanswered
+    answered = [(p, by_id[p.posted.post_id]) for p in posts if p.posted.post_id in by_id]
+    tally = {"read": 0, "deleted": 0, "pending": 0, "unanswered": len(posts) - len(answered)}
+    for _, reading in answered:
         tally[{OK: "read", DELETED: "deleted", PENDING: "pending"}.get(reading.status, "read")] += 1
-    if rows:
-        write_lake(deps, "engagement", brand, platform, now, rows)
-    for post in posts:
-        reading = by_id.get(post.posted.post_id)
-        if reading is not None:
-            _advance(deps, post, reading, now)
+    if answered:  # the lake first: a crash before the records move reads again, loses nothing
+        write_lake(deps, "engagement", brand, platform, now,
+                   [row(post, reading, account, now) for post, reading in answered])  # fmt: skip
+    for post, reading in answered:
+        _advance(deps, post, reading, now)
     for key in ("read", "deleted", "pending"):
         summary[key] += tally[key]
     return tally
