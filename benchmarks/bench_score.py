@@ -158,6 +158,8 @@ def main() -> int:
 
 def throughput(handler: Any, model: Any, items: list[str], batch: int, path: str) -> dict[str, Any]:  # fmt: skip
     """The model alone, then the whole handler, on ``path``; the share of texts routed."""
+    from functions.common.chunks import batches
+
     model.score(items[:10], path=path)  # weights loaded, caches warm: the steady state
     if path == "balanced":
         model.default_model().accurate()
@@ -167,8 +169,7 @@ def throughput(handler: Any, model: Any, items: list[str], batch: int, path: str
     shipped = model.default_model()
     routed = 0
     if path == "balanced":
-        for start in range(0, len(items), batch):
-            chunk = items[start : start + batch]
+        for chunk in batches(items, batch):
             sure = shipped.sentiment.probabilities(*model.raw_features(chunk, shipped.settings))
             routed += len(shipped.routed(sure))
 
@@ -182,9 +183,9 @@ def throughput(handler: Any, model: Any, items: list[str], batch: int, path: str
     handler.use(handler.Deps(recorder, recorder, "bench-MentionBuckets", "bench-raw",
                              terms=lambda brand: ["aerolite", "@aerolite"],
                              path=lambda brand: path))  # fmt: skip
-    batches = events(items, batch)
+    delivered = events(items, batch)
     began = time.perf_counter()
-    for event in batches:
+    for event in delivered:
         answer = handler.handler(event, Context())
         assert answer == {"batchItemFailures": []}, answer
     handler_s = time.perf_counter() - began

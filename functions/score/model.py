@@ -39,6 +39,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from functions.common.chunks import batches
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -575,8 +577,7 @@ class Model:
         deep = self.accurate() if path == "accurate" else None
         route = path == "balanced" and self.has_accurate and self.route_below > 0
         results: list[dict[str, Any]] = []
-        for start in range(0, len(texts), batch):
-            chunk = list(texts[start : start + batch])
+        for chunk in batches(texts, batch):
             raw = raw_features(chunk, self.settings)
             if deep is None:
                 sent = self.sentiment.probabilities(*raw)

@@ -26,6 +26,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from functions.common.chunks import batches
 from functions.common.text import clean_all
 
 # longer texts are scored on their first 5,000 characters: the model's limit, shared with
@@ -257,8 +258,7 @@ def count_batch(dynamodb: Any, table: str, batch: Sequence[Scored]) -> list[bool
         seen.add((m.brand, m.platform, m.id))
         groups.setdefault((m.brand, _stamp(bucket_start(m.created_at))), []).append(index)
     for indices in groups.values():
-        for start in range(0, len(indices), TRANSACTION_ITEMS - 1):
-            chunk = indices[start : start + TRANSACTION_ITEMS - 1]
+        for chunk in batches(indices, TRANSACTION_ITEMS - 1):
             group = [batch[i] for i in chunk]
             expires = _expires(group[0].mention)
             items = [_marker(table, s.mention, expires) for s in group]
