@@ -11,7 +11,10 @@ A platform module gives:
 - ``read(reader, posts) -> list[Reading]``: the current counts of each post, one
   ``Reading`` per post given, in any order, batched where the platform allows;
 - ``followers(reader) -> int | None``: the account's follower count (None: the platform
-  does not say).
+  does not say);
+- ``recent(reader, limit) -> list[Recent]``: the account's own latest posts with their
+  counts, newest first, at most ``limit``, from the platform's listing endpoint: the
+  backfill of a brand's first run (``readback.backfill``).
 
 Each ``Reading`` holds only the metrics the platform gave (``METRICS`` names them): a
 metric a platform does not give, or not yet (Instagram's insights lag up to 48 hours), is
@@ -40,6 +43,36 @@ METRICS = ("likes", "shares", "comments", "quotes", "saves", "views", "reach", "
 
 OK, DELETED, PENDING = "ok", "deleted", "pending"
 
+# Where a row of the lake's ``engagement`` table came from.
+READBACK, BACKFILL, IMPORT = "readback", "backfill", "import"
+MEDIA_KINDS = ("none", "image", "video", "album")  # a post's media, as ``forecast`` reads it
+
+# The lake's ``engagement`` table: one JSON Lines object per reading, every column present
+# (null when unknown; a metric a platform does not give is null, never 0). The Glue table
+# (infra/resources.py), the DuckDB views (infra/lake.py) and every writer use this list.
+# (name, type in Athena/Glue terms)
+ENGAGEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("brand", "string"), ("platform", "string"), ("account", "string"),
+    ("campaign", "string"), ("post", "string"), ("locale", "string"),
+    ("post_id", "string"), ("url", "string"),
+    ("published_at", "string"),  # ISO 8601 UTC
+    ("read_at", "string"),  # ISO 8601 UTC
+    ("age_hours", "double"),  # read_at - published_at
+    ("checkpoint", "string"),  # 1h, 6h, 24h, 72h, 7d; null for backfill and import
+    ("status", "string"),  # ok, deleted, pending
+    ("detail", "string"),
+    ("source", "string"),  # readback, backfill, import
+    ("text", "string"),  # the post's text, where known
+    ("media", "string"),  # none, image, video, album; null where unknown
+    ("followers", "bigint"),  # the account's followers when the row was made, where known
+    *((name, "bigint") for name in METRICS),
+)  # fmt: skip
+# The lake's ``followers`` table: one row per account and UTC day.
+FOLLOWERS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("brand", "string"), ("platform", "string"), ("account", "string"),
+    ("date", "string"), ("read_at", "string"), ("followers", "bigint"),
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Posted:
@@ -59,6 +92,16 @@ class Reading:
     detail: str = ""  # why, for DELETED and PENDING
 
 
+@dataclass(frozen=True)
+class Recent:
+    """One of an account's own posts as its listing endpoint gives it (backfill)."""
+
+    posted: Posted  # published_at: the platform's creation time, ISO 8601 UTC
+    reading: Reading
+    text: str = ""
+    media: str | None = None  # one of MEDIA_KINDS; None: the listing does not say
+
+
 @dataclass
 class Reader:
     """What a platform module needs: the account and how to reach the platform."""
@@ -73,7 +116,7 @@ class Reader:
 
 
 def module(platform: str) -> Any:
-    """The platform's read-back module (``read`` and ``followers``)."""
+    """The platform's read-back module (``read``, ``followers`` and ``recent``)."""
     return import_module(f"functions.ingest.engagement.{MODULES[platform]}")
 
 
