@@ -156,6 +156,16 @@ def plan(key: Key, deps: Deps) -> Plan:
     return Plan(config.brand.name, account.secret, request, late_by, omitted)
 
 
+def media_kind(request: PostRequest) -> str:
+    """What the post carried, in the lake's words (functions/ingest/engagement MEDIA_KINDS):
+    none, image, video, or album (more than one item)."""
+    if not request.media:
+        return "none"
+    if len(request.media) > 1:
+        return "album"
+    return "video" if request.media[0][1] == "video" else "image"
+
+
 def late_reason(key: Key, plan_: Plan, at: datetime) -> str | None:
     """Why posting at ``at`` is too late for this post (None: it is not)."""
     late = at - utc(key.scheduled_for)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from functions.common import readback
 from functions.common.platform.errors import PlatformError
 from functions.publish.adapters.base import Published
-from functions.publish.due import stamp
+from functions.publish.due import Plan, media_kind, stamp
 from functions.publish.records import Key
 
 if TYPE_CHECKING:
@@ -47,17 +47,19 @@ def reason_of(error: Exception) -> str:
 
 
 def record_published(
-    key: Key, base: Outcome, published: Published, status: str, deps: Deps, brand: str
+    key: Key, base: Outcome, published: Published, status: str, deps: Deps, plan_: Plan
 ) -> dict[str, Any]:
     """Record the post as published, due for its first engagement read-back (ingest reads
-    it then: functions/common/readback.py)."""
+    it then: functions/common/readback.py), with the text and the kind of media it carried
+    (the read-back's lake rows keep them: what later models learn from)."""
     base.status = status
     base.post_id, base.url = published.post_id, published.url
     when = published.published_at or deps.now()
     base.published_at = stamp(when)
     due = readback.stamp(readback.first_due(when))
     deps.records.finish(key, "published", deps.now(), post_id=published.post_id,
-                        url=published.url, published_at=base.published_at, brand=brand,
+                        url=published.url, published_at=base.published_at, brand=plan_.brand,
+                        text=plan_.request.text, media=media_kind(plan_.request),
                         **{readback.QUEUE_ATTRIBUTE: readback.QUEUE, readback.DUE_ATTRIBUTE: due})  # fmt: skip
     deps.metric("Published", key.channel)
     deps.log("info", "published", {"key": str(key), "url": published.url, "status": status})

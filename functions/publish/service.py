@@ -123,7 +123,7 @@ def _claimed(
     base.attempts = attempts
     if plan_.media_omitted:
         base.reason = f"posted without its {plan_.media_omitted} media item(s): no upload yet"
-    return record_published(key, base, published, "published", deps, plan_.brand)
+    return record_published(key, base, published, "published", deps, plan_)
 
 
 def _after_earlier_delivery(
@@ -155,7 +155,7 @@ def _after_earlier_delivery(
     if found is not None:
         deps.log("warning", "found the post an earlier attempt made; recorded it", {
             "key": str(key), "post_id": found.post_id})  # fmt: skip
-        return record_published(key, base, found, "recovered", deps, plan_.brand)
+        return record_published(key, base, found, "recovered", deps, plan_)
     return None
 
 

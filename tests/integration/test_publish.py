@@ -58,6 +58,23 @@ def test_media_posts_go_out_on_instagram_and_tiktok(world: World) -> None:
     assert world.invoke(event("clip", "tiktok", "2027-01-15T10:00:00Z", ""))[
         "status"] == "published"  # fmt: skip
     assert world.posts("instagram") == 1 and world.posts("tiktok") == 1
+    # the records say what each carried (the read-back's lake rows keep it)
+    picture = world.record(event("picture", "instagram", "2027-01-15T09:00:00Z", ""))
+    clip = world.record(event("clip", "tiktok", "2027-01-15T10:00:00Z", ""))
+    assert (picture["media"], clip["media"]) == ("image", "video")
+    assert picture["text"] == "A picture of our day #acme"
+
+
+def test_a_post_with_several_media_items_is_recorded_as_an_album() -> None:
+    from functions.publish.adapters.base import PostRequest
+    from functions.publish.due import media_kind
+
+    def kind(*types: str) -> str:
+        items = tuple((f"https://cdn.example/{i}", t, "") for i, t in enumerate(types))
+        return media_kind(PostRequest("t", "k", "h", media=items))
+
+    assert [kind(), kind("image"), kind("video"), kind("image", "video")] == [
+        "none", "image", "video", "album"]  # fmt: skip
 
 
 def test_concurrent_deliveries_post_once(world: World) -> None:
@@ -336,3 +353,7 @@ def test_a_published_post_is_due_for_its_first_read_back_an_hour_later(
         ExpressionAttributeValues={":q": {"S": readback.QUEUE}},
     )["Items"]  # fmt: skip
     assert [i["post_id"]["S"] for i in found] == [record["post_id"]]
+    # with what it carried, for the lake's rows (what later models learn from)
+    texts = {"linkedin": "Hello, professional network. #acme"}  # event(): the fr-FR locale
+    assert record["text"] == texts.get(channel, "Bonjour de la part d'acme #acme")
+    assert record["media"] == "none"
