@@ -181,6 +181,12 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     return run_sentiment(args)
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    from infra.history import run
+
+    return run(args)
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
     from functions.alert.detector import VOLUME, score_series
     from infra.series import BadSeries, read_series
@@ -330,6 +336,16 @@ def parser() -> argparse.ArgumentParser:
     detect.add_argument("--bursts", action="store_true",
                         help="score bursts only, as the alert function's volume rules do")  # fmt: skip
     detect.set_defaults(func=cmd_detect)
+    from infra.history import add_arguments as history_arguments
+
+    history = sub.add_parser(
+        "history", help="import older engagement history into the data lake",
+        description="Older posts and their counts, exported by hand, into the data lake "
+        "beside what the read-back writes: `socialops history import FILE.csv --brand B "
+        "--platform P` (`socialops history import --help` describes the file).",
+    )  # fmt: skip
+    history_arguments(history)
+    history.set_defaults(func=cmd_history)
     return top
 
 
