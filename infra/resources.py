@@ -1,6 +1,7 @@
 """The durable resources of the stack (ARCHITECTURE.md section 2): tables, queues, topics, the
-raw-mentions bucket, the role EventBridge Scheduler assumes to invoke ``publish`` and the
-outputs that ``socialops deploy`` reads (the functions' own roles: roles.py). Deterministic: sorted keys, ids derived from content.
+raw-mentions bucket, the data lake's Glue database and tables (lake_tables.py), the role
+EventBridge Scheduler assumes to invoke ``publish`` and the outputs that ``socialops deploy``
+reads (the functions' own roles: roles.py). Deterministic: sorted keys, ids derived from content.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from functions.common import readback
+from infra.lake_tables import DATABASE, lake_section
 from infra.roles import SCHEDULER_ROLE_NAME, StackLimitError, allow, document
 from schema.documents import RuntimeConfig
 
@@ -202,6 +204,7 @@ OUTPUTS: dict[str, tuple[str, str | None, str]] = {
     "AlertsTopicArn": ("AlertsTopic", None, "alert notifications"),
     "IdempotencyTableName": ("IdempotencyTable", None, "Powertools idempotency records"),
     "IngestCursorsTableName": ("IngestCursorsTable", None, "where each mention source is read"),
+    "LakeDatabaseName": (DATABASE, None, "the data lake's Glue database, for Athena"),
     "MentionBucketsTableName": ("MentionBucketsTable", None, "mention counts per bucket"),
     "MentionsDeadLetterQueueUrl": ("MentionsDeadLetterQueue", None, "unscorable mentions"),
     "MentionsQueueUrl": ("MentionsQueue", None, "mentions waiting to be scored"),
@@ -233,6 +236,7 @@ def resources_section(configs: dict[str, RuntimeConfig], score_timeout: int) -> 
         "PublishFailuresTopic": _topic("socialops publish failures"),
         **email_subscriptions(configs),
         "RawMentionsBucket": raw_bucket(),
+        **lake_section(configs),
         "SchedulerPublishRole": scheduler_role(),
     }
     return {"Resources": dict(sorted(resources.items())), "Outputs": outputs()}

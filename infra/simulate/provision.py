@@ -3,8 +3,11 @@ endpoint (moto in-process under ``socialops simulate`` and in tests).
 
 Only what the functions use at run time is created: DynamoDB tables, SQS queues (with
 their redrive policies), SNS topics and the S3 bucket, from the same CloudFormation
-properties the stack deploys. IAM roles and policies, and e-mail subscriptions, are not
-needed locally. Physical names are ``socialops-<stage>-<LogicalId>``.
+properties the stack deploys; and the data lake's Glue database and tables (nothing runs
+Athena locally, but the catalog then matches the stack's). IAM roles and policies, and
+e-mail subscriptions, are not needed locally. Physical names are
+``socialops-<stage>-<LogicalId>``; the Glue database is ``socialops_<stage>``, as the
+stack names it.
 """
 
 from __future__ import annotations
@@ -67,15 +70,54 @@ def _queue(sqs: Any, name: str, props: Json, arns: dict[str, str]) -> tuple[str,
     return url, arn
 
 
+def _resolve(value: Any, refs: dict[str, str], stage: str) -> Any:
+    """``value`` with the intrinsics the Glue resources use (Ref, Fn::Join, Fn::Split)
+    worked out as CloudFormation would (the stack is ``socialops-<stage>``)."""
+    if isinstance(value, list):
+        return [_resolve(v, refs, stage) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"}:
+        return f"socialops-{stage}" if value["Ref"] == "AWS::StackName" else refs[value["Ref"]]
+    if set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_resolve(parts, refs, stage))
+    if set(value) == {"Fn::Split"}:
+        separator, text = value["Fn::Split"]
+        return str(_resolve(text, refs, stage)).split(separator)
+    return {k: _resolve(v, refs, stage) for k, v in value.items()}
+
+
+def _glue(clients: dict[str, Any]) -> Any:
+    """The Glue client: the caller's, or one in the region of its S3 client."""
+    if "glue" not in clients:
+        import boto3
+
+        clients["glue"] = boto3.client("glue", region_name=clients["s3"].meta.region_name)
+    return clients["glue"]
+
+
+def _order(resources: Json) -> list[str]:
+    """Queues without a redrive policy first (a queue's dead-letter queue must exist), and
+    the Glue tables last (their database and bucket must exist)."""
+
+    def rank(logical: str) -> tuple[int, str]:
+        resource = resources[logical]
+        if resource["Type"] == "AWS::Glue::Table":
+            return 2, logical
+        return int("RedrivePolicy" in resource.get("Properties", {})), logical
+
+    return sorted(resources, key=rank)
+
+
 def provision(resources_file: Path, stage: str, clients: dict[str, Any]) -> Provisioned:
-    """Create the resources; ``clients`` holds boto3 clients for dynamodb, sqs, sns, s3."""
+    """Create the resources; ``clients`` holds boto3 clients for dynamodb, sqs, sns, s3
+    (and glue; without one, a client in the S3 client's region is made)."""
     resources: Json = json.loads(resources_file.read_text())["Resources"]
+    clients = dict(clients)  # _glue may add one: the caller's dict stays as it was
     refs: dict[str, str] = {}
     arns: dict[str, str] = {}
-    # Queues without a redrive policy first: a queue's dead-letter queue must exist.
-    order = sorted(
-        resources, key=lambda k: ("RedrivePolicy" in resources[k].get("Properties", {}), k)
-    )
+    order = _order(resources)
     for logical in order:
         kind, props = resources[logical]["Type"], resources[logical].get("Properties", {})
         name = f"socialops-{stage}-{logical}"
@@ -91,4 +133,14 @@ def provision(resources_file: Path, stage: str, clients: dict[str, Any]) -> Prov
             clients["s3"].create_bucket(Bucket=name.lower())
             refs[logical] = name.lower()
             arns[logical] = f"arn:aws:s3:::{name.lower()}"
+        elif kind == "AWS::Glue::Database":
+            database = _resolve(props["DatabaseInput"], refs, stage)
+            database["Name"] = database["Name"].lower()  # Glue folds names to lower case
+            _glue(clients).create_database(DatabaseInput=database)
+            refs[logical] = database["Name"]
+        elif kind == "AWS::Glue::Table":
+            database = _resolve(props["DatabaseName"], refs, stage)
+            table = _resolve(props["TableInput"], refs, stage)
+            _glue(clients).create_table(DatabaseName=database, TableInput=table)
+            refs[logical] = table["Name"]
     return Provisioned(refs, arns)

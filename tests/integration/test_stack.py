@@ -100,6 +100,26 @@ def _http_route(name: str, resource: Template) -> None:
     assert key in ("GET /webhooks/{platform}/{brand}", "POST /webhooks/{platform}/{brand}"), key
 
 
+def _glue_database(name: str, resource: Template) -> None:
+    # the data lake's catalog: socialops_<stage> (ARCHITECTURE.md 10)
+    props = resource["Properties"]
+    assert props["DatabaseInput"]["Name"] == {
+        "Fn::Join": ["_", {"Fn::Split": ["-", {"Ref": "AWS::StackName"}]}]
+    }, name
+
+
+def _glue_table(name: str, resource: Template) -> None:
+    props = resource["Properties"]
+    assert props["DatabaseName"] == {"Ref": "LakeDatabase"}, name
+    table = props["TableInput"]
+    assert table["TableType"] == "EXTERNAL_TABLE", name
+    assert table["Parameters"]["projection.enabled"] == "true", name
+    template = table["Parameters"]["storage.location.template"]["Fn::Join"][1]
+    assert template[:2] == ["s3://", {"Ref": "RawMentionsBucket"}], name
+    keys = [k["Name"] for k in table["PartitionKeys"]]
+    assert template[2].endswith("/" + "/".join(f"{k}=${{{k}}}" for k in keys) + "/"), name
+
+
 # Resource types moto's CloudFormation does not create. They are taken out of the template
 # before the stack is created in moto, and checked on the template JSON instead.
 MOTO_UNSUPPORTED: dict[str, Callable[[str, Template], None]] = {
@@ -110,6 +130,8 @@ MOTO_UNSUPPORTED: dict[str, Callable[[str, Template], None]] = {
     "AWS::ApiGatewayV2::Stage": _http_stage,
     "AWS::ApiGatewayV2::Integration": _http_integration,
     "AWS::ApiGatewayV2::Route": _http_route,
+    "AWS::Glue::Database": _glue_database,
+    "AWS::Glue::Table": _glue_table,
 }
 
 

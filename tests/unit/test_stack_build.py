@@ -21,6 +21,8 @@ DURABLE = {
     "PublishFailuresTopic", "PublishRecordsTable", "RawMentionsBucket", "SchedulerPublishRole",
     "IngestFunctionRole", "ScoreFunctionRole", "AlertFunctionRole", "PublishFunctionRole",
     "GenerateFunctionRole", "OptimizeFunctionRole",
+    # the data lake's catalog (infra/lake_tables.py)
+    "LakeDatabase", "LakeEngagementTable", "LakeFollowersTable", "LakeMentionsTable",
 }  # fmt: skip
 
 
