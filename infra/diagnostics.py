@@ -75,6 +75,8 @@ CODES: dict[str, str] = {
     "E601": "credential in YAML",
     # where functions connect
     "E701": "URL a function may not call: not https, or not a public DNS name",
+    # goals
+    "W801": "a KPI the platforms no longer report by that name",
 }
 
 

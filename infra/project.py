@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from infra import errors
 from infra.cache import Cache, digest
-from infra.checks import content, references, secret_names, secrets
+from infra.checks import content, goals, references, secret_names, secrets
 from infra.diagnostics import Diagnostic
 from infra.loader import MAX_BYTES, LoadError, Path, Positions, decode, parse
 from infra.occurrences import Occurrence, expand
@@ -341,6 +341,7 @@ def _campaign_checks(project: Project, doc: Loaded) -> tuple[list[Diagnostic], l
     found = references.campaign_references(doc, project.brands, project.audiences, project.broken)
     found.extend(secret_names.campaign_secrets(doc))
     found.extend(content.check_campaign(doc, brand))
+    found.extend(goals.check_goals(doc))
     occurrences: list[Occurrence] = []
     for index, post in enumerate(campaign.posts):
         expansion = expand(campaign, project.audiences, index, post)

@@ -227,9 +227,12 @@ class Goal(Strict):
     """A target the campaign aims at (recorded with the campaign)."""
 
     kpi: Literal[
-        "impressions", "reach", "engagement_rate", "clicks", "ctr", "followers",
+        "views", "impressions", "reach", "engagement_rate", "clicks", "ctr", "followers",
         "conversions", "roas", "mentions", "sentiment", "video_views",
-    ] = Field(description="what is measured")  # fmt: skip
+    ] = Field(
+        description="what is measured (how each is read: the README's \"Goals\"); "
+        "impressions is read as views, what the platforms now report"
+    )  # fmt: skip
     target: Annotated[float, Field(ge=-1, le=MAX_TARGET)] = Field(
         description="the value aimed at: a share as 0-1 (engagement_rate, ctr, e.g. 0.04), "
         "a mean polarity -1 to 1 (sentiment), else a count or ratio from 0 to 10^12"

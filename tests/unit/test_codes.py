@@ -101,7 +101,7 @@ CASES = [
          "expected true or false, found 'maybe'"),
     Case("E204", "a misspelt choice", campaign("posts:", "goals:\n  - kpi: click\n"
          "    target: 10\nposts:"), "campaign.yml", "click", "goals[0].kpi",
-         "did you mean 'clicks'? expected one of 'impressions'"),
+         "did you mean 'clicks'? expected one of 'views', 'impressions'"),
     Case("E205", "a misspelt time zone",
          campaign("timezone: Europe/Paris", "timezone: Europe/Pariss"), "campaign.yml",
          "Europe/Pariss", "timezone", "did you mean 'Europe/Paris'? expected an IANA time zone"),
@@ -249,6 +249,11 @@ posts:"""), "campaign.yml", "min: 500", "budget.audiences.paris",
     Case("E701", "a media URL over plain http",
          post("    at:", "    media:\n      - url: http://cdn.acme.example/a.jpg\n    at:"),
          "campaign.yml", "http://cdn", "posts[0].media[0].url", "the scheme is http"),
+    # goals
+    Case("W801", "an impressions goal", campaign("posts:", "goals:\n  - kpi: impressions\n"
+         "    target: 10000\nposts:"), "campaign.yml", "impressions", "goals[0].kpi",
+         "socialops reads an impressions goal as views on every platform: write `kpi: views`",
+         exit=0),
 ]  # fmt: skip
 
 
