@@ -103,7 +103,8 @@ def _engagement_text(engagement: dict[str, Any] | None) -> str:
         return "engagement: no account to read back"
     where = engagement["audience"]
     lines = [f"engagement read back ({where['shape']} audience in {where['zone']}): "
-             f"{engagement['posts_read']} posts, {engagement['readings']} readings in "
+             f"{engagement['posts_read']} posts ({engagement['backfilled']} earlier ones "
+             f"backfilled), {engagement['readings']} readings in "
              f"{engagement['lake_objects']} lake objects, {engagement['readback_runs']} runs"]  # fmt: skip
     for platform, totals in engagement["per_platform"].items():
         shown = ", ".join(f"{k} {v}" for k, v in totals.items() if k != "posts")
@@ -111,7 +112,21 @@ def _engagement_text(engagement: dict[str, Any] | None) -> str:
     for name, count in engagement["followers"].items():
         lines.append(f"  followers {name}: {count}")
     lines += [f"  stopped: {s}" for s in engagement["stopped"][:5]]
+    if engagement["goals"]:
+        lines.append("goals (measured in the lake so far):")
+    lines += [f"  {_goal_text(goal)}" for goal in engagement["goals"]]
     return "\n".join(lines)
+
+
+def _goal_text(goal: dict[str, Any]) -> str:
+    head = f"{goal['campaign']} {goal['kpi']} {goal['target']:g} by {goal['by'][:10]}: "
+    value = goal["value"]
+    if value is None:
+        return head + ("not measurable" if "not measurable" in goal["basis"] else "nothing measured yet") + f" ({goal['basis']})"  # fmt: skip
+    shown = f"{value:.4f}" if goal["kpi"] in ("engagement_rate", "ctr", "sentiment") else f"{value:,.0f}"  # fmt: skip
+    share = f", {goal['progress']:.0%} of the target" if goal["progress"] is not None else ""
+    met = "met" if goal["met"] else "not met yet"
+    return f"{head}{shown}{share}, {met} ({goal['basis']})"
 
 
 def _timeline(result: object) -> str:

@@ -9,7 +9,6 @@ learns reads it; they see only what the read-back brought into the lake.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,22 +29,26 @@ class EngagementResult:
     zone: str
     runs: int = 0
     readings: int = 0
-    posts: set[str] = field(default_factory=set)
+    posts_read: int = 0
+    backfilled: int = 0  # the accounts' earlier posts, read on each brand's first run
     stopped: list[str] = field(default_factory=list)
     per_platform: dict[str, Counter[str]] = field(default_factory=dict)  # latest totals
     followers: dict[str, int] = field(default_factory=dict)
     lake_objects: int = 0
+    goals: list[dict[str, Any]] = field(default_factory=list)  # infra.goals.Progress
 
     def summary(self) -> dict[str, Any]:
         return {
             "audience": {"shape": self.shape, "zone": self.zone},
             "readback_runs": self.runs,
             "readings": self.readings,
-            "posts_read": len(self.posts),
+            "posts_read": self.posts_read,
+            "backfilled": self.backfilled,
             "lake_objects": self.lake_objects,
             "per_platform": {p: dict(sorted(c.items())) for p, c in sorted(self.per_platform.items())},
             "followers": dict(sorted(self.followers.items())),
             "stopped": self.stopped[:20],
+            "goals": self.goals,
         }  # fmt: skip
 
 
@@ -125,6 +128,7 @@ class Readback:
             env["INGEST_CURSORS_TABLE"], self.bucket, reader, now=sim.clock.now,
         )  # fmt: skip
         self.run_once = readback.run
+        self.now = sim.clock.now
 
     def tick(self) -> None:
         summary = self.run_once(self.deps)
@@ -134,24 +138,27 @@ class Readback:
             if isinstance(count, int):
                 self.result.followers[name] = count
 
-    def account(self) -> None:
-        """What the lake holds at the end: the readings, and each post's latest counts."""
-        latest: dict[tuple[str, str], dict[str, Any]] = {}
-        paginator = self.s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix="engagement/"):
-            for item in page.get("Contents", []):
-                self.result.lake_objects += 1
-                body = self.s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
-                for line in body.decode().splitlines():
-                    row = json.loads(line)
-                    self.result.readings += 1
-                    key = (row["platform"], row["post_id"])
-                    if key not in latest or row["read_at"] >= latest[key]["read_at"]:
-                        latest[key] = row
-        for (platform, post_id), row in latest.items():
-            self.result.posts.add(f"{platform}:{post_id}")
-            totals = self.result.per_platform.setdefault(platform, Counter())
-            totals["posts"] += 1
-            for metric in METRICS:
-                if row.get(metric) is not None:
-                    totals[metric] += int(row[metric])
+    def account(self, configs: Iterable[Any]) -> None:
+        """What the lake holds at the end, queried with DuckDB (infra/lake.py): the readings,
+        each post's latest counts, and each campaign goal's progress (infra/goals.py)."""
+        from infra.goals import progress
+        from infra.lake import Lake
+
+        with Lake.from_s3(self.s3, self.bucket) as lake:
+            self.result.lake_objects = lake.fetched
+            self.result.readings = lake.rows("SELECT count(*) AS n FROM engagement")[0]["n"]
+            sums = ", ".join(f"sum({m}) AS {m}" for m in METRICS)
+            self.result.backfilled = lake.rows(
+                "SELECT count(DISTINCT (platform, post_id)) AS n FROM engagement "
+                "WHERE source = 'backfill'")[0]["n"]  # fmt: skip
+            # what the simulation published: the read-back's own posts
+            for found in lake.rows(f"SELECT platform, count(*) AS posts, {sums} FROM latest "
+                                   "WHERE source = 'readback' GROUP BY platform "
+                                   "ORDER BY platform"):  # fmt: skip
+                platform = found.pop("platform")
+                self.result.posts_read += found["posts"]
+                self.result.per_platform[platform] = Counter(
+                    {k: int(v) for k, v in found.items() if v is not None}
+                )
+            for config in configs:
+                self.result.goals += [p.as_dict() for p in progress(lake, config, self.now())]

@@ -150,7 +150,7 @@ class Simulation:
                 self.listening.stop()
             self.listening.account()
             self.result.listening = self.listening.result
-            self.readback.account()
+            self.readback.account(configs)
             posts = [f for f in firings if not f.name.startswith(("rule/", "listen/", "readback/"))]
             self._account(env, len(posts))
 

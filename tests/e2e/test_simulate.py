@@ -202,3 +202,14 @@ def test_engagement_comes_back_for_every_published_post(launch: dict[str, Any]) 
     assert per["instagram"]["reach"] > 0 and per["instagram"]["views"] > per["instagram"]["likes"]
     # a follower count a day for every account of the examples
     assert len(engagement["followers"]) == 12 and min(engagement["followers"].values()) > 0
+
+
+def test_goals_show_their_progress_measured_in_the_lake(launch: dict[str, Any]) -> None:
+    goals = {(g["campaign"], g["kpi"]): g for g in launch["engagement"]["goals"]}
+    rate = goals[("ridgeline-launch", "engagement_rate")]
+    assert 0 < rate["value"] < 1 and rate["progress"] == pytest.approx(rate["value"] / 0.035)
+    assert "per follower" in rate["basis"] and rate["by"] == "2027-02-28T22:59:00Z"
+    gained = goals[("brew-tips", "followers")]
+    assert gained["value"] > 0 and gained["met"] is False  # two weeks of a six-month goal
+    conversions = goals[("ridgeline-launch", "conversions")]
+    assert conversions["value"] is None and "not measurable" in conversions["basis"]
