@@ -6,6 +6,10 @@ organization's lifetime share statistics (``GET /rest/organizationalEntityShareS
 with ``shares=List(...)`` or ``ugcPosts=List(...)``) and its follower count
 (``GET /rest/networkSizes/{org}?edgeType=COMPANY_FOLLOWED_BY_MEMBER``), with counts from
 the ``engagement`` and ``followers`` hooks; ``delete(urn)`` deletes a post (404 from then).
+The author's posts (``GET /rest/posts?q=author&author=``, a FINDER: ``sortBy=CREATED``,
+``start``, ``count`` up to 100, at most ``page_size`` answered, ``paging.total``) are what
+the backfill lists; each post has ``createdAt`` and ``publishedAt`` (epoch milliseconds) and
+the ``content`` it was created with.
 
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
@@ -90,7 +94,8 @@ class LinkedInFake(Fake):
         if any(p["commentary"] == body["commentary"] for p in self.posts):
             return self.errors["duplicate"]
         created = int(self.now().timestamp() * 1000)
-        post = {**body, "id": next(self.ids), "createdAt": created, "lastModifiedAt": created}
+        post = {**body, "id": next(self.ids), "createdAt": created, "publishedAt": created,
+                "lastModifiedAt": created}  # fmt: skip
         self.posts.append(post)
         return Reply(201, {}, {"x-restli-id": post["id"]})
 

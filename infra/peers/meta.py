@@ -33,6 +33,15 @@ names; 0 for a metric Graph gives that the hook did not set) and followers from 
   (Meta's insights lag up to 48 hours; none by default).
 - ``GET /{page-id}?fields=followers_count`` and ``GET /{ig-user-id}?fields=
   followers_count``.
+- The listings (the backfill's ``recent``, and publish's search for what an earlier
+  delivery posted): ``GET /{page-id}/published_posts`` and ``/{page-id}/posts`` (the Page's
+  posts) and ``GET /{ig-user-id}/media`` (its media; stories are not listed), newest first,
+  ``since`` (unix seconds), cursor paging (``limit``, at most ``page_size``; ``after``;
+  ``paging.next`` while there is more). Each item is the node with the ``fields`` asked
+  for, as the multi-id lookup answers it; a Page post also has ``attachments`` (its photo or
+  link: ``{"data": [{"media_type": "photo"}]}``, left out for text alone) and the
+  ``insights`` edge expanded as a field (``insights.metric(post_media_view)
+  .period(lifetime)``, left out while the insights lag).
 
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
@@ -157,15 +166,17 @@ def project(node: Node, fields: list[Field] | None) -> dict[str, Any]:
             raise Refused(oauth(400, 100, f"(#100) Tried accessing nonexisting field "
                                           f"({field.name}) on node type ({node.kind})"))  # fmt: skip
         value = node.values[field.name]
-        if callable(value):
+        edge = callable(value)  # a function of the field: an edge, answering its own fields
+        if edge:
             value = value(field)
+        if value is None:
+            continue  # Graph leaves out what a node does not have (an empty edge too)
         if isinstance(value, Node):
             value = project(value, field.sub)
-        elif field.sub is not None:
+        elif field.sub is not None and not edge:
             raise Refused(oauth(400, 100, f"(#100) Field {field.name} on node type "
                                           f"({node.kind}) has no fields to expand"))  # fmt: skip
-        if value is not None:
-            out[field.name] = value
+        out[field.name] = value
     return out
 
 
@@ -188,6 +199,7 @@ class Made:
     text: str
     media_type: str = "IMAGE"  # IG: IMAGE, VIDEO, CAROUSEL_ALBUM
     product: str = "FEED"  # IG media_product_type: FEED, REELS, STORY
+    attachment: str | None = None  # a Page post's attachment media_type: photo, link; None: text
 
 
 # IG Media insights (developers.facebook.com/docs/instagram-platform/reference/instagram-
@@ -269,6 +281,7 @@ class GraphFake(Fake):
             ("POST", r"/(\d+)/feed", self.feed),
             ("POST", r"/(\d+)/photos", self.photo),
             ("GET", r"/(\d+)/posts", self.list_posts),
+            ("GET", r"/(\d+)/published_posts", self.list_posts),
             ("GET", r"/(\d+)/tagged", self.tagged),
             ("GET", r"/(\d+)/tags", self.tags),
             ("GET", r"/([\d_]+)", self.read),
@@ -388,8 +401,10 @@ class GraphFake(Fake):
         require(req.groups[0] == page, oauth(400, 100, "Unsupported post request"))
         require(bool(req.body.get("message") or req.body.get("link")),
                 oauth(400, 100, "Missing message or attachment"))  # fmt: skip
-        post = self.add(req.body.get("message", ""), f"https://www.facebook.com/{page}/posts/",
-                        prefix=f"{page}_")  # fmt: skip
+        text = req.body.get("message", "")
+        post = self.add(text, f"https://www.facebook.com/{page}/posts/", prefix=f"{page}_",
+                        made=Made("facebook", self.now(), text,
+                                  attachment="link" if req.body.get("link") else None))  # fmt: skip
         return Reply(body={"id": post})
 
     def photo(self, req: Req) -> Reply:
@@ -397,20 +412,38 @@ class GraphFake(Fake):
         ``{page-id}_{post-id}`` as Graph gives it)."""
         require(req.groups[0] == self.page and "url" in req.body, oauth(400, 324, "Missing image"))
         url = f"https://www.facebook.com/{self.page}/posts/"
-        post = self.add(req.body.get("caption", ""), url, prefix=f"{self.page}_")
+        text = req.body.get("caption", "")
+        post = self.add(
+            text,
+            url,
+            prefix=f"{self.page}_",
+            made=Made("facebook", self.now(), text, attachment="photo"),
+        )
         return Reply(body={"id": "photo" + post.split("_")[-1], "post_id": post})
 
     def list_media(self, req: Req) -> Reply:
-        """``GET /{id}/media`` and ``/{page-id}/posts``: newest first, ``since`` (unix
-        seconds, inclusive), cursor paging."""
+        """``GET /{ig-user-id}/media``: the account's media (stories are not listed)."""
+        require(req.groups[0] == self.ig_user, oauth(400, 100, "Unsupported get request"))
+        return self._listing(req, "instagram")
+
+    def list_posts(self, req: Req) -> Reply:
+        """``GET /{page-id}/posts`` and ``/{page-id}/published_posts``: the Page's posts."""
+        require(req.groups[0] == self.page, oauth(400, 100, "Unsupported get request"))
+        return self._listing(req, "facebook")
+
+    def _listing(self, req: Req, platform: str) -> Reply:
+        """What the fake published on ``platform``, newest first, each node with the
+        ``fields`` asked for (counts from the ``engagement`` hook, as the read-back
+        endpoints answer them); ``since`` (unix seconds, inclusive); cursor paging."""
         since = req.query.get("since", "")
         require(not since or since.isdigit(), oauth(400, 100, "(#100) since must be a time"))
+        fields = self._fields(req)
         with self.lock:
-            items = [m for m in self.media.values() if not since or datetime.strptime(
-                m["created_time"], "%Y-%m-%dT%H:%M:%S%z").timestamp() >= int(since)]  # fmt: skip
-        return self._paged(req, items[::-1])
-
-    list_posts = list_media
+            mine = [(i, m) for i, m in self.made.items() if m.platform == platform and (
+                not since or m.when.timestamp() >= int(since))][::-1]  # fmt: skip
+        mine.sort(key=lambda item: item[1].when, reverse=True)  # stable: later made first
+        node = self._media_of if platform == "instagram" else self._post_node
+        return self._paged(req, [{**project(node(i, m), fields), "id": i} for i, m in mine])
 
     def add_mention(
         self, text: str, created_at: datetime, *, platform: str = "facebook",
@@ -540,7 +573,22 @@ class GraphFake(Fake):
             "comments": self._summary(counts.get("comments", 0),
                                       {"order": "ranked", "can_comment": True}),
             "shares": {"count": shares} if shares else None,  # Graph omits it at 0
+            "attachments": self._attachments(made), "insights": self._insights_edge(item, made),
         }, ("id", "message", "created_time"))  # fmt: skip
+
+    @staticmethod
+    def _attachments(made: Made) -> Callable[[Field], dict[str, Any]] | None:
+        """A Page post's ``attachments`` edge: its one attachment (``media_type`` photo for a
+        photo post, link for a link post); None (left out, as Graph does) for text alone."""
+        if made.attachment is None:
+            return None
+        node = Node("StoryAttachment", {"media_type": made.attachment, "type": made.attachment,
+                                        "title": made.text[:80]}, ("media_type",))  # fmt: skip
+
+        def edge(field: Field) -> dict[str, Any]:
+            return {"data": [project(node, field.sub)]}
+
+        return edge
 
     def _media_of(self, item: str, made: Made) -> Node:
         counts = self._counts(item, made)
@@ -609,6 +657,12 @@ class GraphFake(Fake):
         if made is None:
             raise Refused(no_object(item, self._exception(item)))
         names = [m for m in req.query.get("metric", "").split(",") if m]
+        return Reply(body={"data": self._insight_data(item, made, names,
+                                                      req.query.get("period", "lifetime"))})  # fmt: skip
+
+    def _insight_data(self, item: str, made: Made, names: list[str], period: str) -> list[Any]:
+        """The ``data`` of the insights edge of ``item`` for the metrics ``names``: empty
+        while the insights lag; Graph's error (``Refused``) for a metric it refuses."""
         if made.platform == "facebook":
             require(bool(names), oauth(400, 3001, "Invalid query", 1504028))
             for name in names:
@@ -622,9 +676,8 @@ class GraphFake(Fake):
                 require(name in IG_BY_PRODUCT[made.product], oauth(
                     400, 100, f"(#100) The Media Insights API does not support the {name} "
                               "metric for this media product type."))  # fmt: skip
-        if req.query.get("period", "lifetime") != "lifetime" or (
-                self.now() - made.when < self.insights_lag):  # fmt: skip
-            return Reply(body={"data": []})
+        if period != "lifetime" or self.now() - made.when < self.insights_lag:
+            return []
         counts = self._counts(item, made)
         if made.platform == "instagram" and made.product == "STORY" and counts.get("reach", 0) < 5:
             raise Refused(oauth(400, 10, "(#10) Not enough viewers for the media to show "
@@ -633,7 +686,19 @@ class GraphFake(Fake):
                   **{theirs: counts.get(ours, 0) for theirs, ours in FB_INSIGHTS.items()}}  # fmt: skip
         values["total_interactions"] = sum(counts.get(k, 0) for k in
                                            ("likes", "comments", "saves", "shares"))  # fmt: skip
-        return Reply(body={"data": [insight(item, name, values.get(name, 0)) for name in names]})
+        return [insight(item, name, values.get(name, 0)) for name in names]
+
+    def _insights_edge(self, item: str, made: Made) -> Callable[[Field], dict[str, Any] | None]:
+        """The ``insights`` edge of a post expanded as a field,
+        ``insights.metric(a,b).period(lifetime)``: as the edge answers alone, left out (as
+        Graph leaves out an empty edge) while the insights lag."""
+
+        def edge(field: Field) -> dict[str, Any] | None:
+            names = [m for m in field.params.get("metric", "").split(",") if m]
+            data = self._insight_data(item, made, names, field.params.get("period", "lifetime"))
+            return {"data": data} if data else None
+
+        return edge
 
     def _paged(self, req: Req, items: list[Any]) -> Reply:
         """Graph cursor paging: ``limit`` (at most ``page_size``), ``after``; ``next`` only

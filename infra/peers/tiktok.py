@@ -6,6 +6,10 @@ read-back calls (functions/ingest/engagement/tiktok.py): the Display API's
 ``POST /v2/video/query/`` (the account's videos by id, at most 20, counts from the
 ``engagement`` hook) and ``GET /v2/user/info/`` (``follower_count`` from the ``followers``
 hook); ``delete(video_id)`` deletes a video (left out of the query and the list from then).
+``POST /v2/video/list/`` (the user's public videos, newest first; ``max_count`` up to 20, at
+most ``page_size`` answered; ``cursor`` a time in milliseconds, ``has_more``) answers the
+same fields, counts included, for publish's search and the backfill; the caption is the
+``title`` and the ``video_description``, the ``share_url`` carries TikTok's tracking query.
 
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
@@ -27,6 +31,9 @@ ACCESS_TTL_S, REFRESH_TTL_S = 86400, 31536000
 LOG_ID = "20261130090000ABCDEF"
 OPTIONS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 P = "/v2/post/publish"
+# the Display API's counts of a video -> our metric names (what the engagement hook answers)
+COUNTS = {"like_count": "likes", "comment_count": "comments", "share_count": "shares",
+          "view_count": "views"}  # fmt: skip
 
 
 def answer(data: Any = None, code: str = "ok", message: str = "", status: int = 200) -> Reply:
@@ -148,9 +155,15 @@ class TikTokFake(Fake):
         )
         publish_id = f"v_pub_url~v2.{next(self.ids)}"
         self.jobs[publish_id] = {"polls": self.polls, "post": str(next(self.ids))}
-        self.published.append({"publish_id": publish_id, "post_id": self.jobs[publish_id]["post"],
-                               "title": post.get("title", ""), "video_url": source["video_url"],
-                               "create_time": int(self.now().timestamp())})  # fmt: skip
+        with self.lock:
+            # the list's cursor is a time in milliseconds: no two videos share one here
+            last = max((v["created_ms"] for v in self.published), default=0)
+            created = max(int(self.now().timestamp() * 1000), last + 1)
+            self.published.append({"publish_id": publish_id,
+                                   "post_id": self.jobs[publish_id]["post"],
+                                   "title": post.get("title", ""),
+                                   "video_url": source["video_url"], "created_ms": created,
+                                   "create_time": created // 1000})  # fmt: skip
         return answer({"publish_id": publish_id})
 
     def status(self, req: Req) -> Reply:
@@ -165,29 +178,40 @@ class TikTokFake(Fake):
 
     def videos(self, req: Req) -> Reply:
         """``POST /v2/video/list/?fields=...`` (Display API, scope video.list): the user's
-        public videos, newest first; ``max_count`` (at most 20) and ``cursor`` (a
-        ``create_time`` in milliseconds: the videos before it)."""
+        public videos, newest first, with the fields asked for (counts from the
+        ``engagement`` hook); ``max_count`` (at most 20) and ``cursor`` (a time in
+        milliseconds: the videos before it; the answer's ``cursor`` is the last one's)."""
         self.check(req)
-        fields = set(req.query.get("fields", "").split(","))
-        require(bool(fields - {""}), answer(None, "invalid_params", "fields is required", 400))
+        fields = set(req.query.get("fields", "").split(",")) - {""}
+        require(bool(fields), answer(None, "invalid_params", "fields is required", 400))
         count, cursor = req.body.get("max_count", 10), req.body.get("cursor")
         require(isinstance(count, int) and 1 <= count <= 20,
                 answer(None, "invalid_params", "max_count", 400))  # fmt: skip
         with self.lock:  # published whether or not anyone polled its status
             done = [v for v in self.published if v["post_id"] not in self.deleted]
-        done.sort(key=lambda v: v["create_time"], reverse=True)
+        done.sort(key=lambda v: v["created_ms"], reverse=True)
         if isinstance(cursor, int):
-            done = [v for v in done if v["create_time"] * 1000 < cursor]
+            done = [v for v in done if v["created_ms"] < cursor]
         size = min(count, self.page_size)
         page = done[:size]
-        videos = [{k: v for k, v in {"id": item["post_id"], "title": item["title"],
-                                      "create_time": item["create_time"],
-                                      "share_url": f"https://www.tiktok.com/@brand/video/"
-                                                   f"{item['post_id']}"}.items()
-                   if k in fields} for item in page]  # fmt: skip
         more = len(done) > size
-        next_cursor = page[-1]["create_time"] * 1000 if page else 0
-        return answer({"videos": videos, "cursor": next_cursor, "has_more": more})
+        next_cursor = page[-1]["created_ms"] if page else 0
+        return answer({"videos": [self._video(item, fields) for item in page],
+                       "cursor": next_cursor, "has_more": more})  # fmt: skip
+
+    def _video(self, item: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+        """A video as the Display API answers it: the ``fields`` asked for, its counts from
+        the ``engagement`` hook (asked only when a count is), its caption as description."""
+        ident = item["post_id"]
+        full = {"id": ident, "create_time": item["create_time"], "title": item["title"],
+                "video_description": item["title"],
+                "share_url": f"https://www.tiktok.com/@brand/video/{ident}"
+                             "?utm_campaign=tt4d_open_api&utm_source=tiktok-client-key"}  # fmt: skip
+        if fields & set(COUNTS):
+            when = datetime.fromtimestamp(item["create_time"], UTC)
+            got = self.engagement(ident, when, item["title"])
+            full.update({theirs: got.get(ours, 0) for theirs, ours in COUNTS.items()})
+        return {k: v for k, v in full.items() if k in fields}
 
     # ---- engagement read-back ---------------------------------------------------------
 
@@ -212,18 +236,7 @@ class TikTokFake(Fake):
         assert isinstance(ids, list)
         with self.lock:
             mine = {v["post_id"]: v for v in self.published if v["post_id"] not in self.deleted}
-        videos = []
-        for ident in dict.fromkeys(ids):
-            item = mine.get(ident)
-            if item is None:
-                continue
-            when = datetime.fromtimestamp(item["create_time"], UTC)
-            got = self.engagement(ident, when, item["title"])
-            full = {"id": ident, "create_time": item["create_time"], "title": item["title"],
-                    "share_url": f"https://www.tiktok.com/@brand/video/{ident}",
-                    "like_count": got.get("likes", 0), "comment_count": got.get("comments", 0),
-                    "share_count": got.get("shares", 0), "view_count": got.get("views", 0)}  # fmt: skip
-            videos.append({k: v for k, v in full.items() if k in fields})
+        videos = [self._video(mine[i], fields) for i in dict.fromkeys(ids) if i in mine]
         return answer({"videos": videos})
 
     def user_info(self, req: Req) -> Reply:

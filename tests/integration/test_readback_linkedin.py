@@ -1,11 +1,15 @@
 """LinkedIn engagement read-back (functions/ingest/engagement/linkedin.py) against the
 contract fake (infra/peers/linkedin.py): posts made through the fake by the publish
-adapter, their counts set with the fake's ``engagement`` hook, read back and mapped."""
+adapter (or posted as LinkedIn documents, for content publish does not make), their counts
+set with the fake's ``engagement`` hook, read back and mapped; and the backfill's listing of
+the organization's latest posts (``recent``)."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +17,7 @@ from readback_peers import posted, serving
 
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
-from functions.ingest.engagement import DELETED, METRICS, OK, Posted, Reader, Reading
+from functions.ingest.engagement import DELETED, MEDIA_KINDS, METRICS, OK, Posted, Reader, Reading
 from functions.ingest.engagement import linkedin as module
 from functions.ingest.sources import BadPage
 from functions.publish.adapters import adapter_for
@@ -204,3 +208,187 @@ def test_followers_of_the_organization(fake) -> None:
 
 def test_nothing_to_read_calls_nothing(fake) -> None:
     assert module.read(reader(fake), []) == [] and fake.requests == []
+
+
+# ---- backfill: the organization's latest posts -----------------------------------------
+
+START = datetime(2026, 11, 30, 9, tzinfo=UTC)
+FINDER = "/rest/posts"
+
+
+def hour(fake: linkedin.LinkedInFake, n: int) -> str:
+    """Set the fake's clock to ``n`` hours after START; that time as ``recent`` gives it."""
+    when = START + timedelta(hours=n)
+    fake.now = lambda: when
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def hourly(fake: linkedin.LinkedInFake, count: int) -> tuple[list[Posted], list[str]]:
+    """``count`` posts by the publish adapter, an hour apart, and when each went out."""
+    made, times = [], []
+    for n in range(count):
+        times.append(hour(fake, n))
+        made.extend(publish_texts(fake, [f"Autumn news {n}"]))
+    return made, times
+
+
+def publish_texts(fake: linkedin.LinkedInFake, texts: list[str]) -> list[Posted]:
+    adapter = adapter_for("linkedin", fake.url)
+    return [posted(adapter.publish(PostRequest(text, f"k-{text}", "brand",
+                                               account_id=linkedin.ORG), Token(linkedin.TOKEN)))
+            for text in texts]  # fmt: skip
+
+
+def post_as_documented(fake: linkedin.LinkedInFake, commentary: str, content: Any) -> str:
+    """A post with ``content`` (an image, a video, images, a document: publish makes none),
+    created with ``POST /rest/posts`` as LinkedIn documents it; its URN."""
+    body = {"author": linkedin.ORG, "commentary": commentary, "visibility": "PUBLIC",
+            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
+                             "thirdPartyDistributionChannels": []},
+            "content": content, "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False}  # fmt: skip
+    request = urllib.request.Request(f"{fake.url}/rest/posts", json.dumps(body).encode(), {
+        "Authorization": f"Bearer {linkedin.TOKEN}", "Content-Type": "application/json",
+        "LinkedIn-Version": linkedin.VERSION, "X-Restli-Protocol-Version": "2.0.0"})  # fmt: skip
+    with urllib.request.urlopen(request) as answer:
+        return str(answer.headers["x-restli-id"])
+
+
+def finder_calls(fake: linkedin.LinkedInFake) -> list[Any]:
+    return [r for r in fake.requests if r.path == FINDER and r.method == "GET"]
+
+
+def test_recent_lists_the_organizations_posts_newest_first_with_reads_counts(fake) -> None:
+    # GIVEN seven organization posts an hour apart (more than a page of the fake's finder),
+    # each with its counts
+    posts, times = hourly(fake, 7)
+    fake.engagement = lambda post_id, when, text: {
+        "likes": int(text.split()[-1]), "comments": 1, "views": 200, "reach": 150, "clicks": 4,
+        "shares": 1, "saves": 9}  # fmt: skip
+    # WHEN the organization's recent posts are listed
+    recent = module.recent(reader(fake), 100)
+    # THEN all seven, newest first, each as publish recorded it (URN and feed URL), at
+    # LinkedIn's time, with its text; text alone is no media
+    assert [r.posted.post_id for r in recent] == [p.post_id for p in reversed(posts)]
+    assert [r.posted.url for r in recent] == [p.url for p in reversed(posts)]
+    assert [r.posted.published_at for r in recent] == times[::-1]
+    assert [r.text for r in recent] == [f"Autumn news {n}" for n in range(6, -1, -1)]
+    assert {r.media for r in recent} == {"none"}
+    # AND the counts are what ``read`` makes of the same posts (no saves: LinkedIn has none)
+    assert {r.posted.post_id: r.reading for r in recent} == by_id(
+        module.read(reader(fake), posts))  # fmt: skip
+    assert recent[0].reading.metrics == {"likes": 6, "comments": 1, "views": 200, "reach": 150,
+                                         "clicks": 4, "shares": 1}  # fmt: skip
+    # AND the finder was asked by author, newest created first, page by page, with the
+    # version headers and FINDER method
+    calls = finder_calls(fake)
+    assert [(c.query["start"], c.query["count"]) for c in calls] == [("0", "100"), ("5", "95")]
+    assert {(c.query["q"], c.query["author"], c.query["sortBy"]) for c in calls} == {
+        ("author", linkedin.ORG, "CREATED")}  # fmt: skip
+    assert {c.headers["x-restli-method"] for c in calls} == {"FINDER"}
+    assert {c.headers["linkedin-version"] for c in calls} == {PLATFORMS["linkedin"].api_version}
+
+
+def test_recent_honours_the_limit_across_pages(fake) -> None:
+    # GIVEN seven posts
+    posts, _ = hourly(fake, 7)
+    # WHEN at most three, then at most six, are listed
+    three = module.recent(reader(fake), 3)
+    six = module.recent(reader(fake), 6)
+    # THEN the three newest from one page of three, the six newest from a page of five and
+    # one of the one left, and their counts read in one batch each
+    assert [r.posted.post_id for r in three] == [p.post_id for p in posts[:3:-1]]
+    assert [r.posted.post_id for r in six] == [p.post_id for p in posts[:0:-1]]
+    calls = finder_calls(fake)
+    assert [(c.query["start"], c.query["count"]) for c in calls] == [("0", "3"), ("0", "6"),
+                                                                       ("5", "1")]  # fmt: skip
+    assert fake.paths("GET").count("/rest/socialActions") == 2
+    # AND nothing is asked for none
+    before = len(fake.requests)
+    assert module.recent(reader(fake), 0) == [] and len(fake.requests) == before
+
+
+def test_recent_text_is_plain_and_media_kinds_are_ours(fake) -> None:
+    # GIVEN posts with reserved characters, a link, an image, a video, images and a document
+    [escaped] = publish_texts(fake, ["Autumn (50% off) for *cyclists* #sale"])
+    adapter = adapter_for("linkedin", fake.url)
+    link = posted(adapter.publish(PostRequest("Read more", "k-link", "brand",
+                                              account_id=linkedin.ORG,
+                                              link="https://brand.example/autumn"),
+                                  Token(linkedin.TOKEN)))  # fmt: skip
+    image = post_as_documented(
+        fake,
+        "Our {hashtag|\\#|autumn} range with @[Acme](urn:li:organization:1)",
+        {"media": {"id": "urn:li:image:C4D22AQ", "altText": "A bike"}},
+    )
+    video = post_as_documented(fake, "Ride", {"media": {"id": "urn:li:video:C5F10AQ",
+                                                        "title": "Ride"}})  # fmt: skip
+    album = post_as_documented(fake, "Colours", {"multiImage": {"images": [
+        {"id": "urn:li:image:C4D22AQ1"}, {"id": "urn:li:image:C4D22AQ2"}]}})  # fmt: skip
+    document = post_as_documented(fake, "Catalogue", {"media": {
+        "id": "urn:li:document:D4E10AQ", "title": "Catalogue"}})  # fmt: skip
+    # WHEN they are listed
+    recent = {r.posted.post_id: r for r in module.recent(reader(fake), 100)}
+    # THEN the commentary is the text as written (the little text format undone)
+    assert recent[escaped.post_id].text == "Autumn (50% off) for *cyclists* #sale"
+    assert recent[image].text == "Our #autumn range with Acme"
+    # AND each post's media in our words; a document is none of ours (None: not said)
+    assert {k: recent[k].media for k in (link.post_id, image, video, album, document)} == {
+        link.post_id: "none",
+        image: "image",
+        video: "video",
+        album: "album",
+        document: None,
+    }
+    assert {r.media for r in recent.values()} - {None} <= set(MEDIA_KINDS)
+
+
+def test_recent_statistics_that_lag_are_absent(fake) -> None:
+    # GIVEN a post with likes whose share statistics LinkedIn has not computed yet
+    [post] = publish_texts(fake, ["Autumn news"])
+    set_counts(fake, {post.post_id: {"likes": 2, "views": 40}})
+    fake.answer_next(Reply(body={"elements": [], "paging": {"count": 10, "start": 0}}),
+                     on="organizationalEntityShareStatistics")  # fmt: skip
+    # WHEN it is listed
+    [listed] = module.recent(reader(fake), 100)
+    # THEN its likes and comments are there, the statistics absent (not 0)
+    assert listed.reading == Reading(post.post_id, {"likes": 2, "comments": 0})
+
+
+def test_recent_rate_limit_and_token_errors_raise(fake) -> None:
+    publish_texts(fake, ["Autumn news"])
+    # GIVEN LinkedIn's daily throttle on the finder
+    fake.fail_next("rate_limit", on=FINDER)
+    # WHEN the posts are listed THEN a retryable error says how long to wait
+    with pytest.raises(PlatformError) as limited:
+        module.recent(reader(fake), 100)
+    assert limited.value.retryable and limited.value.retry_after_s == 3600
+    # AND the throttle on the counts of the listed posts stops it too
+    fake.fail_next("rate_limit_bare", on="/rest/socialActions")
+    with pytest.raises(PlatformError) as counts:
+        module.recent(reader(fake), 100)
+    assert counts.value.retryable
+    # AND an expired or revoked token needs a person
+    for kind in ("expired", "revoked"):
+        fake.fail_next(kind, on=FINDER)
+        with pytest.raises(PlatformError) as refused:
+            module.recent(reader(fake), 100)
+        assert refused.value.auth and not refused.value.retryable
+
+
+def test_recent_of_a_listing_not_of_the_documented_shape_is_a_bad_page(fake) -> None:
+    # GIVEN a finder answer whose elements are not a list, then a post without its times
+    fake.answer_next(Reply(body={"elements": {"id": "urn:li:share:1"}}), on=FINDER)
+    with pytest.raises(BadPage):
+        module.recent(reader(fake), 100)
+    fake.answer_next(
+        Reply(
+            body={
+                "elements": [{"id": "urn:li:share:1", "commentary": "Hi"}],
+                "paging": {"start": 0, "count": 10, "total": 1},
+            }
+        ),
+        on=FINDER,
+    )
+    with pytest.raises(BadPage):
+        module.recent(reader(fake), 100)

@@ -1,7 +1,8 @@
 """Engagement read-back of Facebook Page posts and Instagram media (functions/ingest/
 engagement/facebook.py and instagram.py) against Meta's Graph API contract fake on loopback
 (infra/peers/meta.py): posts published through the publish adapters, counts set with the
-fake's ``engagement`` hook and read back in Graph's own fields."""
+fake's ``engagement`` hook and read back in Graph's own fields; and the backfill's listing
+of an account's latest posts (``recent``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from functions.common import safe_url
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.ingest import engagement
-from functions.ingest.engagement import DELETED, OK, Posted, Reader, Reading
+from functions.ingest.engagement import DELETED, MEDIA_KINDS, OK, Posted, Reader, Reading, Recent
 from functions.ingest.engagement import facebook as fb
 from functions.ingest.engagement import instagram as ig
 from functions.ingest.sources import BadPage
@@ -53,10 +54,12 @@ def reader(fake: meta.GraphFake, platform: str, token: str = meta.TOKEN) -> Read
     return Reader(platform, "brand", account, fake.url, lambda: token)
 
 
-def fb_post(fake: meta.GraphFake, text: str, photo: bool = False) -> Posted:
+def fb_post(
+    fake: meta.GraphFake, text: str, photo: bool = False, link: str | None = None
+) -> Posted:
     """A Page post made by the publish adapter: the post id it records."""
     request = PostRequest(text, "k", "brand", account_id=meta.PAGE,
-                          media=(IMAGE,) if photo else ())  # fmt: skip
+                          media=(IMAGE,) if photo else (), link=link)  # fmt: skip
     done = adapter_for("facebook", fake.url).publish(request, Token(meta.TOKEN))
     return posted(done)
 
@@ -441,3 +444,215 @@ def test_the_platform_modules_are_these(graph: meta.GraphFake) -> None:
     # GIVEN the read-back's module table, WHEN Facebook's and Instagram's are looked up
     # THEN they are these modules
     assert engagement.module("facebook") is fb and engagement.module("instagram") is ig
+
+
+# ---- backfill: the account's latest posts ----------------------------------------------
+
+START = datetime(2026, 11, 30, 9, tzinfo=UTC)
+
+
+def hour(fake: meta.GraphFake, n: int) -> str:
+    """Set the fake's clock to ``n`` hours after START (what it stamps the next post with);
+    that time as ``recent`` gives it."""
+    when = START + timedelta(hours=n)
+    fake.now = lambda: when
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def listings(fake: meta.GraphFake, edge: str) -> list[dict[str, str]]:
+    """The query of each request of the account's ``edge`` (``published_posts``, ``media``)."""
+    return [r.query for r in fake.requests if r.path.endswith(f"/{edge}")]
+
+
+def facebook_posts(fake: meta.GraphFake, count: int) -> tuple[list[Posted], list[str]]:
+    """``count`` Page posts an hour apart, by turns text alone, a link and a photo (as
+    publish recorded them), and when each went out."""
+    posts, times = [], []
+    for n in range(count):
+        times.append(hour(fake, n))
+        kind = n % 3
+        posts.append(fb_post(fake, f"Post {n}", photo=kind == 2,
+                             link="https://brand.example/autumn" if kind == 1 else None))  # fmt: skip
+    return posts, times
+
+
+def test_facebook_recent_lists_the_pages_posts_newest_first_with_reads_counts(
+    graph: meta.GraphFake,
+) -> None:
+    # GIVEN seven Page posts an hour apart (more than one page of Graph's listing), each
+    # with its own counts, some shared and some not
+    posts, times = facebook_posts(graph, 7)
+    graph.engagement = lambda post_id, when, text: {
+        "likes": 10 + int(text.split()[1]), "comments": 2, "views": 300,
+        **({"shares": 4} if text.endswith("3") else {}), "reach": 99, "clicks": 5}  # fmt: skip
+    # WHEN the Page's recent posts are listed
+    start = len(graph.requests)
+    recent = fb.recent(reader(graph, "facebook"), 100)
+    made = graph.requests[start:]
+    # THEN all seven, newest first, each as publish recorded it, at Graph's time, with its
+    # message and the kind of its attachment (a link preview is no media)
+    assert [r.posted.post_id for r in recent] == [p.post_id for p in reversed(posts)]
+    assert [r.posted.url for r in recent] == [p.url for p in reversed(posts)]
+    assert [r.posted.published_at for r in recent] == times[::-1]
+    assert [r.text for r in recent] == [f"Post {n}" for n in range(6, -1, -1)]
+    assert [r.media for r in recent] == ["none", "image", "none", "none", "image", "none",
+                                         "none"]  # fmt: skip
+    assert {r.media for r in recent} <= set(MEDIA_KINDS)
+    # AND the counts are what ``read`` makes of the same posts: reactions as likes, shares
+    # (0 where Graph leaves them out), views from the insights; no reach or clicks
+    assert {r.posted.post_id: r.reading for r in recent} == by_id(
+        fb.read(reader(graph, "facebook"), posts))  # fmt: skip
+    assert recent[3].reading.metrics == {"likes": 13, "comments": 2, "shares": 4, "views": 300}
+    assert recent[0].reading.metrics == {"likes": 16, "comments": 2, "shares": 0, "views": 300}
+    # AND they came from two pages of /published_posts (the fake gives five a page), with
+    # the views expanded in the listing: no request per post
+    assert [r.path for r in made] == [f"/v21.0/{meta.PAGE}/published_posts"] * 2
+    assert [r.query.get("after") for r in made] == [None, "a5"]
+    assert {r.query["fields"] for r in made} == {fb.RECENT_FIELDS}
+    assert "insights.metric(post_media_view).period(lifetime)" in fb.RECENT_FIELDS
+
+
+def test_facebook_recent_honours_the_limit_across_pages(graph: meta.GraphFake) -> None:
+    # GIVEN seven Page posts
+    posts, _ = facebook_posts(graph, 7)
+    # WHEN at most three, then at most six, are listed
+    three = fb.recent(reader(graph, "facebook"), 3)
+    first = len(graph.requests)
+    six = fb.recent(reader(graph, "facebook"), 6)
+    # THEN the three newest in one request of three, then the six newest in a page of
+    # five and one of the one left to get
+    assert [r.posted.post_id for r in three] == [p.post_id for p in posts[:3:-1]]
+    assert [r.posted.post_id for r in six] == [p.post_id for p in posts[:0:-1]]
+    asked = listings(graph, "published_posts")
+    assert [(q["limit"], q.get("after")) for q in asked] == [("3", None), ("6", None), ("1", "a5")]
+    assert len(graph.requests) == first + 2
+    # AND nothing is asked for none
+    assert fb.recent(reader(graph, "facebook"), 0) == [] and len(graph.requests) == first + 2
+
+
+def test_facebook_recent_views_are_absent_while_insights_lag(graph: meta.GraphFake) -> None:
+    # GIVEN a Page post an hour old whose insights lag a day
+    [post], _ = facebook_posts(graph, 1)
+    graph.insights_lag = timedelta(hours=24)
+    graph.engagement = counted({post.post_id: {"likes": 3, "comments": 1, "views": 80}})
+    # WHEN it is listed
+    [listed] = fb.recent(reader(graph, "facebook"), 100)
+    # THEN its views are absent, not 0, and the rest is there
+    assert listed.reading == Reading(post.post_id, {"likes": 3, "comments": 1, "shares": 0})
+
+
+def test_facebook_recent_rate_limit_and_token_errors_raise(graph: meta.GraphFake) -> None:
+    # GIVEN a Page post, and the Page's rate limit reached (code 32, regain in 5 minutes)
+    facebook_posts(graph, 1)
+    graph.fail_next("rate_limit", on="/published_posts")
+    # WHEN its posts are listed THEN a retryable error says how long to wait
+    with pytest.raises(PlatformError) as limited:
+        fb.recent(reader(graph, "facebook"), 100)
+    assert limited.value.retryable and limited.value.retry_after_s == 300
+    # AND an expired token, or one Graph does not know, needs a person
+    graph.fail_next("expired", on="/published_posts")
+    with pytest.raises(PlatformError) as expired:
+        fb.recent(reader(graph, "facebook"), 100)
+    with pytest.raises(PlatformError) as invalid:
+        fb.recent(reader(graph, "facebook", token="not-a-valid-token"), 100)
+    assert expired.value.auth and not expired.value.retryable and expired.value.code == "190/463"
+    assert invalid.value.auth and invalid.value.code == "190"
+
+
+def test_facebook_recent_of_a_listing_not_of_the_documented_shape_is_a_bad_page(
+    graph: meta.GraphFake,
+) -> None:
+    # GIVEN a listing whose data is not a list, and one whose post lacks its time
+    graph.answer_next(Reply(200, {"data": {"id": "1"}}), on="/published_posts")
+    with pytest.raises(BadPage):
+        fb.recent(reader(graph, "facebook"), 100)
+    graph.answer_next(Reply(200, {"data": [{"id": f"{meta.PAGE}_1", "message": "Hi"}]}),
+                      on="/published_posts")  # fmt: skip
+    with pytest.raises(BadPage):
+        fb.recent(reader(graph, "facebook"), 100)
+
+
+def instagram_media(fake: meta.GraphFake, count: int) -> tuple[list[Posted], list[str]]:
+    """``count`` media an hour apart, by turns an image, a reel and an album."""
+    kinds = ((IMAGE,), (VIDEO,), (IMAGE, IMAGE))
+    media, times = [], []
+    for n in range(count):
+        times.append(hour(fake, n))
+        media.append(ig_media(fake, f"Media {n}", kinds[n % 3]))
+    return media, times
+
+
+def test_instagram_recent_lists_the_media_newest_first_with_reads_counts(
+    graph: meta.GraphFake,
+) -> None:
+    # GIVEN seven media an hour apart (images, reels, albums), each with its counts
+    media, times = instagram_media(graph, 7)
+    graph.engagement = lambda post_id, when, text: {
+        "likes": int(text.split()[1]), "comments": 1, "views": 500, "reach": 400, "saves": 3,
+        "shares": 2, "clicks": 9}  # fmt: skip
+    # WHEN the account's recent media are listed
+    recent = ig.recent(reader(graph, "instagram"), 100)
+    # THEN all seven, newest first, as publish recorded them, with caption and kind
+    assert [r.posted.post_id for r in recent] == [m.post_id for m in reversed(media)]
+    assert [r.posted.url for r in recent] == [m.url for m in reversed(media)]
+    assert [r.posted.published_at for r in recent] == times[::-1]
+    assert [r.text for r in recent] == [f"Media {n}" for n in range(6, -1, -1)]
+    assert [r.media for r in recent] == ["image", "album", "video", "image", "album", "video",
+                                         "image"]  # fmt: skip
+    # AND the counts are what ``read`` makes of the same media: like_count, comments_count
+    # and the insights (views, reach, saved, shares); no clicks
+    assert {r.posted.post_id: r.reading for r in recent} == by_id(
+        ig.read(reader(graph, "instagram"), media))  # fmt: skip
+    assert recent[0].reading.metrics == {"likes": 6, "comments": 1, "views": 500, "reach": 400,
+                                         "saves": 3, "shares": 2}  # fmt: skip
+    # AND the listing came in two pages of /media with the documented fields
+    asked = listings(graph, "media")
+    assert [q.get("after") for q in asked if "fields" in q] == [None, "a5"]
+    assert {q["fields"] for q in asked if "fields" in q} == {ig.RECENT_FIELDS}
+
+
+def test_instagram_recent_honours_the_limit_and_asks_insights_of_those_only(
+    graph: meta.GraphFake,
+) -> None:
+    # GIVEN seven media
+    media, _ = instagram_media(graph, 7)
+    first = len(graph.requests)
+    # WHEN at most three are listed
+    recent = ig.recent(reader(graph, "instagram"), 3)
+    # THEN the three newest, from one request of three, and the insights of those three
+    assert [r.posted.post_id for r in recent] == [m.post_id for m in media[:3:-1]]
+    made = graph.requests[first:]
+    assert [r.query.get("limit") for r in made if r.path.endswith("/media")] == ["3"]
+    assert sorted(r.path for r in made if r.path.endswith("/insights")) == sorted(
+        f"/v21.0/{m.post_id}/insights" for m in media[4:])  # fmt: skip
+
+
+def test_instagram_recent_insights_are_absent_while_they_lag(graph: meta.GraphFake) -> None:
+    # GIVEN a reel an hour old, whose insights lag up to 48 hours
+    [_, reel], _ = instagram_media(graph, 2)
+    graph.insights_lag = timedelta(hours=48)
+    graph.engagement = counted({reel.post_id: {"likes": 8, "comments": 2, "views": 90}})
+    # WHEN the media are listed
+    listed = ig.recent(reader(graph, "instagram"), 1)
+    # THEN likes and comments are there, the insights absent (not 0)
+    assert listed == [Recent(listed[0].posted, Reading(reel.post_id, {"likes": 8, "comments": 2}),
+                             "Media 1", "video")]  # fmt: skip
+
+
+def test_instagram_recent_rate_limit_and_token_errors_raise(graph: meta.GraphFake) -> None:
+    # GIVEN media, and the rate limit reached while their insights are read
+    instagram_media(graph, 2)
+    graph.fail_next("rate_limit", on="/insights")
+    with pytest.raises(PlatformError) as limited:
+        ig.recent(reader(graph, "instagram"), 100)
+    assert limited.value.retryable and limited.value.retry_after_s == 300
+    # AND the app's limit on the listing itself (code 4)
+    graph.fail_next("rate_limit_bare", on="/media")
+    with pytest.raises(PlatformError) as bare:
+        ig.recent(reader(graph, "instagram"), 100)
+    assert bare.value.retryable and bare.value.code == "4"
+    # AND a revoked token needs a person
+    graph.fail_next("revoked", on="/media")
+    with pytest.raises(PlatformError) as revoked:
+        ig.recent(reader(graph, "instagram"), 100)
+    assert revoked.value.auth and not revoked.value.retryable

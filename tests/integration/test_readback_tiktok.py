@@ -1,12 +1,13 @@
 """TikTok engagement read-back (functions/ingest/engagement/tiktok.py) against the
 contract fake (infra/peers/tiktok.py): videos made through the fake (by the publish
 adapter, or by ``video/init`` alone when the video is not public yet), their counts set
-with the fake's ``engagement`` hook, read back and mapped."""
+with the fake's ``engagement`` hook, read back and mapped; and the backfill's listing of the
+account's latest videos (``recent``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from readback_peers import posted, serving
@@ -24,6 +25,7 @@ from schema.brand import Account
 
 VIDEO = ("https://cdn.example.com/a.mp4", "video", "")
 QUERY, STATUS = "/v2/video/query/", "/v2/post/publish/status/fetch/"
+LIST = "/v2/video/list/"
 
 
 def no_sleep(seconds: float) -> None:
@@ -213,3 +215,132 @@ def test_followers_with_an_expired_token_needs_a_person(fake) -> None:
     with pytest.raises(PlatformError) as caught:
         module.followers(reader(fake))
     assert caught.value.auth
+
+
+# ---- backfill: the account's latest videos ---------------------------------------------
+
+START = datetime(2026, 11, 30, 9, tzinfo=UTC)
+
+
+def hourly(fake: tiktok.TikTokFake, count: int) -> tuple[list[Posted], list[str]]:
+    """``count`` videos by the publish adapter, an hour apart, and when each went out."""
+    made, times = [], []
+    for n in range(count):
+        when = START + timedelta(hours=n)
+        fake.now = lambda when=when: when
+        times.append(when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        made.extend(publish_titled(fake, f"Autumn rides {n}"))
+    return made, times
+
+
+def publish_titled(fake: tiktok.TikTokFake, title: str) -> list[Posted]:
+    adapter = adapter_for("tiktok", fake.url, sleep=no_sleep)
+    request = PostRequest(title, f"k-{title}", "@brand", media=(VIDEO,))
+    return [posted(adapter.publish(request, Token(tiktok.TOKEN)))]
+
+
+def lists(fake: tiktok.TikTokFake) -> list[dict[str, object]]:
+    """The body of each video/list request."""
+    return [r.body for r in fake.requests if r.path == LIST]
+
+
+def test_recent_lists_the_videos_newest_first_with_reads_counts(fake) -> None:
+    # GIVEN seven videos an hour apart (more than a page of the fake's list), with counts
+    posts, times = hourly(fake, 7)
+    fake.engagement = lambda post_id, when, text: {
+        "likes": int(text.split()[-1]), "comments": 3, "shares": 1, "views": 700, "saves": 4,
+        "reach": 500}  # fmt: skip
+    # WHEN the account's recent videos are listed
+    recent = module.recent(reader(fake), 100)
+    # THEN all seven, newest first, each as publish recorded it (video id, URL without
+    # TikTok's tracking query), at TikTok's time, with its caption; every one a video
+    assert [r.posted.post_id for r in recent] == [p.post_id for p in reversed(posts)]
+    assert [r.posted.url for r in recent] == [p.url for p in reversed(posts)]
+    assert [r.posted.published_at for r in recent] == times[::-1]
+    assert [r.text for r in recent] == [f"Autumn rides {n}" for n in range(6, -1, -1)]
+    assert {r.media for r in recent} == {"video"}
+    # AND the counts are what ``read`` makes of the same videos (no saves or reach)
+    assert {r.posted.post_id: r.reading for r in recent} == by_id(
+        module.read(reader(fake), posts))  # fmt: skip
+    assert recent[0].reading == Reading(posts[6].post_id, {"likes": 6, "comments": 3,
+                                                           "shares": 1, "views": 700})  # fmt: skip
+    # AND they came from two pages of video/list (the fake gives five a page), the second
+    # from the first's cursor, with the documented fields
+    [first, second] = [r for r in fake.requests if r.path == LIST]
+    assert first.body == {"max_count": 20}
+    assert second.body["max_count"] == 20 and isinstance(second.body["cursor"], int)
+    assert set(first.query["fields"].split(",")) == {
+        "id", "create_time", "title", "video_description", "share_url", "like_count",
+        "comment_count", "share_count", "view_count"}  # fmt: skip
+
+
+def test_recent_honours_the_limit_across_pages(fake) -> None:
+    # GIVEN seven videos
+    posts, _ = hourly(fake, 7)
+    # WHEN at most three, then at most six, are listed
+    three = module.recent(reader(fake), 3)
+    six = module.recent(reader(fake), 6)
+    # THEN the three newest from one request of three, the six newest from a page of five
+    # and one of the one left
+    assert [r.posted.post_id for r in three] == [p.post_id for p in posts[:3:-1]]
+    assert [r.posted.post_id for r in six] == [p.post_id for p in posts[:0:-1]]
+    assert [b["max_count"] for b in lists(fake)] == [3, 6, 1]
+    # AND nothing is asked for none
+    before = len(fake.requests)
+    assert module.recent(reader(fake), 0) == [] and len(fake.requests) == before
+
+
+def test_recent_leaves_out_counts_the_list_does_not_give(fake) -> None:
+    # GIVEN a list answer whose video has no view_count and no description, only a title
+    created = int(START.timestamp())
+    listed = {"data": {"videos": [{"id": "7400000000000000123", "create_time": created,
+                                   "title": "Autumn rides", "like_count": 5,
+                                   "comment_count": 0, "share_count": 2}],
+                       "cursor": created * 1000, "has_more": False},
+              "error": {"code": "ok", "message": "", "log_id": tiktok.LOG_ID}}  # fmt: skip
+    fake.answer_next(Reply(body=listed), on=LIST)
+    # WHEN it is listed
+    [video] = module.recent(reader(fake), 100)
+    # THEN its views are absent (not 0), the title is its text, and the URL is built as
+    # publish builds it for the account's handle
+    assert video.reading.metrics == {"likes": 5, "comments": 0, "shares": 2}
+    assert video.text == "Autumn rides" and video.media == "video"
+    assert video.posted == Posted("7400000000000000123",
+                                  "https://www.tiktok.com/@brand/video/7400000000000000123",
+                                  "2026-11-30T09:00:00Z")  # fmt: skip
+
+
+def test_recent_rate_limit_and_token_errors_raise(fake) -> None:
+    publish_titled(fake, "Autumn rides")
+    # GIVEN TikTok's rate limit on the list (a 429 with Retry-After, or its code in a 200)
+    fake.fail_next("rate_limit", on=LIST)
+    with pytest.raises(PlatformError) as limited:
+        module.recent(reader(fake), 100)
+    assert limited.value.retryable and limited.value.retry_after_s == 60
+    in_200 = {"data": {}, "error": {"code": "rate_limit_exceeded", "message": "",
+                                    "log_id": tiktok.LOG_ID}}  # fmt: skip
+    fake.answer_next(Reply(body=in_200), on=LIST)
+    with pytest.raises(PlatformError) as coded:
+        module.recent(reader(fake), 100)
+    assert coded.value.retryable
+    # AND an invalid token, or a missing scope, needs a person
+    for kind in ("expired", "scope"):
+        fake.fail_next(kind, on=LIST)
+        with pytest.raises(PlatformError) as refused:
+            module.recent(reader(fake), 100)
+        assert refused.value.auth and not refused.value.retryable
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"code": "ok"}, "data": {"videos": {"id": "1"}}},
+        {"error": {"code": "ok"}, "data": {"videos": [{"id": "1"}]}},
+        {"error": {"code": "ok"}, "data": {"videos": [{"title": "x"}]}},
+    ],
+)
+def test_recent_of_a_list_not_of_the_documented_shape_is_a_bad_page(fake, body) -> None:
+    # GIVEN videos that are not a list, a video without its time, one without its id
+    fake.answer_next(Reply(body=body), on=LIST)
+    with pytest.raises(BadPage):
+        module.recent(reader(fake), 100)

@@ -19,6 +19,16 @@ Requests, each with the Page token as ``access_token``:
   likes): an empty ``data`` leaves views absent and the reading keeps the other counts
   (never ``PENDING``).
 - ``GET /{version}/{page-id}?fields=followers_count``: the followers.
+- ``recent`` (the backfill of a brand's first run): ``GET /{version}/{page-id}/
+  published_posts?fields=id,message,created_time,permalink_url,attachments{media_type},
+  <the lookup's fields>,insights.metric(post_media_view).period(lifetime)&limit=``, newest
+  first, Graph's cursor paging (``after``, at most 100 a page) until the limit or the last
+  page. The counts are mapped as ``read`` maps them; the views come from the insights edge
+  expanded in the listing (field expansion: no request per post; absent where Graph gives
+  none yet). The post id, permalink and ``created_time`` are what publish records; the
+  message is the text; the first attachment's ``media_type`` is the media (photo -> image,
+  video, album; a link's preview card, or no attachment at all, -> none; another kind ->
+  None).
 
 Not read: ``clicks`` (``post_clicks`` counts every click anywhere on the post, not link
 clicks) and ``reach`` (``post_total_media_view_unique``, the post's unique viewers: left
@@ -46,14 +56,21 @@ from typing import Any
 
 from functions.common.chunks import batches
 from functions.common.platform.errors import PlatformError
-from functions.ingest.engagement import DELETED, Posted, Reader, Reading, counts
-from functions.ingest.sources import BadPage, as_int, get_json
+from functions.ingest.engagement import DELETED, Posted, Reader, Reading, Recent, counts
+from functions.ingest.sources import BadPage, as_int, get_json, utc
 from schema.platforms import PLATFORMS
 
 MAX_IDS = 50  # ids one multi-id lookup takes (Graph API v2.2 on: "max. 50 ids")
 FIELDS = "reactions.limit(0).summary(total_count),comments.limit(0).summary(total_count),shares"
 VIEWS = "post_media_view"
 NOT_FOUND = ("100/33", "803")  # the object does not exist (any more); an alias does not
+LIST_MAX = 100  # items a page of a listing edge (``limit``) gives at most
+LISTING = "published_posts"
+RECENT_FIELDS = (f"id,message,created_time,permalink_url,attachments{{media_type}},{FIELDS},"
+                 f"insights.metric({VIEWS}).period(lifetime)")  # fmt: skip
+# a Page post's attachment (StoryAttachment ``media_type``) -> MEDIA_KINDS; a link post's
+# preview card is no media of its own
+ATTACHMENTS = {"photo": "image", "video": "video", "album": "album", "link": "none"}
 
 
 # ---- Graph helpers (instagram.py uses them too) -----------------------------------------
@@ -129,6 +146,12 @@ def insights(reader: Reader, ident: str, metrics: Sequence[str], **query: str) -
     """``GET /{ident}/insights?metric=...``: each metric's latest value (``values[-1].value``,
     or ``total_value.value``); an empty ``data`` (no insights yet) gives ``{}``."""
     body = get(reader, f"{ident}/insights", {"metric": ",".join(metrics), **query})
+    return insight_values(reader, ident, body)
+
+
+def insight_values(reader: Reader, ident: str, body: dict[str, Any]) -> dict[str, int]:
+    """The values of an insights answer (the edge read alone, or expanded as a field of a
+    listed node): each metric's latest value; an empty ``data`` gives ``{}``."""
     data = body.get("data")
     if not isinstance(data, list):
         raise BadPage(f"{reader.platform}: {ident}/insights has no 'data' list")
@@ -153,6 +176,49 @@ def account_followers(reader: Reader) -> int | None:
     if not reader.account.id:
         raise PlatformError(reader.platform, 0, "no_account_id", "the account has no platform id")
     return as_int(get(reader, str(reader.account.id), {"fields": "followers_count"}).get("followers_count"))  # fmt: skip
+
+
+def listing(reader: Reader, edge: str, fields: str, limit: int) -> list[dict[str, Any]]:
+    """The account's ``edge`` (``GET /{account-id}/{edge}?fields=...``), in Graph's order,
+    page by page (cursor ``after``, ``LIST_MAX`` a page at most) until ``limit`` items or
+    the last page (one without ``paging.next``)."""
+    if limit <= 0:
+        return []
+    if not reader.account.id:
+        raise PlatformError(reader.platform, 0, "no_account_id", "the account has no platform id")
+    path = f"{reader.account.id}/{edge}"
+    items: list[dict[str, Any]] = []
+    query = {"fields": fields, "limit": str(min(limit, LIST_MAX))}
+    while len(items) < limit:
+        body = get(reader, path, query)
+        data = body.get("data")
+        if not isinstance(data, list) or not all(isinstance(i, dict) for i in data):
+            raise BadPage(f"{reader.platform}: /{edge} has no 'data' list of objects")
+        items.extend(data)
+        paging = body.get("paging")
+        cursors = paging.get("cursors") if isinstance(paging, dict) else None
+        after = cursors.get("after") if isinstance(cursors, dict) else None
+        if not data or not (isinstance(paging, dict) and paging.get("next")) or not after:
+            break
+        query = {**query, "after": str(after), "limit": str(min(limit - len(items), LIST_MAX))}
+    return items[:limit]
+
+
+def listed(reader: Reader, node: dict[str, Any], time: str) -> tuple[str, str]:
+    """A listed node's id and its ``time`` field (a Graph time) in ISO 8601 UTC; BadPage
+    when it lacks either."""
+    ident = node.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise BadPage(f"{reader.platform}: a listed item has no id")
+    try:
+        return ident, utc(node.get(time))
+    except ValueError:
+        raise BadPage(f"{reader.platform}: {ident} has no {time}") from None
+
+
+def newest_first(recent: list[Recent]) -> list[Recent]:
+    """``recent`` newest first (the platform's own order where times are equal)."""
+    return sorted(recent, key=lambda r: r.posted.published_at, reverse=True)
 
 
 def readings(
@@ -212,3 +278,40 @@ def _counts(node: dict[str, Any]) -> dict[str, int]:
 def followers(reader: Reader) -> int | None:
     """The Page's ``followers_count``."""
     return account_followers(reader)
+
+
+def recent(reader: Reader, limit: int) -> list[Recent]:
+    """The Page's latest posts, newest first, at most ``limit``: likes, comments and shares
+    as ``read`` maps them, views from the insights expanded in the listing (absent where
+    Graph gives none yet), the message, and the first attachment's kind."""
+    out = []
+    for node in listing(reader, LISTING, RECENT_FIELDS, limit):
+        ident, when = listed(reader, node, "created_time")
+        posted = Posted(ident, str(node.get("permalink_url") or f"https://www.facebook.com/{ident}"),
+                        when)  # fmt: skip
+        views: dict[str, int] = {}
+        edge = node.get("insights")
+        if edge is not None:
+            if not isinstance(edge, dict):
+                raise BadPage(f"facebook: the insights of {posted.post_id} are not an object")
+            views = insight_values(reader, posted.post_id, edge)
+        metrics = {**_counts(node), **counts(views, {VIEWS: "views"})}
+        message = node.get("message")
+        out.append(Recent(posted, Reading(posted.post_id, metrics),
+                          message if isinstance(message, str) else "", _media(node)))  # fmt: skip
+    return newest_first(out)
+
+
+def _media(node: dict[str, Any]) -> str | None:
+    """The post's media: its first attachment's ``media_type`` in our words; "none" for a
+    post without attachments (Graph leaves the field out); None for a kind we do not map."""
+    attachments = node.get("attachments")
+    if attachments is None:
+        return "none"
+    data = attachments.get("data") if isinstance(attachments, dict) else None
+    if not isinstance(data, list):
+        return None
+    if not data:
+        return "none"
+    kind = data[0].get("media_type") if isinstance(data[0], dict) else None
+    return ATTACHMENTS.get(kind) if isinstance(kind, str) else None

@@ -13,6 +13,14 @@ Requests, each with the account's token as ``access_token``:
   -> reach, ``saved`` -> saves, ``shares`` -> shares. A story (``media_product_type``
   STORY) has no ``saved``: only views, reach and shares are asked for it.
 - ``GET /{version}/{ig-user-id}?fields=followers_count``: the followers.
+- ``recent`` (the backfill of a brand's first run): ``GET /{version}/{ig-user-id}/media?
+  fields=id,caption,media_type,media_product_type,timestamp,permalink,like_count,
+  comments_count&limit=``, newest first, cursor paging until the limit or the last page
+  (stories are not listed there); likes and comments as ``read`` maps them, then each
+  listed media's insights as ``read`` asks them (one request a media: at most ``limit``),
+  absent while they lag. Not expanded in the listing: one media whose insights Graph
+  refuses would fail the whole page. The media's kind: CAROUSEL_ALBUM -> album, VIDEO or
+  product REELS -> video, IMAGE -> image.
 
 Insights lag up to 48 hours after posting, and Graph then answers an empty ``data`` (never
 0): those metrics are left out and the reading keeps likes and comments (status ok, never
@@ -37,10 +45,13 @@ from __future__ import annotations
 from typing import Any
 
 from functions.common.platform.errors import PlatformError
-from functions.ingest.engagement import Posted, Reader, Reading, counts
+from functions.ingest.engagement import Posted, Reader, Reading, Recent, counts
 from functions.ingest.engagement.facebook import (
     account_followers,
     insights,
+    listed,
+    listing,
+    newest_first,
     nodes,
     not_found,
     readings,
@@ -48,6 +59,9 @@ from functions.ingest.engagement.facebook import (
 )
 
 FIELDS = "like_count,comments_count,media_product_type,media_type"
+RECENT_FIELDS = ("id,caption,media_type,media_product_type,timestamp,permalink,like_count,"
+                 "comments_count")  # fmt: skip
+MEDIA = {"IMAGE": "image", "VIDEO": "video", "CAROUSEL_ALBUM": "album"}  # media_type -> ours
 NODE_NAMES = {"like_count": "likes", "comments_count": "comments"}
 INSIGHT_NAMES = {"views": "views", "reach": "reach", "saved": "saves", "shares": "shares"}
 STORY_METRICS = ("views", "reach", "shares")  # a story has no ``saved``
@@ -64,6 +78,15 @@ def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
     """The counts of each media: likes and comments, and views, reach, saves and shares
     once its insights are there (absent until then)."""
     found, gone = nodes(reader, [p.post_id for p in posts], FIELDS)
+    extra = _insights(reader, found, gone)
+    return readings(posts, found, gone, lambda media: counts(media, NODE_NAMES), extra)
+
+
+def _insights(
+    reader: Reader, found: dict[str, dict[str, Any]], gone: dict[str, str]
+) -> dict[str, dict[str, int]]:
+    """The insight metrics of each media of ``found`` (one request each); a media Graph
+    no longer has is put in ``gone`` instead."""
     extra: dict[str, dict[str, int]] = {}
     for ident, node in found.items():
         try:
@@ -77,9 +100,40 @@ def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
                 raise
             values = {}
         extra[ident] = counts(values, INSIGHT_NAMES)
-    return readings(posts, found, gone, lambda media: counts(media, NODE_NAMES), extra)
+    return extra
 
 
 def followers(reader: Reader) -> int | None:
     """The IG user's ``followers_count``."""
     return account_followers(reader)
+
+
+def recent(reader: Reader, limit: int) -> list[Recent]:
+    """The account's latest media, newest first, at most ``limit``: likes and comments from
+    the listing, views, reach, saves and shares from each media's insights (absent while
+    they lag), the caption and the media's kind. A media deleted between the listing and
+    its insights is left out."""
+    found: dict[str, dict[str, Any]] = {}
+    when: dict[str, str] = {}
+    for node in listing(reader, "media", RECENT_FIELDS, limit):
+        ident, when[ident] = listed(reader, node, "timestamp")
+        found[ident] = node
+    gone: dict[str, str] = {}
+    extra = _insights(reader, found, gone)
+    out = []
+    for ident, node in found.items():
+        if ident in gone:
+            continue
+        posted = Posted(ident, str(node.get("permalink") or ""), when[ident])
+        metrics = {**counts(node, NODE_NAMES), **extra.get(ident, {})}
+        caption = node.get("caption")
+        out.append(Recent(posted, Reading(ident, metrics),
+                          caption if isinstance(caption, str) else "", _media(node)))  # fmt: skip
+    return newest_first(out)
+
+
+def _media(node: dict[str, Any]) -> str | None:
+    if node.get("media_product_type") == "REELS":
+        return "video"
+    kind = node.get("media_type")
+    return MEDIA.get(kind) if isinstance(kind, str) else None

@@ -28,6 +28,18 @@ versioned REST API (``LinkedIn-Version`` from schema/platforms.py,
   review): not read here.
 - Quotes and saves: LinkedIn's APIs give neither for organization posts; never present.
 
+``recent`` (the backfill of a brand's first run): the author's posts,
+``GET /rest/posts?author={urn}&q=author&sortBy=CREATED&count=&start=`` (a Rest.li FINDER:
+``X-RestLi-Method: FINDER``; at most 100 a page), newest first, page by page until the
+limit or the last page (``paging.total``, or a page shorter than asked), then their counts
+read as ``read`` reads them (the same batches); a post deleted in between is left out, and
+so is one whose ``lifecycleState`` is not PUBLISHED. Its time: ``publishedAt``, else
+``createdAt``; its text: the commentary with the little text format undone
+(``{hashtag|\\#|word}`` -> #word, ``@[Name](urn)`` -> Name, backslash escapes); its media:
+``content.media`` an image or a video URN -> image or video, ``multiImage`` -> album, an
+article, a poll or no content -> none, anything else (a document, a carousel) -> None. Same
+scopes as the counts: ``r_organization_social`` for an organization.
+
 ``followers``: an organization's follower count,
 ``GET /rest/networkSizes/{org}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`` -> ``firstDegreeSize``;
 None for a person, whose follower count no endpoint of the publishing scopes gives.
@@ -38,14 +50,15 @@ statistics; the URNs go in the URL, so ``BATCH`` (20) per request keeps it short
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from functions.common.chunks import batches
-from functions.common.platform.errors import from_response
-from functions.ingest.engagement import DELETED, Posted, Reader, Reading, counts
-from functions.ingest.sources import BadPage, as_int, get_json
+from functions.common.platform.errors import PlatformError, from_response
+from functions.ingest.engagement import DELETED, Posted, Reader, Reading, Recent, counts
+from functions.ingest.sources import BadPage, as_int, get_json, utc
 from schema.platforms import PLATFORMS
 
 BATCH = 20  # URNs per request (see the module's doc)
@@ -56,6 +69,12 @@ STATISTICS = {"impressionCount": "views", "uniqueImpressionsCount": "reach",
               "clickCount": "clicks", "shareCount": "shares"}  # fmt: skip
 STATISTICS_ALSO = {"likeCount": "likes", "commentCount": "comments"}  # where social gave none
 KINDS = {"urn:li:share:": ("shares", "share"), "urn:li:ugcPost:": ("ugcPosts", "ugcPost")}
+LIST_MAX = 100  # posts a page of the author finder gives at most (``count``)
+MEDIA = {"urn:li:image:": "image", "urn:li:video:": "video"}  # content.media.id -> ours
+# little text (the commentary's format): {hashtag|\#|word}, @[Name](urn:li:...), \-escapes
+HASHTAG = re.compile(r"\{hashtag\|\\#\|([^}]*)\}")
+MENTION = re.compile(r"@\[([^\]]*)\]\(urn:li:[^)]*\)")
+ESCAPED = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
 
 
 def _headers() -> dict[str, str]:
@@ -188,3 +207,87 @@ def followers(reader: Reader) -> int | None:
     if size is None:
         raise BadPage("linkedin: networkSizes has no firstDegreeSize")
     return size
+
+
+def recent(reader: Reader, limit: int) -> list[Recent]:
+    """The author's latest posts, newest first, at most ``limit``, with the counts ``read``
+    gives them (a post deleted between the listing and its counts is left out), the
+    commentary as plain text and the media's kind."""
+    author = str(reader.account.id or "")
+    if not author.startswith("urn:li:"):
+        raise PlatformError("linkedin", 0, "no_author",
+                            "the account id must be an organization or person URN")  # fmt: skip
+    if limit <= 0:
+        return []
+    token = reader.token()
+    found: dict[str, tuple[Posted, dict[str, Any]]] = {}
+    start = 0
+    while len(found) < limit:
+        count = min(limit - len(found), LIST_MAX)
+        query = {"author": author, "q": "author", "sortBy": "CREATED", "count": str(count),
+                 "start": str(start)}  # fmt: skip
+        body = _object(get_json("linkedin", f"{reader.base}/rest/posts", query=query,
+                                bearer=token, headers={**_headers(), "X-RestLi-Method": "FINDER"},
+                                timeout=reader.timeout).body, "posts")  # fmt: skip
+        elements, paging = body.get("elements"), body.get("paging")
+        if not isinstance(elements, list):
+            raise BadPage("linkedin: posts: elements is not a list")
+        for element in elements:
+            post = _object(element, "a post")
+            if str(post.get("lifecycleState") or "PUBLISHED").startswith("PUBLISHED"):
+                posted = _posted(post)
+                found.setdefault(posted.post_id, (posted, post))
+        start += len(elements)
+        total = paging.get("total") if isinstance(paging, dict) else None
+        more = start < total if isinstance(total, int) else len(elements) == count
+        if not elements or not more:
+            break
+    chosen = list(found.values())[:limit]
+    counted = {r.post_id: r for r in read(reader, [posted for posted, _ in chosen])}
+    out = [Recent(posted, counted[posted.post_id], _plain(post.get("commentary")), _media(post))
+           for posted, post in chosen if counted[posted.post_id].status != DELETED]  # fmt: skip
+    return sorted(out, key=lambda r: r.posted.published_at, reverse=True)
+
+
+def _posted(post: dict[str, Any]) -> Posted:
+    """A listed post as publish records it: its URN, its feed URL (the form
+    functions/publish/adapters/linkedin.py records) and when it was published
+    (``publishedAt``, else ``createdAt``, epoch milliseconds)."""
+    urn = post.get("id")
+    if not isinstance(urn, str) or not urn.startswith("urn:li:"):
+        raise BadPage("linkedin: posts: a post has no URN id")
+    stamp = next((v for v in (post.get("publishedAt"), post.get("createdAt"))
+                  if as_int(v) is not None), None)  # fmt: skip
+    if stamp is None:
+        raise BadPage(f"linkedin: posts: {urn} has neither publishedAt nor createdAt")
+    url = f"https://www.linkedin.com/feed/update/{urllib.parse.quote(urn, safe=':')}/"
+    return Posted(urn, url, utc(stamp))
+
+
+def _plain(commentary: Any) -> str:
+    """A post's commentary (little text) as plain text: hashtag and mention templates as
+    their text, reserved characters unescaped."""
+    if not isinstance(commentary, str):
+        return ""
+    text = HASHTAG.sub(r"#\1", commentary)
+    text = MENTION.sub(r"\1", text)
+    return ESCAPED.sub(r"\1", text)
+
+
+def _media(post: dict[str, Any]) -> str | None:
+    """The post's media in our words: none (text, an article link, a poll), an image, a
+    video, an album (multiImage); None for what we do not map (a document, a carousel)."""
+    content = post.get("content")
+    if content is None:
+        return "none"
+    if not isinstance(content, dict):
+        return None
+    if "multiImage" in content:
+        return "album"
+    media = content.get("media")
+    if isinstance(media, dict):
+        ident = str(media.get("id") or "")
+        return next((ours for prefix, ours in MEDIA.items() if ident.startswith(prefix)), None)
+    if "article" in content or "poll" in content:
+        return "none"
+    return None

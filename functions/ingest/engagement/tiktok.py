@@ -20,6 +20,14 @@ video any more (deleted, or made private): DELETED. The Display API gives no sav
 
 ``followers``: ``GET /v2/user/info/?fields=follower_count`` (scope ``user.info.stats``).
 
+``recent`` (the backfill of a brand's first run): ``POST /v2/video/list/?fields=id,
+create_time,title,video_description,share_url,<the counts>`` with ``{"max_count": n}``
+(at most 20) and, after the first page, the answer's ``cursor``; newest first, until the
+limit or ``has_more`` is false (scope ``video.list``). Counts as ``read`` maps them; the
+video id is the post id (digits: ``read`` takes it); the time is ``create_time`` (UTC
+seconds); the URL is ``share_url`` without its query (TikTok's tracking parameters), as
+publish records it; the text is ``video_description``, else ``title``; media is always video.
+
 Every answer carries ``error.code``; anything but "ok" is raised as the platform's error
 (functions/common/platform/errors.py), as the publish adapter does.
 """
@@ -33,12 +41,22 @@ from typing import Any
 from functions.common.chunks import batches
 from functions.common.platform.errors import from_response
 from functions.common.platform.http import exchange
-from functions.ingest.engagement import DELETED, PENDING, Posted, Reader, Reading, counts
-from functions.ingest.sources import BadPage, as_int, decode, get_json
+from functions.ingest.engagement import (
+    DELETED,
+    PENDING,
+    Posted,
+    Reader,
+    Reading,
+    Recent,
+    counts,
+)
+from functions.ingest.sources import BadPage, as_int, decode, get_json, utc
 from schema.platforms import PLATFORMS
 
 BATCH = 20  # video ids per video/query request, TikTok's maximum
+LIST_MAX = 20  # videos a video/list page gives at most (``max_count``), TikTok's maximum
 FIELDS = "id,like_count,comment_count,share_count,view_count"
+LIST_FIELDS = f"{FIELDS},create_time,title,video_description,share_url"  # video/list
 NAMES = {"like_count": "likes", "comment_count": "comments", "share_count": "shares",
          "view_count": "views"}  # fmt: skip
 PROCESSING = {"PROCESSING_DOWNLOAD", "PROCESSING_UPLOAD", "SEND_TO_USER_INBOX"}
@@ -115,12 +133,18 @@ def _query(reader: Reader, token: str, ids: Sequence[str]) -> dict[str, dict[str
         raise BadPage("tiktok: video/query: videos is not a list")
     found: dict[str, dict[str, int]] = {}
     for video in videos:
-        ident = video.get("id") if isinstance(video, dict) else None
-        if not isinstance(ident, str | int) or isinstance(ident, bool):
-            raise BadPage("tiktok: video/query: a video lacks its id")
-        assert isinstance(video, dict)
-        found[str(ident)] = counts(video, NAMES)
+        ident, item = _ident(video, "video/query")
+        found[ident] = counts(item, NAMES)
     return found
+
+
+def _ident(video: Any, where: str) -> tuple[str, dict[str, Any]]:
+    """A listed video's id, and the video; BadPage when it is not an object with an id."""
+    ident = video.get("id") if isinstance(video, dict) else None
+    if not isinstance(ident, str | int) or isinstance(ident, bool) or not str(ident):
+        raise BadPage(f"tiktok: {where}: a video lacks its id")
+    assert isinstance(video, dict)
+    return str(ident), video
 
 
 def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
@@ -167,3 +191,46 @@ def followers(reader: Reader) -> int | None:
     if not isinstance(user, dict):
         raise BadPage("tiktok: user/info: data.user is not an object")
     return as_int(user.get("follower_count"))
+
+
+def recent(reader: Reader, limit: int) -> list[Recent]:
+    """The account's latest public videos, newest first, at most ``limit``: likes, comments,
+    shares and views as ``read`` maps them, the caption, media "video"."""
+    if limit <= 0:
+        return []
+    token = reader.token()
+    found: dict[str, Recent] = {}
+    cursor: int | None = None
+    while len(found) < limit:
+        body: dict[str, Any] = {"max_count": min(limit - len(found), LIST_MAX)}
+        if cursor is not None:
+            body["cursor"] = cursor
+        data = _post(reader, token, "/video/list/", body, {"fields": LIST_FIELDS})
+        videos = data.get("videos") or []
+        if not isinstance(videos, list):
+            raise BadPage("tiktok: video/list: videos is not a list")
+        for video in videos:
+            item = _listed(reader, video)
+            found.setdefault(item.posted.post_id, item)
+        cursor = as_int(data.get("cursor"))
+        if not videos or data.get("has_more") is not True or cursor is None:
+            break
+    out = list(found.values())[:limit]
+    return sorted(out, key=lambda r: r.posted.published_at, reverse=True)
+
+
+def _listed(reader: Reader, video: Any) -> Recent:
+    ident, item = _ident(video, "video/list")
+    try:
+        published = utc(as_int(item.get("create_time")))
+    except ValueError:
+        raise BadPage(f"tiktok: video/list: video {ident} has no create_time") from None
+    share = item.get("share_url")
+    handle = str(reader.account.handle or "").lstrip("@")
+    # the share URL without TikTok's tracking query: the form publish records
+    url = (share.split("?")[0] if isinstance(share, str) and share
+           else f"https://www.tiktok.com/@{handle}/video/{ident}")  # fmt: skip
+    text = next((t for t in (item.get("video_description"), item.get("title"))
+                 if isinstance(t, str) and t), "")  # fmt: skip
+    return Recent(Posted(ident, url, published), Reading(ident, counts(item, NAMES)), text,
+                  "video")  # fmt: skip
