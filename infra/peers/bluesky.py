@@ -6,7 +6,13 @@ It also answers, as the AppView does (the PDS peer runs none), what the engageme
 read-back calls (functions/ingest/engagement/bluesky.py): ``app.bsky.feed.getPosts``
 (``uris`` repeated, 1 to 25; the account's posts with their counts from the ``engagement``
 hook, a URI it does not have left out) and ``app.bsky.actor.getProfile`` (``followersCount``
-from the ``followers`` hook). ``delete(uri)`` deletes a post as ``deleteRecord`` would.
+from the ``followers`` hook), and the backfill's ``app.bsky.feed.getAuthorFeed`` (``actor``
+the account's DID or handle; ``filter`` ``posts_with_replies``, the default, or
+``posts_no_replies``; ``limit`` 1 to 100; ``cursor``): the account's posts and reposts,
+newest first, a repost with its ``reason`` (``reasonRepost``). Post views carry the
+record's ``embed`` as its view (``app.bsky.embed.images#view``...). ``delete(uri)``
+deletes a post as ``deleteRecord`` would; ``add_post`` and ``add_repost`` put on the
+account what publish did not make (a reply, a post with images or a video, a repost).
 
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
@@ -62,6 +68,8 @@ class BlueskyFake(Fake):
         self.route("GET", x + "app.bsky.feed.searchPosts", self.search)
         self.route("GET", x + "app.bsky.feed.getPosts", self.get_posts)
         self.route("GET", x + "app.bsky.actor.getProfile", self.profile)
+        self.route("GET", x + "app.bsky.feed.getAuthorFeed", self.author_feed)
+        self.reposts: list[dict[str, Any]] = []  # the account's reposts (``add_repost``)
         self.removed: list[dict[str, Any]] = []  # records deleted since (``delete``)
         self.asked: list[tuple[str, ...]] = []  # the ``uris`` of each getPosts, in order
         self.mentions: list[Mention] = []
@@ -233,25 +241,84 @@ class BlueskyFake(Fake):
                 xrpc_error(400, "InvalidRequest", "uris must be at-uris"))  # fmt: skip
         with self.lock:
             held = {r["uri"]: r for r in self.records}
-        posts = []
-        for uri in dict.fromkeys(uris):
-            record = held.get(uri)
-            if record is None:
-                continue
-            value = record["value"]
-            created = str(value.get("createdAt", ""))
-            when = (datetime.fromisoformat(created.replace("Z", "+00:00")) if created
-                    else self.now())  # fmt: skip
-            got = self.engagement(uri, when, str(value.get("text", "")))
-            posts.append({"uri": uri, "cid": record["cid"],
-                          "author": {"did": self.did, "handle": self.handle,
-                                     "displayName": self.handle.split(".")[0].title()},
-                          "record": value, "replyCount": got.get("comments", 0),
-                          "repostCount": got.get("shares", 0), "likeCount": got.get("likes", 0),
-                          "quoteCount": got.get("quotes", 0),
-                          "bookmarkCount": got.get("saves", 0),
-                          "indexedAt": iso_ms(when), "labels": []})  # fmt: skip
+        posts = [self._view(held[uri]) for uri in dict.fromkeys(uris) if uri in held]
         return Reply(body={"posts": posts})
+
+    def _view(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The AppView's post view of one of the account's records: its counts from the
+        ``engagement`` hook (0 where it says nothing; no views: Bluesky counts none), its
+        embed as the embed's view."""
+        value = record["value"]
+        when = _when(value.get("createdAt")) or self.now()
+        got = self.engagement(record["uri"], when, str(value.get("text", "")))
+        view = {"uri": record["uri"], "cid": record["cid"],
+                "author": {"did": self.did, "handle": self.handle,
+                           "displayName": self.handle.split(".")[0].title()},
+                "record": value, "replyCount": got.get("comments", 0),
+                "repostCount": got.get("shares", 0), "likeCount": got.get("likes", 0),
+                "quoteCount": got.get("quotes", 0), "bookmarkCount": got.get("saves", 0),
+                "indexedAt": iso_ms(when), "labels": []}  # fmt: skip
+        if isinstance(value.get("embed"), dict):
+            view["embed"] = _embed_view(value["embed"])
+        return view
+
+    def add_post(
+        self, text: str, created_at: datetime | None = None, *, reply_to: str | None = None,
+        embed: dict[str, Any] | None = None,
+    ) -> str:  # fmt: skip
+        """A post of the account's own that publish did not make (its at:// URI): a reply
+        to the post ``reply_to``, one with ``embed`` (the record's, e.g. ``{"$type":
+        "app.bsky.embed.images", "images": [...]}``); at ``created_at`` (else now)."""
+        record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text,
+                                  "createdAt": iso_ms(utc(created_at or self.now()))}  # fmt: skip
+        if reply_to:
+            ref = {"uri": reply_to, "cid": "bafyrei" + "c" * 52}
+            record["reply"] = {"root": ref, "parent": ref}
+        if embed is not None:
+            record["embed"] = embed
+        with self.lock:
+            return str(self._stored(next(self.rkeys), record).body["uri"])
+
+    def add_repost(self, subject: str, created_at: datetime | None = None) -> None:
+        """The account reposts someone else's post ``subject`` (an at:// URI)."""
+        with self.lock:
+            self.reposts.append({"subject": subject, "at": utc(created_at or self.now())})
+
+    def author_feed(self, req: Req) -> Reply:
+        """``app.bsky.feed.getAuthorFeed`` (AppView, public): the account's posts and
+        reposts, newest first, ``filter``, ``limit``, ``cursor`` (an offset here)."""
+        actor, wanted = req.query.get("actor", ""), req.query.get("filter", "posts_with_replies")
+        require(actor in (self.did, self.handle),
+                xrpc_error(400, "InvalidRequest", "Profile not found"))  # fmt: skip
+        require(wanted in ("posts_with_replies", "posts_no_replies"),
+                xrpc_error(400, "InvalidRequest", f"this fake serves no filter {wanted!r}"))  # fmt: skip
+        limit, start = req.query.get("limit", "50"), req.query.get("cursor", "0")
+        require(limit.isdigit() and 1 <= int(limit) <= 100,
+                xrpc_error(400, "InvalidRequest", "limit must be between 1 and 100"))  # fmt: skip
+        require(start.isdigit(), xrpc_error(400, "InvalidRequest", "malformed cursor"))
+        with self.lock:
+            records, reposts = list(self.records), list(self.reposts)
+        items: list[tuple[datetime, dict[str, Any]]] = [
+            (_when(r["value"].get("createdAt")) or self.now(), {"post": self._view(r)})
+            for r in records if not (wanted == "posts_no_replies" and r["value"].get("reply"))]  # fmt: skip
+        for repost in reposts:
+            author = f"did:plc:{number(repost['subject'], 24):024d}"
+            view = {"uri": repost["subject"], "cid": "bafyrei" + "d" * 52,
+                    "author": {"did": author, "handle": "someone.test"},
+                    "record": {"$type": "app.bsky.feed.post", "text": "someone else's post",
+                               "createdAt": iso_ms(repost["at"])},
+                    "replyCount": 0, "repostCount": 1, "likeCount": 0, "quoteCount": 0,
+                    "indexedAt": iso_ms(repost["at"]), "labels": []}  # fmt: skip
+            reason = {"$type": "app.bsky.feed.defs#reasonRepost",
+                      "by": {"did": self.did, "handle": self.handle},
+                      "indexedAt": iso_ms(repost["at"])}  # fmt: skip
+            items.append((repost["at"], {"post": view, "reason": reason}))
+        items.sort(key=lambda pair: pair[0], reverse=True)
+        at, size = int(start), min(int(limit), self.page_size)
+        body: dict[str, Any] = {"feed": [item for _, item in items[at : at + size]]}
+        if at + size < len(items):
+            body["cursor"] = str(at + size)
+        return Reply(body=body)
 
     def profile(self, req: Req) -> Reply:
         """``app.bsky.actor.getProfile?actor=<did or handle>`` (AppView, public): the
@@ -270,3 +337,31 @@ class BlueskyFake(Fake):
     def posts_made(self) -> int:
         """How many posts this fake holds: what really went out (deleted ones too)."""
         return len(self.records) + len(self.removed)
+
+
+def _embed_view(embed: dict[str, Any]) -> dict[str, Any]:
+    """A record's embed as the AppView serves it (``<$type>#view``, images with their
+    CDN links, the media of a quote with media likewise)."""
+    kind = str(embed.get("$type", ""))
+    view: dict[str, Any] = {"$type": f"{kind}#view"}
+    if kind == "app.bsky.embed.images":
+        view["images"] = [{"thumb": f"https://cdn.test/img/{n}@jpeg", "fullsize":
+                           f"https://cdn.test/img/{n}@jpeg", "alt": str(image.get("alt", ""))}
+                          for n, image in enumerate(embed.get("images", []))]  # fmt: skip
+    elif kind == "app.bsky.embed.video":
+        view.update(cid="bafyrei" + "v" * 52, playlist="https://video.test/playlist.m3u8")
+    elif kind == "app.bsky.embed.external":
+        view["external"] = dict(embed.get("external", {}))
+    elif kind == "app.bsky.embed.record":
+        view["record"] = {"$type": "app.bsky.embed.record#viewRecord",
+                          **dict(embed.get("record", {}))}  # fmt: skip
+    elif kind == "app.bsky.embed.recordWithMedia":
+        view["record"] = _embed_view({"$type": "app.bsky.embed.record",
+                                      "record": dict(embed.get("record", {}))})  # fmt: skip
+        view["media"] = _embed_view(dict(embed.get("media", {})))
+    return view
+
+
+def _when(created: Any) -> datetime | None:
+    """A record's ``createdAt`` as a UTC time (None when there is none)."""
+    return utc(datetime.fromisoformat(str(created).replace("Z", "+00:00"))) if created else None

@@ -10,6 +10,14 @@ a server before 4.3 answers 404 to the batch route, as it has none. ``delete(sta
 removes a status: ``GET /api/v1/statuses/:id`` then answers 404 ``Record not found``.
 ``GET /api/v1/accounts/verify_credentials`` gives ``followers_count`` from ``followers``.
 
+The account's statuses, ``GET /api/v1/accounts/:id/statuses`` (publish's find-ours, the
+read-back's backfill): newest first in Mastodon's pages, with ``exclude_replies`` (a reply
+to another account's status is left out, one to the account's own kept, as Mastodon does)
+and ``exclude_reblogs``, to the account's own token its direct messages too (as
+Mastodon's ``AccountStatusesFilter`` shows an author); each status with its counts,
+``in_reply_to_id``, ``reblog`` and ``media_attachments``. ``add_status`` puts on the account a status publish did not make:
+a reply, a boost, one with media, a direct message.
+
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
@@ -110,11 +118,46 @@ class MastodonFake(Fake):
                            "following_count": 0, "statuses_count": made})  # fmt: skip
 
     def timeline(self, req: Req) -> Reply:
-        """The account's statuses, newest first, in Mastodon's pages (``max_id``...)."""
+        """The account's statuses, newest first, in Mastodon's pages (``max_id``...);
+        ``exclude_replies``, ``exclude_reblogs`` (Mastodon's booleans: true, 1...)."""
         bearer(req, self.token, INVALID)
-        mine = self.statuses if req.groups[0] == self.account else []
-        page, head = self._page(req, [(s["id"], s) for s in mine])
+        yes = ("1", "true", "t", "on")
+        no_replies = req.query.get("exclude_replies", "").lower() in yes
+        no_reblogs = req.query.get("exclude_reblogs", "").lower() in yes
+        with self.lock:
+            mine = list(self.statuses) if req.groups[0] == self.account else []
+            own = {s["id"] for s in mine}
+        # the account's own token sees all its statuses, direct messages too (Mastodon's
+        # AccountStatusesFilter for the author)
+        kept = [s for s in mine if not (no_reblogs and s.get("reblog"))
+                and not (no_replies and s.get("in_reply_to_id")
+                         and s["in_reply_to_id"] not in own)]  # fmt: skip
+        page, head = self._page(req, [(s["id"], s) for s in kept])
         return Reply(body=[self._counted(s) for s in page], headers=head)
+
+    def add_status(
+        self, text: str, *, reply_to: str | None = None, reblog_of: str | None = None,
+        media: tuple[str, ...] = (), visibility: str = "public",
+    ) -> str:  # fmt: skip
+        """A status of the account's own that publish did not make (its id), now on the
+        fake's clock: a reply to the status ``reply_to`` (another account's, unless it is
+        one of the account's own), a boost of ``reblog_of``, one with ``media`` (Mastodon's
+        attachment types: ``image``, ``video``, ``gifv``, ``audio``, ``unknown``)."""
+        with self.lock:
+            status_id = next(self.ids)
+            boosted = {"id": reblog_of, "content": "<p>someone else's status</p>"} if reblog_of else None  # fmt: skip
+            self.statuses.append({
+                "id": status_id, "created_at": mastodon_time(self.now()),
+                "uri": f"https://social.test/users/brand/statuses/{status_id}",
+                "url": f"https://social.test/@brand/{status_id}", "visibility": visibility,
+                "content": "" if boosted else f"<p>{html.escape(text)}</p>",
+                "in_reply_to_id": reply_to, "reblog": boosted,
+                "media_attachments": [{"id": f"{status_id}{n}", "type": kind,
+                                       "url": f"https://social.test/media/{status_id}{n}"}
+                                      for n, kind in enumerate(media)],
+            })  # fmt: skip
+            self.texts[status_id] = text
+        return status_id
 
     def delete(self, status_id: str) -> None:
         """The status is gone (its author deleted it): reading it answers 404."""
@@ -151,7 +194,8 @@ class MastodonFake(Fake):
         4.5); counts from the ``engagement`` hook, 0 where it says nothing."""
         created = datetime.fromisoformat(status["created_at"].replace("Z", "+00:00"))
         got = self.engagement(status["id"], created, self.texts.get(status["id"], ""))
-        out = {**status, "replies_count": got.get("comments", 0),
+        out = {"in_reply_to_id": None, "reblog": None, "media_attachments": [], **status,
+               "replies_count": got.get("comments", 0),
                "reblogs_count": got.get("shares", 0),
                "favourites_count": got.get("likes", 0)}  # fmt: skip
         if self.version >= (4, 5):

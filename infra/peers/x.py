@@ -12,6 +12,13 @@ or never was comes back in ``errors`` as a "Not Found Error" (``resource-not-fou
 with HTTP 200. ``GET /2/users/me?user.fields=public_metrics`` adds the account's
 ``public_metrics`` (``followers_count`` from ``followers(now)``).
 
+The account's timeline, ``GET /2/users/:id/tweets`` (publish's find-ours, the read-back's
+backfill): newest first, with ``exclude`` (``replies``, ``retweets``), ``tweet.fields``
+(``created_at``, ``public_metrics`` as the lookup gives them, ``attachments``) and
+``expansions=attachments.media_keys`` (``includes.media`` with each key's ``type``).
+``add_post`` puts on the account a post publish did not make: a reply, a retweet, one
+with media.
+
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
@@ -251,15 +258,60 @@ class XFake(Fake):
             raise Refused(bad) from None
         offset = req.query.get("pagination_token", "p0")
         require(offset.startswith("p") and offset[1:].isdigit(), bad)
+        excluded = set(filter(None, req.query.get("exclude", "").split(",")))
+        require(excluded <= {"replies", "retweets"}, bad)
+        fields = set(req.query.get("tweet.fields", "").split(","))
+        expansions = set(req.query.get("expansions", "").split(","))
         with self.lock:
             hits = [t for t in self.tweets[::-1] if floor is None or datetime.fromisoformat(
                 t["created_at"].replace("Z", "+00:00")) >= floor]  # fmt: skip
+        hits.sort(key=lambda t: str(t["created_at"]), reverse=True)  # newest first (stable)
+        hits = [t for t in hits if not ("replies" in excluded and t.get("reply_to"))
+                and not ("retweets" in excluded and t.get("retweet_of"))]  # fmt: skip
         at, size = int(offset[1:]), min(int(wanted), self.page_size)
         page = hits[at : at + size]
         meta: dict[str, Any] = {"result_count": len(page)}
         if at + size < len(hits):
             meta["next_token"] = f"p{at + size}"
-        return Reply(body={"data": page, "meta": meta} if page else {"meta": meta})
+        if not page:
+            return Reply(body={"meta": meta})
+        body: dict[str, Any] = {"data": [self._listed(t, fields) for t in page], "meta": meta}
+        media = [{"media_key": key, "type": kind} for t in page
+                 for key, kind in zip(self._media_keys(t), t.get("media", ()), strict=True)]  # fmt: skip
+        if "attachments.media_keys" in expansions and media:
+            body["includes"] = {"media": media}
+        return Reply(body=body)
+
+    def _listed(self, tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+        """One post as the timeline serves it: the lookup's fields, ``attachments`` (when
+        it has media) and what makes it a reply or a retweet."""
+        created = datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00"))
+        item = self._looked_up(tweet, created, fields & {"created_at", "public_metrics"})
+        if tweet.get("retweet_of"):
+            item["referenced_tweets"] = [{"type": "retweeted", "id": tweet["retweet_of"]}]
+        if tweet.get("reply_to"):
+            item["in_reply_to_user_id"] = tweet["reply_to"]
+        if "attachments" in fields and tweet.get("media"):
+            item["attachments"] = {"media_keys": self._media_keys(tweet)}
+        return item
+
+    @staticmethod
+    def _media_keys(tweet: dict[str, Any]) -> list[str]:
+        return [f"3_{tweet['id']}{n}" for n in range(len(tweet.get("media", ())))]
+
+    def add_post(
+        self, text: str, created_at: datetime | None = None, *, reply_to: str | None = None,
+        retweet_of: str | None = None, media: tuple[str, ...] = (),
+    ) -> str:  # fmt: skip
+        """A post of the account's own that publish did not make (its id): a reply to the
+        user ``reply_to``, a retweet of the post ``retweet_of``, or one with ``media``
+        (X's types: ``photo``, ``video``, ``animated_gif``); at ``created_at`` (else now)."""
+        with self.lock:
+            tweet = {"id": next(self.ids), "text": text,
+                     "created_at": x_time(created_at or self.now()), "reply_to": reply_to,
+                     "retweet_of": retweet_of, "media": tuple(media)}  # fmt: skip
+            self.tweets.append(tweet)
+        return str(tweet["id"])
 
     def add_mention(
         self, text: str, created_at: datetime, *, author_handle: str = "fan",

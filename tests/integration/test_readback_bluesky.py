@@ -7,7 +7,7 @@ their counts set with the fake's ``engagement`` hook."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from readback_peers import posted, serving
@@ -170,3 +170,105 @@ def test_followers_by_did_else_by_handle(fake) -> None:
     actors = [r.query["actor"] for r in fake.requests
               if r.path == "/xrpc/app.bsky.actor.getProfile"]  # fmt: skip
     assert actors == [bluesky.DID, bluesky.HANDLE]
+
+
+# ---- recent: the backfill's listing (app.bsky.feed.getAuthorFeed) ----------------------
+
+AUTHOR_FEED = "/xrpc/app.bsky.feed.getAuthorFeed"
+
+
+def feeds(fake: bluesky.BlueskyFake) -> list[dict[str, str]]:
+    return [r.query for r in fake.requests if r.path == AUTHOR_FEED]
+
+
+def images(count: int) -> dict[str, object]:
+    blob = {"$type": "blob", "ref": {"$link": "bafkrei" + "i" * 52}, "mimeType": "image/jpeg", "size": 1000}  # fmt: skip
+    return {"$type": "app.bsky.embed.images", "images": [{"image": blob, "alt": ""}] * count}
+
+
+def test_recent_lists_the_accounts_own_posts_newest_first_with_their_counts(fake) -> None:
+    # GIVEN the account's posts a minute apart: one publish made, a reply, a repost of
+    # someone else's post, posts with an image, two images, a video, a link card and a
+    # quote of a post with an image of its own
+    start = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
+    at = [start + timedelta(minutes=n) for n in range(9)]
+    adapter = adapter_for("bluesky", fake.url)
+    adapter.now = lambda: at[0]  # type: ignore[attr-defined]
+    done = adapter.publish(PostRequest("Autumn is here 0", "k-0", bluesky.HANDLE),
+                           Token(bluesky.PASSWORD))  # fmt: skip
+    made_uri = done.post_id
+    fake.add_post("@fan.test thanks!", at[1], reply_to="at://did:plc:fan/app.bsky.feed.post/1")
+    fake.add_repost("at://did:plc:fan/app.bsky.feed.post/2", at[2])
+    image = fake.add_post("A photo", at[3], embed=images(1))
+    album = fake.add_post("Photos", at[4], embed=images(2))
+    video = fake.add_post("A clip", at[5], embed={"$type": "app.bsky.embed.video",
+                                                   "video": {"$type": "blob"}})  # fmt: skip
+    card = fake.add_post("Read this", at[6], embed={"$type": "app.bsky.embed.external",
+                                                     "external": {"uri": "https://example.com",
+                                                                  "title": "", "description": ""}})  # fmt: skip
+    quote = fake.add_post("Look", at[7], embed={"$type": "app.bsky.embed.recordWithMedia",
+                                                 "record": {"uri": made_uri}, "media": images(1)})  # fmt: skip
+    set_counts(fake, {made_uri: {"likes": 9, "shares": 3, "comments": 2, "quotes": 1, "views": 40}})  # fmt: skip
+    # WHEN the account's recent posts are listed
+    listed = module.recent(reader(fake), 100)
+    # THEN its own posts, newest first, without the reply and the repost
+    assert [r.posted.post_id for r in listed] == [quote, card, video, album, image, made_uri]
+    assert [r.media for r in listed] == ["image", "none", "video", "album", "image", "none"]
+    first = listed[-1]
+    assert first.posted.published_at == "2027-01-10T09:00:00Z" and first.text == "Autumn is here 0"  # fmt: skip
+    assert first.posted.url == f"https://bsky.app/profile/{bluesky.HANDLE}/post/{made_uri.rsplit('/', 1)[-1]}"  # fmt: skip
+    # AND the counts as ``read`` maps getPosts': no views (Bluesky counts none)
+    assert first.reading.metrics == {"likes": 9, "shares": 3, "comments": 2, "quotes": 1, "saves": 0}  # fmt: skip
+    # AND the feed was asked by DID, without replies, page after page (5 a page here)
+    asked = feeds(fake)
+    assert {(q["actor"], q["filter"]) for q in asked} == {(bluesky.DID, "posts_no_replies")}
+    assert [q.get("cursor") for q in asked] == [None, "5"] and asked[0]["limit"] == "100"
+
+
+def test_recent_follows_the_cursor_up_to_the_limit(fake) -> None:
+    # GIVEN 12 posts and an AppView that serves 5 a page
+    start = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
+    uris = [fake.add_post(f"Post {n}", start + timedelta(minutes=n)) for n in range(12)]
+    fake.page_size = 5
+    # WHEN all are asked  THEN three pages, following the cursor
+    everything = module.recent(reader(fake), 100)
+    assert [r.posted.post_id for r in everything] == uris[::-1]
+    assert [q.get("cursor") for q in feeds(fake)] == [None, "5", "10"]
+    # WHEN 7 are asked  THEN the 7 newest, asking only for what is still wanted
+    fake.requests.clear()
+    seven = module.recent(reader(fake), 7)
+    assert [r.posted.post_id for r in seven] == uris[::-1][:7]
+    assert [(q["limit"], q.get("cursor")) for q in feeds(fake)] == [("7", None), ("2", "5")]
+
+
+def test_recent_leaves_out_a_count_the_appview_does_not_give(fake) -> None:
+    # GIVEN an older AppView: no bookmarkCount, and a post view with no embed
+    view = {"uri": f"at://{bluesky.DID}/app.bsky.feed.post/3labc", "cid": "bafyrei" + "a" * 52,
+            "record": {"$type": "app.bsky.feed.post", "text": "Hi",
+                       "createdAt": "2027-01-10T09:00:00.000Z"},
+            "likeCount": 2, "repostCount": 0, "replyCount": 1, "quoteCount": 0,
+            "indexedAt": "2027-01-10T09:00:01.000Z"}  # fmt: skip
+    fake.answer_next(Reply(body={"feed": [{"post": view}]}), on=AUTHOR_FEED)
+    (post,) = module.recent(reader(fake), 10)
+    assert post.reading.metrics == {"likes": 2, "shares": 0, "comments": 1, "quotes": 0}
+    assert post.media == "none"
+
+
+def test_recent_by_handle_when_the_account_has_no_did(fake) -> None:
+    fake.add_post("Hello", datetime(2027, 1, 10, 9, 0, tzinfo=UTC))
+    by_handle = Reader("bluesky", "brand", account(None), fake.url, lambda: "")
+    assert [r.text for r in module.recent(by_handle, 10)] == ["Hello"]
+    assert feeds(fake)[0]["actor"] == bluesky.HANDLE
+
+
+def test_recent_rate_limited_is_a_platform_error(fake) -> None:
+    fake.fail_next("rate_limit", on=AUTHOR_FEED)
+    with pytest.raises(PlatformError) as caught:
+        module.recent(reader(fake), 100)
+    assert caught.value.retryable and caught.value.retry_after_s is not None
+
+
+def test_recent_with_an_item_without_its_post_is_a_bad_page(fake) -> None:
+    fake.answer_next(Reply(body={"feed": [{"reason": None}]}), on=AUTHOR_FEED)
+    with pytest.raises(BadPage):
+        module.recent(reader(fake), 10)

@@ -6,6 +6,8 @@ local peer mastodon-mock, whose counts come from real favourites, boosts and rep
 from __future__ import annotations
 
 import hashlib
+import json
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +21,7 @@ from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.ingest.engagement import DELETED, OK, Posted, Reader
 from functions.ingest.engagement import mastodon as module
-from functions.ingest.sources import BadPage
+from functions.ingest.sources import BadPage, utc
 from functions.publish.adapters import adapter_for
 from functions.publish.adapters.base import PostRequest
 from infra.peers import Reply
@@ -207,6 +209,85 @@ def test_followers_on_a_page_that_is_not_json_is_a_bad_page(fake: MastodonFake) 
         module.followers(reader(fake.url))
 
 
+# ---- recent: the backfill's listing (GET /api/v1/accounts/:id/statuses) ---------------
+
+
+def listings(fake: MastodonFake) -> list[dict[str, str]]:
+    return [r.query for r in fake.requests if r.path == f"/api/v1/accounts/{fake.account}/statuses"]  # fmt: skip
+
+
+def test_recent_lists_the_accounts_own_statuses_newest_first_with_their_counts(
+    fake: MastodonFake,
+) -> None:
+    # GIVEN the account's statuses: one publish made, a reply to it (a thread), a reply to
+    # someone else, a boost, a direct message, and statuses with media
+    made = publish(fake.url, "Spring sale & more")
+    thread = fake.add_status("and the sequel", reply_to=made.post_id)
+    fake.add_status("@fan thanks!", reply_to="109999")
+    fake.add_status("", reblog_of="109998")
+    fake.add_status("@fan a secret", visibility="direct")
+    image = fake.add_status("A photo", media=("image",))
+    album = fake.add_status("Photos", media=("image", "image"))
+    video = fake.add_status("A clip", media=("video",))
+    gif = fake.add_status("A GIF", media=("gifv",))
+    sound = fake.add_status("A sound", media=("audio",))
+    fake.engagement = lambda post_id, when, text: {"likes": 4, "shares": 2, "comments": 1, "quotes": 1, "views": 50}  # fmt: skip
+    # WHEN the account's recent statuses are listed
+    listed = module.recent(reader(fake.url), 100)
+    # THEN its own, newest first: the thread kept (Mastodon keeps a reply to oneself),
+    # the reply to another account, the boost and the direct message left out
+    assert [r.posted.post_id for r in listed] == [sound, gif, video, album, image, thread, made.post_id]  # fmt: skip
+    assert [r.media for r in listed] == [None, "video", "video", "album", "image", "none", "none"]
+    first = listed[-1]
+    assert (first.text, first.posted.url) == ("Spring sale & more", made.url)
+    assert first.posted.published_at == utc(made.published_at)  # as YYYY-MM-DDTHH:MM:SSZ
+    # AND the counts as ``read`` maps them: no views (Mastodon counts none)
+    assert first.reading.metrics == {"likes": 4, "shares": 2, "comments": 1, "quotes": 1}
+    (asked,) = listings(fake)[:1]
+    assert (asked["exclude_replies"], asked["exclude_reblogs"], asked["limit"]) == ("true", "true", "40")  # fmt: skip
+
+
+def test_recent_pages_with_max_id_up_to_the_limit(fake: MastodonFake) -> None:
+    # GIVEN 12 statuses and a server that gives 5 a page
+    ids = [fake.add_status(f"Status {n}") for n in range(12)]
+    fake.page_size = 5
+    # WHEN all are asked  THEN the pages follow max_id (the last status of each page)
+    everything = module.recent(reader(fake.url), 100)
+    assert [r.posted.post_id for r in everything] == ids[::-1]
+    # (the last page is an empty one: Mastodon links a next page after any non-empty one)
+    assert [q.get("max_id") for q in listings(fake)] == [None, ids[7], ids[2], ids[0]]
+    # WHEN 7 are asked  THEN the 7 newest, and no page more
+    fake.requests.clear()
+    seven = module.recent(reader(fake.url), 7)
+    assert [r.posted.post_id for r in seven] == ids[::-1][:7]
+    assert [(q["limit"], q.get("max_id")) for q in listings(fake)] == [("7", None), ("2", ids[7])]
+
+
+def test_recent_on_a_server_before_4_5_has_no_quotes(old: MastodonFake) -> None:
+    # GIVEN a 4.2 server, whose statuses carry no quotes_count
+    post = publish(old.url, "Hello")
+    old.engagement = lambda post_id, when, text: {"likes": 2, "quotes": 5}
+    # WHEN the account's statuses are listed  THEN quotes are absent, not 0
+    (listed,) = module.recent(reader(old.url), 10)
+    assert listed.posted.post_id == post.post_id
+    assert listed.reading.metrics == {"likes": 2, "shares": 0, "comments": 0}
+
+
+def test_recent_rate_limited_is_a_platform_error(fake: MastodonFake) -> None:
+    fake.add_status("Hello")
+    fake.fail_next("rate_limit", on=f"/accounts/{fake.account}/statuses")
+    with pytest.raises(PlatformError) as caught:
+        module.recent(reader(fake.url), 100)
+    assert (caught.value.status, caught.value.retryable) == (429, True)
+    assert caught.value.retry_after_s is not None
+
+
+def test_recent_on_an_answer_that_is_not_a_list_is_a_bad_page(fake: MastodonFake) -> None:
+    fake.answer_next(Reply(200, {"error": "oops"}), on=f"/accounts/{fake.account}/statuses")
+    with pytest.raises(BadPage):
+        module.recent(reader(fake.url), 10)
+
+
 # ---- the real local peer: mastodon-mock ---------------------------------------------
 
 
@@ -270,3 +351,65 @@ def test_the_real_peer_rate_limit_stops_the_read(mock: str) -> None:
 def test_the_real_peer_gives_the_follower_count(mock: str) -> None:
     seed = http("GET", f"{mock}/api/v1/accounts/verify_credentials", token=MOCK_TOKEN)
     assert module.followers(reader(mock, MOCK_TOKEN)) == seed["followers_count"]
+
+
+def upload(url: str, name: str, mime: str) -> str:
+    """A media attachment uploaded to the peer (multipart, as clients do); its id."""
+    boundary = "socialops-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"{name}\"\r\nContent-Type: {mime}\r\n\r\n").encode()  # fmt: skip
+    body += b"\x00" * 16 + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(f"{url}/api/v2/media", data=body, method="POST")
+    request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    request.add_header("Authorization", f"Bearer {MOCK_TOKEN}")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return str(json.loads(answer.read())["id"])
+
+
+def test_the_real_peer_lists_the_accounts_statuses_with_counts_and_media(mock: str) -> None:
+    # GIVEN on the peer: two statuses published through the adapter, the first favourited
+    # and boosted (the boost is a status of the account too), one with an image, one with
+    # two, one with a video
+    first, second = (publish(mock, f"Status {n}", MOCK_TOKEN) for n in range(2))
+    http("POST", f"{mock}/api/v1/statuses/{first.post_id}/favourite", {}, MOCK_TOKEN)
+    http("POST", f"{mock}/api/v1/statuses/{first.post_id}/reblog", {}, MOCK_TOKEN)
+    made = {}
+    for label, files in (("image", [("a.png", "image/png")]),
+                         ("album", [("b.png", "image/png"), ("c.jpg", "image/jpeg")]),
+                         ("video", [("d.mp4", "video/mp4")])):  # fmt: skip
+        ids = [upload(mock, name, mime) for name, mime in files]
+        status = http("POST", f"{mock}/api/v1/statuses",
+                      {"status": f"With {label}", "media_ids": ids}, MOCK_TOKEN)  # fmt: skip
+        made[label] = str(status["id"])
+    # WHEN the module lists the account's recent statuses, 3 a page (the limit asked)
+    listed = module.recent(reader(mock, MOCK_TOKEN), 100)
+    three = module.recent(reader(mock, MOCK_TOKEN), 3)
+    # THEN its own statuses, newest first, without the boost; their media as the server says
+    assert [r.posted.post_id for r in listed] == [made["video"], made["album"], made["image"],
+                                                  second.post_id, first.post_id]  # fmt: skip
+    assert [r.media for r in listed] == ["video", "album", "image", "none", "none"]
+    # AND the server's own counts under our names
+    assert listed[-1].reading.metrics == {"likes": 1, "shares": 1, "comments": 0}
+    assert listed[-1].text == "Status 0"
+    # AND the bound: the three newest
+    assert [r.posted.post_id for r in three] == [made["video"], made["album"], made["image"]]
+
+
+def test_the_real_peer_pages_past_its_40_statuses(mock: str) -> None:
+    # GIVEN 45 statuses on the peer (its pages hold 40 at most)
+    ids = [publish(mock, f"Paged {n}", MOCK_TOKEN).post_id for n in range(45)]
+    # WHEN 100 are asked  THEN all 45, newest first, each once
+    listed = module.recent(reader(mock, MOCK_TOKEN), 100)
+    assert [r.posted.post_id for r in listed] == ids[::-1]
+
+
+def test_the_real_peer_rate_limit_stops_the_listing(mock: str) -> None:
+    # GIVEN the peer rate-limits the next GET of the account's statuses
+    me = http("GET", f"{mock}/api/v1/accounts/verify_credentials", token=MOCK_TOKEN)["id"]
+    rule = {"match": {"methods": ["GET"], "path": f"/api/v1/accounts/{me}/statuses"},
+            "effect": {"type": "ratelimit"}, "count": 1}  # fmt: skip
+    http("POST", f"{mock}/api/v1/_mock/faults", rule)
+    # WHEN the module lists them  THEN a retryable PlatformError, after the credentials
+    with pytest.raises(PlatformError) as caught:
+        module.recent(reader(mock, MOCK_TOKEN), 100)
+    assert (caught.value.status, caught.value.retryable) == (429, True)

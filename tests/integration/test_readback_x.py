@@ -258,3 +258,104 @@ def test_followers_on_a_page_that_is_not_json_is_a_bad_page(fake: XFake) -> None
     fake.answer_next(Reply(200, raw=b"oops"), on="/2/users/me")
     with pytest.raises(BadPage):
         module.followers(reader(fake))
+
+
+# ---- recent: the backfill's listing (GET /2/users/:id/tweets) --------------------------
+
+
+def timeline(fake: XFake) -> list[dict[str, str]]:
+    return [r.query for r in fake.requests if r.path == f"/2/users/{fake.user}/tweets"]
+
+
+def test_recent_lists_the_accounts_own_posts_newest_first_with_their_counts(fake: XFake) -> None:
+    # GIVEN the account's posts an hour apart: one publish made, one with a photo, a
+    # reply, a retweet, one with two photos, one with a video, and an animated GIF
+    start = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
+    at = [start + timedelta(hours=n) for n in range(7)]
+    made = publish(fake, "Spring sale https://shop.example.com/spring", at[0])
+    photo = fake.add_post("A photo", at[1], media=("photo",))
+    fake.add_post("@fan thanks!", at[2], reply_to="1000001")
+    fake.add_post("RT someone", at[3], retweet_of="1850000000000000000")
+    album = fake.add_post("Two photos", at[4], media=("photo", "photo"))
+    video = fake.add_post("A video", at[5], media=("video",))
+    gif = fake.add_post("A GIF", at[6], media=("animated_gif",))
+    fake.engagement = lambda post_id, when, text: {"likes": 3, "shares": 1, "views": 80, "clicks": 9}  # fmt: skip
+    # WHEN the account's recent posts are listed
+    listed = module.recent(reader(fake), 100)
+    # THEN its own posts, newest first, without the reply and the retweet
+    assert [r.posted.post_id for r in listed] == [gif, video, album, photo, made.post_id]
+    first = listed[-1]
+    assert first.posted.published_at == "2027-01-10T09:00:00Z"
+    assert first.posted.url == f"https://x.com/brand/status/{made.post_id}"
+    assert first.text == "Spring sale https://shop.example.com/spring"
+    # AND the counts mapped as a lookup's public ones: no clicks (X's owner-only field is
+    # not asked of a listing), no reach
+    assert first.reading.metrics == {"likes": 3, "shares": 1, "comments": 0, "quotes": 0,
+                                     "saves": 0, "views": 80}  # fmt: skip
+    assert [r.media for r in listed] == ["video", "video", "album", "image", "none"]
+    # AND the timeline was asked as documented, for the token's user
+    (asked,) = timeline(fake)
+    assert asked["exclude"] == "replies,retweets" and asked["expansions"] == "attachments.media_keys"  # fmt: skip
+    assert set(asked["tweet.fields"].split(",")) == {"created_at", "public_metrics", "attachments"}
+    assert asked["media.fields"] == "type"
+
+
+def test_recent_follows_the_pages_up_to_the_limit(fake: XFake) -> None:
+    # GIVEN 12 posts and a timeline that serves 5 a page
+    start = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
+    ids = [fake.add_post(f"Post {n}", start + timedelta(minutes=n)) for n in range(12)]
+    fake.page_size = 5
+    # WHEN all of them are asked  THEN three pages, following X's next_token
+    everything = module.recent(reader(fake), 100)
+    assert [r.posted.post_id for r in everything] == ids[::-1]
+    pages = timeline(fake)
+    assert [q.get("pagination_token") for q in pages] == [None, "p5", "p10"]
+    assert [q["max_results"] for q in pages] == ["100", "95", "90"]  # what is still wanted
+    # WHEN 7 are asked  THEN the 7 newest, and no page more than those needs
+    fake.requests.clear()
+    seven = module.recent(reader(fake), 7)
+    assert [r.posted.post_id for r in seven] == ids[::-1][:7]
+    assert [q["max_results"] for q in timeline(fake)] == ["7", "5"]  # 5: X's least
+
+
+def test_recent_leaves_out_a_metric_the_listing_does_not_give(fake: XFake) -> None:
+    # GIVEN a timeline whose post has no bookmark or impression count, and no attachments
+    fake.answer_next(Reply(200, {"data": [{"id": "1860000000000000099", "text": "Hi",
+                                           "created_at": "2027-01-10T09:00:00.000Z",
+                                           "public_metrics": {"like_count": 2, "retweet_count": 0,
+                                                              "reply_count": 1, "quote_count": 0}}],
+                                 "meta": {"result_count": 1}}), on="/tweets")  # fmt: skip
+    # WHEN it is listed  THEN those are absent, not 0, and the post has no media
+    (post,) = module.recent(reader(fake), 10)
+    assert post.reading.metrics == {"likes": 2, "shares": 0, "comments": 1, "quotes": 0}
+    assert post.media == "none"
+
+
+def test_recent_media_x_does_not_describe_is_unknown(fake: XFake) -> None:
+    # GIVEN a post whose media key is missing from includes.media
+    body = {"data": [{"id": "1860000000000000098", "text": "Hi",
+                      "created_at": "2027-01-10T09:00:00.000Z", "public_metrics": {},
+                      "attachments": {"media_keys": ["3_1"]}}], "meta": {}}  # fmt: skip
+    fake.answer_next(Reply(200, body), on="/tweets")
+    (post,) = module.recent(reader(fake), 10)
+    assert post.media is None and post.reading.metrics == {}
+
+
+def test_recent_rate_limited_is_a_platform_error(fake: XFake) -> None:
+    fake.add_post("Hello", datetime(2027, 1, 10, 9, 0, tzinfo=UTC))
+    fake.fail_next("rate_limit", on=f"/2/users/{fake.user}/tweets")
+    with pytest.raises(PlatformError) as caught:
+        module.recent(reader(fake), 100)
+    assert (caught.value.status, caught.value.retryable) == (429, True)
+    assert caught.value.retry_after_s is not None
+
+
+def test_recent_with_a_post_without_a_time_is_a_bad_page(fake: XFake) -> None:
+    body = {"data": [{"id": "1860000000000000097", "text": "Hi", "public_metrics": {}}]}
+    fake.answer_next(Reply(200, body), on="/tweets")
+    with pytest.raises(BadPage):
+        module.recent(reader(fake), 10)
+
+
+def test_recent_asks_nothing_for_no_posts(fake: XFake) -> None:
+    assert module.recent(reader(fake), 0) == [] and fake.requests == []

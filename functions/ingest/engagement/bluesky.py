@@ -9,6 +9,14 @@ AppView: counts are the AppView's aggregation of the network, which a PDS does n
   present. A URI left out of the answer is a post the AppView no longer has: deleted (or
   taken down). No PENDING: the AppView indexes a post within seconds.
 - ``followers``: ``app.bsky.actor.getProfile?actor=<DID, else handle>`` -> ``followersCount``.
+- ``recent`` (the backfill): ``app.bsky.feed.getAuthorFeed?actor=<DID, else handle>`` with
+  ``filter=posts_no_replies``, ``limit`` (1 to 100) and ``cursor``, newest first: each
+  item's post view counted as ``getPosts``'s; an item with a ``reason`` is a repost (or a
+  pin) and is left out, and so is a reply that comes all the same. The text is the record's
+  ``text``, the time its ``createdAt`` (what the client claimed, as ``publish`` records it;
+  ``indexedAt`` where it is not a time). Media from the post view's ``embed``: images one
+  image or an album, a video a video, a quote or a link card none, the media of a quote
+  with media; no embed: none; an embed of another kind: unknown (None).
 
 Both are public AppView queries: no token is sent (so no session is made: createSession is
 limited to 30 calls per 5 minutes). The AppView's root is ``reader.extra["appview"]`` when
@@ -25,10 +33,14 @@ from __future__ import annotations
 from typing import Any
 
 from functions.common.chunks import batches
-from functions.ingest.engagement import DELETED, Posted, Reader, Reading, counts
-from functions.ingest.sources import BadPage, as_int, get_json, items_of
+from functions.ingest.engagement import DELETED, Posted, Reader, Reading, Recent, counts
+from functions.ingest.sources import BadPage, as_int, get_json, items_of, utc
 
 BATCH = 25  # URIs per getPosts request, the lexicon's maximum
+FEED_MAX = 100  # items per getAuthorFeed request, the lexicon's maximum
+IMAGES, VIDEO = "app.bsky.embed.images", "app.bsky.embed.video"
+NO_MEDIA = ("app.bsky.embed.record", "app.bsky.embed.external")  # a quote, a link card
+WITH_MEDIA = "app.bsky.embed.recordWithMedia"  # a quote with images or a video of its own
 NAMES = {"likeCount": "likes", "repostCount": "shares", "replyCount": "comments",
          "quoteCount": "quotes", "bookmarkCount": "saves"}  # fmt: skip
 
@@ -63,12 +75,85 @@ def read(reader: Reader, posts: list[Posted]) -> list[Reading]:
             for post in posts]  # fmt: skip
 
 
+def _actor(reader: Reader) -> str:
+    return str(reader.account.id or "") or str(reader.account.handle).lstrip("@")
+
+
 def followers(reader: Reader) -> int | None:
     """The account's follower count (its DID, else its handle)."""
-    actor = str(reader.account.id or "") or str(reader.account.handle).lstrip("@")
+    actor = _actor(reader)
     answer = get_json("bluesky", f"{_root(reader)}/app.bsky.actor.getProfile",
                       query={"actor": actor}, timeout=reader.timeout)  # fmt: skip
     body: Any = answer.body
     if not isinstance(body, dict):
         raise BadPage(f"bluesky: getProfile: expected a JSON object, found {type(body).__name__}")
     return as_int(body.get("followersCount"))
+
+
+def recent(reader: Reader, limit: int) -> list[Recent]:
+    """The account's own latest posts (no replies, no reposts), newest first, at most
+    ``limit``, with the AppView's counts."""
+    if limit <= 0:
+        return []
+    query = {"actor": _actor(reader), "filter": "posts_no_replies"}
+    found: dict[str, Recent] = {}
+    while len(found) < limit:
+        query["limit"] = str(min(FEED_MAX, limit - len(found)))
+        answer = get_json("bluesky", f"{_root(reader)}/app.bsky.feed.getAuthorFeed",
+                          query=query, timeout=reader.timeout)  # fmt: skip
+        feed = items_of(answer.body, "feed", "bluesky")
+        for item in feed:
+            if not isinstance(item, dict) or not isinstance(item.get("post"), dict):
+                raise BadPage("bluesky: getAuthorFeed: an item without its post view")
+            record = item["post"].get("record")
+            if item.get("reason") is not None or (isinstance(record, dict) and record.get("reply")):
+                continue  # a repost (or a pin), or a reply
+            post = _listed(reader, item["post"])
+            found.setdefault(post.posted.post_id, post)
+        cursor = answer.body.get("cursor")
+        if not feed or not isinstance(cursor, str) or not cursor:
+            break
+        query["cursor"] = cursor
+    return list(found.values())[:limit]
+
+
+def _listed(reader: Reader, view: dict[str, Any]) -> Recent:
+    uri = view.get("uri")
+    if not isinstance(uri, str) or not uri.startswith("at://"):
+        raise BadPage("bluesky: getAuthorFeed: a post view lacks its uri")
+    record = view.get("record")
+    record = record if isinstance(record, dict) else {}
+    try:
+        created = utc(record.get("createdAt"))
+    except (ValueError, OverflowError, OSError):
+        try:
+            created = utc(view.get("indexedAt"))
+        except (ValueError, OverflowError, OSError):
+            raise BadPage(f"bluesky: getAuthorFeed: post {uri} has no time") from None
+    handle = str(reader.account.handle).lstrip("@")
+    url = f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
+    embed = view.get("embed", record.get("embed"))
+    return Recent(Posted(uri, url, created), Reading(uri, counts(view, NAMES)),
+                  str(record.get("text") or ""), _media(embed))  # fmt: skip
+
+
+def _media(embed: Any) -> str | None:
+    """The post's media in the lake's words (MEDIA_KINDS), from its embed (the view's
+    ``<type>#view`` or the record's ``<type>``); None when it does not say."""
+    if embed is None:
+        return "none"
+    if not isinstance(embed, dict):
+        return None
+    kind = str(embed.get("$type") or "").removesuffix("#view")
+    if kind == IMAGES:
+        images = embed.get("images")
+        if not isinstance(images, list) or not images:
+            return None
+        return "album" if len(images) > 1 else "image"
+    if kind == VIDEO:
+        return "video"
+    if kind in NO_MEDIA:
+        return "none"
+    if kind == WITH_MEDIA:
+        return _media(embed.get("media"))
+    return None

@@ -15,9 +15,22 @@
 Once a day per account, the follower count: ``followers/brand=<b>/platform=<p>/date=<d>/``
 (a marker in the cursors table, ``followers#<brand>``, says the day is done).
 
+Once per account, on the brand's first run, the backfill (``backfill``): the account's own
+latest posts, at most ``BACKFILL_MAX``, with their counts now, from the platform's listing
+endpoint (the module's ``recent``), written to the same ``engagement`` table with
+``source`` "backfill" and no checkpoint, campaign, post or locale (a marker in the cursors
+table, ``backfill#<brand>``, says the account is done). A module without ``recent`` is
+left out, unmarked: its account is backfilled on the first run after it gains one.
+
+Every row of the ``engagement`` table holds exactly the ``ENGAGEMENT_COLUMNS``; ``source``
+says where it came from: "readback" (a checkpoint's reading of a post publish made, with
+the text and media its record holds) or "backfill".
+
 A platform that refuses (a rate limit, an expired token, a page it should not have sent)
 stops its group for this run: its posts stay due and are read on a later run; the others
-go on. A write to S3 comes before the records move, so a crash re-reads, never loses.
+go on; a refused backfill stays unmarked and is tried again on the next run. A write to S3
+comes before the records move (and before a backfill's marker), so a crash re-reads, never
+loses.
 """
 
 from __future__ import annotations
@@ -35,12 +48,32 @@ from functions.common.chunks import batches
 from functions.common.items import plain
 from functions.common.platform.errors import PlatformError
 from functions.ingest import engagement
-from functions.ingest.engagement import DELETED, METRICS, OK, PENDING, Posted, Reader, Reading
+from functions.ingest.engagement import (
+    BACKFILL,
+    DELETED,
+    ENGAGEMENT_COLUMNS,
+    MEDIA_KINDS,
+    METRICS,
+    OK,
+    PENDING,
+    READBACK,
+    Posted,
+    Reader,
+    Reading,
+    Recent,
+)
 from functions.ingest.sources import BadPage
 
 MAX_POSTS = 500  # a run's posts; more wait for the next run (15 minutes later)
 PENDING_RETRY = timedelta(hours=1)  # a post with no counts yet is asked again after this
 SAFETY_MARGIN_S = 30.0  # time kept to write the lake and the records of what was read
+# The backfill's posts per account: enough recent history for the first models (about
+# three months of a brand posting daily) in a few listing pages (X and Bluesky give 100 a
+# page, Mastodon 40), so a first run stays within its minutes and a small share of the
+# platforms' rate limits however long the account's history; older posts teach the models
+# less (audiences and formats move), and the read-back's own rows soon outnumber them.
+BACKFILL_MAX = 100
+COLUMNS = frozenset(name for name, _ in ENGAGEMENT_COLUMNS)
 
 
 @dataclass
@@ -48,7 +81,7 @@ class Deps:
     dynamodb: Any  # boto3 DynamoDB client
     s3: Any  # boto3 S3 client
     records_table: str  # PUBLISH_RECORDS_TABLE
-    cursors_table: str  # INGEST_CURSORS_TABLE (the followers' daily markers)
+    cursors_table: str  # INGEST_CURSORS_TABLE (the followers' and the backfill's markers)
     bucket: str  # RAW_MENTIONS_BUCKET: the lake sits beside the raw and scored mentions
     # (platform, brand, account) -> a Reader for it (its API root and token)
     reader: Callable[[str, str, Any], Reader]
@@ -61,6 +94,8 @@ class Deps:
     # "<brand>/<platform>" -> the last UTC day whose followers this process saw done (the
     # markers in the cursors table decide; this only spares asking them again)
     followers_done: dict[str, str] = field(default_factory=dict)
+    # "<brand>/<platform>" whose backfill this process saw done (likewise, a memo)
+    backfilled: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -75,6 +110,8 @@ class Due:
     post: str
     locale: str
     posted: Posted
+    text: str | None = None  # what publish posted, where its record says (``text``)
+    media: str | None = None  # one of MEDIA_KINDS, where its record says (``media``)
 
     @classmethod
     def of(cls, item: Mapping[str, Any]) -> Due:
@@ -82,9 +119,12 @@ class Due:
         notes = {k.removeprefix("note_"): str(v) for k, v in value.items() if k.startswith("note_")}  # fmt: skip
         posted = Posted(str(value.get("post_id", "")), str(value.get("url", "")),
                         str(value.get("published_at", "")), notes)  # fmt: skip
+        text, media = value.get("text"), value.get("media")
         return cls(str(value["pk"]), str(value["sk"]), str(value.get("brand", "")),
                    str(value.get("channel", "")), str(value.get("campaign", "")),
-                   str(value.get("post", "")), str(value.get("locale", "")), posted)  # fmt: skip
+                   str(value.get("post", "")), str(value.get("locale", "")), posted,
+                   text if isinstance(text, str) else None,
+                   media if media in MEDIA_KINDS else None)  # fmt: skip
 
 
 def from_ingest(deps: Any) -> Deps:
@@ -142,6 +182,7 @@ def run(deps: Deps) -> dict[str, Any]:
             continue
         summary["groups"][f"{brand}/{platform}"] = _group(deps, brand, platform, posts, now, summary)  # fmt: skip
     summary["followers"] = followers(deps, now)
+    summary["backfill"] = backfill(deps, now, summary["followers"], summary["stopped"])
     deps.log("info", "engagement read back", summary)
     return summary
 
@@ -197,10 +238,12 @@ def _reader(deps: Deps, platform: str, brand: str, account: Any) -> Reader:
 
 
 def row(post: Due, reading: Reading, account: Any, now: datetime) -> dict[str, Any]:
-    """One reading as a row of the lake: every metric a column, null when not given."""
+    """One checkpoint's reading as a row of the lake (source "readback"): every metric a
+    column, null when not given; the text and media the publish record holds (null for a
+    record from before publish kept them); no follower count (the ``followers`` table's)."""
     published = readback.parse(post.posted.published_at) if post.posted.published_at else now
     label, _ = readback.checkpoint(published, now)
-    return {
+    return columns({
         "brand": post.brand, "platform": post.platform,
         "account": str(getattr(account, "handle", "") or ""),
         "campaign": post.campaign, "post": post.post, "locale": post.locale,
@@ -208,8 +251,43 @@ def row(post: Due, reading: Reading, account: Any, now: datetime) -> dict[str, A
         "published_at": post.posted.published_at, "read_at": readback.stamp(now),
         "age_hours": round((now - published).total_seconds() / 3600.0, 3),
         "checkpoint": label, "status": reading.status, "detail": reading.detail or None,
+        "source": READBACK, "text": post.text, "media": post.media,
         **{name: reading.metrics.get(name) for name in METRICS},
-    }  # fmt: skip
+    })  # fmt: skip
+
+
+def backfill_row(brand: str, platform: str, account: Any, recent: Recent, now: datetime,
+                 followers: int | None) -> dict[str, Any]:  # fmt: skip
+    """One post of an account's listing as a row of the lake: no checkpoint, and no
+    campaign, post or locale (the listing does not say which of ours it was, if any).
+    BadPage when the post's time is not one (the module's page was not what it should be)."""
+    try:
+        published = readback.parse(recent.posted.published_at)
+    except (ValueError, AttributeError):
+        raise BadPage(
+            f"{platform}: post {recent.posted.post_id}: its time "
+            f"{recent.posted.published_at!r} is not a time"
+        ) from None
+    reading = recent.reading
+    return columns({
+        "brand": brand, "platform": platform,
+        "account": str(getattr(account, "handle", "") or ""),
+        "post_id": recent.posted.post_id, "url": recent.posted.url or None,
+        "published_at": readback.stamp(published), "read_at": readback.stamp(now),
+        "age_hours": round((now - published).total_seconds() / 3600.0, 3),
+        "status": reading.status, "detail": reading.detail or None, "source": BACKFILL,
+        "text": recent.text, "media": recent.media if recent.media in MEDIA_KINDS else None,
+        "followers": followers, **{name: reading.metrics.get(name) for name in METRICS},
+    })  # fmt: skip
+
+
+def columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of the ``engagement`` table: exactly its columns, in their order, null where
+    ``values`` has none; a name that is no column is a mistake of the caller's."""
+    unknown = set(values) - COLUMNS
+    if unknown:
+        raise ValueError(f"not columns of the engagement table: {sorted(unknown)}")
+    return {name: values.get(name) for name, _ in ENGAGEMENT_COLUMNS}
 
 
 def write_lake(deps: Deps, kind: str, brand: str, platform: str, now: datetime,
@@ -282,17 +360,9 @@ def _finish(deps: Deps, post: Due, now: datetime, why: str) -> None:
 def followers(deps: Deps, now: datetime) -> dict[str, int | str]:
     """Each compiled account's follower count, once a UTC day; what was read (or why not)."""
     day = now.strftime("%Y-%m-%d")
-    accounts: dict[tuple[str, str], Any] = {}
-    try:
-        documents = configs.load_all().values()
-    except configs.ConfigError:
-        return {}
-    for document in documents:
-        for kind, account in document.brand.accounts.items():
-            accounts.setdefault((document.brand.name, str(kind)), account)
-    todo = {key: account for key, account in sorted(accounts.items())
-            if key[1] in engagement.MODULES and deps.followers_done.get("/".join(key)) != day}  # fmt: skip
-    marked = _marked(deps, list(todo))
+    todo = {key: account for key, account in _accounts().items()
+            if deps.followers_done.get("/".join(key)) != day}  # fmt: skip
+    marked = _marked(deps, "followers", list(todo))
     out: dict[str, int | str] = {}
     for (brand, platform), account in todo.items():
         name = f"{brand}/{platform}"
@@ -320,17 +390,89 @@ def followers(deps: Deps, now: datetime) -> dict[str, int | str]:
     return out
 
 
-def _marked(deps: Deps, keys: list[tuple[str, str]]) -> dict[str, str]:
-    """The day each account's followers were last read ("<brand>/<platform>" -> day),
-    from the cursors table's markers, 100 keys a request."""
+def _accounts() -> dict[tuple[str, str], Any]:
+    """Every compiled account a module reads, by (brand, platform), in that order."""
+    accounts: dict[tuple[str, str], Any] = {}
+    try:
+        documents = configs.load_all().values()
+    except configs.ConfigError:
+        return {}
+    for document in documents:
+        for kind, account in document.brand.accounts.items():
+            accounts.setdefault((document.brand.name, str(kind)), account)
+    return {key: account for key, account in sorted(accounts.items())
+            if key[1] in engagement.MODULES}  # fmt: skip
+
+
+def _marked(deps: Deps, kind: str, keys: list[tuple[str, str]]) -> dict[str, str]:
+    """The markers of ``kind`` ("followers", "backfill") the cursors table holds for the
+    accounts (pk ``<kind>#<brand>``, sk the platform): "<brand>/<platform>" -> the marker's
+    day, 100 keys a request."""
     days: dict[str, str] = {}
     for chunk in batches(keys, 100):
-        wanted = [{"pk": {"S": f"followers#{b}"}, "sk": {"S": p}} for b, p in chunk]
+        wanted = [{"pk": {"S": f"{kind}#{b}"}, "sk": {"S": p}} for b, p in chunk]
         request: dict[str, Any] = {deps.cursors_table: {"Keys": wanted, "ConsistentRead": True}}
         while request:
             answer = deps.dynamodb.batch_get_item(RequestItems=request)
             for item in answer.get("Responses", {}).get(deps.cursors_table, []):
-                brand = item["pk"]["S"].removeprefix("followers#")
+                brand = item["pk"]["S"].removeprefix(f"{kind}#")
                 days[f"{brand}/{item['sk']['S']}"] = item.get("day", {}).get("S", "")
             request = answer.get("UnprocessedKeys") or {}
     return days
+
+
+# ---- the backfill, once per account ----------------------------------------------------
+
+
+def backfill(deps: Deps, now: datetime, counted: Mapping[str, int | str] | None = None,
+             stopped: list[str] | None = None) -> dict[str, int | str]:  # fmt: skip
+    """The first run's backfill of each compiled account not yet backfilled: its own
+    latest posts (at most ``BACKFILL_MAX``, the module's ``recent``) with their counts
+    now, as "backfill" rows of the lake; then the account's marker (pk
+    ``backfill#<brand>``, sk the platform, with the day and the count), so it is done
+    once. What was written per "<brand>/<platform>" (the number of posts, or why not).
+
+    The listing holds whatever the account posted, so the posts ``publish`` made and
+    recorded are in it too, beside their read-back rows: ``source`` tells the two apart
+    (and ``post_id`` matches them). ``counted``: this run's follower counts
+    (``followers``), put on the rows where one was read. A refusal (``PlatformError``,
+    ``BadPage``) leaves the marker unwritten, so the next run tries again, and is added to
+    ``stopped``; so is running out of time. A module without ``recent`` is skipped,
+    unmarked."""
+    stops = stopped if stopped is not None else []
+    listed = {key: account for key, account in _accounts().items()
+              if "/".join(key) not in deps.backfilled
+              and callable(getattr(deps.module(key[1]), "recent", None))}  # fmt: skip
+    marked = _marked(deps, "backfill", list(listed))
+    out: dict[str, int | str] = {}
+    todo = [(key, account) for key, account in listed.items() if "/".join(key) not in marked]
+    deps.backfilled.update("/".join(key) for key in listed if "/".join(key) in marked)
+    for n, ((brand, platform), account) in enumerate(todo):
+        name = f"{brand}/{platform}"
+        if deps.remaining_s() < SAFETY_MARGIN_S:
+            stops.append(f"backfill: out of time, {len(todo) - n} accounts left for the next run")
+            break
+        try:
+            found = deps.module(platform).recent(_reader(deps, platform, brand, account),
+                                                 BACKFILL_MAX)  # fmt: skip
+            posts: dict[str, Recent] = {}
+            for post in found:  # once each, and the bound holds whatever a module answers
+                posts.setdefault(post.posted.post_id, post)
+            count = (counted or {}).get(name)
+            rows = [backfill_row(brand, platform, account, post, now,
+                                 count if isinstance(count, int) else None)
+                    for post in list(posts.values())[:BACKFILL_MAX]]  # fmt: skip
+        except (PlatformError, BadPage) as error:
+            deps.log("warning", "backfill refused; tried again on the next run",
+                     {"brand": brand, "platform": platform, "error": str(error)})  # fmt: skip
+            stops.append(f"{name}: backfill: {error}")
+            out[name] = str(error)
+            continue
+        if rows:  # the lake first: a crash before the marker backfills again, loses nothing
+            write_lake(deps, "engagement", brand, platform, now, rows)
+        deps.dynamodb.put_item(TableName=deps.cursors_table, Item={
+            "pk": {"S": f"backfill#{brand}"}, "sk": {"S": platform},
+            "day": {"S": now.strftime("%Y-%m-%d")}, "count": {"N": str(len(rows))}})  # fmt: skip
+        deps.backfilled.add(name)
+        out[name] = len(rows)
+    return out

@@ -37,6 +37,18 @@ cannot be read is asked for the public fields only.
 
 Followers: ``GET /2/users/me?user.fields=public_metrics`` -> ``public_metrics.followers_count``
 (None when X leaves ``public_metrics`` out).
+
+Recent posts (the backfill, ``recent``): the account's id from ``GET /2/users/me`` (the
+token's user, as publish's ``find_existing`` finds it, so the listing is always the
+account the token posts as), then its timeline, ``GET /2/users/:id/tweets`` (newest first,
+``max_results`` 5 to 100 a page, ``pagination_token``; docs.x.com, "User Posts timeline")
+with ``exclude=replies,retweets``, ``tweet.fields=created_at,public_metrics,attachments``
+and ``expansions=attachments.media_keys`` (``media.fields=type``). Counts are the
+``public_metrics`` mapped as above; the non-public ones are not asked (X refuses them for
+a post over 30 days old, and a listing mixes both), so a backfilled post has no clicks and
+the public impression count. Media: none without ``attachments.media_keys``; one photo
+an image, one video or animated GIF a video, more than one an album; a media key missing
+from ``includes.media``, or a type X adds later, leaves it unknown (None).
 """
 
 from __future__ import annotations
@@ -47,8 +59,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.common.chunks import batches
-from functions.ingest.engagement import DELETED, PENDING, Posted, Reader, Reading, counts
-from functions.ingest.sources import BadPage, as_int, get_json, items_of
+from functions.ingest.engagement import DELETED, PENDING, Posted, Reader, Reading, Recent, counts
+from functions.ingest.sources import BadPage, as_int, get_json, items_of, utc
 
 LOOKUP_MAX = 100  # ids a GET /2/tweets takes (docs.x.com, Post lookup: "Up to 100")
 # non_public_metrics: posts under 30 days old; a day's margin for the clocks' disagreement
@@ -57,6 +69,9 @@ PRIVATE_AGE = timedelta(days=29)
 PUBLIC = {"like_count": "likes", "retweet_count": "shares", "reply_count": "comments",
           "quote_count": "quotes", "bookmark_count": "saves", "impression_count": "views"}  # fmt: skip
 PRIVATE = {"impression_count": "views", "url_link_clicks": "clicks"}
+
+TIMELINE_MIN, TIMELINE_MAX = 5, 100  # max_results of GET /2/users/:id/tweets
+MEDIA = {"photo": "image", "video": "video", "animated_gif": "video"}  # X's media types
 
 NOT_FOUND = "resource-not-found"
 FIELD_REFUSED = "not-authorized-for-field"
@@ -107,6 +122,75 @@ def followers(reader: Reader) -> int | None:
         raise BadPage("x: /2/users/me: 'public_metrics' is not an object")
     count = as_int(metrics.get("followers_count"))
     return count if count is not None and count >= 0 else None
+
+
+def recent(reader: Reader, limit: int) -> list[Recent]:
+    """The account's own latest posts (no replies, no reposts), newest first, at most
+    ``limit``, with their public counts, from its timeline."""
+    if limit <= 0:
+        return []
+    me = _user_id(reader)
+    query = {"exclude": "replies,retweets", "tweet.fields": "created_at,public_metrics,attachments",
+             "expansions": "attachments.media_keys", "media.fields": "type"}  # fmt: skip
+    found: dict[str, Recent] = {}
+    while len(found) < limit:
+        query["max_results"] = str(max(TIMELINE_MIN, min(TIMELINE_MAX, limit - len(found))))
+        answer = get_json("x", f"{reader.base}/2/users/{me}/tweets", query=query,
+                          bearer=reader.token(), timeout=reader.timeout)  # fmt: skip
+        data = items_of(answer.body, "data", "x")
+        includes = answer.body.get("includes")
+        kinds = {str(m.get("media_key")): m.get("type")
+                 for m in items_of(includes if isinstance(includes, dict) else {}, "media", "x")
+                 if isinstance(m, dict)}  # fmt: skip
+        for item in data:
+            post = _listed(reader, item, kinds)
+            found.setdefault(post.posted.post_id, post)
+        meta = answer.body.get("meta")
+        following = meta.get("next_token") if isinstance(meta, dict) else None
+        if not data or not isinstance(following, str) or not following:
+            break
+        query["pagination_token"] = following
+    return list(found.values())[:limit]
+
+
+def _user_id(reader: Reader) -> str:
+    """The id of the token's user (``GET /2/users/me``)."""
+    answer = get_json("x", f"{reader.base}/2/users/me", bearer=reader.token(),
+                      timeout=reader.timeout)  # fmt: skip
+    data = answer.body.get("data") if isinstance(answer.body, dict) else None
+    ident = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(ident, str) or not ident.isascii() or not ident.isdigit():
+        raise BadPage("x: /2/users/me answered no user id")
+    return ident
+
+
+def _listed(reader: Reader, item: Any, kinds: dict[str, Any]) -> Recent:
+    """One post of the timeline, its counts mapped as ``read`` maps a lookup's."""
+    ident = _ident(item)
+    public = item.get("public_metrics")
+    if not isinstance(public, dict):
+        raise BadPage(f"x: post {ident} came without its public_metrics object")
+    try:
+        created = utc(item.get("created_at"))
+    except (ValueError, OverflowError, OSError):
+        raise BadPage(f"x: post {ident}: created_at {item.get('created_at')!r} is not a time") from None  # fmt: skip
+    handle = str(reader.account.handle).lstrip("@")
+    posted = Posted(ident, f"https://x.com/{handle}/status/{ident}", created)
+    return Recent(posted, Reading(ident, counts(public, PUBLIC)), str(item.get("text") or ""),
+                  _media(item.get("attachments"), kinds))  # fmt: skip
+
+
+def _media(attachments: Any, kinds: dict[str, Any]) -> str | None:
+    """The post's media in the lake's words (MEDIA_KINDS); None when X does not say."""
+    keys = attachments.get("media_keys") if isinstance(attachments, dict) else None
+    if not keys:
+        return "none" if attachments is None or isinstance(attachments, dict) else None
+    if not isinstance(keys, list):
+        return None
+    ours = [MEDIA.get(str(kinds.get(str(key)))) for key in keys]
+    if None in ours:
+        return None
+    return "album" if len(ours) > 1 else ours[0]
 
 
 def _lookup(reader: Reader, ids: Sequence[str], *, private: bool) -> Lookup:
