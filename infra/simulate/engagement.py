@@ -9,6 +9,7 @@ learns reads it; they see only what the read-back brought into the lake.
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from functions.ingest.engagement import METRICS
 from infra.simulate import audience
 
+READBACK_FAULTS = ("rate_limit", "expired")  # what a platform may answer a read-back run
 READBACK_EVERY = timedelta(minutes=15)  # the read-back schedule (infra/stack.py READBACK_RATE)
 START_FOLLOWERS = 5_000  # each simulated account's followers on the first day
 DEFAULT_ZONE = audience.BRAND_ZONE
@@ -129,9 +131,43 @@ class Readback:
         )  # fmt: skip
         self.run_once = readback.run
         self.now = sim.clock.now
+        # faults of the read-back (--faults): a rate limit or an expired token from one
+        # account's platform during a run; drawn from their own generator, so that the
+        # publish faults a seed gives stay the same
+        self.fault_rate, self.random = sim.fault_rate, random.Random(f"readback-{sim.seed}")
+        self.accounts, self.faults = list(sim.accounts.values()), sim.result.faults
+
+    def _arm(self) -> tuple[Any, str, int] | None:
+        """Maybe a refusal armed on one account's peer for this run (the run reads nothing
+        else of that peer: publish does not run during it)."""
+        if not self.fault_rate or self.random.random() >= self.fault_rate:
+            return None
+        posted = [a for a in self.accounts if a.fake.posts_made()]
+        if not posted:
+            return None
+        account = self.random.choice(posted)
+        kind = self.random.choice(READBACK_FAULTS)
+        before = len(account.fake.failures)
+        account.fake.fail_next(kind)
+        return account.fake, kind, before
+
+    def _disarm(self, armed: tuple[Any, str, int] | None) -> None:
+        """A refusal the run did not meet is taken back; one it met is counted."""
+        if armed is None:
+            return
+        fake, kind, before = armed
+        with fake.lock:
+            if len(fake.failures) > before:
+                del fake.failures[before:]
+                return
+        self.faults[f"readback_{kind}"] += 1
 
     def tick(self) -> None:
-        summary = self.run_once(self.deps)
+        armed = self._arm()
+        try:
+            summary = self.run_once(self.deps)
+        finally:
+            self._disarm(armed)
         self.result.runs += 1
         self.result.stopped += summary["stopped"]
         for name, count in summary.get("followers", {}).items():

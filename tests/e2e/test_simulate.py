@@ -191,7 +191,13 @@ def test_engagement_comes_back_for_every_published_post(launch: dict[str, Any]) 
     # the virtual clock, brings each published post's counts into the lake
     engagement = launch["engagement"]
     assert engagement["audience"] == {"shape": "one_peak", "zone": "Europe/Paris"}
-    assert engagement["posts_read"] == launch["published"] and engagement["stopped"] == []
+    assert engagement["posts_read"] == launch["published"]
+    # --faults: a platform refused some runs (a rate limit, an expired token); those posts
+    # stayed due and were read on a later run, nothing else stopped
+    refused = sum(n for k, n in launch["faults_injected"].items() if k.startswith("readback_"))
+    assert refused >= 1 and len(engagement["stopped"]) <= refused
+    assert all("rate limit" in s.lower() or "token" in s.lower() or "refused" in s.lower()
+               for s in engagement["stopped"])  # fmt: skip
     assert engagement["readings"] >= 2 * engagement["posts_read"]  # several checkpoints each
     assert engagement["readback_runs"] == 14 * 24 * 4 - 1
     per = engagement["per_platform"]
