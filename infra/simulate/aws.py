@@ -28,6 +28,11 @@ tests/integration/test_simulate_moto.py; undone when the simulation ends):
   messages, one clock read each) to read the retention period, and for each message sent
   to see whether the queue deduplicates; here it reads the retention period, and counts
   the messages in one pass;
+- DynamoDB conditions: moto parses a condition expression three times a call, for each
+  item of a transaction; here each (expression, names, values) once;
+- DynamoDB values: moto asks five type questions before it compares, hashes or sizes a
+  value (each query compares, sorts and sizes every candidate item); here strings and
+  numbers are answered at once;
 - every call: moto lists the response class's methods (``inspect.getmembers``); here once
   per class.
 """
@@ -232,6 +237,70 @@ def _parsed_once() -> Any:
     return classmethod(lambda cls, expression: make(expression))
 
 
+def _conditions_parsed_once() -> Any:
+    """``ConditionExpressionParser.parse`` keeping each (expression, names, values)'s tree
+    and the names and values it found: moto parses a condition three times a call (to check
+    the names used, then to evaluate it, in put_item and again in a transaction), for every
+    item of a transaction. The tree is only read when evaluated; a parse that raises is not
+    kept (it raises again)."""
+    import json
+
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    original = ConditionExpressionParser.parse
+    kept: dict[str, tuple[Any, list[str], list[str]]] = {}
+
+    def parse(self: Any) -> Any:
+        try:
+            key = json.dumps([self.condition_expression, self.expression_attribute_names,
+                              self.expression_attribute_values], sort_keys=True)  # fmt: skip
+        except (TypeError, ValueError):  # values that are not JSON (binary): moto's way
+            return original(self)
+        if key not in kept:
+            if len(kept) >= 4096:
+                kept.clear()
+            tree = original(self)
+            kept[key] = (tree, list(self.expr_attr_names_found), list(self.expr_attr_values_found))
+        tree, names, values = kept[key]
+        self.expr_attr_names_found[:] = names
+        self.expr_attr_values_found[:] = values
+        return tree
+
+    return parse
+
+
+def _scalar_fast_paths() -> tuple[Any, Any]:
+    """``DynamoType.cast_value`` and ``DynamoType.size`` answering strings and numbers at
+    once: moto asks five type questions first, for every comparison, hash and size (each
+    query compares, sorts and sizes every candidate item). Other types go to moto's code;
+    the answers are the same (a string's value, a number's Decimal; a string's UTF-8
+    length, a number's stored size)."""
+    from decimal import Decimal
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.utilities import bytesize, number_size
+
+    cast, size = DynamoType.__dict__["cast_value"].fget, DynamoType.size
+
+    def cast_value(self: Any) -> Any:
+        kind = self.type
+        if kind == "S":
+            return self.value
+        if kind == "N":
+            return Decimal(self.value)
+        return cast(self)
+
+    def scalar_size(self: Any) -> int:
+        kind = self.type
+        if kind == "S" and type(self.value) is str:
+            return bytesize(self.value)
+        if kind == "N":
+            return number_size(str(self.value))
+        return size(self)  # type: ignore[no-any-return]
+
+    return property(cast_value), scalar_size
+
+
 def _method_names() -> Any:
     """``method_names_from_class`` kept per class: moto lists a response class's methods
     (``inspect.getmembers``) on every call, to see whether it answers the action."""
@@ -262,17 +331,23 @@ def lighter_moto() -> Iterator[None]:
     """moto with the lighter hot spots above, as it was again afterwards."""
     from moto.core import responses
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
     from moto.sqs.models import Queue, SQSBackend
 
+    fast = _scalar_fast_paths()
     with ExitStack() as stack:
         for owner, name, value in (
             (DynamoDBBackend, "transact_write_items", _light_transactions()),
             (BaseJSONSerializer, "_serialize_type_structure", _plain_attribute_values()),
             (DepthFirstTraverser, "nodes_to_be_processed", _processed_nodes()),
             (UpdateExpressionParser, "make", _parsed_once()),
+            (ConditionExpressionParser, "parse", _conditions_parsed_once()),
+            (DynamoType, "cast_value", fast[0]),
+            (DynamoType, "size", fast[1]),
             (responses, "method_names_from_class", _method_names()),
             (SQSBackend, "is_message_valid_based_on_retention_period", _retention_check()),
             (Queue, "attributes", _queue_attributes()),

@@ -115,13 +115,15 @@ def test_a_transaction_that_succeeds_is_applied(table: Any) -> None:
 def test_moto_is_itself_again_after_the_simulation() -> None:
     from moto.core import responses
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.sqs.models import Queue, SQSBackend
 
     owners = (DynamoDBBackend, BaseJSONSerializer, DepthFirstTraverser, Queue, SQSBackend,
-              UpdateExpressionParser, responses)  # fmt: skip
+              UpdateExpressionParser, ConditionExpressionParser, DynamoType, responses)  # fmt: skip
     before = [dict(vars(owner)) for owner in owners]
     with lighter_moto():
         assert [dict(vars(owner)) for owner in owners] != before
@@ -168,6 +170,16 @@ def _dynamodb_answers() -> list[Any]:
     )]  # fmt: skip
 
 
+def test_values_compare_and_size_as_moto_s_own() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    values = [*ITEM.values(), *BINARY.values(), {"N": "0.000"}, {"N": "1E+3"}, {"S": ""}]
+    plain = [(DynamoType(v).cast_value, DynamoType(v).size()) for v in values]
+    with lighter_moto():
+        light = [(DynamoType(v).cast_value, DynamoType(v).size()) for v in values]
+    assert light == plain and plain[2] == ("déjà vu 😀", len("déjà vu 😀".encode()))
+
+
 def test_dynamodb_answers_are_moto_s_own() -> None:
     plain, light = both(_dynamodb_answers)
     assert light == plain
@@ -193,6 +205,45 @@ def _update_refusals() -> list[str]:
 def test_update_expressions_are_refused_as_moto_refuses_them() -> None:
     plain, light = both(_update_refusals)
     assert light == plain and plain.count("accepted") == 0
+
+
+def _conditions() -> list[str]:
+    """Conditions met, failed and refused, each twice (the second time from the parsed
+    expression kept), alone and in transactions."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    _ranged_table(client)
+    outcomes: list[str] = []
+
+    def attempt(**put: Any) -> None:
+        for _ in range(2):
+            for call in ("put", "transact"):
+                try:
+                    if call == "put":
+                        client.put_item(TableName="t", **put)
+                    else:
+                        client.transact_write_items(TransactItems=[{"Put": {"TableName": "t", **put}}])  # fmt: skip
+                    outcomes.append("written")
+                except Exception as error:  # moto itself raises ValueError on a bad parse
+                    outcomes.append(f"{type(error).__name__}: {error}")
+
+    item = {"pk": {"S": "p"}, "sk": {"S": "a"}, "n": {"N": "1"}}
+    attempt(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    attempt(Item=item, ConditionExpression="#n = :v", ExpressionAttributeNames={"#n": "n"},
+            ExpressionAttributeValues={":v": {"N": "1"}})  # fmt: skip
+    attempt(Item=item, ConditionExpression="#n = :v", ExpressionAttributeNames={"#n": "n"},
+            ExpressionAttributeValues={":v": {"N": "2"}})  # fmt: skip
+    attempt(Item=item, ConditionExpression="#n = :v", ExpressionAttributeNames={"#n": "n",
+            "#unused": "x"}, ExpressionAttributeValues={":v": {"N": "1"}})  # fmt: skip
+    attempt(Item=item, ConditionExpression="n = = 1")
+    attempt(Item=item, ConditionExpression="blob = :b", ExpressionAttributeValues={":b": {"B": b"x"}})  # fmt: skip
+    return outcomes
+
+
+def test_conditions_are_met_and_refused_as_moto_does_it() -> None:
+    plain, light = both(_conditions)
+    assert light == plain
+    assert "written" in plain and any("ConditionalCheckFailed" in o for o in plain)
+    assert any("unused" in o for o in plain)  # the names the parse found are moto's too
 
 
 def test_only_plain_attribute_values_skip_moto_s_serializer() -> None:
