@@ -296,7 +296,7 @@ def _scalar_fast_paths() -> tuple[Any, Any]:
             return bytesize(self.value)
         if kind == "N":
             return number_size(str(self.value))
-        return size(self)  # type: ignore[no-any-return]
+        return size(self)
 
     return property(cast_value), scalar_size
 
