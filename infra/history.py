@@ -137,7 +137,7 @@ def lake_objects(brand: str, platform: str, rows: Sequence[Any], now: datetime) 
     days: dict[str, list[dict[str, Any]]] = {}
     latest: dict[tuple[str, str], Any] = {}  # (day, account) -> its latest row with followers
     for row in ordered:
-        day = row.created_at.strftime("%Y-%m-%d")
+        day = row.created_at.astimezone(UTC).strftime("%Y-%m-%d")
         days.setdefault(day, []).append(engagement_row(brand, platform, row, now))
         if row.followers is not None:
             latest[(day, row.account)] = row
@@ -225,7 +225,7 @@ def _summary(args: argparse.Namespace, name: str, rows: Sequence[Any], objects: 
              bucket: str | None, now: datetime) -> dict[str, Any]:  # fmt: skip
     from functions.common.readback import stamp
 
-    days = sorted(r.created_at.strftime("%Y-%m-%d") for r in rows)
+    days = sorted(r.created_at.astimezone(UTC).strftime("%Y-%m-%d") for r in rows)
     return {
         "file": name, "brand": args.brand, "platform": args.platform, "stage": args.stage,
         "bucket": bucket, "dry_run": bool(args.dry_run), "read_at": stamp(now),

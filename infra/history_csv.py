@@ -29,7 +29,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from functions.ingest.engagement import MEDIA_KINDS
 from infra.series import FIELD_HARD_LIMIT, FIELD_LIMIT, NOT_UTF8
@@ -49,7 +49,7 @@ class HistoryRow:
 
     line: int
     account: str
-    created_at: datetime  # aware, UTC
+    created_at: datetime  # aware, with the offset it was written with
     text: str
     likes: int | None  # None only with counts_required=False
     shares: int | None
@@ -164,7 +164,8 @@ def _header(line: int, header: list[str], name: str) -> tuple[dict[str, int], li
 
 
 def _time(text: str) -> tuple[datetime | None, str]:
-    """(the moment in UTC, '') or (None, what is wrong)."""
+    """(the moment, with the offset it was written with: its local hour is the poster's
+    audience's, '') or (None, what is wrong)."""
     if not text:
         return None, "created_at is empty"
     try:
@@ -178,7 +179,7 @@ def _time(text: str) -> tuple[datetime | None, str]:
     if moment.tzinfo is None or moment.utcoffset() is None:
         return None, (f"created_at {text!r} has no time zone: add Z (UTC) or an offset such "
                       "as +01:00")  # fmt: skip
-    return moment.astimezone(UTC), ""
+    return moment, ""
 
 
 def _count(column: str, text: str, required: bool) -> tuple[int | None, str]:

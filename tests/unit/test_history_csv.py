@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,14 +30,15 @@ def test_rows_in_any_column_order_with_a_bom_and_quoted_text() -> None:
             'image,12,@aero,2026-01-03T10:00:00Z,3,"Hello, world",1,1500\n'
             ',0,@aero,2026-01-03T18:30:00+01:00,0,"two\nlines",0,\n')  # fmt: skip
     rows = read(text)
-    # THEN each row is read by its column's name, the time in UTC, with its first line
+    # THEN each row is read by its column's name, the time with its own offset (the local
+    # hour is the audience's, for forecast), with its first line
     assert rows == [
         HistoryRow(2, "@aero", datetime(2026, 1, 3, 10, tzinfo=UTC), "Hello, world", 12, 3, 1,
                    1500, "image"),
         HistoryRow(3, "@aero", datetime(2026, 1, 3, 17, 30, tzinfo=UTC), "two\nlines", 0, 0, 0,
                    None, None),
     ]  # fmt: skip
-    assert rows[1].created_at.tzinfo == UTC
+    assert rows[1].created_at.utcoffset() == timedelta(hours=1) and rows[1].created_at.hour == 18
 
 
 def test_header_names_are_read_without_case_or_spaces() -> None:
