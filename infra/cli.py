@@ -227,6 +227,12 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from infra.forecast_cmd import run
+
+    return run(args)
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (campaigns/)")
     parser.add_argument("--now", help="the present, ISO 8601 (default: the clock); for tests")
@@ -336,6 +342,24 @@ def parser() -> argparse.ArgumentParser:
     detect.add_argument("--bursts", action="store_true",
                         help="score bursts only, as the alert function's volume rules do")  # fmt: skip
     detect.set_defaults(func=cmd_detect)
+    from infra.forecast_cmd import add_arguments as forecast_arguments
+
+    forecast = sub.add_parser(
+        "forecast", help="forecast posts' engagement from a history, with intervals",
+        description="Learns from HISTORY (each account's own posts, shrunk toward all "
+        "accounts' when its history is short) and prints one JSON object a line per POSTS "
+        "row, in order: {\"p10\": n, \"p50\": n, \"p90\": n, \"p_viral\": p}, engagement "
+        "being likes + shares + comments (P10-P90: an 80%% interval) and p_viral the "
+        "probability that it is above k times the median engagement of that account's "
+        "HISTORY rows; an account absent from HISTORY gets the pooled model. Both files "
+        "are UTF-8 CSV with a header naming account,created_at,text,likes,shares,comments,"
+        "followers,media (any order): created_at ISO 8601 with its zone (the local hour "
+        "counts), counts whole numbers (may be empty in POSTS, and are never read there), "
+        "followers a whole number or empty, media none, image, video, album or empty. Bad "
+        "rows: FILE:LINE: message on stderr, exit 1. Deterministic.",
+    )  # fmt: skip
+    forecast_arguments(forecast)
+    forecast.set_defaults(func=cmd_forecast)
     from infra.history import add_arguments as history_arguments
 
     history = sub.add_parser(
