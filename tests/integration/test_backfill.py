@@ -9,7 +9,6 @@ tested against its peer in tests/integration/test_readback_<platform>.py."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,10 +17,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-from projects import AUDIENCE, BRAND, CAMPAIGN, NOW, write_project
+from readback_peers import CURSORS, RECORDS, REGION, lake_rows, readback_run
 
-from functions.common import config, readback
+from functions.common import readback
 from functions.common.platform.errors import PlatformError
 from functions.ingest.engagement import (
     BACKFILL,
@@ -34,11 +32,7 @@ from functions.ingest.engagement import (
 )
 from functions.ingest.engagement import readback as run_readback
 from functions.ingest.sources import BadPage
-from infra.cli import main
-from infra.resources import tables
 
-REGION = "us-east-1"
-RECORDS, CURSORS, BUCKET = "records", "cursors", "lake"
 FIRST_RUN = datetime(2027, 1, 14, 8, 0, tzinfo=UTC)
 COLUMNS = [name for name, _ in ENGAGEMENT_COLUMNS]
 
@@ -102,12 +96,7 @@ class World:
                                  d.reader, module=d.module, now=d.now, remaining_s=d.remaining_s)  # fmt: skip
 
     def lake(self) -> list[dict[str, Any]]:
-        s3 = boto3.client("s3", region_name=REGION)
-        rows: list[dict[str, Any]] = []
-        for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="engagement/").get("Contents", []):
-            body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read().decode()
-            rows += [{**json.loads(line), "_key": item["Key"]} for line in body.splitlines()]
-        return rows
+        return lake_rows()
 
     def marker(self, platform: str) -> dict[str, Any] | None:
         item = boto3.client("dynamodb", region_name=REGION).get_item(
@@ -119,35 +108,12 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     # the compiled brand "acme" has accounts on x, bluesky, mastodon, instagram, facebook
-    root = write_project(tmp_path / "p", {"brand.yml": BRAND, "audience.yml": AUDIENCE, "campaign.yml": CAMPAIGN})  # fmt: skip
-    assert main(["compile", str(root), "--out", str(tmp_path / "build"), "--no-cache", "--now", NOW]) == 0  # fmt: skip
-    monkeypatch.setenv(config.CONFIG_DIR_ENV, str(tmp_path / "build" / "config"))
-    for name, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing-not-a-key",
-                        "AWS_SECRET_ACCESS_KEY": "testing-not-a-secret"}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    config.clear_cache()
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        for name, logical in ((RECORDS, "PublishRecordsTable"), (CURSORS, "IngestCursorsTable")):
-            props = tables()[logical]["Properties"]
-            dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                                  AttributeDefinitions=props["AttributeDefinitions"],
-                                  KeySchema=props["KeySchema"],
-                                  **({"GlobalSecondaryIndexes": props["GlobalSecondaryIndexes"]}
-                                     if "GlobalSecondaryIndexes" in props else {}))  # fmt: skip
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        platforms: dict[str, Any] = {"x": Listing(), "mastodon": Listing(), "bluesky": Listing(),
-                                     "instagram": Plain(), "facebook": Plain()}  # fmt: skip
-        clock, left_s = [FIRST_RUN], [300.0]
-
-        def reader(platform: str, brand: str, account: Any) -> Reader:
-            return Reader(platform, brand, account, "http://127.0.0.1:9", lambda: "fake-token")
-
-        deps = run_readback.Deps(dynamodb, boto3.client("s3", region_name=REGION), RECORDS,
-                                 CURSORS, BUCKET, reader, module=platforms.__getitem__,
-                                 now=lambda: clock[0], remaining_s=lambda: left_s[0])  # fmt: skip
+    platforms: dict[str, Any] = {"x": Listing(), "mastodon": Listing(), "bluesky": Listing(),
+                                 "instagram": Plain(), "facebook": Plain()}  # fmt: skip
+    clock, left_s = [FIRST_RUN], [300.0]
+    with readback_run(tmp_path, monkeypatch, platforms.__getitem__, lambda: clock[0],
+                      remaining_s=lambda: left_s[0]) as deps:  # fmt: skip
         yield World(platforms, clock, deps, left_s)
-    config.clear_cache()
 
 
 def test_the_first_run_backfills_each_account_once_into_the_lake(world: World) -> None:

@@ -9,11 +9,21 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from readback_peers import posted, serving
+from readback_peers import (
+    assert_listed_newest_first,
+    assert_newest_within_limits,
+    assert_read_alike,
+    by_id,
+    hour,
+    posted,
+    refusal,
+    serving,
+    set_counts,
+)
 
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
@@ -48,17 +58,6 @@ def publish(fake: linkedin.LinkedInFake, count: int, author: str = linkedin.ORG)
         done = adapter.publish(request, Token(linkedin.TOKEN))
         made.append(posted(done))
     return made
-
-
-def set_counts(fake: linkedin.LinkedInFake, by_post: dict[str, dict[str, int]]) -> None:
-    def engagement(post_id: str, when: datetime, text: str) -> dict[str, int]:
-        return by_post.get(post_id, {})
-
-    fake.engagement = engagement
-
-
-def by_id(readings: list[Reading]) -> dict[str, Reading]:
-    return {r.post_id: r for r in readings}
 
 
 def test_an_organization_post_reads_social_actions_and_share_statistics(fake) -> None:
@@ -216,18 +215,11 @@ START = datetime(2026, 11, 30, 9, tzinfo=UTC)
 FINDER = "/rest/posts"
 
 
-def hour(fake: linkedin.LinkedInFake, n: int) -> str:
-    """Set the fake's clock to ``n`` hours after START; that time as ``recent`` gives it."""
-    when = START + timedelta(hours=n)
-    fake.now = lambda: when
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def hourly(fake: linkedin.LinkedInFake, count: int) -> tuple[list[Posted], list[str]]:
     """``count`` posts by the publish adapter, an hour apart, and when each went out."""
     made, times = [], []
     for n in range(count):
-        times.append(hour(fake, n))
+        times.append(hour(fake, START, n))
         made.extend(publish_texts(fake, [f"Autumn news {n}"]))
     return made, times
 
@@ -269,14 +261,10 @@ def test_recent_lists_the_organizations_posts_newest_first_with_reads_counts(fak
     recent = module.recent(reader(fake), 100)
     # THEN all seven, newest first, each as publish recorded it (URN and feed URL), at
     # LinkedIn's time, with its text; text alone is no media
-    assert [r.posted.post_id for r in recent] == [p.post_id for p in reversed(posts)]
-    assert [r.posted.url for r in recent] == [p.url for p in reversed(posts)]
-    assert [r.posted.published_at for r in recent] == times[::-1]
-    assert [r.text for r in recent] == [f"Autumn news {n}" for n in range(6, -1, -1)]
+    assert_listed_newest_first(recent, posts, times, [f"Autumn news {n}" for n in range(7)])
     assert {r.media for r in recent} == {"none"}
     # AND the counts are what ``read`` makes of the same posts (no saves: LinkedIn has none)
-    assert {r.posted.post_id: r.reading for r in recent} == by_id(
-        module.read(reader(fake), posts))  # fmt: skip
+    assert_read_alike(recent, module.read(reader(fake), posts))
     assert recent[0].reading.metrics == {"likes": 6, "comments": 1, "views": 200, "reach": 150,
                                          "clicks": 4, "shares": 1}  # fmt: skip
     # AND the finder was asked by author, newest created first, page by page, with the
@@ -292,20 +280,15 @@ def test_recent_lists_the_organizations_posts_newest_first_with_reads_counts(fak
 def test_recent_honours_the_limit_across_pages(fake) -> None:
     # GIVEN seven posts
     posts, _ = hourly(fake, 7)
-    # WHEN at most three, then at most six, are listed
-    three = module.recent(reader(fake), 3)
-    six = module.recent(reader(fake), 6)
-    # THEN the three newest from one page of three, the six newest from a page of five and
-    # one of the one left, and their counts read in one batch each
-    assert [r.posted.post_id for r in three] == [p.post_id for p in posts[:3:-1]]
-    assert [r.posted.post_id for r in six] == [p.post_id for p in posts[:0:-1]]
+    # WHEN at most three, then at most six, then none are listed  THEN the three newest,
+    # the six newest, and nothing (nothing asked)
+    assert_newest_within_limits(fake, lambda limit: module.recent(reader(fake), limit), posts)
+    # AND the three from one page of three, the six from a page of five and one of the one
+    # left, and their counts read in one batch each
     calls = finder_calls(fake)
     assert [(c.query["start"], c.query["count"]) for c in calls] == [("0", "3"), ("0", "6"),
                                                                        ("5", "1")]  # fmt: skip
     assert fake.paths("GET").count("/rest/socialActions") == 2
-    # AND nothing is asked for none
-    before = len(fake.requests)
-    assert module.recent(reader(fake), 0) == [] and len(fake.requests) == before
 
 
 def test_recent_text_is_plain_and_media_kinds_are_ours(fake) -> None:
@@ -357,23 +340,20 @@ def test_recent_statistics_that_lag_are_absent(fake) -> None:
 
 def test_recent_rate_limit_and_token_errors_raise(fake) -> None:
     publish_texts(fake, ["Autumn news"])
+
+    def listing() -> object:
+        return module.recent(reader(fake), 100)
+
     # GIVEN LinkedIn's daily throttle on the finder
-    fake.fail_next("rate_limit", on=FINDER)
     # WHEN the posts are listed THEN a retryable error says how long to wait
-    with pytest.raises(PlatformError) as limited:
-        module.recent(reader(fake), 100)
-    assert limited.value.retryable and limited.value.retry_after_s == 3600
+    limited = refusal(fake, "rate_limit", FINDER, listing)
+    assert limited.retryable and limited.retry_after_s == 3600
     # AND the throttle on the counts of the listed posts stops it too
-    fake.fail_next("rate_limit_bare", on="/rest/socialActions")
-    with pytest.raises(PlatformError) as counts:
-        module.recent(reader(fake), 100)
-    assert counts.value.retryable
+    assert refusal(fake, "rate_limit_bare", "/rest/socialActions", listing).retryable
     # AND an expired or revoked token needs a person
     for kind in ("expired", "revoked"):
-        fake.fail_next(kind, on=FINDER)
-        with pytest.raises(PlatformError) as refused:
-            module.recent(reader(fake), 100)
-        assert refused.value.auth and not refused.value.retryable
+        refused = refusal(fake, kind, FINDER, listing)
+        assert refused.auth and not refused.retryable
 
 
 def test_recent_of_a_listing_not_of_the_documented_shape_is_a_bad_page(fake) -> None:

@@ -14,9 +14,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from readback_peers import posted
+from readback_peers import (
+    assert_listed_newest_first,
+    assert_newest_within_limits,
+    assert_read_alike,
+    by_id,
+    counted,
+    hour,
+    posted,
+    refusal,
+    serving,
+)
 
-from functions.common import safe_url
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.ingest import engagement
@@ -39,13 +48,8 @@ def no_sleep(seconds: float) -> None:
 
 @pytest.fixture
 def graph() -> Iterator[meta.GraphFake]:
-    fake = meta.GraphFake(polls_until_finished=0)
-    fake.start()
-    safe_url.allow_peer(fake.url)
-    try:
-        yield fake
-    finally:
-        fake.stop()
+    with serving(meta.GraphFake(polls_until_finished=0)) as running:
+        yield running
 
 
 def reader(fake: meta.GraphFake, platform: str, token: str = meta.TOKEN) -> Reader:
@@ -82,15 +86,6 @@ def ig_story(fake: meta.GraphFake, text: str) -> Posted:
     container = post("media", {"media_type": "STORIES", "image_url": IMAGE[0], "caption": text})
     media = str(post("media_publish", {"creation_id": container["id"]})["id"])
     return Posted(media, "", "")
-
-
-def counted(table: dict[str, dict[str, int]]) -> Any:
-    """An ``engagement`` hook answering ``table`` by post id (nobody reacted to the rest)."""
-    return lambda post_id, when, text: table.get(post_id, {})
-
-
-def by_id(readings: list[Reading]) -> dict[str, Reading]:
-    return {r.post_id: r for r in readings}
 
 
 def lookups(fake: meta.GraphFake) -> list[list[str]]:
@@ -451,14 +446,6 @@ def test_the_platform_modules_are_these(graph: meta.GraphFake) -> None:
 START = datetime(2026, 11, 30, 9, tzinfo=UTC)
 
 
-def hour(fake: meta.GraphFake, n: int) -> str:
-    """Set the fake's clock to ``n`` hours after START (what it stamps the next post with);
-    that time as ``recent`` gives it."""
-    when = START + timedelta(hours=n)
-    fake.now = lambda: when
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def listings(fake: meta.GraphFake, edge: str) -> list[dict[str, str]]:
     """The query of each request of the account's ``edge`` (``published_posts``, ``media``)."""
     return [r.query for r in fake.requests if r.path.endswith(f"/{edge}")]
@@ -469,7 +456,7 @@ def facebook_posts(fake: meta.GraphFake, count: int) -> tuple[list[Posted], list
     publish recorded them), and when each went out."""
     posts, times = [], []
     for n in range(count):
-        times.append(hour(fake, n))
+        times.append(hour(fake, START, n))
         kind = n % 3
         posts.append(fb_post(fake, f"Post {n}", photo=kind == 2,
                              link="https://brand.example/autumn" if kind == 1 else None))  # fmt: skip
@@ -491,17 +478,13 @@ def test_facebook_recent_lists_the_pages_posts_newest_first_with_reads_counts(
     made = graph.requests[start:]
     # THEN all seven, newest first, each as publish recorded it, at Graph's time, with its
     # message and the kind of its attachment (a link preview is no media)
-    assert [r.posted.post_id for r in recent] == [p.post_id for p in reversed(posts)]
-    assert [r.posted.url for r in recent] == [p.url for p in reversed(posts)]
-    assert [r.posted.published_at for r in recent] == times[::-1]
-    assert [r.text for r in recent] == [f"Post {n}" for n in range(6, -1, -1)]
+    assert_listed_newest_first(recent, posts, times, [f"Post {n}" for n in range(7)])
     assert [r.media for r in recent] == ["none", "image", "none", "none", "image", "none",
                                          "none"]  # fmt: skip
     assert {r.media for r in recent} <= set(MEDIA_KINDS)
     # AND the counts are what ``read`` makes of the same posts: reactions as likes, shares
     # (0 where Graph leaves them out), views from the insights; no reach or clicks
-    assert {r.posted.post_id: r.reading for r in recent} == by_id(
-        fb.read(reader(graph, "facebook"), posts))  # fmt: skip
+    assert_read_alike(recent, fb.read(reader(graph, "facebook"), posts))
     assert recent[3].reading.metrics == {"likes": 13, "comments": 2, "shares": 4, "views": 300}
     assert recent[0].reading.metrics == {"likes": 16, "comments": 2, "shares": 0, "views": 300}
     # AND they came from two pages of /published_posts (the fake gives five a page), with
@@ -515,19 +498,16 @@ def test_facebook_recent_lists_the_pages_posts_newest_first_with_reads_counts(
 def test_facebook_recent_honours_the_limit_across_pages(graph: meta.GraphFake) -> None:
     # GIVEN seven Page posts
     posts, _ = facebook_posts(graph, 7)
-    # WHEN at most three, then at most six, are listed
-    three = fb.recent(reader(graph, "facebook"), 3)
-    first = len(graph.requests)
-    six = fb.recent(reader(graph, "facebook"), 6)
-    # THEN the three newest in one request of three, then the six newest in a page of
-    # five and one of the one left to get
-    assert [r.posted.post_id for r in three] == [p.post_id for p in posts[:3:-1]]
-    assert [r.posted.post_id for r in six] == [p.post_id for p in posts[:0:-1]]
+    # WHEN at most three, then at most six, then none are listed  THEN the three newest,
+    # the six newest, and nothing (nothing asked)
+    before = len(graph.requests)
+    assert_newest_within_limits(graph, lambda limit: fb.recent(reader(graph, "facebook"), limit),
+                                posts)  # fmt: skip
+    # AND the three in one request of three, then the six in a page of five and one of the
+    # one left to get: no other request
     asked = listings(graph, "published_posts")
     assert [(q["limit"], q.get("after")) for q in asked] == [("3", None), ("6", None), ("1", "a5")]
-    assert len(graph.requests) == first + 2
-    # AND nothing is asked for none
-    assert fb.recent(reader(graph, "facebook"), 0) == [] and len(graph.requests) == first + 2
+    assert len(graph.requests) == before + 3
 
 
 def test_facebook_recent_views_are_absent_while_insights_lag(graph: meta.GraphFake) -> None:
@@ -544,18 +524,18 @@ def test_facebook_recent_views_are_absent_while_insights_lag(graph: meta.GraphFa
 def test_facebook_recent_rate_limit_and_token_errors_raise(graph: meta.GraphFake) -> None:
     # GIVEN a Page post, and the Page's rate limit reached (code 32, regain in 5 minutes)
     facebook_posts(graph, 1)
-    graph.fail_next("rate_limit", on="/published_posts")
+
+    def listing() -> object:
+        return fb.recent(reader(graph, "facebook"), 100)
+
     # WHEN its posts are listed THEN a retryable error says how long to wait
-    with pytest.raises(PlatformError) as limited:
-        fb.recent(reader(graph, "facebook"), 100)
-    assert limited.value.retryable and limited.value.retry_after_s == 300
+    limited = refusal(graph, "rate_limit", "/published_posts", listing)
+    assert limited.retryable and limited.retry_after_s == 300
     # AND an expired token, or one Graph does not know, needs a person
-    graph.fail_next("expired", on="/published_posts")
-    with pytest.raises(PlatformError) as expired:
-        fb.recent(reader(graph, "facebook"), 100)
+    expired = refusal(graph, "expired", "/published_posts", listing)
     with pytest.raises(PlatformError) as invalid:
         fb.recent(reader(graph, "facebook", token="not-a-valid-token"), 100)
-    assert expired.value.auth and not expired.value.retryable and expired.value.code == "190/463"
+    assert expired.auth and not expired.retryable and expired.code == "190/463"
     assert invalid.value.auth and invalid.value.code == "190"
 
 
@@ -577,7 +557,7 @@ def instagram_media(fake: meta.GraphFake, count: int) -> tuple[list[Posted], lis
     kinds = ((IMAGE,), (VIDEO,), (IMAGE, IMAGE))
     media, times = [], []
     for n in range(count):
-        times.append(hour(fake, n))
+        times.append(hour(fake, START, n))
         media.append(ig_media(fake, f"Media {n}", kinds[n % 3]))
     return media, times
 
@@ -593,16 +573,12 @@ def test_instagram_recent_lists_the_media_newest_first_with_reads_counts(
     # WHEN the account's recent media are listed
     recent = ig.recent(reader(graph, "instagram"), 100)
     # THEN all seven, newest first, as publish recorded them, with caption and kind
-    assert [r.posted.post_id for r in recent] == [m.post_id for m in reversed(media)]
-    assert [r.posted.url for r in recent] == [m.url for m in reversed(media)]
-    assert [r.posted.published_at for r in recent] == times[::-1]
-    assert [r.text for r in recent] == [f"Media {n}" for n in range(6, -1, -1)]
+    assert_listed_newest_first(recent, media, times, [f"Media {n}" for n in range(7)])
     assert [r.media for r in recent] == ["image", "album", "video", "image", "album", "video",
                                          "image"]  # fmt: skip
     # AND the counts are what ``read`` makes of the same media: like_count, comments_count
     # and the insights (views, reach, saved, shares); no clicks
-    assert {r.posted.post_id: r.reading for r in recent} == by_id(
-        ig.read(reader(graph, "instagram"), media))  # fmt: skip
+    assert_read_alike(recent, ig.read(reader(graph, "instagram"), media))
     assert recent[0].reading.metrics == {"likes": 6, "comments": 1, "views": 500, "reach": 400,
                                          "saves": 3, "shares": 2}  # fmt: skip
     # AND the listing came in two pages of /media with the documented fields
@@ -642,17 +618,15 @@ def test_instagram_recent_insights_are_absent_while_they_lag(graph: meta.GraphFa
 def test_instagram_recent_rate_limit_and_token_errors_raise(graph: meta.GraphFake) -> None:
     # GIVEN media, and the rate limit reached while their insights are read
     instagram_media(graph, 2)
-    graph.fail_next("rate_limit", on="/insights")
-    with pytest.raises(PlatformError) as limited:
-        ig.recent(reader(graph, "instagram"), 100)
-    assert limited.value.retryable and limited.value.retry_after_s == 300
+
+    def listing() -> object:
+        return ig.recent(reader(graph, "instagram"), 100)
+
+    limited = refusal(graph, "rate_limit", "/insights", listing)
+    assert limited.retryable and limited.retry_after_s == 300
     # AND the app's limit on the listing itself (code 4)
-    graph.fail_next("rate_limit_bare", on="/media")
-    with pytest.raises(PlatformError) as bare:
-        ig.recent(reader(graph, "instagram"), 100)
-    assert bare.value.retryable and bare.value.code == "4"
+    bare = refusal(graph, "rate_limit_bare", "/media", listing)
+    assert bare.retryable and bare.code == "4"
     # AND a revoked token needs a person
-    graph.fail_next("revoked", on="/media")
-    with pytest.raises(PlatformError) as revoked:
-        ig.recent(reader(graph, "instagram"), 100)
-    assert revoked.value.auth and not revoked.value.retryable
+    revoked = refusal(graph, "revoked", "/media", listing)
+    assert revoked.auth and not revoked.retryable

@@ -7,10 +7,20 @@ account's latest videos (``recent``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from readback_peers import posted, serving
+from readback_peers import (
+    assert_listed_newest_first,
+    assert_newest_within_limits,
+    assert_read_alike,
+    by_id,
+    hour,
+    posted,
+    refusal,
+    serving,
+    set_counts,
+)
 
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
@@ -64,17 +74,6 @@ def started(fake: tiktok.TikTokFake, title: str) -> Posted:
     publish_id = str(init["publish_id"])
     return Posted(publish_id, "", "2026-12-06T09:00:00Z", {"init": "sent",
                                                           "publish_id": publish_id})  # fmt: skip
-
-
-def set_counts(fake: tiktok.TikTokFake, by_post: dict[str, dict[str, int]]) -> None:
-    def engagement(post_id: str, when: datetime, text: str) -> dict[str, int]:
-        return by_post.get(post_id, {})
-
-    fake.engagement = engagement
-
-
-def by_id(readings: list[Reading]) -> dict[str, Reading]:
-    return {r.post_id: r for r in readings}
 
 
 def test_a_public_video_is_read_and_mapped(fake) -> None:
@@ -226,9 +225,7 @@ def hourly(fake: tiktok.TikTokFake, count: int) -> tuple[list[Posted], list[str]
     """``count`` videos by the publish adapter, an hour apart, and when each went out."""
     made, times = [], []
     for n in range(count):
-        when = START + timedelta(hours=n)
-        fake.now = lambda when=when: when
-        times.append(when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        times.append(hour(fake, START, n))
         made.extend(publish_titled(fake, f"Autumn rides {n}"))
     return made, times
 
@@ -254,14 +251,10 @@ def test_recent_lists_the_videos_newest_first_with_reads_counts(fake) -> None:
     recent = module.recent(reader(fake), 100)
     # THEN all seven, newest first, each as publish recorded it (video id, URL without
     # TikTok's tracking query), at TikTok's time, with its caption; every one a video
-    assert [r.posted.post_id for r in recent] == [p.post_id for p in reversed(posts)]
-    assert [r.posted.url for r in recent] == [p.url for p in reversed(posts)]
-    assert [r.posted.published_at for r in recent] == times[::-1]
-    assert [r.text for r in recent] == [f"Autumn rides {n}" for n in range(6, -1, -1)]
+    assert_listed_newest_first(recent, posts, times, [f"Autumn rides {n}" for n in range(7)])
     assert {r.media for r in recent} == {"video"}
     # AND the counts are what ``read`` makes of the same videos (no saves or reach)
-    assert {r.posted.post_id: r.reading for r in recent} == by_id(
-        module.read(reader(fake), posts))  # fmt: skip
+    assert_read_alike(recent, module.read(reader(fake), posts))
     assert recent[0].reading == Reading(posts[6].post_id, {"likes": 6, "comments": 3,
                                                            "shares": 1, "views": 700})  # fmt: skip
     # AND they came from two pages of video/list (the fake gives five a page), the second
@@ -277,17 +270,12 @@ def test_recent_lists_the_videos_newest_first_with_reads_counts(fake) -> None:
 def test_recent_honours_the_limit_across_pages(fake) -> None:
     # GIVEN seven videos
     posts, _ = hourly(fake, 7)
-    # WHEN at most three, then at most six, are listed
-    three = module.recent(reader(fake), 3)
-    six = module.recent(reader(fake), 6)
-    # THEN the three newest from one request of three, the six newest from a page of five
-    # and one of the one left
-    assert [r.posted.post_id for r in three] == [p.post_id for p in posts[:3:-1]]
-    assert [r.posted.post_id for r in six] == [p.post_id for p in posts[:0:-1]]
+    # WHEN at most three, then at most six, then none are listed  THEN the three newest,
+    # the six newest, and nothing (nothing asked)
+    assert_newest_within_limits(fake, lambda limit: module.recent(reader(fake), limit), posts)
+    # AND the three from one request of three, the six from a page of five and one of the
+    # one left
     assert [b["max_count"] for b in lists(fake)] == [3, 6, 1]
-    # AND nothing is asked for none
-    before = len(fake.requests)
-    assert module.recent(reader(fake), 0) == [] and len(fake.requests) == before
 
 
 def test_recent_leaves_out_counts_the_list_does_not_give(fake) -> None:
@@ -312,23 +300,23 @@ def test_recent_leaves_out_counts_the_list_does_not_give(fake) -> None:
 
 def test_recent_rate_limit_and_token_errors_raise(fake) -> None:
     publish_titled(fake, "Autumn rides")
+
+    def listing() -> object:
+        return module.recent(reader(fake), 100)
+
     # GIVEN TikTok's rate limit on the list (a 429 with Retry-After, or its code in a 200)
-    fake.fail_next("rate_limit", on=LIST)
-    with pytest.raises(PlatformError) as limited:
-        module.recent(reader(fake), 100)
-    assert limited.value.retryable and limited.value.retry_after_s == 60
+    limited = refusal(fake, "rate_limit", LIST, listing)
+    assert limited.retryable and limited.retry_after_s == 60
     in_200 = {"data": {}, "error": {"code": "rate_limit_exceeded", "message": "",
                                     "log_id": tiktok.LOG_ID}}  # fmt: skip
     fake.answer_next(Reply(body=in_200), on=LIST)
     with pytest.raises(PlatformError) as coded:
-        module.recent(reader(fake), 100)
+        listing()
     assert coded.value.retryable
     # AND an invalid token, or a missing scope, needs a person
     for kind in ("expired", "scope"):
-        fake.fail_next(kind, on=LIST)
-        with pytest.raises(PlatformError) as refused:
-            module.recent(reader(fake), 100)
-        assert refused.value.auth and not refused.value.retryable
+        refused = refusal(fake, kind, LIST, listing)
+        assert refused.auth and not refused.retryable
 
 
 @pytest.mark.parametrize(
