@@ -6,12 +6,12 @@ No network: credentials and region come only from the environment set here (no
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from processes import free_ports
 from projects import Result
 
 from infra.aws_config import CREDENTIALS, REGION, USAGE, explain
@@ -20,17 +20,11 @@ COMMANDS = [["plan"], ["deploy"], ["pause", "acme"], ["resume", "acme"]]
 
 
 @pytest.fixture
-def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """An environment with no AWS configuration at all."""
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
-                 "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):  # fmt: skip
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    monkeypatch.chdir(tmp_path)
-    return monkeypatch
+def no_aws(no_aws: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """An environment with no AWS configuration at all (tests/conftest.py's ``no_aws``),
+    run from an empty folder."""
+    no_aws.chdir(tmp_path)
+    return no_aws
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -59,17 +53,12 @@ def test_a_profile_that_does_not_exist(no_aws: pytest.MonkeyPatch, run_cli: Call
     assert err.startswith("socialops: plan: no such AWS profile (The config profile (marketing)")
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize("command", [["plan"], ["pause", "acme"]], ids=" ".join)
 def test_an_endpoint_that_does_not_answer(no_aws: pytest.MonkeyPatch, run_cli: Callable[..., Result], command: list[str]) -> None:  # fmt: skip
     no_aws.setenv("AWS_ACCESS_KEY_ID", "testing-not-a-key")
     no_aws.setenv("AWS_SECRET_ACCESS_KEY", "testing-not-a-secret")
-    url = f"http://127.0.0.1:{_closed_port()}"
+    [port] = free_ports()  # free: nothing listens on it
+    url = f"http://127.0.0.1:{port}"
     code, _, err = run_cli(*command, "--endpoint-url", url)
     # THEN AWS could not be reached (exit 1), and the message names the endpoint to check
     assert code == 1

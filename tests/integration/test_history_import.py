@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from processes import free_ports
 from projects import Result
 
 from functions.ingest.engagement import ENGAGEMENT_COLUMNS, FOLLOWERS_COLUMNS, METRICS, MODULES
@@ -267,19 +267,6 @@ def test_a_bucket_that_does_not_exist(s3: Any, tmp_path: Path, run_cli: Callable
     assert "Traceback" not in err and err.count("\n") == 1
 
 
-@pytest.fixture
-def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """No AWS configuration at all (no ~/.aws files, no instance metadata)."""
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
-                 "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):  # fmt: skip
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    return monkeypatch
-
-
 def test_aws_not_configured_is_explained(no_aws: pytest.MonkeyPatch, tmp_path: Path,
                                          run_cli: Callable[..., Result]) -> None:  # fmt: skip
     path = write(tmp_path, ROWS)
@@ -288,9 +275,8 @@ def test_aws_not_configured_is_explained(no_aws: pytest.MonkeyPatch, tmp_path: P
     # AND an endpoint that does not answer: AWS could not be reached (exit 1)
     no_aws.setenv("AWS_ACCESS_KEY_ID", "testing-not-a-key")
     no_aws.setenv("AWS_SECRET_ACCESS_KEY", "testing-not-a-secret")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    [port] = free_ports()  # free: nothing listens on it
+    url = f"http://127.0.0.1:{port}"
     code, _, err = run_cli("history", "import", path, "--brand", "aerolite", "--platform", "x",
                            "--bucket", BUCKET, "--endpoint-url", url)  # fmt: skip
     assert code == 1
