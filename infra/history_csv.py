@@ -23,16 +23,17 @@ no rows.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 
 from functions.ingest.engagement import MEDIA_KINDS
-from infra.series import FIELD_HARD_LIMIT, FIELD_LIMIT, NOT_UTF8
+from infra import csv_records
+from infra.csv_records import FIELD_LIMIT, NOT_UTF8
 from schema.names import suggestion
 
 COLUMNS = ("account", "created_at", "text", "likes", "shares", "comments", "followers", "media")
@@ -85,49 +86,35 @@ def _records(lines: Iterable[str], name: str, problems: list[tuple[int, str]]) -
     """``(line, fields)`` of each CSV record. A record with bytes that are not UTF-8 is
     reported at its line and skipped; what ends the CSV (an unclosed or stray quote, a
     runaway field, a stream that cannot be decoded) is reported and ends the records."""
-    counter = [0]
+    found = csv_records.records(_without_bom(lines))
+    with closing(found):  # closed when this one is: csv's limit restored
+        try:
+            for start, row in found:
+                if any(NOT_UTF8.search(field) for field in row):
+                    problems.append((start, f"{name}:{start}: not UTF-8 text"))
+                    continue
+                length = csv_records.too_long(row)
+                if length is not None:
+                    problems.append((start, f"{name}:{start}: field too long ({length:,} characters; "
+                                             f"the limit is {FIELD_LIMIT:,})"))  # fmt: skip
+                    continue
+                yield start, row
+        except csv_records.CsvStop as stop:
+            if stop.kind == csv_records.UNCLOSED:
+                what = str(stop)
+            elif stop.kind == csv_records.TOO_LONG:
+                what = f"field too long (the limit is {FIELD_LIMIT:,} characters; nothing after it read)"  # fmt: skip
+            else:
+                what = f"{stop} (nothing after it read)"
+            problems.append((stop.line, f"{name}:{stop.line}: {what}"))
 
-    def counted() -> Iterator[str]:
-        for line in lines:
-            counter[0] += 1
-            yield line[1:] if counter[0] == 1 and line.startswith("\ufeff") else line
 
-    source = counted()
-    reader = csv.reader(source, strict=True)
-    previous = csv.field_size_limit(max(FIELD_HARD_LIMIT, FIELD_LIMIT + 1))
-    try:
-        while True:
-            start = counter[0] + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError:  # a stream opened without surrogateescape
-                problems.append((counter[0] + 1, f"{name}:{counter[0] + 1}: not UTF-8 text (nothing after it read)"))  # fmt: skip
-                return
-            except csv.Error as exc:
-                message = str(exc)
-                if "unexpected end of data" in message:
-                    problems.append((start, f"{name}:{start}: unclosed quote starting on line {start} "
-                                             "(the quoted field runs to the end of the file)"))  # fmt: skip
-                elif "field larger than field limit" in message:
-                    problems.append((start, f"{name}:{start}: field too long (the limit is {FIELD_LIMIT:,} characters; nothing after it read)"))  # fmt: skip
-                else:
-                    problems.append((counter[0], f"{name}:{counter[0]}: not valid CSV: {message} (nothing after it read)"))  # fmt: skip
-                return
-            if not row:
-                continue
-            if any(NOT_UTF8.search(field) for field in row):
-                problems.append((start, f"{name}:{start}: not UTF-8 text"))
-                continue
-            long = [len(field) for field in row if len(field) > FIELD_LIMIT]
-            if long:
-                problems.append((start, f"{name}:{start}: field too long ({long[0]:,} characters; "
-                                         f"the limit is {FIELD_LIMIT:,})"))  # fmt: skip
-                continue
-            yield start, row
-    finally:
-        csv.field_size_limit(previous)
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    """The lines, the first without a byte order mark."""
+    first = True
+    for line in lines:
+        yield line[1:] if first and line.startswith("\ufeff") else line
+        first = False
 
 
 def _header(line: int, header: list[str], name: str) -> tuple[dict[str, int], list[str]]:

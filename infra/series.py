@@ -8,44 +8,19 @@ a ``timestamp,value`` series; both raise :class:`BadSeries` as ``path:line: mess
 
 from __future__ import annotations
 
-import csv
 import math
-import re
 from collections.abc import Generator, Iterable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 
+from infra import csv_records as csv_reader
+from infra.csv_records import FIELD_HARD_LIMIT, FIELD_LIMIT, NOT_UTF8
+
+__all__ = ["FIELD_HARD_LIMIT", "FIELD_LIMIT", "NOT_UTF8", "BadSeries", "csv_records", "read_series"]
+
 
 class BadSeries(ValueError):
     """A CSV series that cannot be read; the message reads ``path:line: message``."""
-
-
-# csv's own field limit (131,072 characters) is the documented limit of a CSV field here;
-# while reading, csv's limit is raised to FIELD_HARD_LIMIT so that a field over FIELD_LIMIT
-# is reported with its length, and csv itself stops a runaway field at FIELD_HARD_LIMIT.
-FIELD_LIMIT = 131_072
-FIELD_HARD_LIMIT = 1 << 24
-
-
-def _checked_lines(lines: Iterable[str], name: str, counter: list[int]) -> Iterator[str]:
-    """The lines, counted in ``counter[0]``; a line that was not UTF-8 (decoded with
-    ``surrogateescape``, or failing to decode) raises :class:`BadSeries` at its number."""
-    iterator = iter(lines)
-    while True:
-        try:
-            line = next(iterator)
-        except StopIteration:
-            return
-        except UnicodeDecodeError:
-            raise BadSeries(f"{name}:{counter[0] + 1}: not UTF-8 text") from None
-        counter[0] += 1
-        if NOT_UTF8.search(line):
-            raise BadSeries(f"{name}:{counter[0]}: not UTF-8 text")
-        yield line
-
-
-# the bytes that decoding with errors="surrogateescape" kept: never in UTF-8 text
-NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def csv_records(
@@ -60,35 +35,21 @@ def csv_records(
     ``errors='surrogateescape'`` to have them reported), an unclosed quote, a stray quote
     and a field over ``limit`` characters. Used by ``socialops detect`` and ``train``.
     """
-    counter = [0]
-    reader = csv.reader(_checked_lines(lines, name, counter), strict=True)
     hard = max(FIELD_HARD_LIMIT, limit + 1)
-    previous = csv.field_size_limit(hard)
-    try:
-        while True:
-            start = counter[0] + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                message = str(exc)
-                if "unexpected end of data" in message:
-                    raise BadSeries(f"{name}:{start}: unclosed quote starting on line {start} "
-                                    "(the quoted field runs to the end of the file)") from None  # fmt: skip
-                if "field limit" in message:
-                    raise BadSeries(f"{name}:{start}: field too long (over {hard:,} "
-                                    f"characters; the limit is {limit:,})") from None  # fmt: skip
-                raise BadSeries(f"{name}:{counter[0]}: not valid CSV: {message}") from None
-            if not row:
-                continue
-            for field in row:
-                if len(field) > limit:
-                    raise BadSeries(f"{name}:{start}: field too long ({len(field):,} "
+    # closed when this one is: csv's limit restored
+    with closing(csv_reader.records(lines, hard, utf8_lines=True)) as found:
+        try:
+            for start, row in found:
+                length = csv_reader.too_long(row, limit)
+                if length is not None:
+                    raise BadSeries(f"{name}:{start}: field too long ({length:,} "
                                     f"characters; the limit is {limit:,})")  # fmt: skip
-            yield start, row
-    finally:
-        csv.field_size_limit(previous)
+                yield start, row
+        except csv_reader.CsvStop as stop:
+            if stop.kind == csv_reader.TOO_LONG:
+                raise BadSeries(f"{name}:{stop.line}: field too long (over {hard:,} "
+                                f"characters; the limit is {limit:,})") from None  # fmt: skip
+            raise BadSeries(f"{name}:{stop.line}: {stop}") from None
 
 
 def _parse_time(text: str) -> datetime:
