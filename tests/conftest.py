@@ -13,6 +13,22 @@ import pytest
 from projects import NOW, Files, Result, write_project
 
 from infra.cli import main
+from schema.documents import RuntimeConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RuntimeConfig]:
+    """The repository's example campaigns (campaigns/) compiled once a module: each runtime
+    configuration by its file's name (tests/integration/test_compile.py's own ``examples``
+    is a copy of the folder)."""
+    out = tmp_path_factory.mktemp("build")
+    assert main(["compile", str(ROOT / "campaigns"), "--out", str(out), "--no-cache", "--now", NOW]) == 0  # fmt: skip
+    return {
+        p.stem: RuntimeConfig.model_validate_json(p.read_bytes())
+        for p in sorted((out / "config").glob("*.json"))
+    }
 
 
 @pytest.fixture

@@ -19,25 +19,12 @@ from functions.ingest.engagement import ENGAGEMENT_COLUMNS, FOLLOWERS_COLUMNS
 from functions.ingest.engagement.readback import write_lake
 from functions.score import service as score
 from infra import lake_tables, stack
-from infra.cli import main
 from infra.lake_tables import TABLES, LakeTable
 from infra.simulate.provision import provision
 from schema.documents import RuntimeConfig
 
-ROOT = Path(__file__).resolve().parents[2]
-NOW = "2026-12-01T00:00Z"
 BUCKET = "the-raw-bucket"
 SPECS = {spec.name: spec for spec in TABLES}
-
-
-@pytest.fixture(scope="module")
-def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RuntimeConfig]:
-    out = tmp_path_factory.mktemp("build")
-    assert main(["compile", str(ROOT / "campaigns"), "--out", str(out), "--no-cache", "--now", NOW]) == 0  # fmt: skip
-    return {
-        p.stem: RuntimeConfig.model_validate_json(p.read_bytes())
-        for p in sorted((out / "config").glob("*.json"))
-    }
 
 
 def glue(configs: dict[str, RuntimeConfig]) -> dict[str, Any]:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra import roles, stack
-from infra.cli import main
 from schema.documents import RuntimeConfig
 
-ROOT = Path(__file__).resolve().parents[2]
-NOW = "2026-12-01T00:00Z"
 DURABLE = {
     "AlertIncidentsTable", "AlertsTopic", "IdempotencyTable", "IngestCursorsTable",
     "MentionBucketsTable",
@@ -24,16 +20,6 @@ DURABLE = {
     # the data lake's catalog (infra/lake_tables.py)
     "LakeDatabase", "LakeEngagementTable", "LakeFollowersTable", "LakeMentionsTable",
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RuntimeConfig]:
-    out = tmp_path_factory.mktemp("build")
-    assert main(["compile", str(ROOT / "campaigns"), "--out", str(out), "--no-cache", "--now", NOW]) == 0  # fmt: skip
-    return {
-        p.stem: RuntimeConfig.model_validate_json(p.read_bytes())
-        for p in sorted((out / "config").glob("*.json"))
-    }
 
 
 def variant(config: RuntimeConfig, name: str, **campaign: Any) -> RuntimeConfig:
