@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Result
+from projects import Result
 
 HEADER = "account,created_at,text,likes,shares,comments,followers,media\n"
 
