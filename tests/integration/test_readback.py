@@ -33,6 +33,7 @@ class Platform:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
     refuse: PlatformError | None = None
+    refuse_post: dict[str, PlatformError] = field(default_factory=dict)  # refused when asked
     follower_count: int | None = 1234
     calls: list[list[str]] = field(default_factory=list)
 
@@ -40,6 +41,9 @@ class Platform:
         self.calls.append([p.post_id for p in posts])
         if self.refuse is not None:
             raise self.refuse
+        for post in posts:  # a platform that refuses a whole request for one of its posts
+            if post.post_id in self.refuse_post:
+                raise self.refuse_post[post.post_id]
         return [Reading(p.post_id, {}, DELETED, "gone") if p.post_id in self.deleted
                 else Reading(p.post_id, dict(self.counts.get(p.post_id, {})))
                 for p in posts]  # fmt: skip
@@ -154,6 +158,42 @@ def test_a_platform_that_refuses_keeps_its_posts_due_and_the_others_are_read(wor
     world.platforms["x"].refuse = None
     assert world.run_at(PUBLISHED + timedelta(hours=1, minutes=15))["read"] == 1
     assert "engagement" in world.record("x")
+
+
+def test_a_post_the_platform_refuses_alone_never_holds_the_others(world: World) -> None:
+    # GIVEN three posts on X, one of which X refuses (as TikTok refuses an unknown
+    # publish_id: the whole request fails, every run)
+    for n in ("1", "2", "3"):
+        world.publish("x", n, post=f"p{n}")
+    world.platforms["x"].counts = {"1": {"likes": 5}, "3": {"likes": 7}}
+    world.platforms["x"].refuse_post["2"] = PlatformError("x", 400, "invalid_request",
+                                                          "the post id is not valid")  # fmt: skip
+    # WHEN the read-back runs  THEN the posts are read one by one after the refusal: the
+    # other two are read, the refused one is "refused", due again at its next checkpoint
+    summary = world.run_at(PUBLISHED + timedelta(hours=1))
+    assert (summary["read"], summary["refused"], summary["stopped"]) == (2, 1, [])
+    assert world.platforms["x"].calls[0] == ["1", "2", "3"] and ["2"] in world.platforms["x"].calls  # fmt: skip
+    refused = world.record("x", post="p2")
+    assert refused["engagement_status"] == "refused" and "not valid" in refused["engagement_detail"]  # fmt: skip
+    assert refused[readback.DUE_ATTRIBUTE] == readback.stamp(PUBLISHED + timedelta(hours=6))
+    assert world.record("x", post="p1")["engagement"] == {"likes": 5}
+    assert {r["post_id"]: r["status"] for r in world.lake()} == {"1": "ok", "2": "refused", "3": "ok"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "error",
+    [PlatformError("x", 401, "89", "the token expired", auth=True),
+     PlatformError("x", 503, "503", "over capacity", retryable=True)],
+)  # fmt: skip
+def test_a_token_or_server_refusal_is_not_read_post_by_post(world: World, error: PlatformError) -> None:  # fmt: skip
+    # GIVEN a refusal that concerns the account or the platform, not a post
+    for n in ("1", "2"):
+        world.publish("x", n, post=f"p{n}")
+    world.platforms["x"].refuse = error
+    # WHEN the read-back runs  THEN one request, the group stops, both posts stay due
+    summary = world.run_at(PUBLISHED + timedelta(hours=1))
+    assert len(world.platforms["x"].calls) == 1 and summary["refused"] == 0
+    assert len(summary["stopped"]) == 1 and "engagement_status" not in world.record("x", post="p1")  # fmt: skip
 
 
 def test_a_post_of_an_account_no_longer_compiled_is_set_aside_with_the_reason(world: World) -> None:

@@ -19,8 +19,10 @@ A platform module gives:
 Each ``Reading`` holds only the metrics the platform gave (``METRICS`` names them): a
 metric a platform does not give, or not yet (Instagram's insights lag up to 48 hours), is
 absent, never 0. A post the platform no longer has is ``deleted``. HTTP errors become
-``PlatformError`` (functions/common/platform): a rate limit or an expired token stops that
-account's read-back for the run, and its posts stay due.
+``PlatformError`` (functions/common/platform): a rate limit, an expired token or a server
+error stops that account's read-back for the run, and its posts stay due; any other
+refusal is read again post by post, and a post the platform still refuses alone is
+``refused`` (read again at its next checkpoint) while the others are read.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ MODULES = {"x": "x", "bluesky": "bluesky", "mastodon": "mastodon", "facebook": "
 METRICS = ("likes", "shares", "comments", "quotes", "saves", "views", "reach", "clicks")
 
 OK, DELETED, PENDING = "ok", "deleted", "pending"
+# the platform refused this one post (not a rate limit, a token or a server error): read
+# again at its next checkpoint, so one post can never hold its account's others
+REFUSED = "refused"
 
 # Where a row of the lake's ``engagement`` table came from.
 READBACK, BACKFILL, IMPORT = "readback", "backfill", "import"
@@ -88,8 +93,8 @@ class Posted:
 class Reading:
     post_id: str
     metrics: dict[str, int]  # only what the platform gave; names from METRICS
-    status: str = OK  # OK | DELETED | PENDING (the platform has no counts for it yet)
-    detail: str = ""  # why, for DELETED and PENDING
+    status: str = OK  # OK | DELETED | PENDING (no counts yet) | REFUSED (core only)
+    detail: str = ""  # why, for DELETED, PENDING and REFUSED
 
 
 @dataclass(frozen=True)

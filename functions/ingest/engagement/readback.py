@@ -26,9 +26,12 @@ Every row of the ``engagement`` table holds exactly the ``ENGAGEMENT_COLUMNS``; 
 says where it came from: "readback" (a checkpoint's reading of a post publish made, with
 the text and media its record holds) or "backfill".
 
-A platform that refuses (a rate limit, an expired token, a page it should not have sent)
-stops its group for this run: its posts stay due and are read on a later run; the others
-go on; a refused backfill stays unmarked and is tried again on the next run. A write to S3
+A platform that refuses (a rate limit, an expired token, a server error, a page it should
+not have sent) stops its group for this run: its posts stay due and are read on a later
+run; the others go on. Any other refusal may be about one post (TikTok's
+``invalid_publish_id``): the group's posts are then read one by one, and a post the
+platform still refuses alone is ``refused`` and read again at its next checkpoint, so one
+post never holds the others. A refused backfill stays unmarked and is tried again on the next run. A write to S3
 comes before the records move (and before a backfill's marker), so a crash re-reads, never
 loses.
 """
@@ -57,6 +60,7 @@ from functions.ingest.engagement import (
     OK,
     PENDING,
     READBACK,
+    REFUSED,
     Posted,
     Reader,
     Reading,
@@ -175,7 +179,7 @@ def run(deps: Deps) -> dict[str, Any]:
     for post in due:
         groups.setdefault((post.brand, post.platform), []).append(post)
     summary: dict[str, Any] = {"due": len(due), "read": 0, "deleted": 0, "pending": 0,
-                               "stopped": [], "groups": {}}  # fmt: skip
+                               "refused": 0, "stopped": [], "groups": {}}  # fmt: skip
     for (brand, platform), posts in sorted(groups.items()):
         if deps.remaining_s() < SAFETY_MARGIN_S:
             summary["stopped"].append(f"{brand}/{platform}: out of time, left for the next run")
@@ -206,8 +210,7 @@ def _group(deps: Deps, brand: str, platform: str, posts: list[Due], now: datetim
         summary["stopped"].append(f"{brand}/{platform}: {why}")
         return why
     try:
-        readings = deps.module(platform).read(_reader(deps, platform, brand, account),
-                                              [p.posted for p in posts])  # fmt: skip
+        readings = _read(deps.module(platform), _reader(deps, platform, brand, account), posts)  # fmt: skip
     except (PlatformError, BadPage) as error:
         deps.log("warning", "read-back refused; the posts stay due",
                  {"brand": brand, "platform": platform, "posts": len(posts), "error": str(error)})  # fmt: skip
@@ -216,17 +219,37 @@ def _group(deps: Deps, brand: str, platform: str, posts: list[Due], now: datetim
     by_id = {r.post_id: r for r in readings}
     # a module answers each post; one it did not answer stays due, counted as unanswered
     answered = [(p, by_id[p.posted.post_id]) for p in posts if p.posted.post_id in by_id]
-    tally = {"read": 0, "deleted": 0, "pending": 0, "unanswered": len(posts) - len(answered)}
+    tally = {"read": 0, "deleted": 0, "pending": 0, "refused": 0,
+             "unanswered": len(posts) - len(answered)}  # fmt: skip
     for _, reading in answered:
-        tally[{OK: "read", DELETED: "deleted", PENDING: "pending"}.get(reading.status, "read")] += 1
+        tally[TALLY.get(reading.status, "read")] += 1
     if answered:  # the lake first: a crash before the records move reads again, loses nothing
         write_lake(deps, "engagement", brand, platform, now,
                    [row(post, reading, account, now) for post, reading in answered])  # fmt: skip
     for post, reading in answered:
         _advance(deps, post, reading, now)
-    for key in ("read", "deleted", "pending"):
+    for key in ("read", "deleted", "pending", "refused"):
         summary[key] += tally[key]
     return tally
+
+
+TALLY = {OK: "read", DELETED: "deleted", PENDING: "pending", REFUSED: "refused"}
+
+
+def _read(module: Any, reader: Reader, posts: list[Due]) -> list[Reading]:
+    """The module's readings of ``posts``. A refusal that is not a rate limit, a token or a
+    server error may be about one post (TikTok's ``invalid_publish_id``, Instagram's
+    insights of a media it will not give): the posts are then read one by one, and a post
+    refused alone is ``REFUSED``, so that it cannot hold the others forever. The other
+    refusals stop the group (raised)."""
+    try:
+        return list(module.read(reader, [p.posted for p in posts]))
+    except PlatformError as error:
+        if error.retryable or error.auth:
+            raise
+        if len(posts) == 1:
+            return [Reading(posts[0].posted.post_id, {}, REFUSED, str(error))]
+    return [reading for post in posts for reading in _read(module, reader, [post])]
 
 
 def _reader(deps: Deps, platform: str, brand: str, account: Any) -> Reader:
@@ -313,6 +336,8 @@ def _advance(deps: Deps, post: Due, reading: Reading, now: datetime) -> None:
         fields["engagement"] = {"M": {k: {"N": str(v)} for k, v in sorted(reading.metrics.items())}}  # fmt: skip
     if label:
         fields["engagement_checkpoint"] = {"S": label}
+    if reading.status == REFUSED:  # read again at the next checkpoint; the counts stay
+        fields["engagement_detail"] = {"S": reading.detail}
     fields.update({f"note_{k}": {"S": v} for k, v in _kept_notes(reading).items()})
     if reading.status == PENDING and coming is not None:
         coming = min(coming, now + PENDING_RETRY)
