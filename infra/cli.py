@@ -169,6 +169,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from infra.report.command import run
+
+    project = _project(args)
+    if project.diagnostics:
+        print(render(project.diagnostics, "text"), file=sys.stderr)
+    if has_errors(project.diagnostics):
+        print(f"{_summary(project)}; no report written", file=sys.stderr)
+        return 1
+    return run(args, project)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from infra.train import run
 
@@ -292,6 +304,22 @@ def parser() -> argparse.ArgumentParser:
     simulate = sub.add_parser("simulate", help="run everything locally on a virtual clock")
     simulate_arguments(simulate)
     simulate.set_defaults(func=cmd_simulate)
+    from infra.report.command import add_arguments as report_arguments
+
+    report = sub.add_parser(
+        "report", help="write one HTML report of the campaigns from the data lake",
+        description="One static HTML file (plots embedded, no script, nothing fetched when "
+        "it opens) about each campaign at PATH, validated as `validate` does: each post's "
+        "engagement against its forecast band, engagement by hour of the week per platform, "
+        "each goal's progress against its target, and the listening timeline with the alert "
+        "incidents and the publishing pauses. The lake is the stack's RawMentionsBucketName "
+        "output (socialops-<stage>) or --bucket; the incidents and pauses are the stack's "
+        "AlertIncidentsTableName and PauseFlagsTableName outputs, where it has them. The "
+        "same lake, files and --now give the same file.",
+    )  # fmt: skip
+    _add_common(report)
+    report_arguments(report)
+    report.set_defaults(func=cmd_report)
     train = sub.add_parser(
         "train", help="train the sentiment and emotion model",
         description="Retrain the one sentiment and emotion model every brand shares. It "
