@@ -17,6 +17,7 @@ once. Scored mentions are written to S3 as JSON Lines under
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -278,8 +279,10 @@ def count_batch(dynamodb: Any, table: str, batch: Sequence[Scored]) -> list[bool
 
 
 def store(s3: Any, bucket: str, scored: Mapping[str, Scored], batch_id: str) -> dict[str, Exception]:  # fmt: skip
-    """JSON Lines per brand and day: ``scored/brand=<b>/date=<d>/<batch>.jsonl``, the
-    mentions keyed by message id. What could not be stored, by message id: a line that
+    """JSON Lines per brand and day: ``scored/brand=<b>/date=<d>/<batch>-<digest>.jsonl``,
+    the mentions keyed by message id. The digest of the object's lines makes the key
+    unique to what it holds: two batches never overwrite each other whatever their ids
+    (a retried batch with the same lines writes the same key). What could not be stored, by message id: a line that
     cannot be encoded fails alone, a refused object fails the mentions it held."""
     groups: dict[tuple[str, str], dict[str, bytes]] = {}
     failed: dict[str, Exception] = {}
@@ -292,9 +295,10 @@ def store(s3: Any, bucket: str, scored: Mapping[str, Scored], batch_id: str) -> 
             continue
         groups.setdefault((item.mention.brand, day), {})[ident] = line
     for (brand, day), lines in sorted(groups.items()):
-        key = f"scored/brand={brand}/date={day}/{batch_id}.jsonl"
+        body = b"\n".join(lines.values()) + b"\n"
+        key = f"scored/brand={brand}/date={day}/{batch_id}-{hashlib.sha256(body).hexdigest()[:12]}.jsonl"  # fmt: skip
         try:
-            s3.put_object(Bucket=bucket, Key=key, Body=b"\n".join(lines.values()) + b"\n")
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
         except Exception as error:  # its mentions fail (SQS retries them), not the others
             failed.update(dict.fromkeys(lines, error))
     return failed

@@ -4,6 +4,7 @@ environment the handlers read (set for the run, restored after)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +31,9 @@ class Clock:
         self.current += timedelta(seconds=seconds)
 
 
+_REQUESTS = itertools.count(1)
+
+
 @dataclass
 class Context:
     """The Lambda context, with the time left measured on the virtual clock."""
@@ -39,7 +43,13 @@ class Context:
     function_name: str = f"socialops-{STAGE}-publish"
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = PUBLISH_ARN
-    aws_request_id: str = "simulated"
+    # one per invocation, as Lambda gives (score names its lake objects after it)
+    aws_request_id: str = field(default_factory=lambda: f"simulated-{next(_REQUESTS):07d}")
+
+    def again(self) -> Context:
+        """A context for another invocation at the same moment (a new request id)."""
+        return Context(self.clock, self.started, self.function_name, self.memory_limit_in_mb,
+                       self.invoked_function_arn)  # fmt: skip
 
     def get_remaining_time_in_millis(self) -> int:
         used = (self.clock.now() - self.started).total_seconds()

@@ -37,6 +37,7 @@ class EngagementResult:
     per_platform: dict[str, Counter[str]] = field(default_factory=dict)  # latest totals
     followers: dict[str, int] = field(default_factory=dict)
     lake_objects: int = 0
+    lake_rows: dict[str, int] = field(default_factory=dict)  # per table (mentions: distinct)
     goals: list[dict[str, Any]] = field(default_factory=list)  # infra.goals.Progress
 
     def summary(self) -> dict[str, Any]:
@@ -47,6 +48,7 @@ class EngagementResult:
             "posts_read": self.posts_read,
             "backfilled": self.backfilled,
             "lake_objects": self.lake_objects,
+            "lake_rows": dict(self.lake_rows),
             "per_platform": {p: dict(sorted(c.items())) for p, c in sorted(self.per_platform.items())},
             "followers": dict(sorted(self.followers.items())),
             "stopped": self.stopped[:20],
@@ -183,6 +185,8 @@ class Readback:
         with Lake.from_s3(self.s3, self.bucket) as lake:
             self.result.lake_objects = lake.fetched
             self.result.readings = lake.rows("SELECT count(*) AS n FROM engagement")[0]["n"]
+            for table in ("engagement", "followers", "mentions"):
+                self.result.lake_rows[table] = lake.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"]  # fmt: skip
             sums = ", ".join(f"sum({m}) AS {m}" for m in METRICS)
             self.result.backfilled = lake.rows(
                 "SELECT count(DISTINCT (platform, post_id)) AS n FROM engagement "

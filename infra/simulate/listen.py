@@ -256,7 +256,7 @@ class Listening:
         for brand, platform in self.sources:
             self.result.ingest_runs += 1
             try:
-                report = handler.handler({"brand": brand, "platform": platform}, context)
+                report = handler.handler({"brand": brand, "platform": platform}, context.again())
             except Exception as error:  # Lambda would retry; the cursor did not move
                 self.result.problems.append(f"ingest {brand}/{platform}: {error}")
                 continue
@@ -287,7 +287,7 @@ class Listening:
                 records += [_record(m) for m in got]
             if not records:
                 return
-            answer = handler.handler({"Records": records}, context)
+            answer = handler.handler({"Records": records}, context.again())
             failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
             held |= failed
             self.result.score_failures += len(failed)

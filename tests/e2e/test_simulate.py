@@ -210,6 +210,13 @@ def test_engagement_comes_back_for_every_published_post(launch: dict[str, Any]) 
     assert len(engagement["followers"]) == 12 and min(engagement["followers"].values()) > 0
 
 
+def test_every_scored_mention_is_in_the_lake(launch: dict[str, Any]) -> None:
+    # (each score batch once overwrote the last: one request id for the whole replay)
+    rows = launch["engagement"]["lake_rows"]
+    assert rows["mentions"] == launch["listening"]["scored"] > 1000
+    assert rows["engagement"] == launch["engagement"]["readings"] and rows["followers"] > 0
+
+
 def test_goals_show_their_progress_measured_in_the_lake(launch: dict[str, Any]) -> None:
     goals = {(g["campaign"], g["kpi"]): g for g in launch["engagement"]["goals"]}
     rate = goals[("ridgeline-launch", "engagement_rate")]

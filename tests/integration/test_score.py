@@ -87,6 +87,16 @@ def stored() -> list[dict[str, Any]]:
     return lines
 
 
+def test_two_batches_with_one_request_id_are_both_stored(aws: Any) -> None:
+    # GIVEN two batches of one brand and day under the same request id (a context reused,
+    # as simulate once did: each batch overwrote the last, and the lake lost mentions)
+    for n in ("1", "2"):
+        event = sqs_event(mention(n, f"Aerolite flight {n} boards at gate 4"))
+        assert score_handler.handler(event, Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    # THEN both are in the lake
+    assert sorted(line["id"] for line in stored()) == ["1", "2"]
+
+
 def test_a_batch_is_scored_counted_and_stored(aws: Any) -> None:
     event = sqs_event(
         mention("1", "Aerolite lost my bag again, worst airline ever #fail"),
