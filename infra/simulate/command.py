@@ -36,6 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "follow (infra/simulate/audience.py; default one_peak)",
     )  # fmt: skip
     parser.add_argument(
+        "--report", default="simulate-report.html", metavar="FILE",
+        help="the HTML report of the run (socialops report's, over the simulated lake) is "
+        "written here (default simulate-report.html); --no-report for none",
+    )  # fmt: skip
+    parser.add_argument("--no-report", action="store_const", const="", dest="report",
+                        help="write no report")  # fmt: skip
+    parser.add_argument(
         "--faults", type=float, default=0.15,
         help="share of firings that get a fault: duplicate delivery, 429, 500 or a crash "
         "between publishing and recording (default 0.15; 0 for none)",
@@ -205,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = simulate(args.paths or ["campaigns/"], args.days, args.seed,
                           _start(args.start), args.faults, _crisis(args.crisis),
-                          progress, args.audience)  # fmt: skip
+                          progress, args.audience, args.report or None)  # fmt: skip
     except NothingToSimulate as nothing:
         return _nothing(nothing, args.seed, args.json)
     except SimulationError as exc:
@@ -222,6 +229,8 @@ def run(args: argparse.Namespace) -> int:
         print(_summary_text(summary))
         print(_listening_text(summary["listening"]))
         print(_engagement_text(summary["engagement"]))
+        if (summary["engagement"] or {}).get("report"):
+            print(f"report: {summary['engagement']['report']}")
     listening = summary["listening"] or {}
     for problem in [*summary["unaccounted"], *listening.get("unaccounted", [])]:
         print(f"socialops: simulate: lost: {problem}", file=sys.stderr)

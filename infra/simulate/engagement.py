@@ -39,6 +39,7 @@ class EngagementResult:
     lake_objects: int = 0
     lake_rows: dict[str, int] = field(default_factory=dict)  # per table (mentions: distinct)
     goals: list[dict[str, Any]] = field(default_factory=list)  # infra.goals.Progress
+    report: str | None = None  # the HTML report written, if any
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -53,6 +54,7 @@ class EngagementResult:
             "followers": dict(sorted(self.followers.items())),
             "stopped": self.stopped[:20],
             "goals": self.goals,
+            "report": self.report,
         }  # fmt: skip
 
 
@@ -133,6 +135,7 @@ class Readback:
         )  # fmt: skip
         self.run_once = readback.run
         self.now = sim.clock.now
+        self.env, self.report_path = env, sim.report
         # faults of the read-back (--faults): a rate limit or an expired token from one
         # account's platform during a run; drawn from their own generator, so that the
         # publish faults a seed gives stay the same
@@ -202,3 +205,21 @@ class Readback:
                 )
             for config in configs:
                 self.result.goals += [p.as_dict() for p in progress(lake, config, self.now())]
+            if self.report_path:
+                self._report(lake, configs)
+
+    def _report(self, lake: Any, configs: Iterable[Any]) -> None:
+        """``socialops report``'s HTML over the simulated lake, incidents and pauses."""
+        import boto3
+
+        from infra.report import write_report
+        from infra.report.data import read_incidents, read_pauses
+
+        dynamodb = boto3.resource("dynamodb")
+        written = write_report(
+            lake, list(configs), self.report_path, self.now(),
+            read_incidents(dynamodb.Table(self.env["ALERT_INCIDENTS_TABLE"])),
+            read_pauses(dynamodb.Table(self.env["PAUSE_FLAGS_TABLE"])),
+            source="the simulated lake (moto)",
+        )  # fmt: skip
+        self.result.report = str(written)

@@ -84,6 +84,7 @@ class Simulation:
         self.progress: Callable[[datetime], None] | None = None  # the virtual clock's time
         self.shape = shape  # the simulated audience's shape (infra/simulate/audience.py)
         self.readback: Any = None  # infra.simulate.engagement.Readback, once started
+        self.report: str | None = None  # where the run's HTML report goes (None: none)
 
     # -- set up --------------------------------------------------------------------
 
@@ -340,10 +341,12 @@ def simulate(
     crisis: datetime | str | None = "default",
     progress: Any = None,
     shape: str = "one_peak",
+    report: str | None = None,
 ) -> Result:
     """Run the campaigns on the virtual clock. ``crisis``: when the listening replay's
     crisis starts (``"default"``: half-way, at 17:00 UTC; None: no crisis); ``progress``:
-    a ``progress.Progress`` to show the simulated day on."""
+    a ``progress.Progress`` to show the simulated day on; ``report``: where the HTML report
+    of the run goes (None: none)."""
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     with tempfile.TemporaryDirectory(prefix="socialops-simulate-") as folder:
         build = Path(folder) / "build"
@@ -370,4 +373,5 @@ def simulate(
             progress.begin(start, days)
         simulation = Simulation(build, start, days, seed, fault_rate, crisis, shape)
         simulation.progress = progress
+        simulation.report = report
         return simulation.run()

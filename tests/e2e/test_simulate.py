@@ -20,11 +20,16 @@ LAUNCH = ("--start", "2027-01-11", "--days", "14")  # the examples' launch fortn
 
 
 @pytest.fixture(scope="module")
-def launch() -> dict[str, Any]:
+def report_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("launch") / "launch-report.html"
+
+
+@pytest.fixture(scope="module")
+def launch(report_path: Path) -> dict[str, Any]:
     """One run as a user runs it (the installed command, a fresh process), as JSON."""
     result = subprocess.run(
         [sys.executable, "-m", "infra.cli", "simulate", "campaigns/", *LAUNCH, "--seed", "3",
-         "--faults", "0.3", "--json"],
+         "--faults", "0.3", "--json", "--report", str(report_path)],
         cwd=ROOT, capture_output=True, text=True, check=False, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -94,14 +99,14 @@ def test_every_mention_is_counted_once_and_the_crisis_alerts(launch: dict[str, A
 
 
 def test_a_crisis_outside_the_days_is_refused(run_cli: Callable[..., Result]) -> None:
-    code, out, err = run_cli("simulate", "campaigns/", "--start", "2027-01-21", "--days", "1",
+    code, out, err = run_cli("simulate", "--no-report", "campaigns/", "--start", "2027-01-21", "--days", "1",
                              "--crisis", "2027-03-01T10:00Z")  # fmt: skip
     assert code == 2 and out == "" and "outside the simulated days" in err
     assert "Traceback" not in err
 
 
 def test_timeline_shows_utc_and_local_time(run_cli: Callable[..., Result]) -> None:
-    code, out, _ = run_cli("simulate", "campaigns/", "--start", "2027-01-21", "--days", "1",
+    code, out, _ = run_cli("simulate", "--no-report", "campaigns/", "--start", "2027-01-21", "--days", "1",
                            "--faults", "0")  # fmt: skip
     assert code == 0
     # the launch at 09:00 in Paris (08:00Z) and at 09:00 in New York (14:00Z)
@@ -172,7 +177,7 @@ def test_a_failed_listening_run_fails_the_simulation() -> None:
 def test_bad_options_are_usage_errors(
     run_cli: Callable[..., Result], args: tuple[str, ...], message: str
 ) -> None:
-    code, _, err = run_cli("simulate", "campaigns/", *args)
+    code, _, err = run_cli("simulate", "--no-report", "campaigns/", *args)
     assert code == 2 and message in err and "Traceback" not in err
 
 
@@ -181,7 +186,7 @@ def test_invalid_campaigns_are_not_simulated(
 ) -> None:
     broken = {**BASE, "campaign.yml": edit(str(BASE["campaign.yml"]), "Europe/Paris",
                                            "Europe/Pari")}  # fmt: skip
-    code, out, err = run_cli("simulate", project(broken))
+    code, out, err = run_cli("simulate", "--no-report", project(broken))
     assert code == 1 and out == ""
     assert "do not validate" in err and "E205" in err and "Traceback" not in err
 
@@ -208,6 +213,15 @@ def test_engagement_comes_back_for_every_published_post(launch: dict[str, Any]) 
     assert per["instagram"]["reach"] > 0 and per["instagram"]["views"] > per["instagram"]["likes"]
     # a follower count a day for every account of the examples
     assert len(engagement["followers"]) == 12 and min(engagement["followers"].values()) > 0
+
+
+def test_the_run_writes_its_report_and_says_where(launch: dict[str, Any], report_path: Path) -> None:  # fmt: skip
+    assert launch["engagement"]["report"] == str(report_path)
+    page = report_path.read_text()
+    for campaign in ("brand-watch", "brew-tips", "ridgeline-launch"):
+        assert f"Campaign {campaign}" in page
+    assert page.count("<img") >= 6 and "data:image/png;base64," in page
+    assert "the simulated lake (moto)" in page
 
 
 def test_every_scored_mention_is_in_the_lake(launch: dict[str, Any]) -> None:

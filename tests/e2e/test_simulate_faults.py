@@ -92,7 +92,7 @@ def test_a_fault_at_every_firing_of_a_weekly_text_on_seven_platforms(
     project: Callable[..., Path], run_cli: Callable[..., Result], seed: int
 ) -> None:
     root = project({"brand.yml": BRAND, "weekly.yml": WEEKLY})
-    code, out, err = run_cli("simulate", root, "--faults", "1", "--crisis", "none", "--days",
+    code, out, err = run_cli("simulate", "--no-report", root, "--faults", "1", "--crisis", "none", "--days",
                              "28", "--start", "2027-01-04", "--seed", str(seed), "--json")  # fmt: skip
     assert code == 0, err
     summary = json.loads(out)
@@ -112,7 +112,7 @@ def test_a_profile_of_the_users_shell_does_not_reach_the_simulation(
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
     root = project({"brand.yml": BRAND, "weekly.yml": WEEKLY})
     # WHEN simulating  THEN the simulation's own account is used (was: internal error)
-    code, out, err = run_cli("simulate", root, "--days", "1", "--start", "2027-01-04",
+    code, out, err = run_cli("simulate", "--no-report", root, "--days", "1", "--start", "2027-01-04",
                              "--faults", "0", "--crisis", "none", "--json")  # fmt: skip
     assert code == 0, err
     assert json.loads(out)["published"] == 7

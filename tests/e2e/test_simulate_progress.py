@@ -44,7 +44,7 @@ def on_a_terminal(*args: str | Path) -> tuple[int, str, str]:
 
 
 def test_a_terminal_sees_each_simulated_day(project: Callable[..., Path]) -> None:
-    code, out, shown = on_a_terminal("simulate", project(BASE), "--start", "2027-01-14",
+    code, out, shown = on_a_terminal("simulate", "--no-report", project(BASE), "--start", "2027-01-14",
                                      "--days", "2")  # fmt: skip
     assert code == 0 and "summary: schedules fired 1" in out
     assert f"{CLEAR}simulate: day 0/2, setting up" in shown
@@ -55,7 +55,7 @@ def test_a_terminal_sees_each_simulated_day(project: Callable[..., Path]) -> Non
 
 
 def test_json_on_a_terminal_is_quiet(project: Callable[..., Path]) -> None:
-    code, out, shown = on_a_terminal("simulate", project(BASE), "--start", "2027-01-14",
+    code, out, shown = on_a_terminal("simulate", "--no-report", project(BASE), "--start", "2027-01-14",
                                      "--days", "2", "--json")  # fmt: skip
     assert code == 0 and shown == ""
     assert json.loads(out)["published"] == 1
@@ -64,7 +64,9 @@ def test_json_on_a_terminal_is_quiet(project: Callable[..., Path]) -> None:
 def test_not_a_terminal_is_quiet(
     project: Callable[..., Path], run_cli: Callable[..., Result]
 ) -> None:
-    code, out, err = run_cli("simulate", project(BASE), "--start", "2027-01-14", "--days", "2")
+    code, out, err = run_cli(
+        "simulate", "--no-report", project(BASE), "--start", "2027-01-14", "--days", "2"
+    )
     assert (code, err) == (0, "") and "simulate: day" not in out
 
 

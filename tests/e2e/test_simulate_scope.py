@@ -50,7 +50,7 @@ def test_nothing_to_simulate_is_said_with_the_dates(
     project: Callable[..., Path], run_cli: Callable[..., Result],
     files: dict[str, str], args: tuple[str, ...], said: list[str],
 ) -> None:  # fmt: skip
-    code, out, err = run_cli("simulate", project(files), *args)
+    code, out, err = run_cli("simulate", "--no-report", project(files), *args)
     assert (code, err) == (0, "")
     for line in said:
         assert line in out.splitlines()
@@ -68,7 +68,7 @@ def test_the_examples_after_they_ended_as_the_readme_shows(
 ) -> None:
     shown = readme_block("simulate-nothing")
     assert shown[0] == "$ socialops simulate campaigns/ --start 2028-06-01"
-    code, out, err = run_cli("simulate", "campaigns/", "--start", "2028-06-01")
+    code, out, err = run_cli("simulate", "--no-report", "campaigns/", "--start", "2028-06-01")
     assert (code, err) == (0, "")
     assert out.splitlines() == shown[1:]
     assert "  ridgeline-launch (northwind): ended 2027-02-28 23:59 Europe/Paris; its last " \
@@ -76,7 +76,9 @@ def test_the_examples_after_they_ended_as_the_readme_shows(
 
 
 def test_nothing_to_simulate_in_json(run_cli: Callable[..., Result]) -> None:
-    code, out, err = run_cli("simulate", "campaigns/", "--start", "2028-06-01", "--json")
+    code, out, err = run_cli(
+        "simulate", "--no-report", "campaigns/", "--start", "2028-06-01", "--json"
+    )
     assert (code, err) == (0, "")
     summary = json.loads(out)
     assert summary["schedules_fired"] == summary["published"] == 0
@@ -90,13 +92,13 @@ def test_nothing_to_simulate_in_json(run_cli: Callable[..., Result]) -> None:
 
 
 def test_an_empty_folder_is_a_usage_error(tmp_path: Path, run_cli: Callable[..., Result]) -> None:
-    code, out, err = run_cli("simulate", tmp_path)
+    code, out, err = run_cli("simulate", "--no-report", tmp_path)
     assert code == 2 and out == "" and "no YAML files" in err and "Traceback" not in err
 
 
 def test_a_listening_brand_is_simulated_without_posts(run_cli: Callable[..., Result]) -> None:
     """brand-watch's last post is on 2027-12-27, but aerolite listens until the 31st."""
-    code, out, _ = run_cli("simulate", "campaigns/", "--start", "2027-12-29", "--days", "1",
+    code, out, _ = run_cli("simulate", "--no-report", "campaigns/", "--start", "2027-12-29", "--days", "1",
                            "--crisis", "none", "--json")  # fmt: skip
     summary = json.loads(out)
     assert code == 0 and "nothing_to_simulate" not in summary
