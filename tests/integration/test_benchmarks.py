@@ -21,8 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 SCORER = ROOT.parent / "shared" / "tools" / "nab_score.py"
-SMOKED = {"bench_alert", "bench_cold_start", "bench_compile", "bench_detect", "bench_reconcile",
-          "bench_score", "bench_sentiment", "bench_simulate"}  # fmt: skip
+SMOKED = {"bench_alert", "bench_cold_start", "bench_compile", "bench_detect", "bench_forecast",
+          "bench_reconcile", "bench_score", "bench_sentiment", "bench_simulate"}  # fmt: skip
 
 
 def bench(script: str, *args: str | Path) -> Any:
@@ -117,3 +117,62 @@ def test_bench_alert() -> None:
     assert len(report["steady"]["cycles"]) == 1
     assert report["steady"]["state_matches"] == report["steady"]["state_compared"] == 1
     assert report["cold_start"]["runs"] == 1
+
+
+def _engagement_sets(root: Path) -> int:
+    """A tiny data folder in the layouts bench_forecast.py reads (engagement/ and
+    facebook_metrics/), made up: 80 posts an account, 20 of the Trump ones in both files;
+    how many of the newest posts are within 3 days of the newest."""
+    import random
+    from datetime import datetime, timedelta
+
+    rng = random.Random(7)
+    (root / "engagement").mkdir(parents=True)
+    (root / "facebook_metrics").mkdir()
+    start = datetime(2017, 1, 2, 14, 0)
+    times = [start + timedelta(hours=9 * i + rng.randrange(60) / 60) for i in range(80)]
+    texts = [f"post {i} #tag{i % 3} @friend{i % 2} https://t.co/x{i}"[: 20 + i % 40] for i in range(80)]  # fmt: skip
+    ratio = "created_at,text,url,replies,retweets,favorites,user\n"
+    for user, path in (("BarackObama", "twitter_ratio_BarackObama.csv"), ("realDonaldTrump", "twitter_ratio_realDonaldTrump.csv")):  # fmt: skip
+        rows = [f"{t.month}/{t.day}/{t.year % 100} {t.hour}:{t.minute:02d},\"{x}\",https://x/{i},"
+                f"{rng.randrange(9, 99)},{rng.randrange(99, 999)},{rng.randrange(999, 9999)},{user}\n"
+                for i, (t, x) in enumerate(zip(times, texts, strict=True))]  # fmt: skip
+        # newest first, as the real files; the Trump one only from post 60 on
+        (root / "engagement" / path).write_text(ratio + "".join(rows[::-1] if user == "BarackObama" else rows[60:][::-1]))  # fmt: skip
+    old = [start - timedelta(days=60) + timedelta(hours=17 * i) for i in range(60)]
+    rows = [f"{i},Twitter for iPhone,{i},\"{x}\",{t.isoformat()}Z,{rng.randrange(9, 999)},,"
+            f"{rng.randrange(99, 9999)},FALSE\n"
+            for i, (t, x) in enumerate(zip(old[:40] + times[60:80], texts[:40] + texts[60:80], strict=True))]  # fmt: skip
+    (root / "engagement" / "trump_tweets.csv").write_text(
+        "rownames,source,id_str,text,created_at,retweet_count,in_reply_to_user_id_str,"
+        "favorite_count,is_retweet\n" + "".join(rows))  # fmt: skip
+    rows = [f"{rng.randrange(300000, 900000)},{36000000 + 1000 * i},"
+            f"{t:%Y-%m-%d %H:%M:%S} {'EST' if t.month in (1, 2, 11, 12) else 'EDT'},"
+            f"{('Video', 'Photo', 'Album')[i % 3]},\"{x}\"\n"
+            for i, (t, x) in enumerate(zip(times, texts, strict=True))]  # fmt: skip
+    (root / "engagement" / "nba_instagram.csv").write_text(
+        "Engagements,Followers at Posting,Created,Type,Description\n" + "".join(rows[::-1]))  # fmt: skip
+    header = ("Page total likes;Type;Category;Post Month;Post Weekday;Post Hour;Paid;"
+              "Lifetime Post Total Reach;comment;like;share;Total Interactions\n")  # fmt: skip
+    rows = [f"{139000 - 10 * i};{('Photo', 'Status', 'Link', 'Video')[i % 4]};1;{12 - i // 8};"
+            f"{7 - i % 7};{1 + i % 23};0;1000;{i % 5};{50 + rng.randrange(200)};{i % 9};0\n"
+            for i in range(80)]  # fmt: skip
+    (root / "facebook_metrics" / "dataset_Facebook.csv").write_text(header + "".join(rows))
+    return sum(t > times[-1] - timedelta(days=3) for t in times)  # posts of the last 3 days
+
+
+def test_bench_forecast(tmp_path: Path) -> None:
+    recent = _engagement_sets(tmp_path)
+    report = bench("bench_forecast", "--data", tmp_path, "--smoke")
+    sets = report["sets"]
+    assert set(sets) == {"BarackObama", "realDonaldTrump", "nba", "facebook_cosmetics"}
+    # the last 3 days of each file dropped; the 20 tweets in both Trump files counted once
+    assert sets["BarackObama"]["posts"] == sets["nba"]["posts"] == 80 - recent
+    assert sets["realDonaldTrump"]["posts"] == 40 + 20 - recent
+    assert report["selection"]["tried"] == 2
+    for part in ("validation", "test"):
+        assert set(report[part]) == {"model", "own_history", "pooled_gbm"}
+        for found in report[part].values():
+            pooled = found["pooled"]
+            assert 0 <= pooled["coverage"] <= 1 and pooled["width"] >= 0
+            assert found["fit_s"] > 0 and set(found["accounts"]) == set(sets)
