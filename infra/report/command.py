@@ -114,6 +114,13 @@ def _plural(count: int, word: str) -> str:
 
 def run(args: argparse.Namespace, project: Any) -> int:
     """Write the report of a valid ``project`` (its ``now`` is the report's)."""
+    from infra.train import training_stack_missing
+
+    missing = training_stack_missing()  # the forecast bands need scikit-learn and scipy
+    if missing:
+        print(f"socialops: {COMMAND}: {missing.replace('training needs', 'the forecasts need')}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     from botocore.exceptions import BotoCoreError, ClientError
 
     from infra.aws_config import USAGE, endpoint_problem, report

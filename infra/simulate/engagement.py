@@ -206,7 +206,13 @@ class Readback:
             for config in configs:
                 self.result.goals += [p.as_dict() for p in progress(lake, config, self.now())]
             if self.report_path:
-                self._report(lake, configs)
+                from infra.train import training_stack_missing
+
+                missing = training_stack_missing()  # the report's forecasts need them
+                if missing:
+                    self.result.stopped.append(f"no report: {missing}")
+                else:
+                    self._report(lake, configs)
 
     def _report(self, lake: Any, configs: Iterable[Any]) -> None:
         """``socialops report``'s HTML over the simulated lake, incidents and pauses."""

@@ -5,7 +5,9 @@ the stack packages that code with it (``infra/stack.py``'s ``package_patterns``)
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,6 +77,20 @@ def test_the_command_line_and_the_functions_need_no_training_stack() -> None:
         "sys.exit(main(['validate', 'campaigns/']))\n"
     ))  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_report_without_the_training_extra_says_what_to_install(
+    run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the report's forecast bands need scikit-learn and scipy: one line and exit 2, never a
+    # traceback, where the training extra is not installed
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sklearn" else real(name, *a))  # fmt: skip
+    code, out, err = run_cli("report", "campaigns/", "--bucket", "lake", "--out", "/dev/null")
+    assert code == 2 and out == "" and "socialops[train]" in err and "Traceback" not in err
 
 
 def test_train_without_its_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
