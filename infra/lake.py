@@ -9,7 +9,7 @@ role in AWS), so boto3 fetches the objects and DuckDB reads local files, with th
 types given (never guessed from the data: a metric that is null in every row is still a
 BIGINT).
 
-Tables, as views of the fetched JSON Lines files (the same columns as the Glue tables that
+Tables, read once from the fetched JSON Lines files (the same columns as the Glue tables that
 Athena queries in AWS: infra/lake_tables.py):
 
 - ``engagement``: every reading (read-back, backfill, import);
@@ -71,7 +71,8 @@ def _empty(columns: tuple[tuple[str, str], ...]) -> str:
 
 
 def connect(folder: Path) -> Any:
-    """A DuckDB connection (in memory) with the lake's views over the files in ``folder``."""
+    """A DuckDB connection (in memory): the lake's tables read from the files in ``folder``,
+    and the view ``latest``."""
     import duckdb
 
     db = duckdb.connect(":memory:")
@@ -83,7 +84,8 @@ def connect(folder: Path) -> Any:
         source = f"SELECT * FROM {_reader(folder, prefix, columns)}" if has_files else _empty(columns)  # fmt: skip
         if name == "mentions":  # a retried batch may store a mention twice
             source = f"SELECT DISTINCT ON (brand, platform, id) * FROM ({source})"
-        db.execute(f"CREATE VIEW {name} AS {source}")
+        # read once: a view would parse every file again at each query
+        db.execute(f"CREATE TABLE {name} AS {source}")
     db.execute(
         "CREATE VIEW latest AS SELECT DISTINCT ON (brand, platform, post_id) * FROM engagement "
         "WHERE status = 'ok' ORDER BY brand, platform, post_id, read_at DESC"
