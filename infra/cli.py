@@ -67,6 +67,18 @@ def _project(args: argparse.Namespace) -> Project:
     return load_project(args.paths or DEFAULT_PATHS, _now(args.now), Cache(cache_dir))
 
 
+def _valid_project(args: argparse.Namespace, refused: str) -> Project | None:
+    """The project, its diagnostics on stderr; None when it has errors (``refused`` says
+    what was not done, after the count)."""
+    project = _project(args)
+    if project.diagnostics:
+        print(render(project.diagnostics, "text"), file=sys.stderr)
+    if has_errors(project.diagnostics):
+        print(f"{_summary(project)}; {refused}", file=sys.stderr)
+        return None
+    return project
+
+
 def _summary(project: Project) -> str:
     errors = sum(d.severity == "error" for d in project.diagnostics)
     warnings = len(project.diagnostics) - errors
@@ -89,11 +101,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from infra.compiler import compile_project
     from infra.stack import StackLimitError
 
-    project = _project(args)
-    if project.diagnostics:
-        print(render(project.diagnostics, "text"), file=sys.stderr)
-    if has_errors(project.diagnostics):
-        print(f"{_summary(project)}; nothing compiled", file=sys.stderr)
+    project = _valid_project(args, "nothing compiled")
+    if project is None:
         return 1
     out = Path(args.out)
     try:
@@ -172,13 +181,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from infra.report.command import run
 
-    project = _project(args)
-    if project.diagnostics:
-        print(render(project.diagnostics, "text"), file=sys.stderr)
-    if has_errors(project.diagnostics):
-        print(f"{_summary(project)}; no report written", file=sys.stderr)
-        return 1
-    return run(args, project)
+    project = _valid_project(args, "no report written")
+    return 1 if project is None else run(args, project)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
