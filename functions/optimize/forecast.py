@@ -39,12 +39,15 @@ The settings' defaults were chosen by time-ordered validation inside the history
 its history) are alternatives the search tried and did not keep.
 
 Deterministic for a seed (the trees' only randomness). Everything learnt is numbers,
-arrays and word weights (the trees as node arrays, later), so that it can be stored as
-JSON. scikit-learn and scipy are imported inside the functions that use them.
+arrays and word weights, stored as plain JSON (``Model.to_json``, ``Model.from_json``;
+never pickled): the trees as their node arrays, evaluated by ``_Trees`` with numpy alone,
+so that a model read back predicts what the fitted one does without scikit-learn.
+scikit-learn and scipy are imported inside the functions that use them (fitting only).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -256,6 +259,33 @@ class Model:
             out.append(Forecast(float(np.expm1(max(low, 0.0))), float(np.expm1(max(mid, 0.0))),
                                 float(np.expm1(max(high, 0.0))), float(p)))  # fmt: skip
         return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything learnt, as JSON values only (numbers, strings, booleans, lists,
+        objects; non-finite floats as the strings "nan", "inf", "-inf"): the trees as
+        their node arrays. ValueError for effects that cannot be written so."""
+        return _model_doc(self)
+
+    def to_json(self) -> str:
+        """``to_dict`` as strict JSON text (ASCII; floats written with repr: read back
+        bit for bit)."""
+        return json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> Model:
+        """The model ``to_dict`` wrote (numpy only: no scikit-learn). ValueError for a
+        document of another format version or a malformed one."""
+        return _model_from_doc(doc)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Model:
+        """The model ``to_json`` wrote; predicts exactly what the written one did.
+        ValueError for a document of another format version or a malformed one."""
+        try:
+            doc = json.loads(text, parse_constant=_no_constant)
+        except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
+            raise ValueError(f"forecast model: not a JSON document ({e})") from None
+        return _model_from_doc(doc)
 
 
 def _logit(p: float) -> float:
@@ -640,3 +670,452 @@ def _platt(raw: np.ndarray, viral: np.ndarray) -> tuple[float, float]:
     x = np.array([_logit(p) for p in raw]).reshape(-1, 1)
     lr = LogisticRegression(C=1.0).fit(x, viral)
     return (float(lr.coef_[0, 0]), float(lr.intercept_[0]))
+
+
+# ---------------------------------------------------------------------------------------
+# storage: plain JSON, never pickled; read back with numpy alone
+
+FORMAT = "socialops.forecast.model"
+FORMAT_VERSION = 1
+# each tree's node arrays, as written: (name, kind); kind "f" float64, "i" int, "b" 0/1
+_NODE_COLUMNS = (("value", "f"), ("feature_idx", "i"), ("num_threshold", "f"),
+                 ("missing_go_to_left", "b"), ("left", "i"), ("right", "i"),
+                 ("is_leaf", "b"))  # fmt: skip
+_CATEGORICAL_COLUMNS = (("is_categorical", "b"), ("bitset_idx", "i"))
+_LINKS = {"IdentityLink": "identity", "LogLink": "log"}  # sklearn's link: its inverse here
+_BITSET_WORDS = 8  # sklearn's bitsets: 8 x 32 bits a row (categories 0..255)
+
+
+class _Trees:
+    """Gradient-boosted regression trees as node arrays (scikit-learn's
+    HistGradientBoostingRegressor: each predictor's ``nodes``, ``_baseline_prediction``),
+    evaluated with numpy as sklearn's ``TreePredictor.predict`` does on raw features: at a
+    split, nan goes where ``missing_go_to_left`` says, else ``x <= num_threshold`` goes
+    left; categorical splits by bitsets (an unknown or negative category as missing). The
+    sum is made in sklearn's order (baseline, then each tree), so the predictions are the
+    same floats. With categorical features (never in this model, whose features are
+    plain floats), sklearn's preprocessing too: those columns first, each value as its
+    index among the column's known categories (unknown: missing)."""
+
+    def __init__(self, baseline: float, trees: list[dict[str, np.ndarray]], n_features: int,
+                 link: str = "identity", known_cat_bitsets: np.ndarray | None = None,
+                 f_idx_map: np.ndarray | None = None,
+                 categories: dict[int, np.ndarray] | None = None) -> None:  # fmt: skip
+        self.baseline = baseline
+        self.trees = trees
+        self.n_features = n_features
+        self.link = link
+        self.known_cat_bitsets = known_cat_bitsets
+        self.f_idx_map = f_idx_map
+        self.categories = categories  # input column: its sorted known categories
+
+    @classmethod
+    def from_sklearn(cls, model: Any) -> _Trees:
+        """The node arrays of a fitted HistGradientBoostingRegressor (its private
+        ``_predictors``, ``_baseline_prediction``, ``_loss.link``, ``_bin_mapper``)."""
+        if getattr(model, "n_trees_per_iteration_", 1) != 1:
+            raise ValueError("forecast model: only one tree per iteration can be written")
+        link = _LINKS.get(type(model._loss.link).__name__)
+        if link is None:
+            raise ValueError(f"forecast model: the trees' link {type(model._loss.link).__name__} cannot be written")  # fmt: skip
+        baseline = np.asarray(model._baseline_prediction, dtype=float).ravel()
+        if baseline.size != 1:
+            raise ValueError("forecast model: the trees' baseline is not one number")
+        trees = []
+        categorical = False
+        for iteration in model._predictors:
+            (predictor,) = iteration
+            nodes = predictor.nodes
+            tree = {name: np.array(nodes[name], dtype=float if kind == "f" else np.int64)
+                    for name, kind in _NODE_COLUMNS}  # fmt: skip
+            if nodes["is_categorical"].any():
+                categorical = True
+                for name, _ in _CATEGORICAL_COLUMNS:
+                    tree[name] = np.array(nodes[name], dtype=np.int64)
+                tree["raw_left_cat_bitsets"] = np.array(predictor.raw_left_cat_bitsets, dtype=np.int64)  # fmt: skip
+            trees.append(tree)
+        known = f_idx = None
+        if categorical:
+            known_raw, f_idx_raw = model._bin_mapper.make_known_categories_bitsets()
+            known = np.array(known_raw, dtype=np.int64)
+            f_idx = np.array(f_idx_raw, dtype=np.int64)
+        categories = None
+        if getattr(model, "_preprocessor", None) is not None:
+            columns = np.flatnonzero(model.is_categorical_)
+            found = model._preprocessor.named_transformers_["encoder"].categories_
+            categories = {}
+            for column, values in zip(columns.tolist(), found, strict=True):
+                if values.dtype.kind != "f":
+                    raise ValueError("forecast model: only numeric categories can be written")  # fmt: skip
+                categories[column] = np.array(values[~np.isnan(values)], dtype=float)
+        n_features = int(model.n_features_in_)
+        return cls(float(baseline[0]), trees, n_features, link, known, f_idx, categories)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise ValueError(f"forecast model: the trees take {self.n_features} features, got shape {x.shape}")  # fmt: skip
+        if self.categories is not None:
+            x = self._encode(x)
+        raw = np.zeros(len(x))
+        raw += self.baseline
+        for tree in self.trees:
+            raw += self._tree(tree, x)
+        return np.exp(raw) if self.link == "log" else raw
+
+    def _encode(self, x: np.ndarray) -> np.ndarray:
+        """sklearn's preprocessing of categorical columns (its OrdinalEncoder in a
+        ColumnTransformer): the categorical columns first, as category indices."""
+        assert self.categories is not None
+        encoded = []
+        for column, known in self.categories.items():
+            v = x[:, column]
+            at = np.minimum(np.searchsorted(known, v), max(len(known) - 1, 0))
+            hit = (known[at] == v) if len(known) else np.zeros(len(v), dtype=bool)
+            encoded.append(np.where(hit, at.astype(float), np.nan))
+        rest = [c for c in range(x.shape[1]) if c not in self.categories]
+        return np.column_stack([*encoded, x[:, rest]]) if encoded else x
+
+    def _tree(self, tree: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+        is_leaf = tree["is_leaf"].astype(bool)
+        feature, threshold = tree["feature_idx"], tree["num_threshold"]
+        missing_left = tree["missing_go_to_left"].astype(bool)
+        left, right = tree["left"], tree["right"]
+        cat = tree["is_categorical"].astype(bool) if "is_categorical" in tree else None
+        node = np.zeros(len(x), dtype=np.intp)
+        rows = np.arange(len(x))
+        for _ in range(len(is_leaf)):  # a child comes after its parent: at most this many
+            live = ~is_leaf[node]
+            if not live.any():
+                break
+            r, n = rows[live], node[live]
+            v = x[r, feature[n]]
+            missing = np.isnan(v)
+            go_left = np.where(missing, missing_left[n], v <= threshold[n])
+            if cat is not None:
+                c = cat[n] & ~missing
+                if c.any():
+                    go_left[c] = self._categorical(tree, n[c], v[c], missing_left[n[c]])
+            node[live] = np.where(go_left, left[n], right[n])
+        return tree["value"][node]
+
+    def _categorical(self, tree: dict[str, np.ndarray], n: np.ndarray, v: np.ndarray,
+                     missing_left: np.ndarray) -> np.ndarray:  # fmt: skip
+        """Left or right at categorical splits: in the node's left bitset, left; a known
+        category of the feature, right; else (negative, unknown) as missing."""
+        ok = (v >= 0) & (v < 32 * _BITSET_WORDS)
+        c = np.where(ok, v, 0).astype(np.intp)  # C's cast to uint8: truncation
+        raw = tree["raw_left_cat_bitsets"][tree["bitset_idx"][n], c >> 5]
+        in_left = ok & (((raw >> (c & 31)) & 1) == 1)
+        known_rows = self.known_cat_bitsets
+        f_idx = self.f_idx_map
+        if known_rows is None or f_idx is None:
+            raise ValueError("forecast model: categorical splits without the known categories")  # fmt: skip
+        known = ok & (((known_rows[f_idx[tree["feature_idx"][n]], c >> 5] >> (c & 31)) & 1) == 1)
+        return np.where(in_left, True, np.where(known, False, missing_left))
+
+
+class _Linear:
+    """The linear pooled effects (``effects="linear"``): what sklearn's Ridge.predict
+    computes, ``x @ coef + intercept``."""
+
+    def __init__(self, coef: np.ndarray, intercept: float) -> None:
+        self.coef = coef
+        self.intercept = intercept
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, dtype=float) @ self.coef + self.intercept
+
+
+def _num(v: float) -> float | str:
+    v = float(v)
+    if math.isfinite(v):
+        return v
+    return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+
+
+def _nums(a: Any) -> list[float | str]:
+    return [_num(v) for v in np.asarray(a, dtype=float).ravel().tolist()]
+
+
+def _ints(a: Any) -> list[int]:
+    return [int(v) for v in np.asarray(a).ravel().tolist()]
+
+
+def _effects_doc(effects: Any) -> dict[str, Any] | None:
+    if effects is None:
+        return None
+    kind, model = effects
+    if kind == "linear":
+        if not isinstance(model, _Linear):
+            coef = np.asarray(model.coef_, dtype=float)
+            if coef.ndim != 1:
+                raise ValueError("forecast model: the linear effects are not one target's")
+            model = _Linear(coef, float(model.intercept_))
+        return {"kind": "linear", "coef": _nums(model.coef), "intercept": _num(model.intercept)}
+    if kind != "trees":
+        raise ValueError(f"forecast model: effects of kind {kind!r} cannot be written")
+    trees = model if isinstance(model, _Trees) else _Trees.from_sklearn(model)
+    written = []
+    for tree in trees.trees:
+        t: dict[str, Any] = {}
+        for name, col in (*_NODE_COLUMNS, *_CATEGORICAL_COLUMNS):
+            if name in tree:
+                t[name] = _nums(tree[name]) if col == "f" else _ints(tree[name])
+        if "raw_left_cat_bitsets" in tree:
+            t["raw_left_cat_bitsets"] = [_ints(row) for row in tree["raw_left_cat_bitsets"]]
+        written.append(t)
+    doc: dict[str, Any] = {"kind": "trees", "link": trees.link, "n_features": trees.n_features,
+                           "baseline": _num(trees.baseline), "trees": written}  # fmt: skip
+    if trees.known_cat_bitsets is not None and trees.f_idx_map is not None:
+        doc["known_cat_bitsets"] = [_ints(row) for row in trees.known_cat_bitsets]
+        doc["f_idx_map"] = _ints(trees.f_idx_map)
+    if trees.categories is not None:
+        doc["categorical_columns"] = list(trees.categories)
+        doc["categories"] = [_nums(v) for v in trees.categories.values()]
+    return doc
+
+
+def _account_doc(a: Account) -> dict[str, Any]:
+    return {"posts": int(a.posts), "level": _num(a.level), "slope": _num(a.slope),
+            "last": _num(a.last), "followers": _num(a.followers), "median": _num(a.median),
+            "sigma": _num(a.sigma), "horizon": _num(a.horizon), "delta": _nums(a.delta),
+            "words": {str(w): _num(v) for w, v in a.words.items()},
+            "scores": _nums(a.scores)}  # fmt: skip
+
+
+def _model_doc(model: Model) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for f in _settings_fields():
+        v = getattr(model.settings, f.name)
+        settings[f.name] = _num(v) if f.type == "float" else v
+    info: dict[str, Any] = {}
+    for k, v in model.info.items():
+        if not (v is None or isinstance(v, str | bool | int | float)):
+            raise ValueError(f"forecast model: info[{k!r}] is not a number, string, bool or null")  # fmt: skip
+        info[str(k)] = _num(v) if isinstance(v, float) else v
+    return {
+        "format": FORMAT, "version": FORMAT_VERSION,
+        "features": list(FEATURES), "account_features": list(ACCOUNT_FEATURES),
+        "levels": _nums(LEVELS), "settings": settings, "effects": _effects_doc(model.effects),
+        "accounts": {name: _account_doc(a) for name, a in model.accounts.items()},
+        "pooled": _account_doc(model.pooled),
+        "platt": [_num(model.platt[0]), _num(model.platt[1])], "info": info,
+    }  # fmt: skip
+
+
+def _settings_fields() -> tuple[Any, ...]:
+    from dataclasses import fields
+
+    return fields(Settings)
+
+
+class _Malformed(ValueError):
+    def __init__(self, where: str, what: str) -> None:
+        super().__init__(f"forecast model: malformed document: {where}: {what}")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (non-finite numbers are written as strings)")
+
+
+def _obj(v: Any, where: str, keys: Sequence[str] | None = None,
+         optional: Sequence[str] = ()) -> dict[str, Any]:  # fmt: skip
+    if not isinstance(v, dict):
+        raise _Malformed(where, "expected an object")
+    if keys is not None:
+        missing = [k for k in keys if k not in v]
+        extra = [k for k in v if k not in keys and k not in optional]
+        if missing or extra:
+            raise _Malformed(where, f"missing keys {missing}, unknown keys {extra}")
+    return v
+
+
+def _float(v: Any, where: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float | str):
+        raise _Malformed(where, "expected a number")
+    if isinstance(v, str) and v not in ("nan", "inf", "-inf"):
+        raise _Malformed(where, f"expected a number, got {v!r}")
+    return float(v)
+
+
+def _int(v: Any, where: str, low: int | None = None, high: int | None = None) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise _Malformed(where, "expected an integer")
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise _Malformed(where, f"{v} is outside [{low}, {high}]")
+    return v
+
+
+def _list(v: Any, where: str, size: int | None = None) -> list[Any]:
+    if not isinstance(v, list):
+        raise _Malformed(where, "expected a list")
+    if size is not None and len(v) != size:
+        raise _Malformed(where, f"expected {size} items, got {len(v)}")
+    return v
+
+
+def _floats(v: Any, where: str, size: int | None = None) -> np.ndarray:
+    items = _list(v, where, size)
+    if all(type(e) is float or type(e) is int for e in items):  # the usual case, fast
+        return np.array(items, dtype=float)
+    return np.array([_float(e, f"{where}[{i}]") for i, e in enumerate(items)], dtype=float)
+
+
+def _int_array(v: Any, where: str, size: int | None, low: int, high: int) -> np.ndarray:
+    items = _list(v, where, size)
+    if not all(type(e) is int for e in items):
+        raise _Malformed(where, "expected integers")
+    a = np.array(items, dtype=np.int64)
+    if a.size and (a.min() < low or a.max() > high):
+        raise _Malformed(where, f"values outside [{low}, {high}]")
+    return a
+
+
+def _bitsets(v: Any, where: str) -> np.ndarray:
+    rows = [_int_array(r, f"{where}[{i}]", _BITSET_WORDS, 0, 2**32 - 1)
+            for i, r in enumerate(_list(v, where))]  # fmt: skip
+    return np.array(rows, dtype=np.int64).reshape(len(rows), _BITSET_WORDS)
+
+
+def _tree_from_doc(v: Any, where: str, n_features: int,
+                   n_known: int | None) -> dict[str, np.ndarray]:  # fmt: skip
+    names = [n for n, _ in _NODE_COLUMNS]
+    cat_names = [n for n, _ in _CATEGORICAL_COLUMNS] + ["raw_left_cat_bitsets"]
+    d = _obj(v, where, names, cat_names)
+    size = len(_list(d["value"], f"{where}.value"))
+    if size < 1:
+        raise _Malformed(where, "a tree without nodes")
+    tree: dict[str, np.ndarray] = {}
+    for name, kind in _NODE_COLUMNS:
+        w = f"{where}.{name}"
+        if kind == "f":
+            tree[name] = _floats(d[name], w, size)
+        else:
+            tree[name] = _int_array(d[name], w, size, 0, 1 if kind == "b" else 2**32 - 1)
+    split = tree["is_leaf"] == 0
+    index = np.arange(size)
+    if split.any():
+        if tree["feature_idx"][split].max() >= n_features:
+            raise _Malformed(f"{where}.feature_idx", f"a feature beyond the {n_features}")
+        for name in ("left", "right"):  # children after their parent, inside the tree
+            child = tree[name][split]
+            if (child <= index[split]).any() or (child >= size).any():
+                raise _Malformed(f"{where}.{name}", "a child outside the tree or before its parent")  # fmt: skip
+    if any(n in d for n in cat_names):
+        if not all(n in d for n in cat_names) or n_known is None:
+            raise _Malformed(where, "categorical splits need is_categorical, bitset_idx, raw_left_cat_bitsets and the known categories")  # fmt: skip
+        tree["is_categorical"] = _int_array(d["is_categorical"], f"{where}.is_categorical", size, 0, 1)  # fmt: skip
+        raw = _bitsets(d["raw_left_cat_bitsets"], f"{where}.raw_left_cat_bitsets")
+        tree["raw_left_cat_bitsets"] = raw
+        cat = (tree["is_categorical"] == 1) & split
+        tree["bitset_idx"] = _int_array(d["bitset_idx"], f"{where}.bitset_idx", size, 0, 2**32 - 1)  # fmt: skip
+        if cat.any() and tree["bitset_idx"][cat].max() >= len(raw):
+            raise _Malformed(f"{where}.bitset_idx", "beyond raw_left_cat_bitsets")
+        if cat.any() and n_known == 0:
+            raise _Malformed(where, "categorical splits without the known categories")
+    return tree
+
+
+def _effects_from_doc(v: Any) -> Any:
+    if v is None:
+        return None
+    kind = _obj(v, "effects").get("kind")
+    if kind == "linear":
+        d = _obj(v, "effects", ["kind", "coef", "intercept"])
+        coef = _floats(d["coef"], "effects.coef", len(_LINEAR_COLUMNS))
+        return ("linear", _Linear(coef, _float(d["intercept"], "effects.intercept")))
+    if kind != "trees":
+        raise _Malformed("effects.kind", f"expected 'trees' or 'linear', got {kind!r}")
+    d = _obj(v, "effects", ["kind", "link", "n_features", "baseline", "trees"],
+             ["known_cat_bitsets", "f_idx_map", "categorical_columns", "categories"])  # fmt: skip
+    if d["link"] not in _LINKS.values():
+        raise _Malformed("effects.link", f"expected one of {sorted(_LINKS.values())}")
+    n_features = _int(d["n_features"], "effects.n_features", len(FEATURES), len(FEATURES))
+    known = f_idx = None
+    if "known_cat_bitsets" in d or "f_idx_map" in d:
+        known = _bitsets(d.get("known_cat_bitsets"), "effects.known_cat_bitsets")
+        f_idx = _int_array(d.get("f_idx_map"), "effects.f_idx_map", n_features, 0,
+                           max(len(known) - 1, 0))  # fmt: skip
+    n_known = None if known is None else len(known)
+    trees = [_tree_from_doc(t, f"effects.trees[{i}]", n_features, n_known)
+             for i, t in enumerate(_list(d["trees"], "effects.trees"))]  # fmt: skip
+    baseline = _float(d["baseline"], "effects.baseline")
+    categories = None
+    if "categorical_columns" in d or "categories" in d:
+        columns = _int_array(d.get("categorical_columns"), "effects.categorical_columns",
+                             None, 0, n_features - 1)  # fmt: skip
+        if len(set(columns.tolist())) != len(columns):
+            raise _Malformed("effects.categorical_columns", "a column twice")
+        found = _list(d.get("categories"), "effects.categories", len(columns))
+        categories = {}
+        for i, (column, values) in enumerate(zip(columns.tolist(), found, strict=True)):
+            known_values = _floats(values, f"effects.categories[{i}]")
+            if np.isnan(known_values).any() or (np.diff(known_values) <= 0).any():
+                raise _Malformed(f"effects.categories[{i}]", "expected increasing numbers")
+            categories[column] = known_values
+    return ("trees", _Trees(baseline, trees, n_features, d["link"], known, f_idx, categories))
+
+
+_ACCOUNT_KEYS = ("posts", "level", "slope", "last", "followers", "median", "sigma", "horizon",
+                 "delta", "words", "scores")  # fmt: skip
+
+
+def _account_from_doc(v: Any, where: str) -> Account:
+    d = _obj(v, where, _ACCOUNT_KEYS)
+    words = _obj(d["words"], f"{where}.words")
+    return Account(
+        posts=_int(d["posts"], f"{where}.posts", 0),
+        **{k: _float(d[k], f"{where}.{k}") for k in _ACCOUNT_KEYS[1:8]},
+        delta=_floats(d["delta"], f"{where}.delta", len(ACCOUNT_FEATURES)),
+        words={w: _float(x, f"{where}.words[{w!r}]") for w, x in words.items()},
+        scores=_floats(d["scores"], f"{where}.scores", len(LEVELS)),
+    )
+
+
+def _settings_from_doc(v: Any) -> Settings:
+    fs = _settings_fields()
+    d = _obj(v, "settings", [f.name for f in fs])
+    values: dict[str, Any] = {}
+    for f in fs:
+        x, where = d[f.name], f"settings.{f.name}"
+        if f.type == "float":
+            values[f.name] = _float(x, where)
+        elif f.type == "int":
+            values[f.name] = _int(x, where)
+        elif f.type == "bool":
+            if not isinstance(x, bool):
+                raise _Malformed(where, "expected true or false")
+            values[f.name] = x
+        else:
+            if not isinstance(x, str):
+                raise _Malformed(where, "expected a string")
+            values[f.name] = x
+    return Settings(**values)
+
+
+def _model_from_doc(doc: Any) -> Model:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ValueError(f"forecast model: not a forecast model document (no \"format\": \"{FORMAT}\")")  # fmt: skip
+    version = doc.get("version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ValueError(f"forecast model: format version {version!r} is not supported (this code reads version {FORMAT_VERSION})")  # fmt: skip
+    d = _obj(doc, "document", ["format", "version", "features", "account_features", "levels",
+                               "settings", "effects", "accounts", "pooled", "platt", "info"])  # fmt: skip
+    if d["features"] != list(FEATURES) or d["account_features"] != list(ACCOUNT_FEATURES):
+        raise ValueError("forecast model: the document was written for other features than this code's (refit)")  # fmt: skip
+    levels = _floats(d["levels"], "levels")
+    if levels.shape != LEVELS.shape or not np.array_equal(levels, LEVELS):
+        raise ValueError("forecast model: the document was written for other quantile levels than this code's (refit)")  # fmt: skip
+    accounts = {str(name): _account_from_doc(a, f"accounts[{name!r}]")
+                for name, a in _obj(d["accounts"], "accounts").items()}  # fmt: skip
+    platt = _list(d["platt"], "platt", 2)
+    info = _obj(d["info"], "info")
+    for k, x in info.items():
+        if not (x is None or isinstance(x, str | bool | int | float)):
+            raise _Malformed(f"info[{k!r}]", "expected a number, string, bool or null")
+    return Model(
+        settings=_settings_from_doc(d["settings"]), effects=_effects_from_doc(d["effects"]),
+        accounts=accounts, pooled=_account_from_doc(d["pooled"], "pooled"),
+        platt=(_float(platt[0], "platt[0]"), _float(platt[1], "platt[1]")), info=dict(info),
+    )  # fmt: skip
