@@ -237,7 +237,9 @@ class Model:
                 trend = state.slope * s.trend_days * (1.0 - math.exp(-days / s.trend_days))
             correction = float(x[i, _ACCOUNT_COLUMNS] @ state.delta)
             if state.words:
-                correction += sum(state.words.get(w, 0.0) for w in tokens(post.text or ""))
+                # in sorted order: a set's order changes with the hash seed, and so would
+                # the last bit of the sum, between two runs of the same command
+                correction += sum(state.words.get(w, 0.0) for w in sorted(tokens(post.text or "")))
             point[i] = state.level + base[i] + correction + trend
             scale[i] = state.sigma * math.sqrt(1.0 + days / state.horizon)
         return point, scale, states
@@ -528,7 +530,7 @@ def _fit_core(data: _Data, rows: np.ndarray, s: Settings, seed: int,
 
 
 def _word_part(data: _Data, words: list[dict[str, float]]) -> np.ndarray:
-    return np.array([sum(words[a].get(w, 0.0) for w in data.tokens[i])
+    return np.array([sum(words[a].get(w, 0.0) for w in sorted(data.tokens[i]))
                      for i, a in enumerate(data.account)])  # fmt: skip
 
 

@@ -4,6 +4,7 @@ one JSON object a line per POSTS row, in order, deterministic; bad rows as FILE:
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -103,3 +104,24 @@ def test_a_missing_file_and_bad_options(run_cli: Callable[..., Result], files: t
         code, out, err = run_cli("forecast", "--history", history, "--posts", posts, "--k", k)
         assert code == 2 and "--k" in err and out == ""
     assert run_cli("forecast", "--history", "-", "--posts", "-")[0] == 2
+
+
+def test_the_lines_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    # words are kept in sets, whose order changes with PYTHONHASHSEED: a sum of their
+    # weights in that order could differ in its last bit between two runs
+    words = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa"]
+    rows = [f"@w,2026-01-{1 + i % 28:02d}T{8 + i % 12:02d}:00:00Z,"
+            f"{' '.join(words[j] for j in range(7) if (i >> j) % 2 or j < 2)},"
+            f"{10 + (i * 37) % 90},{i % 7},{i % 5},,\n" for i in range(90)]  # fmt: skip
+    history, posts = tmp_path / "h.csv", tmp_path / "p.csv"
+    history.write_text(HEADER + "".join(rows))
+    posts.write_text(HEADER + "".join(f"@w,2026-02-0{1 + i}T10:00:00Z,{' '.join(words[i:])},,,,,\n"
+                                      for i in range(5)))  # fmt: skip
+    outs = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run([sys.executable, "-m", "infra.cli", "forecast", "--history",
+                               str(history), "--posts", str(posts)], capture_output=True,
+                              text=True, check=False, env={**os.environ, "PYTHONHASHSEED": seed})  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        outs.add(done.stdout)
+    assert len(outs) == 1 and len(outs.pop().splitlines()) == 5
