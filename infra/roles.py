@@ -63,7 +63,8 @@ def _logs(function: str) -> Json:
 # queues, topics, objects, and for publish its late retries' schedules.
 ACCESS: dict[str, list[Json]] = {
     "ingest": [
-        allow(["dynamodb:GetItem", *WRITE], _arn("IngestCursorsTable")),
+        # its cursors; the read-back's daily markers, many keys a BatchGetItem
+        allow(["dynamodb:GetItem", "dynamodb:BatchGetItem", *WRITE], _arn("IngestCursorsTable")),
         # the engagement read-back: the due posts (the index), their latest reading
         allow("dynamodb:Query", {"Fn::Sub": "${PublishRecordsTable.Arn}/index/" + readback.INDEX}),
         allow("dynamodb:UpdateItem", _arn("PublishRecordsTable")),

@@ -6,6 +6,7 @@ type, malformed ARNs)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +129,27 @@ def test_each_role_holds_only_what_its_function_uses(built: Any) -> None:
         "arn:aws:scheduler:us-east-1:123456789012:schedule/socialops-dev-*.fn/*"
     ]
     assert "sns:Publish" not in every["score"] and "sqs:SendMessage" not in every["alert"]
+
+
+# boto3 methods a function's own code calls -> the IAM action its role must grant
+CALLS = {"get_item": "dynamodb:GetItem", "batch_get_item": "dynamodb:BatchGetItem",
+         "put_item": "dynamodb:PutItem", "update_item": "dynamodb:UpdateItem",
+         "delete_item": "dynamodb:DeleteItem", "query": "dynamodb:Query",
+         "put_object": "s3:PutObject", "get_object": "s3:GetObject",
+         "list_objects_v2": "s3:ListBucket"}  # fmt: skip
+_CALLED = re.compile(r"\.(" + "|".join(CALLS) + r")\(|\.call\(\s*[\w.]+,\s*[\"'](" + "|".join(CALLS) + r")[\"']")  # fmt: skip
+
+
+def test_every_call_a_function_makes_is_granted_to_its_role(built: Any) -> None:
+    # the read-back's markers were read with BatchGetItem on the cursors table, which
+    # ingest's role did not grant: moto does not enforce IAM, AWS would have refused it
+    _, resources = built
+    missing = []
+    for function in ("ingest", "score", "alert", "publish"):
+        granted = _actions(resources, function)
+        for path in sorted((ROOT / "functions" / function).rglob("*.py")):
+            for match in _CALLED.finditer(path.read_text()):
+                action = CALLS[match.group(1) or match.group(2)]
+                if action not in granted:
+                    missing.append(f"{path.relative_to(ROOT)} calls {action}: not in {function}'s role")  # fmt: skip
+    assert missing == []
