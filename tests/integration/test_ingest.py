@@ -292,6 +292,9 @@ def test_a_crash_before_the_cursor_moves_resends_and_score_counts_once(world: Wo
         def get_item(self, **kw: Any) -> Any:
             return real.get_item(**kw)
 
+        def batch_get_item(self, **kw: Any) -> Any:
+            return real.batch_get_item(**kw)
+
         def put_item(self, **kw: Any) -> Any:
             if not self.crashed:
                 self.crashed = True
