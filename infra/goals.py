@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from functions.common.readback import stamp
+
 UNMEASURABLE = {
     "conversions": "conversions come from an ads manager or web analytics, which socialops "
     "does not read: not measurable from the platforms",
@@ -58,10 +60,6 @@ def _utc(local: datetime, zone: str) -> datetime:
     return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def progress(lake: Any, config: Any, now: datetime) -> list[Progress]:
     """The progress of each goal of one compiled campaign (schema.documents.RuntimeConfig)."""
     campaign = config.campaign
@@ -71,7 +69,7 @@ def progress(lake: Any, config: Any, now: datetime) -> list[Progress]:
         by = _utc(goal.by or campaign.window.end, campaign.timezone)
         until = min(by, now)
         scope = Scope(campaign.brand, campaign.name, [str(c) for c in campaign.channels],
-                      _iso(start), _iso(until))  # fmt: skip
+                      stamp(start), stamp(until))  # fmt: skip
         if goal.kpi in UNMEASURABLE:
             value, basis = None, UNMEASURABLE[goal.kpi]
         else:
@@ -83,7 +81,7 @@ def progress(lake: Any, config: Any, now: datetime) -> list[Progress]:
         else:
             share = value / goal.target if goal.target else None
             met = value >= goal.target
-        out.append(Progress(campaign.name, goal.kpi, goal.target, _iso(by), value, share, met,
+        out.append(Progress(campaign.name, goal.kpi, goal.target, stamp(by), value, share, met,
                             basis))  # fmt: skip
     return out
 

@@ -86,8 +86,9 @@ class LakeObject:
 
     def body(self) -> bytes:
         """JSON Lines, as ``readback.write_lake`` writes them."""
-        return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n"
-                       for r in self.rows).encode()  # fmt: skip
+        from functions.ingest.engagement.readback import jsonl
+
+        return jsonl(self.rows)
 
 
 class Refused(Exception):

@@ -317,13 +317,18 @@ def write_lake(deps: Deps, kind: str, brand: str, platform: str, now: datetime,
                rows: Sequence[Mapping[str, Any]]) -> str:  # fmt: skip
     """``<kind>/brand=<b>/platform=<p>/date=<d>/<run>.jsonl``; the run's name is the time
     and a digest of the rows, so a retry of the same run writes the same key."""
-    body = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
-    digest = hashlib.sha256(body.encode()).hexdigest()[:12]
+    body = jsonl(rows)
+    digest = hashlib.sha256(body).hexdigest()[:12]
     key = (f"{kind}/brand={brand}/platform={platform}/date={now.strftime('%Y-%m-%d')}/"
            f"{now.strftime('%H%M%S')}-{digest}.jsonl")  # fmt: skip
-    deps.s3.put_object(Bucket=deps.bucket, Key=key, Body=body.encode(),
+    deps.s3.put_object(Bucket=deps.bucket, Key=key, Body=body,
                        ContentType="application/x-ndjson")  # fmt: skip
     return key
+
+
+def jsonl(rows: Sequence[Mapping[str, Any]]) -> bytes:
+    """The body of a lake object: one JSON object a line, keys sorted, UTF-8."""
+    return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows).encode()  # fmt: skip
 
 
 def _advance(deps: Deps, post: Due, reading: Reading, now: datetime) -> None:
