@@ -187,9 +187,9 @@ class Readback:
 
         with Lake.from_s3(self.s3, self.bucket) as lake:
             self.result.lake_objects = lake.fetched
-            self.result.readings = lake.rows("SELECT count(*) AS n FROM engagement")[0]["n"]
             for table in ("engagement", "followers", "mentions"):
                 self.result.lake_rows[table] = lake.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"]  # fmt: skip
+            self.result.readings = self.result.lake_rows["engagement"]
             sums = ", ".join(f"sum({m}) AS {m}" for m in METRICS)
             self.result.backfilled = lake.rows(
                 "SELECT count(DISTINCT (platform, post_id)) AS n FROM engagement "
