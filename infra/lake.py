@@ -72,10 +72,12 @@ def _empty(columns: tuple[tuple[str, str], ...]) -> str:
 
 def connect(folder: Path) -> Any:
     """A DuckDB connection (in memory): the lake's tables read from the files in ``folder``,
-    and the view ``latest``."""
+    and the view ``latest``. One thread: DuckDB's parallel sums add floats in whatever order
+    its threads finish, so two runs could differ in the last bit (a goal's mean did); the
+    lake of a brand is small."""
     import duckdb
 
-    db = duckdb.connect(":memory:")
+    db = duckdb.connect(":memory:", config={"threads": 1})
     tables = {"engagement": ENGAGEMENT_COLUMNS, "followers": FOLLOWERS_COLUMNS,
               "mentions": SCORED_COLUMNS}  # fmt: skip
     for name, columns in tables.items():

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
@@ -113,17 +114,22 @@ def test_a_transaction_that_succeeds_is_applied(table: Any) -> None:
 
 
 def test_moto_is_itself_again_after_the_simulation() -> None:
+    from botocore.auth import SigV4Auth
     from moto.core import responses
+    from moto.core.botocore_stubber import BotocoreStubber
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.parsing import validators
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
-    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
     from moto.sqs.models import Queue, SQSBackend
 
     owners = (DynamoDBBackend, BaseJSONSerializer, DepthFirstTraverser, Queue, SQSBackend,
-              UpdateExpressionParser, ConditionExpressionParser, DynamoType, responses)  # fmt: skip
+              UpdateExpressionParser, ConditionExpressionParser, DynamoType, responses,
+              validators, UpdateExpressionValidator, BotocoreStubber, SigV4Auth)  # fmt: skip
     before = [dict(vars(owner)) for owner in owners]
     with lighter_moto():
         assert [dict(vars(owner)) for owner in owners] != before
@@ -321,3 +327,114 @@ def test_sqs_retention_is_moto_s_own() -> None:
     plain, light = both(_retention)
     assert light == plain
     assert "old" not in [body for answer in plain for body in answer]
+
+
+# ---- update expressions: the checks kept, the tree copied --------------------------------
+
+
+def _updates() -> list[Any]:
+    """The same texts with names that make them valid or not, in both orders, each twice
+    (the second time from the checks kept); the item after each."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    _ranged_table(client)
+    key = {"pk": {"S": "p"}, "sk": {"S": "a"}}
+    one = {":one": {"N": "1"}}
+    attempts: list[tuple[str, dict[str, str]]] = [
+        ("ADD #a :one, #b :one", {"#a": "n", "#b": "m"}),
+        ("ADD #a :one, #b :one", {"#a": "n", "#b": "n"}),  # overlapping paths
+        ("ADD #a :one, #b :one", {"#a": "n", "#b": "m"}),
+        ("SET #k = :one", {"#k": "other"}),
+        ("SET #k = :one", {"#k": "sk"}),  # a key attribute
+        ("SET #k = :one", {"#k": "pk"}),
+        ("ADD #a :one ADD #b :one", {"#a": "n", "#b": "m"}),  # two ADD clauses
+        ("SET #a = #a + :one", {"#a": "n"}),  # reads the item: checked every time
+    ]
+    outcomes: list[Any] = []
+    for expression, names in attempts:
+        for _ in range(2):
+            try:
+                client.update_item(TableName="t", Key=key, UpdateExpression=expression,
+                                   ExpressionAttributeNames=names, ExpressionAttributeValues=one)  # fmt: skip
+                outcomes.append(_strip(client.get_item(TableName="t", Key=key))["Item"])
+            except client.exceptions.ClientError as error:
+                outcomes.append(str(error))
+    return outcomes
+
+
+def test_update_checks_kept_answer_as_moto_s_own() -> None:
+    plain, light = both(_updates)
+    assert light == plain
+    assert plain[0]["n"] == {"N": "1"} and plain[5]["n"] == {"N": "4"}  # applied each time
+    assert "overlap" in plain[2].lower() and "overlap" in plain[3].lower()
+    assert all("key" in plain[i].lower() for i in (8, 9, 10, 11))
+    assert "ADD" in plain[12] and plain[15]["n"] == {"N": "6"}
+
+
+def test_a_copied_expression_tree_is_moto_s_deep_copy() -> None:
+    import copy
+
+    from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    tree = UpdateExpressionParser.make(
+        "SET a.b[1] = if_not_exists(c, :z) + :one REMOVE d ADD #e :s"
+    )
+
+    def shape(node: Any, parent: Any) -> Any:
+        if not isinstance(node, Node):
+            return node
+        assert node.parent is parent
+        return (type(node).__name__, node.type, [shape(c, node) for c in node.children or []])
+
+    def nodes(node: Any) -> list[int]:
+        kids = node.children or [] if isinstance(node, Node) else []
+        return [id(node), *(i for c in kids if isinstance(c, Node) for i in nodes(c))]
+
+    light = aws._clone(tree)
+    assert shape(light, None) == shape(copy.deepcopy(tree), None) == shape(tree, None)
+    assert not set(nodes(light)) & set(nodes(tree))  # nothing shared with the original
+    assert aws._clone("text") == "text"
+
+
+# ---- requests: routed once, unsigned ------------------------------------------------------
+
+
+def _requests() -> list[Any]:
+    """Services by host and by path (S3 keys), across regions; who moto says is calling."""
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="routes")
+    for key in ("a", "déjà vu/1.json", "a b?c", "a"):
+        s3.put_object(Bucket="routes", Key=key, Body=key.encode())
+    answers: list[Any] = [s3.get_object(Bucket="routes", Key="déjà vu/1.json")["Body"].read(),
+                          [o["Key"] for o in s3.list_objects_v2(Bucket="routes")["Contents"]]]  # fmt: skip
+    for region in (REGION, "eu-west-1", REGION):
+        sqs = boto3.client("sqs", region_name=region)
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        answers.append(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))
+    answers.append(boto3.client("sts", region_name=REGION).get_caller_identity()["Account"])
+    answers.append(boto3.client("sns", region_name="eu-west-1").create_topic(Name="t")["TopicArn"])
+    return [_strip(a) for a in answers]
+
+
+def test_requests_are_routed_and_answered_as_moto_does() -> None:
+    plain, light = both(_requests)
+    assert light == plain
+    assert plain[1] == ["a", "a b?c", "déjà vu/1.json"]
+    assert "eu-west-1" in plain[3]["Attributes"]["QueueArn"] and plain[5] == DEFAULT_ACCOUNT_ID
+
+
+def test_requests_are_signed_with_zeros_but_presigned_urls_are_botocore_s() -> None:
+    seen: list[str] = []
+    with local_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        client.meta.events.register(
+            "before-send",
+            lambda request, **_: seen.append(request.headers["Authorization"].decode()),
+        )
+        client.list_tables()
+        s3 = boto3.client("s3", region_name=REGION, config=Config(signature_version="s3v4"))
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
+    assert seen and seen[0].endswith("Signature=" + "0" * 64)
+    assert f"/{REGION}/dynamodb/aws4_request" in seen[0]
+    signature = url.split("X-Amz-Signature=")[1]
+    assert signature.strip("0") and len(signature) == 64

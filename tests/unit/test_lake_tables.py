@@ -215,3 +215,12 @@ def test_simulate_provisions_the_same_catalog(
             assert table["StorageDescriptor"]["Location"] == f"s3://{bucket}/{SPECS[name].prefix}/"
             assert table["StorageDescriptor"]["Columns"] == expected[name]["StorageDescriptor"]["Columns"]  # fmt: skip
             assert table["PartitionKeys"] == expected[name]["PartitionKeys"]
+
+
+def test_the_lake_sums_in_one_order(tmp_path: Path) -> None:
+    """One DuckDB thread: a parallel sum adds floats in the order its threads finish, and a
+    goal's mean differed in its last bit between two runs of the same simulation."""
+    from infra.lake import connect
+
+    db = connect(tmp_path)
+    assert db.execute("SELECT current_setting('threads')").fetchone()[0] == 1
