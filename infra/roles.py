@@ -113,11 +113,12 @@ ACCESS: dict[str, list[Json]] = {
         allow("iam:PassRole", {"Fn::Sub": SCHEDULER_ROLE_ARN}),
     ],
     "generate": [allow(READ, _arn("PublishRecordsTable"))],
-    "optimize": [
-        allow(READ, _arn("MentionBucketsTable")),
-        allow(READ, _arn("PublishRecordsTable")),
-        allow("s3:GetObject", _objects("")),
+    "optimize": [  # the lake's engagement and followers, its own models
         allow("s3:ListBucket", _arn("RawMentionsBucket")),
+        allow(
+            "s3:GetObject", [_objects("engagement/"), _objects("followers/"), _objects("models/")]
+        ),
+        allow("s3:PutObject", _objects("models/")),
     ],
 }
 

@@ -41,8 +41,8 @@ TOKEN_REFRESH_RATE = "rate(6 hours)"
 SCORE_BATCH = 100  # mentions a score invocation takes (one model call, few transactions)
 MAX_RESOURCES = 500  # CloudFormation's limit per stack
 # ServerlessDeploymentBucket and its policy, and the layers that serverless.yml declares
-# (ScoreLibsLambdaLayer); no shared role: every function has its own (roles.py)
-FRAMEWORK_FIXED = 3
+# (ScoreLibsLambdaLayer, OptimizeLibsLambdaLayer); no shared role: every function has its own (roles.py)
+FRAMEWORK_FIXED = 4
 # Every function runs on the Powertools layer (serverless.yml); a function that needs more
 # names the layers of serverless.yml it adds (a function's own list replaces the default).
 POWERTOOLS_LAYER = "${param:powertoolsLayerArn}"
@@ -83,8 +83,8 @@ SPECS: dict[str, FunctionSpec] = {
         ("PUBLISH_RECORDS_TABLE",),
     ),
     "optimize": FunctionSpec(
-        "Retrain the best-time and best-variant models from published results", 1024, 900,
-        ("MENTION_BUCKETS_TABLE", "PUBLISH_RECORDS_TABLE", "RAW_MENTIONS_BUCKET"),
+        "Retrain each brand's forecasts from its read-back history", 2048, 900,
+        ("RAW_MENTIONS_BUCKET",), layers=("optimizeLibs",),
     ),
 }  # fmt: skip
 
@@ -149,15 +149,6 @@ def alerting_campaigns(configs: dict[str, RuntimeConfig]) -> list[str]:
     return sorted(name for name, c in configs.items() if c.campaign.alerts)
 
 
-def _optimizing(configs: dict[str, RuntimeConfig]) -> bool:
-    """Some post lets the system choose its time or its text: a model has work to do."""
-    return any(
-        post.at == "auto" or post.generate is not None
-        for config in configs.values()
-        for post in config.campaign.posts
-    )
-
-
 def events(configs: dict[str, RuntimeConfig]) -> dict[str, list[Json]]:
     """The event sources of each function, compiled from the campaigns."""
     brands = listening_brands(configs)
@@ -181,7 +172,8 @@ def events(configs: dict[str, RuntimeConfig]) -> dict[str, list[Json]]:
                 }
             }
         )
-    if any(c.brand.accounts and c.campaign.posts for c in configs.values()):
+    reading_back = any(c.brand.accounts and c.campaign.posts for c in configs.values())
+    if reading_back:
         wiring["ingest"].append(
             _schedule(READBACK_RATE, "socialops: read back the engagement of published posts",
                       {"action": "readback"})
@@ -193,8 +185,8 @@ def events(configs: dict[str, RuntimeConfig]) -> dict[str, list[Json]]:
         )  # fmt: skip
     if alerting_campaigns(configs):
         wiring["alert"].append(_schedule(ALERT_RATE, "socialops: evaluate alert rules"))
-    if _optimizing(configs):
-        wiring["optimize"].append(_schedule(OPTIMIZE_RATE, "socialops: retrain models"))
+    if reading_back:  # the read-back history is what optimize learns from
+        wiring["optimize"].append(_schedule(OPTIMIZE_RATE, "socialops: retrain the forecasts"))
     return wiring
 
 

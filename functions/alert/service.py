@@ -81,21 +81,9 @@ RESERVE_S = 20.0  # left for writing the plans and sending the notices when bran
 def load_configs() -> tuple[dict[str, Any], list[str]]:
     """The compiled configs that load, by campaign, and a line for each one that does not
     (``ConfigError`` only when there is no config folder at all)."""
-    folder = configs.config_dir()
-    if not folder.is_dir():
-        raise configs.ConfigError(
-            f"no compiled config folder at {folder}: run `socialops compile` before packaging, "
-            f"or set {configs.CONFIG_DIR_ENV} to the folder that holds <campaign>.json"
-        )
-    loaded: dict[str, Any] = {}
-    problems: list[str] = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            loaded[path.stem] = configs.load(path.stem)
-        except configs.ConfigError as error:
-            problems.append(f"campaign {path.stem}: config not loaded, its rules are not "
-                            f"evaluated: {error}")  # fmt: skip
-    return loaded, problems
+    loaded, problems = configs.load_each()
+    return loaded, [f"campaign {name}: config not loaded, its rules are not evaluated: {error}"
+                    for name, error in problems.items()]  # fmt: skip
 
 
 def active(config: Any, at: datetime) -> bool:

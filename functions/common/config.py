@@ -97,6 +97,19 @@ def load(campaign: str) -> RuntimeConfig:
     return parse(path)
 
 
+def load_each() -> tuple[dict[str, RuntimeConfig], dict[str, str]]:
+    """The compiled configs that load, by campaign, and why each other one does not: one
+    bad file stops none of the others (``ConfigError`` only when there is no folder)."""
+    loaded: dict[str, RuntimeConfig] = {}
+    problems: dict[str, str] = {}
+    for path in sorted(_folder().glob("*.json")):
+        try:
+            loaded[path.stem] = load(path.stem)
+        except ConfigError as error:
+            problems[path.stem] = str(error)
+    return loaded, problems
+
+
 def for_brand(brand: str) -> list[RuntimeConfig]:
     """The configs of a brand's campaigns (``ConfigError`` if it has none)."""
     configs = [c for c in load_all().values() if c.brand.name == brand]

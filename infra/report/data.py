@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from functions.common.pause import PauseFlag
+from functions.optimize.training import HISTORY_MIN_AGE_H
 
 
 def engagement_sql(alias: str = "") -> str:
@@ -26,10 +27,10 @@ def engagement_sql(alias: str = "") -> str:
 
 ENGAGEMENT = engagement_sql()
 HAS_COUNTS = "(likes IS NOT NULL OR shares IS NOT NULL OR comments IS NOT NULL)"
-# A reading made sooner than this after its post is left out of what a forecast learns
-# from: the post was still gathering engagement, and the forecast is of a post's
-# engagement, not of its first hours (the read-back's 1 h and 6 h checkpoints).
-HISTORY_MIN_AGE_H = 24
+# A reading made sooner than HISTORY_MIN_AGE_H after its post is left out of what a
+# forecast learns from: the post was still gathering engagement, and the forecast is of a
+# post's engagement, not of its first hours (the read-back's 1 h and 6 h checkpoints). The
+# optimize function's training reads the lake the same way.
 INCIDENT_PREFIX = "incident#"  # pk of an incident item: incident#<campaign>/<rule>
 
 
@@ -113,6 +114,8 @@ class Known:
     media: str | None
     followers: int | None
     engagement: int
+    views: int | None = None  # where the platform gives them
+    reach: int | None = None
 
 
 def known_before(lake: Any, brand: str, cutoffs: Iterable[datetime]) -> dict[datetime, list[Known]]:  # fmt: skip
@@ -129,6 +132,7 @@ def known_before(lake: Any, brand: str, cutoffs: Iterable[datetime]) -> dict[dat
         WITH p AS (SELECT *, CAST(published_at AS TIMESTAMPTZ) AS ts FROM engagement
                    WHERE brand = $brand AND status = 'ok' AND {HAS_COUNTS}),
              r AS (SELECT p.platform, p.account, p.post_id, p.published_at, p.text, p.media,
+                          p.views, p.reach,
                           p.ts AS pub, CAST(p.read_at AS TIMESTAMPTZ) AS rd,
                           {engagement_sql("p")} AS engagement,
                           coalesce(p.followers, f.followers) AS base
@@ -144,7 +148,7 @@ def known_before(lake: Any, brand: str, cutoffs: Iterable[datetime]) -> dict[dat
         out[by_epoch[int(r["cutoff"])]].append(Known(
             r["platform"], r["account"] or "", r["post_id"], parse_time(r["published_at"]),
             r["text"] or "", r["media"], int(r["base"]) if r["base"] is not None else None,
-            int(r["engagement"])))  # fmt: skip
+            int(r["engagement"]), r["views"], r["reach"]))  # fmt: skip
     return out
 
 

@@ -380,24 +380,66 @@ def _no_fan(kpi: str) -> str:
     if kpi in UNMEASURABLE:
         return "no fan: not measurable from the platforms"
     if kpi in SUMMED:
-        return (f"no fan: the forecast predicts engagement (likes + shares + comments), not "
+        return (f"no fan: the forecasts are of engagement, views and reach, not "
                 f"{kpi.replace('_', ' ')}")  # fmt: skip
     if kpi == "followers":
         return "no fan: followers grow with the account, not as a sum of the posts' metrics"
     return f"no fan: {kpi} come from the audience's mentions, not from the campaign's posts"
 
 
+def _coming(ctx: Context, config: Any, goal: Progress, media: str | None = None,
+            ) -> tuple[list[forecasting.Upcoming], str]:  # fmt: skip
+    """The campaign's posts still to come before the goal's time (those with ``media``
+    only, if given), or none and why there is no fan."""
+    by = data.parse_time(goal.by)
+    if by <= ctx.now:
+        return [], "no fan: the goal's time has passed, its value is final"
+    start, _ = window(config)
+    coming = forecasting.upcoming(config, max(ctx.now, start), by)
+    coming = [u for u in coming if media is None or u.media == media]
+    if not coming:
+        return [], (f"no fan: no post{' with a ' + media if media else ''} of the campaign goes "
+                    "out before the goal's time, so its value so far is its value then")  # fmt: skip
+    return coming, ""
+
+
+# the summed KPIs a fan is drawn for: the metric forecast, and the media of the posts counted
+FANNED = {"views": ("views", None), "impressions": ("views", None),
+          "video_views": ("views", "video"), "reach": ("reach", None)}  # fmt: skip
+
+
+def _summed_fan(ctx: Context, config: Any, goal: Progress) -> tuple[forecasting.Fan | None, str]:  # fmt: skip
+    """The fan of a summed KPI (views, reach), or None and why not."""
+    metric, media = FANNED[goal.kpi]
+    coming, why = _coming(ctx, config, goal, media)
+    if not coming:
+        return None, why
+    brand, zone = config.brand.name, config.campaign.timezone
+    giving = forecasting.given_on(ctx.lake, brand, metric, ctx.now)
+    counted = [u for u in coming if u.channel in giving]
+    if not counted:
+        return None, (f"no fan: no channel of the posts to come has given {metric} yet, so "
+                      "there is nothing to forecast them from")  # fmt: skip
+    forecasts, learnt = forecasting.forecast_upcoming(ctx.lake, brand, counted, ctx.now, zone,
+                                                      {}, metric)  # fmt: skip
+    fan = forecasting.summed_fan(goal.value or 0.0, forecasts, goal.target)
+    why = (f"fan: {plural(len(counted), 'post')} still to come drawn {fan.draws:,} times from "
+           f"their forecasts of {metric} (learnt from {plural(learnt, 'earlier post')} that "
+           f"gave them), added to the {kpi_value(goal.kpi, goal.value or 0.0)} measured so "
+           f"far; {fan.p_met:.0%} of the draws meet the target")  # fmt: skip
+    if len(coming) > len(counted):
+        why += (f"; {plural(len(coming) - len(counted), 'post')} on a channel that has not "
+                f"given {metric} left out, as the measure leaves them out")  # fmt: skip
+    return fan, why
+
+
 def _fan(ctx: Context, config: Any, goal: Progress, posts: Sequence[data.PostReading]) -> tuple[forecasting.Fan | None, str]:  # fmt: skip
     """The engagement_rate fan of ``goal``, or None and why not."""
     by = data.parse_time(goal.by)
-    if by <= ctx.now:
-        return None, "no fan: the goal's time has passed, its value is final"
-    start, _ = window(config)
-    brand, zone = config.brand.name, config.campaign.timezone
-    coming = forecasting.upcoming(config, max(ctx.now, start), by)
+    coming, why = _coming(ctx, config, goal)
     if not coming:
-        return None, ("no fan: no post of the campaign goes out before the goal's time, so "
-                      "its value so far is its value then")  # fmt: skip
+        return None, why
+    brand, zone = config.brand.name, config.campaign.timezone
     followers = data.latest_followers(ctx.lake, brand, ctx.now)
     counted = [u for u in coming if followers.get(u.channel, 0) > 0]
     forecasts, learnt = forecasting.forecast_upcoming(ctx.lake, brand, counted, ctx.now, zone,
@@ -442,6 +484,8 @@ def goals_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) -> 
         by_local = local(data.parse_time(goal.by), zone)
         if goal.kpi == "engagement_rate":
             fan, why = _fan(ctx, config, goal, posts)
+        elif goal.kpi in FANNED:
+            fan, why = _summed_fan(ctx, config, goal)
         else:
             fan, why = None, _no_fan(goal.kpi)
         share = f"{goal.progress:.0%}" if goal.progress is not None else "-"
@@ -468,9 +512,9 @@ def goals_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) -> 
     intro = para("Each goal measured in the lake from the window's start to its time, or to "
                  "now while that is ahead (the README's \"Goals\" says how each KPI is read), "
                  "against its target. Where the forecasts can say where a goal is heading, an "
-                 "orange fan shows the P10 to P90 of its value at its time: the "
-                 "engagement rate, drawn from the forecasts of the posts still to come. The "
-                 "other KPIs have no fan, and the table says why.")  # fmt: skip
+                 "orange fan shows the P10 to P90 of its value at its time: the engagement "
+                 "rate, views and reach, drawn from the forecasts of the posts still to come. "
+                 "The other KPIs have no fan, and the table says why.")  # fmt: skip
     parts = [*head, intro]
     if drawn:
         alt = f"Goals of {name} against their targets: " + "; ".join(alts) + "."

@@ -14,8 +14,12 @@ that a better model behind it changes the report without changing this code.
   latest follower count, and averaged with the rates measured so far; the fan is the P10,
   P50 and P90 of 4,000 such draws, with a fixed seed. The draws treat the posts as
   independent: posts that rise and fall together (a news day, a viral week) would make the
-  true fan wider. The other KPIs get no fan: views, reach and clicks are not what the
-  forecast predicts, and followers, mentions and sentiment are not made of posts' metrics.
+  true fan wider. ``views`` (and ``impressions``, ``video_views`` over the video posts)
+  and ``reach`` are sums over the campaign's posts: the sum measured so far plus each post
+  still to come drawn from a forecast of that metric (the same model, learnt from the
+  brand's posts that gave it), on the channels whose platform gives it. Clicks get no fan
+  (too few platforms give them to learn from), and followers, mentions and sentiment are
+  not made of posts' metrics.
 """
 
 from __future__ import annotations
@@ -42,9 +46,11 @@ def account_key(platform: str, account: str) -> str:
     return f"{platform}:{account}"
 
 
-def _history_post(known: Known, zone: ZoneInfo) -> Post:
+def _history_post(known: Known, zone: ZoneInfo, metric: str = "engagement") -> Post:
+    """The post as the forecast learns it, its ``metric`` (engagement, views, reach) as
+    what is forecast."""
     return Post(account_key(known.platform, known.account), known.published_at.astimezone(zone),
-                known.text, known.media, known.followers, known.engagement)  # fmt: skip
+                known.text, known.media, known.followers, getattr(known, metric))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -131,17 +137,25 @@ def upcoming(config: Any, start: datetime, until: datetime) -> list[Upcoming]:
 
 
 def forecast_upcoming(lake: Any, brand: str, posts: Sequence[Upcoming], now: datetime,
-                      zone: str, followers: dict[str, int]) -> tuple[list[Forecast], int]:  # fmt: skip
-    """Each upcoming post's forecast from everything the lake knew at ``now``; and how many
-    earlier posts the model learnt from (0: no forecast, an empty list)."""
+                      zone: str, followers: dict[str, int], metric: str = "engagement",
+                      ) -> tuple[list[Forecast], int]:  # fmt: skip
+    """Each upcoming post's forecast of ``metric`` (engagement, views, reach) from
+    everything the lake knew at ``now``; and how many earlier posts the model learnt from
+    (0: no forecast, an empty list)."""
     tz = ZoneInfo(zone)
-    history = [_history_post(k, tz) for k in known_before(lake, brand, [now])[now]]
+    history = [_history_post(k, tz, metric) for k in known_before(lake, brand, [now])[now]
+               if getattr(k, metric) is not None]  # fmt: skip
     if not history or not posts:
         return [], len(history)
     model = fit(history)
     asked = [Post(account_key(p.channel, p.account), p.utc.astimezone(tz), p.text, p.media,
                   followers.get(p.channel)) for p in posts]  # fmt: skip
     return model.predict(asked, K_VIRAL), len(history)
+
+
+def given_on(lake: Any, brand: str, metric: str, now: datetime) -> set[str]:
+    """The platforms whose readings of the brand's posts gave ``metric`` by ``now``."""
+    return {k.platform for k in known_before(lake, brand, [now])[now] if getattr(k, metric) is not None}  # fmt: skip
 
 
 def draw(forecasts: Sequence[Forecast], draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -179,6 +193,17 @@ def engagement_rate_fan(measured: Sequence[float], forecasts: Sequence[Forecast]
     rates = draw(forecasts, draws, rng) / np.asarray(followers, dtype=float)
     total = float(np.sum(measured)) + rates.sum(axis=1)
     final = total / (len(measured) + len(forecasts))
+    p10, p50, p90 = np.quantile(final, [0.1, 0.5, 0.9])
+    return Fan(float(p10), float(p50), float(p90), float(np.mean(final >= target)),
+               len(forecasts), draws)  # fmt: skip
+
+
+def summed_fan(measured: float, forecasts: Sequence[Forecast], target: float,
+               draws: int = DRAWS, seed: int = SEED) -> Fan:  # fmt: skip
+    """A summed KPI at the goal's time (views, reach): the ``measured`` sum so far plus
+    each post still to come drawn from its forecast."""
+    rng = np.random.default_rng(seed)
+    final = measured + draw(forecasts, draws, rng).sum(axis=1)
     p10, p50, p90 = np.quantile(final, [0.1, 0.5, 0.9])
     return Fan(float(p10), float(p50), float(p90), float(np.mean(final >= target)),
                len(forecasts), draws)  # fmt: skip

@@ -119,6 +119,14 @@ def _engagement_text(engagement: dict[str, Any] | None) -> str:
     for name, count in engagement["followers"].items():
         lines.append(f"  followers {name}: {count}")
     lines += [f"  stopped: {s}" for s in engagement["stopped"][:5]]
+    training = engagement.get("training") or {}
+    if training.get("runs"):
+        latest = {t["brand"]: t for t in training["trained"]}
+        lines.append(f"forecasts (optimize, {training['runs']} daily runs): "
+                     f"{len(training['trained'])} trainings")  # fmt: skip
+        lines += [f"  {b}: trained {t['at']} on " + ", ".join(
+                  f"{n} posts ({m})" for m, n in t["posts"].items()) for b, t in sorted(latest.items())]  # fmt: skip
+        lines += [f"  {b}: not trained: {why}" for b, why in training["not_trained"].items()]
     if engagement["goals"]:
         lines.append("goals (measured in the lake so far):")
     lines += [f"  {_goal_text(goal)}" for goal in engagement["goals"]]

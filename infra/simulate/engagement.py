@@ -21,6 +21,7 @@ from infra.simulate import audience
 
 READBACK_FAULTS = ("rate_limit", "expired")  # what a platform may answer a read-back run
 READBACK_EVERY = timedelta(minutes=15)  # the read-back schedule (infra/stack.py READBACK_RATE)
+OPTIMIZE_EVERY = timedelta(days=1)  # optimize's schedule (infra/stack.py OPTIMIZE_RATE)
 START_FOLLOWERS = 5_000  # each simulated account's followers on the first day
 DEFAULT_ZONE = audience.BRAND_ZONE
 
@@ -40,6 +41,9 @@ class EngagementResult:
     lake_rows: dict[str, int] = field(default_factory=dict)  # per table (mentions: distinct)
     goals: list[dict[str, Any]] = field(default_factory=list)  # infra.goals.Progress
     report: str | None = None  # the HTML report written, if any
+    training_runs: int = 0  # optimize's daily runs
+    trained: list[dict[str, Any]] = field(default_factory=list)  # each model trained, when
+    untrained: dict[str, str] = field(default_factory=dict)  # brand: why not, at the last run
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -55,6 +59,8 @@ class EngagementResult:
             "stopped": self.stopped[:20],
             "goals": self.goals,
             "report": self.report,
+            "training": {"runs": self.training_runs, "trained": self.trained,
+                         "not_trained": dict(sorted(self.untrained.items()))},
         }  # fmt: skip
 
 
@@ -101,12 +107,12 @@ def _followers(seed: int, brand: str, platform: str, start: datetime) -> Callabl
     return followers
 
 
-def ticks(start: datetime, end: datetime) -> list[datetime]:
-    """The read-back schedule's firings within the simulation."""
-    out, when = [], start + READBACK_EVERY
+def ticks(start: datetime, end: datetime, every: timedelta = READBACK_EVERY) -> list[datetime]:
+    """A schedule's firings within the simulation (the read-back's by default)."""
+    out, when = [], start + every
     while when < end:
         out.append(when)
-        when += READBACK_EVERY
+        when += every
     return out
 
 
@@ -178,6 +184,32 @@ class Readback:
         for name, count in summary.get("followers", {}).items():
             if isinstance(count, int):
                 self.result.followers[name] = count
+
+    def train(self, context: Any) -> None:
+        """``optimize``'s daily run (functions/optimize): each brand's forecasts learnt from
+        the simulated lake and stored in it. Without the training stack (the ``train``
+        extra, optimize's layer in AWS) it is left out, and the summary says why."""
+        from infra.train import training_stack_missing
+
+        self.result.training_runs += 1
+        missing = training_stack_missing()
+        if missing:
+            self.result.untrained = {"*": f"not run: {missing}"}
+            return
+        from functions.optimize import handler
+        from functions.optimize.training import Deps
+
+        handler.use(Deps(self.s3, self.bucket, now=self.now))
+        try:
+            summary = handler.handler({}, context)
+        finally:
+            handler.use(None)
+        at = self.now().strftime("%Y-%m-%dT%H:%MZ")
+        self.result.trained += [{"at": at, **t} for t in summary["trained"]]
+        self.result.untrained = {s["brand"]: s["reason"] for s in summary["skipped"]}
+        self.result.untrained |= {f["brand"]: f"failed: {f['error']}" for f in summary["failed"]}
+        for brand in summary["trained"]:
+            self.result.untrained.pop(brand["brand"], None)
 
     def account(self, configs: Iterable[Any]) -> None:
         """What the lake holds at the end, queried with DuckDB (infra/lake.py): the readings,

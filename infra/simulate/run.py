@@ -139,6 +139,9 @@ class Simulation:
         if self.accounts:  # ingest's {"action": "readback"} schedule, every 15 minutes
             firings += [Firing(at, len(firings) + i, "readback/tick", {"action": "readback"})
                         for i, at in enumerate(engagement.ticks(self.start, self.end))]  # fmt: skip
+            # optimize's daily schedule: it trains the forecasts on what was read back
+            firings += [Firing(at, len(firings) + i, "readback/train", {})
+                        for i, at in enumerate(engagement.ticks(self.start, self.end, engagement.OPTIMIZE_EVERY))]  # fmt: skip
         alerts = [a for c in configs for a in c.campaign.alerts]
         slack = sorted({name for a in alerts for name in a.notify.slack})
         topics = sorted({arn for a in alerts for arn in a.notify.sns})
@@ -197,6 +200,9 @@ class Simulation:
                     continue
                 if firing.name.startswith("listen/"):
                     self.listening.tick(firing.when, Context(self.clock, self.clock.now()))
+                    continue
+                if firing.name == "readback/train":
+                    self.readback.train(Context(self.clock, self.clock.now()))
                     continue
                 if firing.name.startswith("readback/"):
                     self.readback.tick()

@@ -240,3 +240,18 @@ def test_goals_show_their_progress_measured_in_the_lake(launch: dict[str, Any]) 
     assert gained["value"] > 0 and gained["met"] is False  # two weeks of a six-month goal
     conversions = goals[("ridgeline-launch", "conversions")]
     assert conversions["value"] is None and "not measurable" in conversions["basis"]
+
+
+def test_optimize_trains_the_forecasts_daily_from_the_lake(launch: dict[str, Any]) -> None:
+    # optimize's daily schedule on the virtual clock: a brand whose settled history (posts
+    # read back a day or more after going out) reached 10 posts is trained, then again
+    # only when that history changed; the others say why not
+    training = launch["engagement"]["training"]
+    assert training["runs"] == 13  # 14 days from 00:00: each midnight after the first
+    assert training["trained"], training
+    for model in training["trained"]:
+        assert model["posts"]["engagement"] >= 10 and model["bytes"] > 1000
+    trained = {t["brand"] for t in training["trained"]}
+    for brand, why in training["not_trained"].items():
+        assert brand not in trained and "too little history" in why
+    assert len(training["trained"]) < training["runs"] * 3  # not every brand every day

@@ -32,7 +32,7 @@ from schema.documents import RuntimeConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 OSLS = ROOT / "node_modules" / ".bin" / "osls"
-SCORE_LAYER = "layers/score-libs"
+LAYERS = {"score": "layers/score-libs", "optimize": "layers/optimize-libs"}  # make layers
 NOW = "2026-12-01T00:00Z"
 STAGE = "test"
 REGION = "us-east-1"
@@ -41,6 +41,15 @@ UNZIPPED_LIMIT = 250 * 1024 * 1024  # Lambda: function code and layers, unzipped
 # The Powertools layer counts toward that limit but cannot be measured offline: reserve
 # room for it, generously (it holds Powertools, pydantic and the other Powertools extras).
 LAYER_RESERVE = 50 * 1024 * 1024
+CP312 = "cp312-cp312-manylinux_2_27_x86_64"
+LAYER_WHEELS = {  # each layer's wheels and a tag of each
+    "score": {"numpy": CP312, "onnxruntime": "cp312-cp312-manylinux",
+              "tokenizers": "cp310-abi3-manylinux"},
+    "optimize": {"numpy": CP312, "scipy": CP312, "scikit_learn": CP312,
+                 "joblib": "py3-none-any", "threadpoolctl": "py3-none-any"},
+}  # fmt: skip
+# what each wheel puts in the layer to import (default: the package of its name)
+LAYER_IMPORTS = {"scikit_learn": "sklearn/__init__.py", "threadpoolctl": "threadpoolctl.py"}
 HEAVY = ("sklearn/", "statsmodels/", "scipy/", "pandas/", "numpy/")
 POWERTOOLS_LAYER = re.compile(
     r"^arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:\d+$"
@@ -143,11 +152,12 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Path:
             f"{OSLS.relative_to(ROOT)} is missing: run `npm ci` in {ROOT} "
             "(package.json pins osls, which packages serverless.yml offline)"
         )
-    if not (ROOT / SCORE_LAYER / "python" / ".installed").exists():
-        pytest.fail(f"{SCORE_LAYER} is missing: run `make layers` (score's layer)")
     folder = tmp_path_factory.mktemp("service")
     shutil.copy(ROOT / "serverless.yml", folder)
-    shutil.copytree(ROOT / SCORE_LAYER, folder / SCORE_LAYER)
+    for function, layer in LAYERS.items():
+        if not (ROOT / layer / "python" / ".installed").exists():
+            pytest.fail(f"{layer} is missing: run `make layers` ({function}'s layer)")
+        shutil.copytree(ROOT / layer, folder / layer)
     for package in ("functions", "schema"):
         shutil.copytree(
             ROOT / package, folder / package, ignore=shutil.ignore_patterns("__pycache__")
@@ -198,13 +208,17 @@ def test_package_has_the_fixed_functions_on_the_powertools_layer(template: Templ
         assert props["Runtime"] == "python3.12"
         layer, *own = props["Layers"]
         assert POWERTOOLS_LAYER.match(layer), layer
-        # score's model needs numpy and, on its accurate path, onnxruntime and tokenizers:
-        # its own layer, not in the other functions' packages
-        assert own == ([{"Ref": "ScoreLibsLambdaLayer"}] if name == "score" else []), name
+        # score's model needs numpy and, on its accurate path, onnxruntime and tokenizers;
+        # optimize's training numpy, scipy and scikit-learn: each its own layer, not in the
+        # other functions' packages
+        wanted = [{"Ref": f"{name.capitalize()}LibsLambdaLayer"}] if name in LAYERS else []
+        assert own == wanted, name
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "socialops"
-    [layer] = of_type(template, "AWS::Lambda::LayerVersion").values()
-    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
-    assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+    layers = of_type(template, "AWS::Lambda::LayerVersion")
+    assert sorted(layers) == ["OptimizeLibsLambdaLayer", "ScoreLibsLambdaLayer"]
+    for layer in layers.values():
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+        assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
 
 
 def test_functions_may_create_schedules_only_in_the_functions_groups(template: Template) -> None:
@@ -412,18 +426,19 @@ def test_every_package_fits_lambda_and_holds_only_its_code(
         assert not [f for f in files if f.startswith(("node_modules/", ".venv/", "tests/"))]
         if name in ("publish", "alert"):  # these must start fast (ARCHITECTURE.md 7)
             assert not [f for f in files if f.startswith(HEAVY)], f"{name}.zip is heavy"
-    with zipfile.ZipFile(service / ".serverless" / "scoreLibs.zip") as archive:
-        entries = archive.infolist()
-        wheels = {e.filename.split("/")[1].split("-")[0]: archive.read(e.filename).decode()
-                  for e in entries if e.filename.endswith(".dist-info/WHEEL")}  # fmt: skip
-    # the runtime's wheels (python3.12 on x86_64 Linux), whatever Python runs the tests
-    assert sorted(wheels) == ["numpy", "onnxruntime", "tokenizers"], sorted(wheels)
-    for name in ("numpy", "onnxruntime"):
-        assert "Tag: cp312-cp312-manylinux" in wheels[name] and "x86_64" in wheels[name]
-    assert "Tag: cp310-abi3-manylinux" in wheels["tokenizers"] and "x86_64" in wheels["tokenizers"]
-    assert {"python/numpy/__init__.py", "python/onnxruntime/__init__.py",
-            "python/tokenizers/__init__.py"} <= {e.filename for e in entries}  # fmt: skip
-    sizes["score"] += sum(e.file_size for e in entries)
+    for function, wanted in LAYER_WHEELS.items():
+        with zipfile.ZipFile(service / ".serverless" / f"{function}Libs.zip") as archive:
+            entries = archive.infolist()
+            wheels = {e.filename.split("/")[1].split("-")[0]: archive.read(e.filename).decode()
+                      for e in entries if e.filename.endswith(".dist-info/WHEEL")}  # fmt: skip
+        # the runtime's wheels (python3.12 on x86_64 Linux), whatever Python runs the tests
+        assert sorted(wheels) == sorted(wanted), sorted(wheels)
+        for name, tag in wanted.items():
+            assert f"Tag: {tag}" in wheels[name], (name, wheels[name])
+        names = {e.filename for e in entries}
+        assert {f"python/{LAYER_IMPORTS.get(n, n + '/__init__.py')}" for n in wanted} <= names
+        assert not [n for n in names if "/tests/" in n or n.endswith(".pyi")]
+        sizes[function] += sum(e.file_size for e in entries)
     for name, size in sizes.items():
         print(f"{name}: {size / 1024:.1f} KiB unzipped, with its own layers")
         assert size + LAYER_RESERVE < UNZIPPED_LIMIT, f"{name}: {size} bytes unzipped"

@@ -137,7 +137,10 @@ CALLS = {"get_item": "dynamodb:GetItem", "batch_get_item": "dynamodb:BatchGetIte
          "delete_item": "dynamodb:DeleteItem", "query": "dynamodb:Query",
          "put_object": "s3:PutObject", "get_object": "s3:GetObject",
          "list_objects_v2": "s3:ListBucket"}  # fmt: skip
-_CALLED = re.compile(r"\.(" + "|".join(CALLS) + r")\(|\.call\(\s*[\w.]+,\s*[\"'](" + "|".join(CALLS) + r")[\"']")  # fmt: skip
+_NAMES = "|".join(CALLS)
+# a direct call, a call through ``run.call(client, "name")``, or a paginator of the call
+_CALLED = re.compile(rf"\.({_NAMES})\(|\.call\(\s*[\w.]+,\s*[\"']({_NAMES})[\"']"
+                     rf"|get_paginator\(\s*[\"']({_NAMES})[\"']")  # fmt: skip
 
 
 def test_every_call_a_function_makes_is_granted_to_its_role(built: Any) -> None:
@@ -145,11 +148,11 @@ def test_every_call_a_function_makes_is_granted_to_its_role(built: Any) -> None:
     # ingest's role did not grant: moto does not enforce IAM, AWS would have refused it
     _, resources = built
     missing = []
-    for function in ("ingest", "score", "alert", "publish"):
+    for function in stack.FUNCTIONS:
         granted = _actions(resources, function)
         for path in sorted((ROOT / "functions" / function).rglob("*.py")):
             for match in _CALLED.finditer(path.read_text()):
-                action = CALLS[match.group(1) or match.group(2)]
+                action = CALLS[next(g for g in match.groups() if g)]
                 if action not in granted:
                     missing.append(f"{path.relative_to(ROOT)} calls {action}: not in {function}'s role")  # fmt: skip
     assert missing == []
