@@ -28,7 +28,11 @@ The model, on y = log1p(engagement):
   per account shrunk toward the pooled ones as if the pooled were ``shrink_posts`` posts,
   give P10 and P90 around the point forecast P50. ``p_viral`` is the share of that
   predictive distribution above log1p(k x the account's history median), recalibrated by
-  Platt scaling on the calibration posts (k = 2, 3 and 5). The effects and levels are then
+  Platt scaling on the calibration posts (k = 2, 3 and 5) with the point's three parts
+  beside its logit (the pooled effects, the account's corrections, its words; each over
+  the post's scale: ``VIRAL_PARTS``, ``Model.viral``): forecast out of sample there, each
+  part is weighed by what it tells of the tail, which the point's own weights (learnt for
+  the middle, on a winsorised target) do not say. The effects and levels are then
   learnt again on the whole history.
 - **An unknown account** gets the pooled state: the median of the accounts' levels, and
   the spread of every account's posts around it (each account weighing the same).
@@ -114,6 +118,8 @@ class Settings:
 # the quantile levels kept of the scaled errors (the predictive distribution)
 LEVELS = np.array([0.005, 0.01, 0.025, 0.05, *np.round(np.arange(0.1, 0.95, 0.05), 2),
                    0.95, 0.975, 0.99, 0.995])  # fmt: skip
+# the parts of the point forecast that p_viral weighs again (each over the post's scale)
+VIRAL_PARTS = ("effects", "corrections", "words")
 MIN_CALIBRATION = 10  # an account with fewer history posts is not split (pooled quantiles)
 DAY = 86400.0
 DEFAULT_HORIZON = 90.0  # days, when no account's history tells
@@ -211,7 +217,8 @@ class Account:
 @dataclass
 class Model:
     """What ``fit`` learnt: the pooled effects, each account's state, the pooled state for
-    accounts absent from the history, Platt's two numbers for ``p_viral``."""
+    accounts absent from the history, Platt's two numbers and the point's parts' three
+    weights for ``p_viral``."""
 
     settings: Settings
     effects: Any  # a fitted regressor of FEATURES (trees or linear)
@@ -219,14 +226,23 @@ class Model:
     pooled: Account
     platt: tuple[float, float] = (1.0, 0.0)
     info: dict[str, Any] = field(default_factory=dict)
+    # p_viral's weights of the point's parts (pooled effects, the account's corrections,
+    # its words), each over the post's scale, added to Platt's (0: Platt alone)
+    viral: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def _point(self, posts: Sequence[Post]) -> tuple[np.ndarray, np.ndarray, list[Account]]:
         """Per post: the point forecast (log1p), its scale, its account's state."""
+        point, scale, states, _ = self._parts(posts)
+        return point, scale, states
+
+    def _parts(self, posts: Sequence[Post]) -> tuple[np.ndarray, np.ndarray, list[Account], np.ndarray]:  # fmt: skip
+        """``_point`` and, per post, its parts (``VIRAL_PARTS``) over its scale."""
         states = [self.accounts.get(p.account, self.pooled) for p in posts]
         x = features(posts, [s.followers for s in states])
         base = _effects_predict(self.effects, x)
         point = np.empty(len(posts))
         scale = np.empty(len(posts))
+        parts = np.zeros((len(posts), len(VIRAL_PARTS)))
         s = self.settings
         for i, (post, state) in enumerate(zip(posts, states, strict=True)):
             days = max(0.0, (post.created_at.timestamp() - state.last) / DAY)
@@ -236,20 +252,24 @@ class Model:
             if s.trend_days > 0 and state.slope:
                 trend = state.slope * s.trend_days * (1.0 - math.exp(-days / s.trend_days))
             correction = float(x[i, _ACCOUNT_COLUMNS] @ state.delta)
+            worded = 0.0
             if state.words:
                 # in sorted order: a set's order changes with the hash seed, and so would
                 # the last bit of the sum, between two runs of the same command
-                correction += sum(state.words.get(w, 0.0) for w in sorted(tokens(post.text or "")))
-            point[i] = state.level + base[i] + correction + trend
+                worded = sum(state.words.get(w, 0.0) for w in sorted(tokens(post.text or "")))
+            # correction + words first, as before the parts were kept apart: the same floats
+            point[i] = state.level + base[i] + (correction + worded) + trend
             scale[i] = state.sigma * math.sqrt(1.0 + days / state.horizon)
-        return point, scale, states
+            parts[i] = (base[i] / scale[i], correction / scale[i], worded / scale[i])
+        return point, scale, states, parts
 
     def predict(self, posts: Sequence[Post], k: float = 3.0) -> list[Forecast]:
         if not posts:
             return []
-        point, scale, states = self._point(posts)
+        point, scale, states, parts = self._parts(posts)
         out = []
         a, b = self.platt
+        extra = parts @ np.asarray(self.viral, dtype=float)
         for i, state in enumerate(states):
             q10, q50, q90 = np.interp([0.1, 0.5, 0.9], LEVELS, state.scores)
             mid = point[i] + scale[i] * q50 if self.settings.center else point[i]
@@ -257,7 +277,7 @@ class Model:
             high = max(mid, point[i] + scale[i] * q90)
             threshold = math.log1p(k * state.median)
             raw = _exceed(state.scores, (threshold - point[i]) / scale[i])
-            p = _sigmoid(a * _logit(raw) + b)
+            p = _sigmoid(a * _logit(raw) + b + float(extra[i]))
             out.append(Forecast(float(np.expm1(max(low, 0.0))), float(np.expm1(max(mid, 0.0))),
                                 float(np.expm1(max(high, 0.0))), float(p)))  # fmt: skip
         return out
@@ -620,11 +640,12 @@ def fit(history: Sequence[Post], seed: int = 0, settings: Settings | None = None
     scores_by: dict[str, np.ndarray] = {}
     raw_p: list[float] = []
     viral: list[bool] = []
+    part_rows: list[np.ndarray] = []
     if first is not None:
         cal_rows = every[cal]
         cal_posts = [data.posts[i] for i in cal_rows]
         model = Model(s, first.effects, first.accounts, first.pooled)
-        point, scale, states = model._point(cal_posts)
+        point, scale, states, cal_parts = model._parts(cal_posts)
         u = (data.y[cal_rows] - point) / scale
         for a in range(n_acc):
             mine = data.account[cal_rows] == a
@@ -645,15 +666,17 @@ def fit(history: Sequence[Post], seed: int = 0, settings: Settings | None = None
                 threshold = math.log1p(k * state.median)
                 raw_p.append(_exceed(q, (threshold - point[i]) / scale[i]))
                 viral.append(bool(data.y[cal_rows[i]] > threshold))
+                part_rows.append(cal_parts[i])
     else:
         pooled_q = np.quantile(np.zeros(1), LEVELS)
         shrunk = {}
     final = _fit_core(data, every, s, seed, first)
     for name, state in final.accounts.items():
         state.scores = shrunk.get(name, pooled_q if first is not None else _own_scores(state))
-    platt = _platt(np.array(raw_p), np.array(viral))
+    parts = np.array(part_rows).reshape(len(part_rows), len(VIRAL_PARTS))
+    platt, weights = _platt(np.array(raw_p), np.array(viral), parts)
     info = {"calibration_posts": int(cal.sum()), "accounts": n_acc}
-    return Model(s, final.effects, final.accounts, final.pooled, platt, info)
+    return Model(s, final.effects, final.accounts, final.pooled, platt, info, weights)
 
 
 def _own_scores(state: Account) -> np.ndarray:
@@ -663,15 +686,20 @@ def _own_scores(state: Account) -> np.ndarray:
     return np.array([NormalDist().inv_cdf(float(q)) * 1.5 for q in LEVELS])
 
 
-def _platt(raw: np.ndarray, viral: np.ndarray) -> tuple[float, float]:
-    """Platt scaling of logit(raw) (identity when the calibration cannot tell)."""
+def _platt(raw: np.ndarray, viral: np.ndarray,
+           parts: np.ndarray) -> tuple[tuple[float, float], tuple[float, float, float]]:  # fmt: skip
+    """Platt scaling of logit(raw) with the point's parts over the scale (``VIRAL_PARTS``)
+    beside it, on the calibration posts: how much each part of the point, forecast out
+    of sample, tells of the tail (identity and no parts when the calibration cannot
+    tell)."""
     if raw.size < 20 or viral.all() or not viral.any():
-        return (1.0, 0.0)
+        return (1.0, 0.0), (0.0, 0.0, 0.0)
     from sklearn.linear_model import LogisticRegression
 
-    x = np.array([_logit(p) for p in raw]).reshape(-1, 1)
+    x = np.column_stack([[_logit(p) for p in raw], parts])
     lr = LogisticRegression(C=1.0).fit(x, viral)
-    return (float(lr.coef_[0, 0]), float(lr.intercept_[0]))
+    w = [float(v) for v in lr.coef_[0]]
+    return (w[0], float(lr.intercept_[0])), (w[1], w[2], w[3])
 
 
 # ---------------------------------------------------------------------------------------
@@ -903,6 +931,7 @@ def _model_doc(model: Model) -> dict[str, Any]:
         "accounts": {name: _account_doc(a) for name, a in model.accounts.items()},
         "pooled": _account_doc(model.pooled),
         "platt": [_num(model.platt[0]), _num(model.platt[1])], "info": info,
+        "viral": _nums(model.viral),
     }  # fmt: skip
 
 
@@ -1103,7 +1132,8 @@ def _model_from_doc(doc: Any) -> Model:
     if version != FORMAT_VERSION or isinstance(version, bool):
         raise ValueError(f"forecast model: format version {version!r} is not supported (this code reads version {FORMAT_VERSION})")  # fmt: skip
     d = _obj(doc, "document", ["format", "version", "features", "account_features", "levels",
-                               "settings", "effects", "accounts", "pooled", "platt", "info"])  # fmt: skip
+                               "settings", "effects", "accounts", "pooled", "platt", "info"],
+             ["viral"])  # fmt: skip
     if d["features"] != list(FEATURES) or d["account_features"] != list(ACCOUNT_FEATURES):
         raise ValueError("forecast model: the document was written for other features than this code's (refit)")  # fmt: skip
     levels = _floats(d["levels"], "levels")
@@ -1112,6 +1142,8 @@ def _model_from_doc(doc: Any) -> Model:
     accounts = {str(name): _account_from_doc(a, f"accounts[{name!r}]")
                 for name, a in _obj(d["accounts"], "accounts").items()}  # fmt: skip
     platt = _list(d["platt"], "platt", 2)
+    # "viral": absent from the documents written before it (Platt alone: zeros)
+    viral = _floats(d.get("viral", [0.0] * len(VIRAL_PARTS)), "viral", len(VIRAL_PARTS))
     info = _obj(d["info"], "info")
     for k, x in info.items():
         if not (x is None or isinstance(x, str | bool | int | float)):
@@ -1120,4 +1152,5 @@ def _model_from_doc(doc: Any) -> Model:
         settings=_settings_from_doc(d["settings"]), effects=_effects_from_doc(d["effects"]),
         accounts=accounts, pooled=_account_from_doc(d["pooled"], "pooled"),
         platt=(_float(platt[0], "platt[0]"), _float(platt[1], "platt[1]")), info=dict(info),
+        viral=(float(viral[0]), float(viral[1]), float(viral[2])),
     )  # fmt: skip

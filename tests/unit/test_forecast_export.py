@@ -65,6 +65,7 @@ def test_a_model_read_back_predicts_exactly_the_same(model: Model) -> None:
     again = Model.from_json(text)
     _same(model, again, _targets())
     assert again.settings == model.settings and again.platt == model.platt
+    assert again.viral == model.viral
     assert again.info == model.info and list(again.accounts) == list(model.accounts)
     assert again.to_json() == text  # writing the read-back model gives the same document
     assert Model.from_json(text.encode()).predict(_targets()) == model.predict(_targets())
@@ -186,6 +187,21 @@ def test_another_version_is_refused(doc: dict[str, Any]) -> None:
         Model.from_json(json.dumps(dict(doc, format="something.else")))
 
 
+def test_a_document_without_viral_weights_is_platt_alone(model: Model, doc: dict[str, Any]) -> None:
+    """Documents written before p_viral weighed the point's parts have no "viral": read
+    back, p_viral is Platt's alone (the parts' weights 0); the intervals are the same."""
+    assert any(w != 0.0 for w in model.viral)  # the fit learnt the parts' weights
+    older = {k: v for k, v in doc.items() if k != "viral"}
+    again = Model.from_json(json.dumps(older))
+    assert again.viral == (0.0, 0.0, 0.0)
+    platt_alone = replace(model, viral=(0.0, 0.0, 0.0))
+    assert again.predict(_targets()) == platt_alone.predict(_targets())
+    found = model.predict(_targets())
+    assert [(f.p10, f.p50, f.p90) for f in again.predict(_targets())] == [
+        (f.p10, f.p50, f.p90) for f in found
+    ]
+
+
 def test_a_truncated_document_is_refused(model: Model) -> None:
     text = model.to_json()
     for cut in (0, 1, len(text) // 3, len(text) - 1):
@@ -209,6 +225,8 @@ def _broken(doc: dict[str, Any], change: str) -> dict[str, Any]:
         account["sigma"] = "0.5"
     elif change == "short scores":
         account["scores"] = account["scores"][:-1]
+    elif change == "short viral weights":
+        d["viral"] = d["viral"][:-1]
     elif change == "a short node column":
         tree["left"] = tree["left"][:-1]
     elif change == "a child before its parent":
@@ -241,7 +259,7 @@ def _broken(doc: dict[str, Any], change: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("change", [
     "no accounts", "unknown key", "a list for a number", "a string for a number",
-    "short scores", "a short node column", "a child before its parent",
+    "short scores", "short viral weights", "a short node column", "a child before its parent",
     "a child outside the tree", "a feature beyond the features", "a bool for an int",
     "an unknown setting", "other features", "other levels", "an unknown link",
     "an unknown effects kind", "not an object",
