@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NOW ?=
 
-.PHONY: demo test lint types unit setup layers clean
+.PHONY: demo test lint types unit setup setup-parts layers clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,15 +45,24 @@ endef
 SCORE_LAYER := layers/score-libs/python/.installed
 OPTIMIZE_LAYER := layers/optimize-libs/python/.installed
 
-$(SCORE_LAYER): infra/layers/score-libs.txt
+# (one pip at a time: the layers after the virtualenv, one after the other)
+$(SCORE_LAYER): infra/layers/score-libs.txt | $(STAMP)
 	$(call layer,score-libs)
 
-$(OPTIMIZE_LAYER): infra/layers/optimize-libs.txt
+$(OPTIMIZE_LAYER): infra/layers/optimize-libs.txt | $(SCORE_LAYER)
 	$(call layer,optimize-libs)
 
 layers: $(SCORE_LAYER) $(OPTIMIZE_LAYER)
 
-setup: $(STAMP) node_modules/.package-lock.json $(PDS_STAMP) $(SCORE_LAYER) $(OPTIMIZE_LAYER)
+# Setup's parts in two jobs: the Bluesky PDS's npm install (the longest, some 3 minutes)
+# beside the virtualenv, the root npm install and the layers.
+SETUP := $(PDS_STAMP) $(STAMP) node_modules/.package-lock.json $(SCORE_LAYER) $(OPTIMIZE_LAYER)
+
+setup:
+	@$(MAKE) --no-print-directory -j2 setup-parts
+
+setup-parts: $(SETUP)
+	@:
 
 # The main job, no AWS account and no network: validate and compile the examples, then
 # run them for a fortnight on a virtual clock (moto in-process, local platform peers).
