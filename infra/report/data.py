@@ -162,6 +162,28 @@ def latest_followers(lake: Any, brand: str, until: datetime) -> dict[str, int]:
     return {r["platform"]: int(r["followers"]) for r in found}
 
 
+def daily_gains(lake: Any, brand: str, channels: list[str], start: datetime,
+                until: datetime) -> list[float]:  # fmt: skip
+    """The followers the campaign's channels gained each day in [start, until): per
+    channel the change between consecutive daily readings over the days between them,
+    summed per day over the channels read that day."""
+    found = rows(lake, """
+        WITH d AS (SELECT platform, CAST(date AS DATE) AS day, max(followers) AS followers
+                   FROM followers
+                   WHERE brand = $brand AND list_contains($channels, platform)
+                     AND followers IS NOT NULL
+                     AND CAST(read_at AS TIMESTAMPTZ) >= CAST($start AS TIMESTAMPTZ)
+                     AND CAST(read_at AS TIMESTAMPTZ) < CAST($until AS TIMESTAMPTZ)
+                   GROUP BY platform, day),
+             g AS (SELECT day, (followers - lag(followers) OVER w)
+                               / (day - lag(day) OVER w) AS gain
+                   FROM d WINDOW w AS (PARTITION BY platform ORDER BY day))
+        SELECT day, sum(gain) AS gain FROM g WHERE gain IS NOT NULL
+        GROUP BY day ORDER BY day""", brand=brand, channels=channels, start=iso(start),
+        until=iso(until))  # fmt: skip
+    return [float(r["gain"]) for r in found]
+
+
 @dataclass(frozen=True)
 class HourCell:
     platform: str

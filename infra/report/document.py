@@ -10,6 +10,7 @@ offline, or attached to a ticket.
 from __future__ import annotations
 
 import html
+import math
 import os
 import struct
 from collections import defaultdict
@@ -382,8 +383,6 @@ def _no_fan(kpi: str) -> str:
     if kpi in SUMMED:
         return (f"no fan: the forecasts are of engagement, views and reach, not "
                 f"{kpi.replace('_', ' ')}")  # fmt: skip
-    if kpi == "followers":
-        return "no fan: followers grow with the account, not as a sum of the posts' metrics"
     return f"no fan: {kpi} come from the audience's mentions, not from the campaign's posts"
 
 
@@ -431,6 +430,26 @@ def _summed_fan(ctx: Context, config: Any, goal: Progress) -> tuple[forecasting.
         why += (f"; {plural(len(coming) - len(counted), 'post')} on a channel that has not "
                 f"given {metric} left out, as the measure leaves them out")  # fmt: skip
     return fan, why
+
+
+def _followers_fan(ctx: Context, config: Any, goal: Progress) -> tuple[forecasting.Fan | None, str]:  # fmt: skip
+    """The followers fan of ``goal``: daily gains drawn for the days left, or None and why."""
+    by = data.parse_time(goal.by)
+    if by <= ctx.now:
+        return None, "no fan: the goal's time has passed, its value is final"
+    start, _ = window(config)
+    channels = [str(c) for c in config.campaign.channels]
+    gains = data.daily_gains(ctx.lake, config.brand.name, channels, start, ctx.now)
+    if len(gains) < forecasting.MIN_GAIN_DAYS:
+        return None, (f"no fan: {plural(len(gains), 'day')} of follower gains read so far, "
+                      f"{forecasting.MIN_GAIN_DAYS} needed to draw the days left from")  # fmt: skip
+    days = max(0, math.ceil((by - ctx.now).total_seconds() / 86400))
+    fan = forecasting.followers_fan(goal.value or 0.0, gains, days, goal.target)
+    return fan, (f"fan: the {plural(days, 'day')} left each drawn {fan.draws:,} times from the "
+                 f"{len(gains)} daily gains read so far (mean {np.mean(gains):+,.1f} a day), "
+                 f"added to the {kpi_value(goal.kpi, goal.value or 0.0)} gained so far; "
+                 f"{fan.p_met:.0%} of the draws meet the target (days drawn as independent: "
+                 f"a trend or a launch is not foreseen)")  # fmt: skip
 
 
 def _fan(ctx: Context, config: Any, goal: Progress, posts: Sequence[data.PostReading]) -> tuple[forecasting.Fan | None, str]:  # fmt: skip
@@ -486,6 +505,8 @@ def goals_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) -> 
             fan, why = _fan(ctx, config, goal, posts)
         elif goal.kpi in FANNED:
             fan, why = _summed_fan(ctx, config, goal)
+        elif goal.kpi == "followers":
+            fan, why = _followers_fan(ctx, config, goal)
         else:
             fan, why = None, _no_fan(goal.kpi)
         share = f"{goal.progress:.0%}" if goal.progress is not None else "-"
@@ -513,8 +534,9 @@ def goals_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) -> 
                  "now while that is ahead (the README's \"Goals\" says how each KPI is read), "
                  "against its target. Where the forecasts can say where a goal is heading, an "
                  "orange fan shows the P10 to P90 of its value at its time: the engagement "
-                 "rate, views and reach, drawn from the forecasts of the posts still to come. "
-                 "The other KPIs have no fan, and the table says why.")  # fmt: skip
+                 "rate, views and reach, drawn from the forecasts of the posts still to come, "
+                 "and followers, from the daily gains so far. The other KPIs have no fan, "
+                 "and the table says why.")  # fmt: skip
     parts = [*head, intro]
     if drawn:
         alt = f"Goals of {name} against their targets: " + "; ".join(alts) + "."

@@ -17,9 +17,12 @@ that a better model behind it changes the report without changing this code.
   true fan wider. ``views`` (and ``impressions``, ``video_views`` over the video posts)
   and ``reach`` are sums over the campaign's posts: the sum measured so far plus each post
   still to come drawn from a forecast of that metric (the same model, learnt from the
-  brand's posts that gave it), on the channels whose platform gives it. Clicks get no fan
-  (too few platforms give them to learn from), and followers, mentions and sentiment are
-  not made of posts' metrics.
+  brand's posts that gave it), on the channels whose platform gives it. ``followers``
+  (gained on the campaign's channels) is not made of posts: its fan adds, to the gain so
+  far, each day left drawn from the daily gains seen in the window so far (at least
+  ``MIN_GAIN_DAYS``; days drawn as independent, so a trend, a launch or a lull is not
+  foreseen). Clicks get no fan (too few platforms give them to learn from), and mentions
+  and sentiment come from listening, not from the campaign's posts.
 """
 
 from __future__ import annotations
@@ -207,6 +210,20 @@ def summed_fan(measured: float, forecasts: Sequence[Forecast], target: float,
     p10, p50, p90 = np.quantile(final, [0.1, 0.5, 0.9])
     return Fan(float(p10), float(p50), float(p90), float(np.mean(final >= target)),
                len(forecasts), draws)  # fmt: skip
+
+
+MIN_GAIN_DAYS = 3  # days of follower gains before a followers fan is drawn from them
+
+
+def followers_fan(measured: float, gains: Sequence[float], days: int, target: float,
+                  draws: int = DRAWS, seed: int = SEED) -> Fan:  # fmt: skip
+    """Followers gained by the goal's time: the ``measured`` gain so far plus ``days``
+    more days, each drawn from the daily ``gains`` seen so far (a bootstrap of days)."""
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(np.asarray(gains, dtype=float), size=(draws, max(days, 0)))
+    final = measured + picked.sum(axis=1)
+    p10, p50, p90 = np.quantile(final, [0.1, 0.5, 0.9])
+    return Fan(float(p10), float(p50), float(p90), float(np.mean(final >= target)), days, draws)
 
 
 def inside_share(found: Iterable[Band]) -> tuple[int, int]:

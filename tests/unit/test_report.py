@@ -405,6 +405,8 @@ def test_hour_of_week_goals_and_listening_numbers(lake: Lake, configs: dict[str,
     low, mid, high = (float(v.replace(",", "")) for v in table["views"][6].split(" / "))
     assert 6500 <= low <= mid <= high
     assert "no fan: not measurable" in table["conversions"][7]
+    # two follower readings per channel, 15 days apart: one day of gains, too few to draw
+    assert "no fan: 1 day of follower gains read so far, 3 needed" in table["followers"][7]
     # the fan: the 10 posts still to come (5 Mondays on 2 channels) drawn from the forecast
     assert "fan: 10 posts still to come drawn 4,000 times" in table["engagement_rate"][7]
     p10, p50, p90 = (float(v.rstrip("%")) for v in table["engagement_rate"][6].split(" / "))
@@ -588,3 +590,28 @@ def test_aws_not_configured_is_explained(no_aws: pytest.MonkeyPatch, tmp_path: P
                                    "--now", "2027-01-20T00:00Z")  # fmt: skip
     assert (code, stdout) == (2, "")
     assert _unwarned(stderr).startswith("socialops: report: no AWS region: set AWS_REGION")
+
+
+def test_followers_gained_a_day_and_their_fan(tmp_path: Path) -> None:
+    # x read on 4 days (a gap of 2 days counts its gain per day), mastodon on 2; a
+    # channel outside the campaign and a reading after now are not counted
+    f = "followers/brand=acme/platform={}/date={}/r.jsonl"
+    readings = {"x": [("2027-01-01", 100), ("2027-01-02", 110), ("2027-01-04", 130),
+                      ("2027-01-05", 131), ("2027-01-09", 900)],
+                "mastodon": [("2027-01-02", 50), ("2027-01-05", 56)],
+                "bluesky": [("2027-01-01", 1), ("2027-01-02", 1000)]}  # fmt: skip
+    for platform, days in readings.items():
+        for day, count in days:
+            _write(tmp_path, f.format(platform, day), [{
+                "brand": "acme", "platform": platform, "account": "acme", "date": day,
+                "read_at": f"{day}T00:15:00Z", "followers": count}])  # fmt: skip
+    with Lake(tmp_path) as lake:
+        gains = data.daily_gains(lake, "acme", ["x", "mastodon"],
+                                 datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 1, 6, tzinfo=UTC))  # fmt: skip
+    # 01-02: x +10; 01-04: x +20 over 2 days; 01-05: x +1, mastodon +6 over 3 days
+    assert gains == [10.0, 10.0, 3.0]
+    fan = forecasting.followers_fan(30.0, [5.0, 5.0, 5.0], 4, 50.0)
+    assert (fan.p10, fan.p50, fan.p90, fan.p_met) == (50.0, 50.0, 50.0, 1.0)
+    spread = forecasting.followers_fan(0.0, gains, 10, 80.0)
+    assert 30.0 <= spread.p10 < spread.p50 < spread.p90 <= 100.0 and 0 < spread.p_met < 1
+    assert forecasting.followers_fan(0.0, gains, 10, 80.0) == spread  # the same draws
