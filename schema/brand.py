@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from schema.base import Document, Strict
 from schema.platforms import PLATFORMS
-from schema.types import Hashtag, Language, Platform, SecretName, ShortText, Term, Text
+from schema.types import Domain, Hashtag, Language, Platform, SecretName, ShortText, Term, Text
 from schema.urls import PublicUrl
 
 
@@ -133,6 +133,11 @@ class Brand(Document):
     )
     listening: Listening | None = Field(
         default=None, description="what to listen for; none: no listening"
+    )
+    link_domains: list[Domain] = Field(
+        default_factory=list,
+        description="web domains (and their subdomains) generated text may link to, besides "
+        "those its brief names; none: only the brief's",
     )
     allowed_accounts: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = Field(
         default_factory=list,

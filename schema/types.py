@@ -364,3 +364,19 @@ Hashtag = Annotated[
         }
     ),
 ]
+
+
+Domain = Annotated[
+    str,
+    StringConstraints(
+        max_length=253, pattern=r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+    ),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+            "description": "a web domain, lower case, without scheme or path",
+            "examples": ["aerolite.example"],
+        }
+    ),
+]

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from functools import lru_cache
 
 from infra.checks.references import Located
 from infra.diagnostics import Diagnostic
 from infra.loader import Path
 from schema.brand import Brand
 from schema.campaign import Campaign, Post
-from schema.platforms import PLATFORMS, emoji_count, hashtags, over_limits
+from schema.content import text_problems
+from schema.platforms import PLATFORMS
 from schema.types import Platform
-
-
-@lru_cache(maxsize=1024)
-def _term(term: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
 
 
 def _texts(post: Post, channel: Platform, index: int) -> Iterator[tuple[Path, str]]:
@@ -38,7 +32,7 @@ def check_campaign(doc: Located, brand: Brand | None) -> list[Diagnostic]:
     for i, post in enumerate(campaign.posts):
         for channel in post.channels or campaign.channels:
             for path, text in _texts(post, channel, i):
-                for code, message in _text_problems(channel, text, post.paid, brand):
+                for code, message in text_problems(channel, text, post.paid, brand):
                     if (path, message) not in seen:
                         seen.add((path, message))
                         out.append(doc.at(path, code, message))
@@ -64,45 +58,6 @@ def _media_dropped(
                              else dropped)  # fmt: skip
         yield doc.at(("posts", index, "media"), "W502", f"media will not be posted on {names}: "
                      "socialops cannot upload media there yet, so the text goes out alone")  # fmt: skip
-
-
-def _text_problems(
-    channel: str, text: str, paid: bool, brand: Brand | None
-) -> Iterator[tuple[str, str]]:
-    spec = PLATFORMS[channel]
-    for message in over_limits(channel, text):
-        yield "E501", message
-    tags = hashtags(text)
-    if spec.max_hashtags is not None and len(tags) > spec.max_hashtags:
-        yield (
-            "E502",
-            f"expected at most {spec.max_hashtags} hashtags on {spec.title}, found {len(tags)}",
-        )
-    if brand is None:
-        return
-    style = brand.style
-    if style.hashtags.max is not None and len(tags) > style.hashtags.max:
-        yield "E502", (f"expected at most {style.hashtags.max} hashtags (brand style), "
-                       f"found {len(tags)}")  # fmt: skip
-    lowered = {t.lower() for t in tags}
-    for tag in style.hashtags.banned:
-        if tag.lower() in lowered:
-            yield "E504", f"expected no banned hashtag (brand style), found {tag!r}"
-    missing = [t for t in style.hashtags.required if t.lower() not in lowered]
-    if missing:
-        yield "W501", f"expected the brand's required hashtags, found none of {', '.join(missing)}"
-    for term in style.banned_terms:
-        if _term(term).search(text):
-            yield "E504", f"expected no banned term (brand style), found {term!r}"
-    emoji = emoji_count(text)
-    if emoji and not style.emoji.allowed:
-        yield "E505", f"expected no emoji (brand style), found {emoji}"
-    elif style.emoji.max_per_post is not None and emoji > style.emoji.max_per_post:
-        yield "E505", (f"expected at most {style.emoji.max_per_post} emoji (brand style), "
-                       f"found {emoji}")  # fmt: skip
-    if paid and not any(_term(d).search(text) for d in style.disclosures.paid):
-        yield "E503", (f"expected a paid-post disclosure ({' or '.join(style.disclosures.paid)})"
-                       ", found none")  # fmt: skip
 
 
 def _media(doc: Located, post: Post, channel: Platform, index: int) -> Iterator[Diagnostic]:
