@@ -52,6 +52,7 @@ class Request:
     max_chars: int | None = None  # the rule's length limit, below the platform's
     hashtags: tuple[int, int] | None = None  # the rule's (min, max)
     paid: bool = False
+    attempt: int = 1  # asked again for what was refused: a provider may vary its answer
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def write(request: Request, provider: Provider, grounds: Grounds, attempts: int 
     wanted = request.n
     for attempt in range(1, attempts + 1):
         try:
-            answer = provider.write(replace(request, n=wanted))
+            answer = provider.write(replace(request, n=wanted, attempt=attempt))
         except ProviderError as error:
             out.attempts.append(f"{error.outcome}: {error.detail}")
             if error.outcome not in RETRYABLE or attempt == attempts:
