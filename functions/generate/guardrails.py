@@ -11,6 +11,7 @@ A variant is refused, each time with its reason, when:
   the brand file do not hold;
 - ``G603``: it states a number (a price, a percentage, a date, a count) that appears in
   neither the brief nor the brand file (spelled-out numbers are not read);
+- ``G606``: it is empty;
 - ``G604``: it names something (a capitalised word not starting a sentence, or a word
   mixing letters and digits such as a model number) that appears in neither the brief nor
   the brand file: an invented product, place or person. Weekdays, months and the
@@ -31,14 +32,22 @@ from schema.brand import Brand
 from schema.content import text_problems
 from schema.platforms import PLATFORMS
 
-_URL = re.compile(r"(?i)\b(?:https?://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
-                  r"[a-z]{2,63})(?::\d+)?(?:/[^\s]*)?")  # fmt: skip
-_EMAIL = re.compile(r"(?i)\b[a-z0-9._%+-]+@(?:[a-z0-9-]+\.)+[a-z]{2,63}\b")
+# Each pattern starts at a token's start (no word character, dot or dash before it), so
+# that a long run of dots or letters is scanned once, not from every position in it.
+_URL = re.compile(r"(?i)(?<![\w.@-])(https?://|www\.)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                  r"([a-z]{2,63}))\b(:\d+)?(/[^\s]*)?")  # fmt: skip
+_EMAIL = re.compile(r"(?i)(?<![\w.%+-])[a-z0-9._%+-]+@(?:[a-z0-9-]+\.)+[a-z]{2,63}\b")
 _PHONE = re.compile(r"(?<![\w/])\+?\d[\d\s().-]{6,}\d(?![\w/])")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*")
+_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _TAGS = re.compile(r"[#@][\w.]+")
-TLDS_IN_TEXT = ("com", "org", "net", "io", "co", "app", "dev", "example", "shop", "store")
+# a dotted name without a scheme, "www." or a path is a link when its last label is one of
+# these or any two letters (a country: bit.ly, shop.example.ru)
+TLDS_IN_TEXT = {"com", "org", "net", "io", "app", "dev", "example", "shop", "store", "biz",
+                "info", "xyz", "online", "site", "top", "club", "link", "live", "news",
+                "blog", "tech", "page", "social"}  # fmt: skip
+MAX_CHECKED = 5_000  # characters: past any platform's caption, refused at once (E501)
 COMMON_NAMES = {
     "i", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -82,18 +91,30 @@ class Grounds:
 
 
 def _domains(text: str) -> list[str]:
+    """The domains ``text`` links to: a name with a scheme, ``www.`` or a path, or whose
+    last label is a known or a country's (see ``TLDS_IN_TEXT``)."""
     found = []
     for match in _URL.finditer(text):
-        domain = match.group(1).lower()
-        scheme = match.group(0).lower().startswith(("http://", "https://"))
-        if scheme or domain.rsplit(".", 1)[-1] in TLDS_IN_TEXT:
-            found.append(domain)
+        scheme, domain, tld, _, path = match.groups()
+        tld = tld.lower()
+        if scheme or path or tld in TLDS_IN_TEXT or len(tld) == 2:
+            found.append(domain.lower().removeprefix("www."))
     return found
 
 
 def _numbers(text: str) -> list[str]:
-    """Each number of ``text`` as its digits (1,299.00 -> 1299.00; 20% -> 20)."""
-    return [m.group(0).replace(",", "") for m in _NUMBER.finditer(text)]
+    """Each number of ``text`` in one form: thousands separators dropped (1,299.00 ->
+    1299.00), anything else as written (1,49 stays 1,49: a decimal comma)."""
+    out = []
+    for match in _NUMBER.finditer(text):
+        number = match.group(0)
+        out.append(number.replace(",", "") if _THOUSANDS.match(number) else number)
+    return out
+
+
+def _holds(text: str, token: str) -> bool:
+    """Whether ``text`` holds ``token`` as a whole (not inside a longer word or address)."""
+    return re.search(rf"(?<![\w.@%+-]){re.escape(token)}(?![\w@-])", text) is not None
 
 
 def _allowed_domain(domain: str, allowed: Iterable[str]) -> bool:
@@ -128,6 +149,10 @@ def check(text: str, channel: str, brand: Brand, grounds: Grounds, paid: bool = 
           ) -> list[Refusal]:  # fmt: skip
     """Every reason to refuse ``text`` on ``channel`` (none: it passes). Warnings of
     validate (W501, a required hashtag missing) are not refusals."""
+    if not text.strip():
+        return [Refusal("G606", "the caption is empty")]
+    if len(text) > MAX_CHECKED:  # no platform takes it: not worth reading further
+        return [Refusal("E501", f"expected at most {MAX_CHECKED} characters, found {len(text)}")]
     out = [Refusal(code, message) for code, message in text_problems(channel, text, paid, brand)
            if code.startswith("E")]  # fmt: skip
     emails = _EMAIL.findall(text)
@@ -137,7 +162,7 @@ def check(text: str, channel: str, brand: Brand, grounds: Grounds, paid: bool = 
             out.append(Refusal("G601", f"links to {domain}, which neither the brand's "
                                        f"link_domains nor the brief names (allowed: {allowed})"))  # fmt: skip
     for found in [*emails, *_PHONE.findall(_EMAIL.sub(" ", text))]:
-        if found.lower().strip() not in grounds.text:
+        if not _holds(grounds.text, found.lower().strip()):
             what = "an email address" if "@" in found else "a phone number"
             out.append(Refusal("G602", f"holds {what} ({found.strip()}) that the brief does not"))
     phones = " ".join(_PHONE.findall(text))
@@ -146,7 +171,7 @@ def check(text: str, channel: str, brand: Brand, grounds: Grounds, paid: bool = 
             out.append(Refusal("G603", f"states {number}, which neither the brief nor the "
                                        "brand file gives"))  # fmt: skip
     for name in dict.fromkeys(_names(text)):
-        if name.lower() not in grounds.words and name.lower() not in grounds.text:
+        if name.lower() not in grounds.words:
             out.append(Refusal("G604", f"names {name!r}, which neither the brief nor the "
                                        "brand file names"))  # fmt: skip
     return out

@@ -17,7 +17,7 @@ Deterministic, and built only from what the brand and the brief give:
 Each call writes ``n`` different texts; a later attempt (``Request.attempt``) starts
 further along the same sequence, so that asking again gives new texts. A text over the
 platform's limit (counted its way) or the rule's loses its voice sentence, then is cut at
-a word. It is honest drafting, not writing: a person reviews every text in the pull
+a word (no text at all when not even a word of the subject fits). It is honest drafting, not writing: a person reviews every text in the pull
 request, and a real model (``--provider openai``) writes better.
 """
 
@@ -66,6 +66,8 @@ def _subject(brief: str) -> tuple[str, bool]:
         if words and words[0].lower() in AUDIENCE:
             words = words[1:]
     subject = " ".join(words) or first
+    if not subject.strip():
+        return "", question
     subject = subject[0].upper() + subject[1:]
     if not subject.endswith((".", "!", "?")):
         subject += "."
@@ -99,16 +101,23 @@ def _fits(request: Request, text: str) -> bool:
 
 
 def _cut(request: Request, body: str, tail: str) -> str:
-    """``body`` cut at a word so that ``body tail`` fits."""
+    """``body`` cut at a word so that ``body … tail`` fits; without ``tail``'s words that
+    do not fit either (a hashtag longer than the limit); empty when nothing fits."""
+    tails = tail.split()
+    while tails and not _fits(request, " ".join(tails)):
+        tails.pop()
+    tail = " ".join(tails)
     words = body.split()
     while words and not _fits(request, " ".join([*words, "…", tail]).strip()):
         words.pop()
-    return " ".join([*words, "…", tail]).strip() if words else tail
+    return " ".join([*words, "…", tail]).strip() if words else ""
 
 
 def drafts(request: Request) -> list[str]:
     """``request.n`` different texts, from the attempt's place in the sequence."""
     subject, question = _subject(request.brief)
+    if not subject:
+        return []  # nothing to write about
     voice = [s for e in request.brand.voice.examples for s in _sentences(e)]
     curious = question or any(t.lower() == "curious" for t in (request.tone or request.brand.voice.tone))  # fmt: skip
     tags = " ".join(_tags(request, subject))
@@ -125,7 +134,7 @@ def drafts(request: Request) -> list[str]:
         text = " ".join([*parts, tags]).strip()
         if not _fits(request, text):
             text = _cut(request, subject, " ".join([*parts[2:], tags]).strip())
-        if text not in out:
+        if text and text not in out:
             out.append(text)
         if len(out) == request.n:
             break

@@ -29,6 +29,8 @@ and try again, and every attempt is logged with its outcome.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,14 +150,30 @@ def parse(content: str | None, n: int) -> list[str]:
     return [v.strip() for v in variants]
 
 
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?"
+                       r"(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?")  # fmt: skip
+
+
+def seconds(value: str) -> float | None:
+    """A reset as servers write it: seconds ("7", "2.5"), or a duration ("6m0s", "20ms",
+    "1h2m"); None for anything else (a date, a negative or non-finite number)."""
+    text = value.strip().lower()
+    try:
+        number = float(text)
+    except ValueError:
+        match = _DURATION.fullmatch(text)
+        if not text or match is None:
+            return None
+        h, m, s, ms = (float(g) if g else 0.0 for g in match.groups())
+        number = h * 3600 + m * 60 + s + ms / 1000
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def _retry_after(headers: Any) -> float | None:
     for name in ("retry-after", "x-ratelimit-reset-requests"):
         value = headers.get(name) if headers is not None else None
-        if value:
-            try:
-                return float(str(value).rstrip("s"))
-            except ValueError:
-                continue
+        if value and (wait := seconds(str(value))) is not None:
+            return wait
     return None
 
 

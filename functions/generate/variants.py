@@ -75,9 +75,10 @@ def write(request: Request, provider: Provider, grounds: Grounds, attempts: int 
             if error.outcome not in RETRYABLE or attempt == attempts:
                 break
             if error.outcome == "rate_limited":
-                if error.retry_after is not None and error.retry_after > MAX_WAIT_S:
+                wait = error.retry_after if error.retry_after is not None else 1.0
+                if not 0 <= wait <= MAX_WAIT_S:  # (a NaN is neither)
                     break
-                sleep(error.retry_after or 1.0)
+                sleep(wait)
             continue
         out.model = answer.model
         out.attempts.append(f"ok: {len(answer.texts)} texts")

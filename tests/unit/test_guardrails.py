@@ -48,6 +48,17 @@ def test_a_caption_that_keeps_to_its_brief_passes() -> None:
     ("The Ridgeline jacket, 30% off", "G603", "30"),
     ("The Ridgeline jacket until April 12", "G603", "12"),
     ("Meet the Ridgeline Pro jacket", "G604", "'Pro'"),
+    # found in review: links without a scheme, names and addresses inside longer words of
+    # the brief, a decimal comma read as a thousands separator
+    ("Ridgeline at www.jackets.biz", "G601", "jackets.biz"),
+    ("Ridgeline: bit.ly/3xYz", "G601", "bit.ly"),
+    ("Ridgeline at jackets.co.uk", "G601", "jackets.co.uk"),
+    ("Ridgeline deals at shop.evil.ru/deal", "G601", "shop.evil.ru"),
+    ("The Ridgeline jacket, loved by Ann", "G604", "'Ann'"),
+    ("The Ridgeline jacket, made in Ridge", "G604", "'Ridge'"),
+    ("Write to elp@northwind.example", "G602", "elp@northwind.example"),
+    ("The Ridgeline jacket for $1,49", "G603", "1,49"),
+    ("The Ridgeline jacket, 2,0% off", "G603", "2,0"),
     ("The Ridgeline jacket X200 is here", "G604", "X200"),
     ("Loved by hikers in Patagonia and beyond", "G604", "Patagonia"),
 ])  # fmt: skip
@@ -85,3 +96,21 @@ def test_sentence_starts_emoji_and_weekdays_are_not_names() -> None:
 def test_a_refusal_says_what_it_found() -> None:
     [refusal] = check("Only $7", "x", BRAND, GROUNDS)
     assert refusal == Refusal("G603", "states 7, which neither the brief nor the brand file gives")
+
+
+def test_an_empty_caption_is_refused() -> None:
+    assert codes("") == codes("  \n ") == ["G606"]
+
+
+def test_thousands_separators_are_the_brief_s_numbers() -> None:
+    grounds = Grounds.of("The tent: $1,299.00, or 1.299,00 €.", BRAND)
+    assert check("Ridgeline tent $1299.00", "x", BRAND, grounds) == []
+    assert check("Ridgeline tent 1.299,00 €", "x", BRAND, grounds) == []
+
+
+def test_a_long_answer_is_refused_at_once_and_dotted_runs_are_read() -> None:
+    # (each pattern starts at a token's start: a dotted run of 100k characters once took
+    # minutes; benchmarks are not tests, so this only has to finish)
+    assert codes("a." * 50_000) == ["E501"]  # 100k characters: over every platform's limit
+    for text in ("a." * 2_400, "a@" * 2_400, "1." * 2_400, "a-" * 2_400):
+        assert check(text, "linkedin", BRAND, GROUNDS)

@@ -66,3 +66,12 @@ def test_a_long_brief_is_cut_at_a_word_to_fit(brand: Any) -> None:
     b = brand("brewlab")
     [text] = drafts(Request(b, long, "x", "en", 1, hashtags=(1, 1), max_chars=120))
     assert len(text) <= 120 and "…" in text and check(text, "x", b, Grounds.of(long, b)) == []
+
+
+def test_no_brief_or_no_room_gives_no_text_rather_than_an_empty_or_overlong_one(brand: Any) -> None:  # fmt: skip
+    b = brand("brewlab")
+    assert drafts(Request(b, "", "x", "en", 2, hashtags=(1, 2))) == []
+    assert drafts(Request(b, "🙂", "x", "en", 1, hashtags=(0, 0), max_chars=1)) == []
+    assert drafts(Request(b, "a" * 5_000, "x", "en", 2, hashtags=(1, 2))) == []
+    [short] = drafts(Request(b, "Bloom first. " + "a" * 300, "x", "en", 1, hashtags=(1, 2)))
+    assert short.startswith("Bloom first.") and text_length("x", short) <= 280

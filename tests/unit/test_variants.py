@@ -86,3 +86,17 @@ def test_a_rate_limit_resetting_too_late_and_the_attempt_bound_end_the_writing()
     down = Scripted([ProviderError("server_error", "HTTP 500")] * 3)
     written = write(REQUEST, down, GROUNDS)
     assert written.attempts == ["server_error: HTTP 500"] * 3 and written.kept == []
+
+
+def test_a_reset_is_read_as_servers_write_it() -> None:
+    from functions.generate.providers import seconds
+
+    assert [seconds(v) for v in ("7", "2.5", "6m0s", "20ms", "1h2m", "1m30.5s")] == [
+        7.0, 2.5, 360.0, 0.02, 3720.0, 90.5]  # fmt: skip
+    assert [seconds(v) for v in ("-3", "nan", "inf", "", "soon", "Wed, 21 Oct 2026")] == [None] * 6
+
+
+def test_a_wait_that_is_not_a_number_of_seconds_ends_the_writing() -> None:
+    slept: list[float] = []
+    odd = Scripted([ProviderError("rate_limited", "HTTP 429", float("nan"))])
+    assert write(REQUEST, odd, GROUNDS, sleep=slept.append).kept == [] and slept == []
