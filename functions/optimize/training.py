@@ -45,6 +45,9 @@ from zoneinfo import ZoneInfo
 from functions.optimize.forecast import Post
 
 MIN_POSTS = 10  # posts of a history before a model is learnt from it
+# Bump when forecast.fit learns differently (its settings are in the digest already): every
+# brand's stored models are then trained again on the next run. 2: p_viral's parts (dbd7a22).
+MODEL_REVISION = 2
 HISTORY_MIN_AGE_H = 24  # a reading younger than this after its post is not yet history
 RESERVE_S = 120.0  # time a brand's training may take, at most, before the Lambda's end
 METRICS = ("engagement", "views", "reach")
@@ -91,11 +94,12 @@ class Summary:
 # ---- the lake ---------------------------------------------------------------------------
 
 
-def new_rows(deps: Deps, prefix: str, seen: set[str], problems: list[str]) -> Iterator[dict[str, Any]]:  # fmt: skip
-    """Every JSON object of the objects under ``prefix`` not in ``seen`` (which gains
-    them: the lake's objects are named by a digest of what they hold, so a key read once
-    never changes); a line that is not one is left out and named in ``problems``
-    (``key:line``)."""
+def new_objects(deps: Deps, prefix: str, seen: set[str],
+                problems: list[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:  # fmt: skip
+    """Each object under ``prefix`` not in ``seen``, with its JSON objects (the lake's
+    objects are named by a digest of what they hold, so a key read once never changes); a
+    line that is not one is left out and named in ``problems`` (``key:line``). The caller
+    marks what it has taken in as seen."""
     paginator = deps.s3.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=deps.bucket, Prefix=prefix):
         for entry in page.get("Contents", []):
@@ -103,6 +107,7 @@ def new_rows(deps: Deps, prefix: str, seen: set[str], problems: list[str]) -> It
             if not key.endswith(".jsonl") or key in seen:
                 continue
             body = deps.s3.get_object(Bucket=deps.bucket, Key=key)["Body"].read()
+            rows: list[dict[str, Any]] = []
             for number, line in enumerate(body.decode("utf-8", "replace").splitlines(), 1):
                 if not line.strip():
                     continue
@@ -111,10 +116,10 @@ def new_rows(deps: Deps, prefix: str, seen: set[str], problems: list[str]) -> It
                 except ValueError:
                     row = None
                 if isinstance(row, dict):
-                    yield row
+                    rows.append(row)
                 else:
                     problems.append(f"{key}:{number}")
-            seen.add(key)
+            yield key, rows
 
 
 def _time(text: Any) -> datetime | None:
@@ -156,20 +161,26 @@ class History:
     readings: dict[str, dict[str, Any]] = field(default_factory=dict)  # "<platform> <post_id>"
     followers: dict[str, dict[str, int]] = field(default_factory=dict)  # "<platform> <account>"
 
-    def add_reading(self, row: Mapping[str, Any], now: datetime) -> None:
+    def add_reading(self, row: Mapping[str, Any], now: datetime) -> bool:
         """The row, if it is a settled reading (ok, made at least ``HISTORY_MIN_AGE_H``
-        after its post, not after ``now``) later than the post's one kept."""
+        after its post) later than the post's one kept (on a tie, the larger row, so that
+        the order objects are read in does not matter). False for a reading made after
+        ``now`` (a clock behind the lake's): its object must be read again later."""
         if row.get("status") != "ok":
-            return
+            return True
         published, read = _time(row.get("published_at")), _time(row.get("read_at"))
-        if published is None or read is None or read > now:
-            return
+        if published is None or read is None:
+            return True
+        if read > now:
+            return False
         if read - published < timedelta(hours=HISTORY_MIN_AGE_H):
-            return
+            return True
         key = f"{row.get('platform')} {row.get('post_id')}"
+        new = {name: row.get(name) for name in KEPT}
         kept = self.readings.get(key)
-        if kept is None or read > (_time(kept["read_at"]) or read):
-            self.readings[key] = {name: row.get(name) for name in KEPT}
+        if kept is None or (read, _order(new)) > (_time(kept["read_at"]) or read, _order(kept)):
+            self.readings[key] = new
+        return True
 
     def add_followers(self, row: Mapping[str, Any]) -> None:
         count, day = _count(row.get("followers")), row.get("date")
@@ -220,6 +231,10 @@ class History:
             return cls()
 
 
+def _order(row: Mapping[str, Any]) -> str:
+    return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def histories(rows: Iterator[Mapping[str, Any]], followers: Iterator[Mapping[str, Any]],
               zone: ZoneInfo, now: datetime) -> dict[str, list[Post]]:  # fmt: skip
     """Per metric, the posts of these lake rows (engagement and followers tables)."""
@@ -231,21 +246,35 @@ def histories(rows: Iterator[Mapping[str, Any]], followers: Iterator[Mapping[str
     return history.posts(zone)
 
 
-def refresh(deps: Deps, brand: str, history: History, problems: list[str]) -> bool:
-    """``history`` with the brand's lake objects it has not read; whether it changed."""
+def refresh(deps: Deps, brand: str, history: History, problems: list[str]) -> tuple[bool, bool]:  # fmt: skip
+    """``history`` with the brand's lake objects it has not read: whether it changed, and
+    whether it is complete (False: time ran short, the rest is read on the next run; what
+    was read is kept)."""
     before = len(history.objects)
-    for row in new_rows(deps, f"{FOLLOWERS_PREFIX}brand={brand}/", history.objects, problems):
-        history.add_followers(row)
     now = deps.now()
-    for row in new_rows(deps, f"{ENGAGEMENT_PREFIX}brand={brand}/", history.objects, problems):
-        history.add_reading(row, now)
-    return len(history.objects) != before
+    for prefix, take in ((FOLLOWERS_PREFIX, "followers"), (ENGAGEMENT_PREFIX, "engagement")):
+        for key, rows in new_objects(deps, f"{prefix}brand={brand}/", history.objects, problems):
+            if take == "followers":
+                for row in rows:
+                    history.add_followers(row)
+                done = True
+            else:
+                done = all([history.add_reading(row, now) for row in rows])
+            if done:
+                history.objects.add(key)
+            if deps.remaining_s() < RESERVE_S:
+                return len(history.objects) != before, False
+    return len(history.objects) != before, True
 
 
 def digest(found: Mapping[str, Sequence[Post]]) -> str:
-    """What the models would learn from, as one digest."""
-    lines = [[m, p.account, p.created_at.isoformat(), p.text, p.media, p.followers, p.engagement]
-             for m in sorted(found) for p in found[m]]  # fmt: skip
+    """What the models would learn from, and how, as one digest: a stored model learnt by
+    another revision of the fitting (``MODEL_REVISION``, the settings) is trained again."""
+    from functions.optimize.forecast import Settings
+
+    lines: list[Any] = [MODEL_REVISION, repr(Settings())]
+    lines += [[m, p.account, p.created_at.isoformat(), p.text, p.media, p.followers, p.engagement]
+              for m in sorted(found) for p in found[m]]  # fmt: skip
     return hashlib.sha256(json.dumps(lines, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -281,9 +310,13 @@ def train_brand(deps: Deps, brand: str, zone: ZoneInfo, summary: Summary) -> Non
 
     problems: list[str] = []
     history = History.of(_read(deps, history_key(brand)))
-    if refresh(deps, brand, history, problems):
+    changed, complete = refresh(deps, brand, history, problems)
+    if changed:
         _write(deps, history_key(brand), history.as_dict())
     summary.malformed += problems
+    if not complete:
+        summary.deferred.append(brand)
+        return
     found = history.posts(zone)
     learnable = {m: posts for m, posts in found.items() if len(posts) >= MIN_POSTS}
     if not learnable:
