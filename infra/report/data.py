@@ -165,8 +165,8 @@ def latest_followers(lake: Any, brand: str, until: datetime) -> dict[str, int]:
 def daily_gains(lake: Any, brand: str, channels: list[str], start: datetime,
                 until: datetime) -> list[float]:  # fmt: skip
     """The followers the campaign's channels gained each day in [start, until): per
-    channel the change between consecutive daily readings over the days between them,
-    summed per day over the channels read that day."""
+    channel the change between consecutive daily readings spread evenly over the days
+    between them (a channel read every other day gains on both), summed per day."""
     found = rows(lake, """
         WITH d AS (SELECT platform, CAST(date AS DATE) AS day, max(followers) AS followers
                    FROM followers
@@ -175,11 +175,14 @@ def daily_gains(lake: Any, brand: str, channels: list[str], start: datetime,
                      AND CAST(read_at AS TIMESTAMPTZ) >= CAST($start AS TIMESTAMPTZ)
                      AND CAST(read_at AS TIMESTAMPTZ) < CAST($until AS TIMESTAMPTZ)
                    GROUP BY platform, day),
-             g AS (SELECT day, (followers - lag(followers) OVER w)
+             g AS (SELECT day, lag(day) OVER w AS before, (followers - lag(followers) OVER w)
                                / (day - lag(day) OVER w) AS gain
-                   FROM d WINDOW w AS (PARTITION BY platform ORDER BY day))
-        SELECT day, sum(gain) AS gain FROM g WHERE gain IS NOT NULL
-        GROUP BY day ORDER BY day""", brand=brand, channels=channels, start=iso(start),
+                   FROM d WINDOW w AS (PARTITION BY platform ORDER BY day)),
+             e AS (SELECT unnest(generate_series(CAST(before + 1 AS TIMESTAMP),
+                                                 CAST(day AS TIMESTAMP), INTERVAL 1 DAY)) AS day,
+                          gain
+                   FROM g WHERE gain IS NOT NULL)
+        SELECT day, sum(gain) AS gain FROM e GROUP BY day ORDER BY day""", brand=brand, channels=channels, start=iso(start),
         until=iso(until))  # fmt: skip
     return [float(r["gain"]) for r in found]
 

@@ -10,7 +10,6 @@ offline, or attached to a ticket.
 from __future__ import annotations
 
 import html
-import math
 import os
 import struct
 from collections import defaultdict
@@ -419,8 +418,9 @@ def _summed_fan(ctx: Context, config: Any, goal: Progress) -> tuple[forecasting.
     if not counted:
         return None, (f"no fan: no channel of the posts to come has given {metric} yet, so "
                       "there is nothing to forecast them from")  # fmt: skip
+    followers = data.latest_followers(ctx.lake, brand, ctx.now)  # as the history's posts have
     forecasts, learnt = forecasting.forecast_upcoming(ctx.lake, brand, counted, ctx.now, zone,
-                                                      {}, metric)  # fmt: skip
+                                                      followers, metric)  # fmt: skip
     fan = forecasting.summed_fan(goal.value or 0.0, forecasts, goal.target)
     why = (f"fan: {plural(len(counted), 'post')} still to come drawn {fan.draws:,} times from "
            f"their forecasts of {metric} (learnt from {plural(learnt, 'earlier post')} that "
@@ -443,7 +443,7 @@ def _followers_fan(ctx: Context, config: Any, goal: Progress) -> tuple[forecasti
     if len(gains) < forecasting.MIN_GAIN_DAYS:
         return None, (f"no fan: {plural(len(gains), 'day')} of follower gains read so far, "
                       f"{forecasting.MIN_GAIN_DAYS} needed to draw the days left from")  # fmt: skip
-    days = max(0, math.ceil((by - ctx.now).total_seconds() / 86400))
+    days = max(0, round((by - ctx.now).total_seconds() / 86400))
     fan = forecasting.followers_fan(goal.value or 0.0, gains, days, goal.target)
     return fan, (f"fan: the {plural(days, 'day')} left each drawn {fan.draws:,} times from the "
                  f"{len(gains)} daily gains read so far (mean {np.mean(gains):+,.1f} a day), "

@@ -368,8 +368,10 @@ class EventSource:
     def __init__(self, url: str) -> None:
         from moto.sqs.models import sqs_backends
 
-        host, account, self.queue = url.removeprefix("https://").split("/")[:3]
-        self.region = host.split(".")[1]  # sqs.<region>.amazonaws.com
+        host, account, self.queue = url.split("://", 1)[-1].split("/")[:3]
+        # sqs.<region>.amazonaws.com, or the legacy <region>.queue.amazonaws.com
+        labels = host.split(".")
+        self.region = labels[1] if labels[0] == "sqs" else labels[0]
         self.backend = sqs_backends[account][self.region]
         self.arn = f"arn:aws:sqs:{self.region}:{account}:{self.queue}"
 

@@ -405,8 +405,11 @@ def test_hour_of_week_goals_and_listening_numbers(lake: Lake, configs: dict[str,
     low, mid, high = (float(v.replace(",", "")) for v in table["views"][6].split(" / "))
     assert 6500 <= low <= mid <= high
     assert "no fan: not measurable" in table["conversions"][7]
-    # two follower readings per channel, 15 days apart: one day of gains, too few to draw
-    assert "no fan: 1 day of follower gains read so far, 3 needed" in table["followers"][7]
+    # two follower readings per channel, 15 days apart: their gains spread over the 15
+    # days (+100/15 on x, +60/15 on mastodon a day), drawn for the 40 days left
+    assert ("fan: the 40 days left each drawn 4,000 times from the 15 daily gains read so far "
+            "(mean +10.7 a day), added to the 160 gained so far") in table["followers"][7]  # fmt: skip
+    assert table["followers"][6] == "587 / 587 / 587"  # 160 + 40 x 10.67
     # the fan: the 10 posts still to come (5 Mondays on 2 channels) drawn from the forecast
     assert "fan: 10 posts still to come drawn 4,000 times" in table["engagement_rate"][7]
     p10, p50, p90 = (float(v.rstrip("%")) for v in table["engagement_rate"][6].split(" / "))
@@ -608,10 +611,23 @@ def test_followers_gained_a_day_and_their_fan(tmp_path: Path) -> None:
     with Lake(tmp_path) as lake:
         gains = data.daily_gains(lake, "acme", ["x", "mastodon"],
                                  datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 1, 6, tzinfo=UTC))  # fmt: skip
-    # 01-02: x +10; 01-04: x +20 over 2 days; 01-05: x +1, mastodon +6 over 3 days
-    assert gains == [10.0, 10.0, 3.0]
+    # x: +10 on 01-02, +20 over 01-03 and 01-04, +1 on 01-05; mastodon: +6 over 01-03 to
+    # 01-05 (found in review: a gap's gain counted on its last day only)
+    assert gains == [10.0, 12.0, 12.0, 3.0]
     fan = forecasting.followers_fan(30.0, [5.0, 5.0, 5.0], 4, 50.0)
     assert (fan.p10, fan.p50, fan.p90, fan.p_met) == (50.0, 50.0, 50.0, 1.0)
-    spread = forecasting.followers_fan(0.0, gains, 10, 80.0)
-    assert 30.0 <= spread.p10 < spread.p50 < spread.p90 <= 100.0 and 0 < spread.p_met < 1
-    assert forecasting.followers_fan(0.0, gains, 10, 80.0) == spread  # the same draws
+    spread = forecasting.followers_fan(0.0, gains, 10, 90.0)
+    assert 30.0 <= spread.p10 < spread.p50 < spread.p90 <= 120.0 and 0 < spread.p_met < 1
+    assert forecasting.followers_fan(0.0, gains, 10, 90.0) == spread  # the same draws
+
+
+def test_a_followers_fan_needs_three_days_of_gains(tmp_path: Path) -> None:
+    f = "followers/brand=acme/platform=x/date={}/r.jsonl"
+    for day, count in (("2027-01-01", 100), ("2027-01-03", 110)):
+        _write(tmp_path, f.format(day), [{"brand": "acme", "platform": "x", "account": "acme",
+                                          "date": day, "read_at": f"{day}T00:15:00Z",
+                                          "followers": count}])  # fmt: skip
+    with Lake(tmp_path) as lake:
+        gains = data.daily_gains(lake, "acme", ["x"], datetime(2027, 1, 1, tzinfo=UTC),
+                                 datetime(2027, 1, 6, tzinfo=UTC))  # fmt: skip
+    assert gains == [5.0, 5.0] and len(gains) < forecasting.MIN_GAIN_DAYS
