@@ -63,11 +63,23 @@ class Written:
 
 
 def write(request: Request, provider: Provider, grounds: Grounds, attempts: int = ATTEMPTS,
-          sleep: Callable[[float], None] = time.sleep) -> Written:  # fmt: skip
-    """Up to ``request.n`` variants that pass (see the module)."""
+          sleep: Callable[[float], None] = time.sleep, deadline_s: float | None = None,
+          clock: Callable[[], float] = time.monotonic) -> Written:  # fmt: skip
+    """Up to ``request.n`` variants that pass (see the module); no call is started, and no
+    reset waited for, past ``deadline_s`` seconds from now (an invocation's time)."""
     out = Written(provider.name)
     wanted = request.n
+    began = clock()
+
+    def late(wait: float = 0.0) -> bool:
+        if deadline_s is not None and clock() - began + wait > deadline_s:
+            out.attempts.append("out of time: not asked again")
+            return True
+        return False
+
     for attempt in range(1, attempts + 1):
+        if attempt > 1 and late():
+            break
         try:
             answer = provider.write(replace(request, n=wanted, attempt=attempt))
         except ProviderError as error:
@@ -76,7 +88,7 @@ def write(request: Request, provider: Provider, grounds: Grounds, attempts: int 
                 break
             if error.outcome == "rate_limited":
                 wait = error.retry_after if error.retry_after is not None else 1.0
-                if not 0 <= wait <= MAX_WAIT_S:  # (a NaN is neither)
+                if not 0 <= wait <= MAX_WAIT_S or late(wait):  # (a NaN is neither)
                     break
                 sleep(wait)
             continue

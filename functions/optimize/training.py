@@ -340,12 +340,12 @@ def train_brand(deps: Deps, brand: str, zone: ZoneInfo, summary: Summary) -> Non
                             "seconds": round(time.perf_counter() - began, 2)})  # fmt: skip
 
 
-def brand_zones(configs: Mapping[str, Any]) -> dict[str, ZoneInfo]:
+def brand_zones(configs: Mapping[str, Any]) -> dict[str, str]:
     """Each brand and the time zone its posts' hours are read in (its first campaign's)."""
-    zones: dict[str, ZoneInfo] = {}
+    zones: dict[str, str] = {}
     for name in sorted(configs):
         config = configs[name]
-        zones.setdefault(config.brand.name, ZoneInfo(config.campaign.timezone))
+        zones.setdefault(config.brand.name, str(config.campaign.timezone))
     return zones
 
 
@@ -357,7 +357,7 @@ def run(deps: Deps, configs: Mapping[str, Any]) -> dict[str, Any]:
             summary.deferred.append(brand)
             continue
         try:
-            train_brand(deps, brand, zone, summary)
+            train_brand(deps, brand, ZoneInfo(zone), summary)
         except Exception as error:  # this brand fails, reported; the others go on
             deps.log("exception", f"optimize: brand {brand} not trained", {"brand": brand})
             summary.failed.append({"brand": brand, "error": f"{type(error).__name__}: {error}"})

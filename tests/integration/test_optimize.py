@@ -307,3 +307,16 @@ def test_which_of_two_readings_made_at_once_is_kept_does_not_depend_on_the_order
     one = histories(iter([a, b]), iter([]), PARIS, NOW)["engagement"]
     two = histories(iter([b, a]), iter([]), PARIS, NOW)["engagement"]
     assert one == two and len(one) == 1
+
+
+def test_a_brand_whose_zone_cannot_be_read_fails_alone(s3: Any) -> None:
+    lake(s3, "acme", history_rows("acme", 12))
+    odd = {
+        **configs("acme"),
+        "z-campaign": SimpleNamespace(
+            brand=SimpleNamespace(name="zed"), campaign=SimpleNamespace(timezone="Mars/Base")
+        ),
+    }
+    summary = training.run(deps(s3), odd)
+    assert [f["brand"] for f in summary["failed"]] == ["zed"]
+    assert [t["brand"] for t in summary["trained"]] == ["acme"]

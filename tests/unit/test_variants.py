@@ -100,3 +100,26 @@ def test_a_wait_that_is_not_a_number_of_seconds_ends_the_writing() -> None:
     slept: list[float] = []
     odd = Scripted([ProviderError("rate_limited", "HTTP 429", float("nan"))])
     assert write(REQUEST, odd, GROUNDS, sleep=slept.append).kept == [] and slept == []
+
+
+def test_no_call_starts_and_no_reset_is_waited_for_past_the_deadline() -> None:
+    now = [0.0]
+
+    def clock() -> float:
+        return now[0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    class Slow(Scripted):
+        def write(self, request: Request) -> Answer:
+            now[0] += 30.0  # a call that took its whole timeout
+            return super().write(request)
+
+    slow = Slow([ProviderError("timeout", "no answer in time"), GOOD])
+    written = write(REQUEST, slow, GROUNDS, sleep=sleep, deadline_s=20.0, clock=clock)
+    assert written.attempts == ["timeout: no answer in time", "out of time: not asked again"]
+    now[0] = 0.0
+    waiting = Scripted([ProviderError("rate_limited", "HTTP 429", 30.0), GOOD])
+    late = write(REQUEST, waiting, GROUNDS, sleep=sleep, deadline_s=20.0, clock=clock)
+    assert late.kept == [] and now[0] == 0.0 and late.attempts[-1].startswith("out of time")
