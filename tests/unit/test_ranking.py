@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -18,7 +18,7 @@ WHEN = datetime(2027, 1, 14, 9, tzinfo=UTC)
 class Fixed:
     """A model whose P50 is a text's length (its accounts: one known)."""
 
-    accounts = {"x:brewlab": object()}
+    accounts: ClassVar[dict[str, object]] = {"x:brewlab": object()}
 
     def predict(self, posts: list[Post], k: float = 3.0) -> list[Forecast]:
         assert all(p.account == posts[0].account and p.created_at == WHEN for p in posts)
