@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 SCORER = ROOT.parent / "shared" / "tools" / "nab_score.py"
 SMOKED = {"bench_alert", "bench_cold_start", "bench_compile", "bench_detect", "bench_forecast",
-          "bench_reconcile", "bench_score", "bench_sentiment", "bench_simulate"}  # fmt: skip
+          "bench_generate", "bench_reconcile", "bench_score", "bench_sentiment",
+          "bench_simulate"}  # fmt: skip
 
 
 def bench(script: str, *args: str | Path) -> Any:
@@ -176,3 +177,14 @@ def test_bench_forecast(tmp_path: Path) -> None:
             pooled = found["pooled"]
             assert 0 <= pooled["coverage"] <= 1 and pooled["width"] >= 0
             assert found["fit_s"] > 0 and set(found["accounts"]) == set(sets)
+
+
+def test_bench_generate() -> None:
+    report = bench("bench_generate", "--repeat", "1", "--weeks", "1")
+    offline = report["offline"]
+    assert offline["posts_x_channels"] > 0 and offline["variants_written"] > 0
+    assert 0 <= offline["first_attempt_pass_rate"] <= 1 and offline["calls_per_post"] >= 1
+    assert report["month"]["weeks"] == 1 and report["month"]["occurrences"] >= 0
+    adversarial = report["adversarial"]
+    assert adversarial["answers"] == len(adversarial["each"]) > 10
+    assert all(set(a) == {"answer", "wanted", "found", "right"} for a in adversarial["each"])
