@@ -16,34 +16,32 @@ LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+) (?P<code>[EW]\d{
 Files = Mapping[str, str | bytes]
 Result = tuple[int, str, str]
 
-BRAND = """\
-version: 1
-kind: brand
-name: acme
-voice:
-  description: Friendly and brief.
-  tone:
-    - warm
-accounts:
-  x:
-    handle: acme
-    secret: socialops/acme/x
-  bluesky:
-    handle: acme.bsky.social
-    secret: socialops/acme/bluesky
-  mastodon:
-    handle: acme
-    instance: https://mastodon.example
-    secret: socialops/acme/mastodon
-  instagram:
-    handle: acme
-    id: "17841400000000009"
-    secret: socialops/acme/instagram
-  facebook:
-    handle: acme
-    id: "100000000000009"
-    secret: socialops/acme/facebook
-"""
+# The tests' brand acme: each platform's account fields besides handle "acme" and its secret
+ACME_ACCOUNTS: dict[str, dict[str, str]] = {
+    "x": {}, "bluesky": {"handle": "acme.bsky.social"},
+    "mastodon": {"instance": "https://mastodon.example"},
+    "instagram": {"id": '"17841400000000009"'}, "facebook": {"id": '"100000000000009"'},
+    "linkedin": {"id": '"urn:li:organization:1234567"'}, "tiktok": {},
+}  # fmt: skip
+
+
+def acme_brand(*platforms: str, listening: bool = False, **own: dict[str, str]) -> str:
+    """The brand file of acme (friendly and brief) with an account on each of ``platforms``,
+    in that order; ``own``: a platform's fields instead of ``ACME_ACCOUNTS``' (a peer's
+    handle or id); listening for "acme" if asked."""
+    lines = ["version: 1", "kind: brand", "name: acme", "voice:",
+             "  description: Friendly and brief.", "  tone:", "    - warm", "accounts:"]  # fmt: skip
+    for platform in platforms:
+        account = {"handle": "acme", **ACME_ACCOUNTS[platform], **own.get(platform, {})}
+        lines += [f"  {platform}:", f"    handle: {account['handle']}"]
+        lines += [f"    {key}: {account[key]}" for key in ("instance", "id") if key in account]
+        lines.append(f"    secret: socialops/acme/{platform}")
+    if listening:
+        lines += ["listening:", "  terms:", "    - acme"]
+    return "\n".join(lines) + "\n"
+
+
+BRAND = acme_brand("x", "bluesky", "mastodon", "instagram", "facebook")
 
 AUDIENCE = """\
 version: 1

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from lambdas import Context
 from moto import mock_aws
-from projects import AUDIENCE, write_project
+from projects import AUDIENCE, acme_brand, write_project
 
 from functions.common import config
 from functions.common.config import CONFIG_DIR_ENV
@@ -34,41 +34,19 @@ NOW = "2026-12-01T00:00Z"
 REGION = "us-east-1"
 FUTURE = (datetime.now(UTC) + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-BRAND = f"""\
-version: 1
-kind: brand
-name: acme
-voice:
-  description: Friendly and brief.
-  tone:
-    - warm
-accounts:
-  x:
-    handle: acme
-    secret: socialops/acme/x
-  mastodon:
-    handle: acme
-    instance: https://mastodon.example
-    secret: socialops/acme/mastodon
-  bluesky:
-    handle: {bluesky.HANDLE}
-    secret: socialops/acme/bluesky
-  linkedin:
-    handle: acme
-    id: "{linkedin.ORG}"
-    secret: socialops/acme/linkedin
-  facebook:
-    handle: acme
-    id: "{meta.PAGE}"
-    secret: socialops/acme/facebook
-  instagram:
-    handle: acme
-    id: "{meta.IG_USER}"
-    secret: socialops/acme/instagram
-  tiktok:
-    handle: acme
-    secret: socialops/acme/tiktok
-"""
+BRAND = acme_brand(
+    "x",
+    "mastodon",
+    "bluesky",
+    "linkedin",
+    "facebook",
+    "instagram",
+    "tiktok",
+    bluesky={"handle": bluesky.HANDLE},
+    linkedin={"id": f'"{linkedin.ORG}"'},
+    facebook={"id": f'"{meta.PAGE}"'},
+    instagram={"id": f'"{meta.IG_USER}"'},
+)
 
 CAMPAIGN = """\
 version: 1

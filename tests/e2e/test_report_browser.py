@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from projects import Result, write_project
+from projects import Result, acme_brand, write_project
 
 from functions.ingest.engagement import ENGAGEMENT_COLUMNS
 
@@ -35,26 +35,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 NOW = datetime(2027, 1, 29, tzinfo=UTC)
 REGION = "us-east-1"
 FILES = {
-    "acme/brand.yml": """
-        version: 1
-        kind: brand
-        name: acme
-        voice:
-          description: Friendly and brief.
-          tone:
-            - warm
-        accounts:
-          bluesky:
-            handle: acme.bsky.social
-            secret: socialops/acme/bluesky
-          mastodon:
-            handle: acme
-            instance: https://mastodon.example
-            secret: socialops/acme/mastodon
-        listening:
-          terms:
-            - acme
-        """,
+    "acme/brand.yml": acme_brand("bluesky", "mastodon", listening=True),
     "acme/spring.yml": """
         version: 1
         kind: campaign

@@ -12,43 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from projects import Result, dedent
+from projects import Result, acme_brand, dedent
 
-BRAND = dedent("""
-    version: 1
-    kind: brand
-    name: acme
-    voice:
-      description: Friendly and brief.
-      tone:
-        - warm
-    accounts:
-      x:
-        handle: acme
-        secret: socialops/acme/x
-      bluesky:
-        handle: acme.bsky.social
-        secret: socialops/acme/bluesky
-      mastodon:
-        handle: acme
-        instance: https://mastodon.example
-        secret: socialops/acme/mastodon
-      instagram:
-        handle: acme
-        id: "17841400000000009"
-        secret: socialops/acme/instagram
-      facebook:
-        handle: acme
-        id: "100000000000009"
-        secret: socialops/acme/facebook
-      linkedin:
-        handle: acme
-        id: "urn:li:organization:1234567"
-        secret: socialops/acme/linkedin
-      tiktok:
-        handle: acme
-        secret: socialops/acme/tiktok
-""")
+BRAND = acme_brand("x", "bluesky", "mastodon", "instagram", "facebook", "linkedin", "tiktok")
 
 WEEKLY = dedent("""
     version: 1

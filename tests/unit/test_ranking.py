@@ -7,8 +7,6 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-import pytest
-
 from functions.optimize.forecast import Forecast, Post
 from infra.ranking import rank
 
@@ -36,7 +34,6 @@ def test_the_best_p50_is_the_pick_and_a_tie_keeps_the_provider_s_order() -> None
 
 
 def test_a_fitted_model_ranks_by_what_it_learnt_of_the_words() -> None:
-    pytest.importorskip("sklearn")
     from functions.optimize.forecast import fit
 
     rng = random.Random(3)

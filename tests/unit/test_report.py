@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from projects import Result, write_project
+from projects import Result, acme_brand, write_project
 
 from functions.common.pause import PauseFlag
 from functions.ingest.engagement import ENGAGEMENT_COLUMNS
@@ -30,26 +30,7 @@ from infra.report.document import render
 
 NOW = datetime(2027, 1, 20, tzinfo=UTC)  # a Wednesday; the campaign posts on Mondays
 FILES = {
-    "acme/brand.yml": """
-        version: 1
-        kind: brand
-        name: acme
-        voice:
-          description: Friendly and brief.
-          tone:
-            - warm
-        accounts:
-          x:
-            handle: acme
-            secret: socialops/acme/x
-          mastodon:
-            handle: acme
-            instance: https://mastodon.example
-            secret: socialops/acme/mastodon
-        listening:
-          terms:
-            - acme
-        """,
+    "acme/brand.yml": acme_brand("x", "mastodon", listening=True),
     "acme/launch.yml": """
         version: 1
         kind: campaign
@@ -127,6 +108,13 @@ def _write(folder: Path, key: str, rows: list[dict[str, Any]]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
+def _followers(folder: Path, platform: str, day: str, count: int) -> None:
+    """acme's daily follower reading on ``platform``, read at 00:15 UTC of ``day``."""
+    _write(folder, f"followers/brand=acme/platform={platform}/date={day}/r.jsonl", [{
+        "brand": "acme", "platform": platform, "account": "acme", "date": day,
+        "read_at": f"{day}T00:15:00Z", "followers": count}])  # fmt: skip
+
+
 def _reading(platform: str, post_id: str, published: str, read: str, *, source: str = "readback",
              campaign: str | None = "launch", **metrics: Any) -> dict[str, Any]:  # fmt: skip
     row: dict[str, Any] = dict.fromkeys(name for name, _ in ENGAGEMENT_COLUMNS)
@@ -171,12 +159,9 @@ def build_lake(folder: Path) -> Path:
         _reading("mastodon", "m1", "2027-01-04T08:00:00Z", "2027-01-05T08:00:00Z", likes=6, shares=2, comments=1),
         _reading("mastodon", "m2", "2027-01-18T08:00:00Z", "2027-01-18T14:00:00Z", likes=10, shares=1, comments=1),
     ])  # fmt: skip
-    f = "followers/brand=acme/platform={}/date={}/r.jsonl"
     for platform, counts in {"x": (1000, 1100), "mastodon": (200, 260)}.items():
         for day, count in zip(("2027-01-04", "2027-01-19"), counts, strict=True):
-            _write(folder, f.format(platform, day), [{
-                "brand": "acme", "platform": platform, "account": "acme", "date": day,
-                "read_at": f"{day}T00:15:00Z", "followers": count}])  # fmt: skip
+            _followers(folder, platform, day, count)
     mentions = [("a", "2027-01-10T10:00Z", 0.5, "positive"), ("b", "2027-01-10T11:00Z", 0.5, "positive"),
                 ("c", "2027-01-10T12:00Z", -0.5, "negative"), ("d", "2027-01-10T13:00Z", 0.1, "neutral"),
                 ("e", "2027-01-15T10:00Z", -0.9, "negative"), ("f", "2027-01-15T10:30Z", -0.7, "negative")]  # fmt: skip
@@ -598,16 +583,13 @@ def test_aws_not_configured_is_explained(no_aws: pytest.MonkeyPatch, tmp_path: P
 def test_followers_gained_a_day_and_their_fan(tmp_path: Path) -> None:
     # x read on 4 days (a gap of 2 days counts its gain per day), mastodon on 2; a
     # channel outside the campaign and a reading after now are not counted
-    f = "followers/brand=acme/platform={}/date={}/r.jsonl"
     readings = {"x": [("2027-01-01", 100), ("2027-01-02", 110), ("2027-01-04", 130),
                       ("2027-01-05", 131), ("2027-01-09", 900)],
                 "mastodon": [("2027-01-02", 50), ("2027-01-05", 56)],
                 "bluesky": [("2027-01-01", 1), ("2027-01-02", 1000)]}  # fmt: skip
     for platform, days in readings.items():
         for day, count in days:
-            _write(tmp_path, f.format(platform, day), [{
-                "brand": "acme", "platform": platform, "account": "acme", "date": day,
-                "read_at": f"{day}T00:15:00Z", "followers": count}])  # fmt: skip
+            _followers(tmp_path, platform, day, count)
     with Lake(tmp_path) as lake:
         gains = data.daily_gains(lake, "acme", ["x", "mastodon"],
                                  datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 1, 6, tzinfo=UTC))  # fmt: skip
@@ -622,11 +604,8 @@ def test_followers_gained_a_day_and_their_fan(tmp_path: Path) -> None:
 
 
 def test_a_followers_fan_needs_three_days_of_gains(tmp_path: Path) -> None:
-    f = "followers/brand=acme/platform=x/date={}/r.jsonl"
     for day, count in (("2027-01-01", 100), ("2027-01-03", 110)):
-        _write(tmp_path, f.format(day), [{"brand": "acme", "platform": "x", "account": "acme",
-                                          "date": day, "read_at": f"{day}T00:15:00Z",
-                                          "followers": count}])  # fmt: skip
+        _followers(tmp_path, "x", day, count)
     with Lake(tmp_path) as lake:
         gains = data.daily_gains(lake, "acme", ["x"], datetime(2027, 1, 1, tzinfo=UTC),
                                  datetime(2027, 1, 6, tzinfo=UTC))  # fmt: skip
