@@ -187,26 +187,34 @@ class History:
         if count is not None and isinstance(day, str):
             self.followers.setdefault(f"{row.get('platform')} {row.get('account') or ''}", {})[day] = count  # fmt: skip
 
-    def follower_count(self, platform: str, account: str, moment: datetime) -> int | None:
-        """The account's latest daily count on or before the day of ``moment`` (UTC)."""
-        counts = self.followers.get(f"{platform} {account}")
-        if not counts:
+    def follower_count(self, days: Mapping[str, list[str]], platform: str, account: str,
+                       moment: datetime) -> int | None:  # fmt: skip
+        """The account's latest daily count on or before the day of ``moment`` (UTC);
+        ``days``: each account's days, sorted (``sorted_days``)."""
+        key = f"{platform} {account}"
+        known = days.get(key)
+        if not known:
             return None
-        days = sorted(counts)
-        at = bisect.bisect_right(days, moment.astimezone(UTC).strftime("%Y-%m-%d"))
-        return counts[days[at - 1]] if at else None
+        at = bisect.bisect_right(known, moment.astimezone(UTC).strftime("%Y-%m-%d"))
+        return self.followers[key][known[at - 1]] if at else None
+
+    def sorted_days(self) -> dict[str, list[str]]:
+        return {key: sorted(counts) for key, counts in self.followers.items()}
 
     def posts(self, zone: ZoneInfo) -> dict[str, list[Post]]:
         """Per metric, each post's kept reading as a ``Post``, oldest first (see the
         module: engagement, views, reach; a metric the reading lacks adds no post)."""
         out: dict[str, list[Post]] = {m: [] for m in METRICS}
+        days = self.sorted_days()  # once, not once a post
         for row in sorted(self.readings.values(), key=lambda r: (r["published_at"], r["platform"], r["post_id"])):  # fmt: skip
             published = _time(row["published_at"])
             assert published is not None  # only settled readings are kept
             platform, account = str(row["platform"]), str(row.get("account") or "")
             known = _count(row.get("followers"))
             count = (
-                known if known is not None else self.follower_count(platform, account, published)
+                known
+                if known is not None
+                else self.follower_count(days, platform, account, published)
             )
             media = row.get("media") if row.get("media") in ("none", "image", "video", "album") else None  # fmt: skip
             for metric in METRICS:
@@ -233,17 +241,6 @@ class History:
 
 def _order(row: Mapping[str, Any]) -> str:
     return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
-
-
-def histories(rows: Iterator[Mapping[str, Any]], followers: Iterator[Mapping[str, Any]],
-              zone: ZoneInfo, now: datetime) -> dict[str, list[Post]]:  # fmt: skip
-    """Per metric, the posts of these lake rows (engagement and followers tables)."""
-    history = History()
-    for row in followers:
-        history.add_followers(row)
-    for row in rows:
-        history.add_reading(row, now)
-    return history.posts(zone)
 
 
 def refresh(deps: Deps, brand: str, history: History, problems: list[str]) -> tuple[bool, bool]:  # fmt: skip
@@ -362,15 +359,3 @@ def run(deps: Deps, configs: Mapping[str, Any]) -> dict[str, Any]:
             deps.log("exception", f"optimize: brand {brand} not trained", {"brand": brand})
             summary.failed.append({"brand": brand, "error": f"{type(error).__name__}: {error}"})
     return summary.as_dict()
-
-
-def load_models(s3: Any, bucket: str, brand: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The brand's stored models by metric (``forecast.Model``) and the document's other
-    fields; None when it has none."""
-    from functions.optimize.forecast import Model
-
-    doc = stored(Deps(s3, bucket), brand)
-    if doc is None:
-        return None
-    models = {m: Model.from_dict(d) for m, d in (doc.get("models") or {}).items()}
-    return models, {k: v for k, v in doc.items() if k != "models"}

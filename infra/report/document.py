@@ -413,14 +413,15 @@ def _summed_fan(ctx: Context, config: Any, goal: Progress) -> tuple[forecasting.
     if not coming:
         return None, why
     brand, zone = config.brand.name, config.campaign.timezone
-    giving = forecasting.given_on(ctx.lake, brand, metric, ctx.now)
+    history = forecasting.metric_history(ctx.lake, brand, ctx.now, zone, metric)
+    giving = forecasting.platforms_of(history)
     counted = [u for u in coming if u.channel in giving]
     if not counted:
         return None, (f"no fan: no channel of the posts to come has given {metric} yet, so "
                       "there is nothing to forecast them from")  # fmt: skip
     followers = data.latest_followers(ctx.lake, brand, ctx.now)  # as the history's posts have
-    forecasts, learnt = forecasting.forecast_upcoming(ctx.lake, brand, counted, ctx.now, zone,
-                                                      followers, metric)  # fmt: skip
+    forecasts = forecasting.forecast_from(history, counted, zone, followers)
+    learnt = len(history)
     fan = forecasting.summed_fan(goal.value or 0.0, forecasts, goal.target)
     why = (f"fan: {plural(len(counted), 'post')} still to come drawn {fan.draws:,} times from "
            f"their forecasts of {metric} (learnt from {plural(learnt, 'earlier post')} that "

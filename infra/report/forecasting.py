@@ -139,26 +139,37 @@ def upcoming(config: Any, start: datetime, until: datetime) -> list[Upcoming]:
     return sorted(out, key=lambda u: (u.utc, u.channel, u.post))
 
 
-def forecast_upcoming(lake: Any, brand: str, posts: Sequence[Upcoming], now: datetime,
-                      zone: str, followers: dict[str, int], metric: str = "engagement",
-                      ) -> tuple[list[Forecast], int]:  # fmt: skip
-    """Each upcoming post's forecast of ``metric`` (engagement, views, reach) from
-    everything the lake knew at ``now``; and how many earlier posts the model learnt from
-    (0: no forecast, an empty list)."""
+def metric_history(lake: Any, brand: str, now: datetime, zone: str,
+                   metric: str = "engagement") -> list[Post]:  # fmt: skip
+    """The brand's posts the lake knew at ``now`` that gave ``metric`` (engagement, views,
+    reach), as the forecast learns them."""
     tz = ZoneInfo(zone)
-    history = [_history_post(k, tz, metric) for k in known_before(lake, brand, [now])[now]
-               if getattr(k, metric) is not None]  # fmt: skip
+    return [_history_post(k, tz, metric) for k in known_before(lake, brand, [now])[now]
+            if getattr(k, metric) is not None]  # fmt: skip
+
+
+def platforms_of(history: Sequence[Post]) -> set[str]:
+    """The platforms of a history's posts (their accounts are ``account_key``'s)."""
+    return {post.account.split(":", 1)[0] for post in history}
+
+
+def forecast_from(history: Sequence[Post], posts: Sequence[Upcoming], zone: str,
+                  followers: dict[str, int]) -> list[Forecast]:  # fmt: skip
+    """Each upcoming post's forecast, from a model fitted on ``history`` (none: [])."""
     if not history or not posts:
-        return [], len(history)
-    model = fit(history)
+        return []
+    tz = ZoneInfo(zone)
     asked = [Post(account_key(p.channel, p.account), p.utc.astimezone(tz), p.text, p.media,
                   followers.get(p.channel)) for p in posts]  # fmt: skip
-    return model.predict(asked, K_VIRAL), len(history)
+    return fit(history).predict(asked, K_VIRAL)
 
 
-def given_on(lake: Any, brand: str, metric: str, now: datetime) -> set[str]:
-    """The platforms whose readings of the brand's posts gave ``metric`` by ``now``."""
-    return {k.platform for k in known_before(lake, brand, [now])[now] if getattr(k, metric) is not None}  # fmt: skip
+def forecast_upcoming(lake: Any, brand: str, posts: Sequence[Upcoming], now: datetime,
+                      zone: str, followers: dict[str, int]) -> tuple[list[Forecast], int]:  # fmt: skip
+    """Each upcoming post's engagement forecast from everything the lake knew at ``now``;
+    and how many earlier posts the model learnt from (0: no forecast, an empty list)."""
+    history = metric_history(lake, brand, now, zone)
+    return forecast_from(history, posts, zone, followers), len(history)
 
 
 def draw(forecasts: Sequence[Forecast], draws: int, rng: np.random.Generator) -> np.ndarray:
