@@ -44,7 +44,10 @@ tests/integration/test_simulate_moto.py; undone when the simulation ends):
   patterns, rebuilding its URL table; here each URL's route is found once;
 - every call: botocore signs the request (canonical request, hash, four HMACs) and moto
   checks no signature; here the ``Authorization`` header has botocore's scope (moto reads
-  the access key and region from it) and a signature of zeros. Presigned URLs are signed.
+  the access key and region from it) and a signature of zeros. Presigned URLs are signed;
+- every call and every SQS message: moto draws request ids and receipt handles one
+  character at a time (``random.choice`` 52 and 185 times); here a string at once
+  (``random.choices``: moto's generator, as seeded, and its alphabet).
 
 Where the time goes: ``python -m cProfile -o prof -m infra.cli simulate campaigns/ --start
 2027-01-11 --days 14 --no-report`` (the last four took the profiled run from 82 s to 70 s).
@@ -488,6 +491,27 @@ def _unsigned() -> Any:
     return add_auth
 
 
+def _random_strings() -> tuple[Any, Any]:
+    """``MotoRandom.get_random_string`` and SQS's ``generate_receipt_handle`` drawing a
+    string's characters in one call (``choices``) from moto's own generator (seeded as
+    moto seeds it) and alphabet; moto draws them one ``choice`` at a time, 52 for every
+    request id, 185 for every message received."""
+    import string
+
+    from moto.moto_api._internal import mock_random
+
+    def get_random_string(self: Any, length: int = 20, include_digits: bool = True,
+                          lower_case: bool = False) -> str:  # fmt: skip
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        drawn = "".join(self.choices(pool, k=length))
+        return drawn.lower() if lower_case else drawn
+
+    def generate_receipt_handle() -> str:
+        return "".join(mock_random.choices(string.ascii_lowercase, k=185))
+
+    return get_random_string, generate_receipt_handle
+
+
 @contextmanager
 def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
     """``owner.name`` is ``value`` within; as it was after (absent again if it was: an
@@ -518,10 +542,13 @@ def lighter_moto() -> Iterator[None]:
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+    from moto.moto_api._internal.moto_random import MotoRandom
+    from moto.sqs import models as sqs_models
     from moto.sqs.models import Queue, SQSBackend
 
     fast = _scalar_fast_paths()
     checked = _syntax_checked_once()
+    drawn = _random_strings()
     with ExitStack() as stack:
         for owner, name, value in (
             (DynamoDBBackend, "transact_write_items", _light_transactions()),
@@ -539,6 +566,8 @@ def lighter_moto() -> Iterator[None]:
             (UpdateExpressionValidator, "validate", checked[1]),
             (BotocoreStubber, "process_request", _routed_once()),
             (SigV4Auth, "add_auth", _unsigned()),
+            (MotoRandom, "get_random_string", drawn[0]),
+            (sqs_models, "generate_receipt_handle", drawn[1]),
         ):
             stack.enter_context(patched(owner, name, value))
         yield

@@ -125,11 +125,14 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+    from moto.moto_api._internal.moto_random import MotoRandom
+    from moto.sqs import models as sqs_models
     from moto.sqs.models import Queue, SQSBackend
 
     owners = (DynamoDBBackend, BaseJSONSerializer, DepthFirstTraverser, Queue, SQSBackend,
               UpdateExpressionParser, ConditionExpressionParser, DynamoType, responses,
-              validators, UpdateExpressionValidator, BotocoreStubber, SigV4Auth)  # fmt: skip
+              validators, UpdateExpressionValidator, BotocoreStubber, SigV4Auth, MotoRandom,
+              sqs_models)  # fmt: skip
     before = [dict(vars(owner)) for owner in owners]
     with lighter_moto():
         assert [dict(vars(owner)) for owner in owners] != before
@@ -438,3 +441,28 @@ def test_requests_are_signed_with_zeros_but_presigned_urls_are_botocore_s() -> N
     assert f"/{REGION}/dynamodb/aws4_request" in seen[0]
     signature = url.split("X-Amz-Signature=")[1]
     assert signature.strip("0") and len(signature) == 64
+
+
+def test_request_ids_and_receipt_handles_are_drawn_as_moto_draws_them() -> None:
+    """The same lengths and alphabets as moto's, from moto's generator: seeded, the same
+    strings again."""
+    import string
+
+    from moto.moto_api._internal import mock_random
+    from moto.sqs import models as sqs_models
+
+    def drawn() -> list[str]:
+        mock_random.seed(7)
+        return [mock_random.get_random_string(52), mock_random.get_random_string(8, False, True),
+                sqs_models.generate_receipt_handle()]  # fmt: skip
+
+    plain = drawn()
+    with lighter_moto():
+        light, again = drawn(), drawn()
+    assert light == again and light != plain
+    for ours, theirs in zip(light, plain, strict=True):
+        assert len(ours) == len(theirs)
+    assert set(light[0]) <= set(string.ascii_letters + string.digits)
+    assert set(light[1]) <= set(string.ascii_lowercase) and set(light[2]) <= set(
+        string.ascii_lowercase
+    )
