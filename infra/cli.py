@@ -185,6 +185,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 1 if project is None else run(args, project)
 
 
+REGENERATED = {"E310", "E311", "E312", "E313"}  # a generated file's errors generate fixes
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from infra.generate_cmd import run
+
+    project = _project(args)
+    generated = {doc.file for doc in project.generated.values() if doc.model is not None}
+    blocking = [d for d in project.diagnostics
+                if d.severity == "error" and not (d.path in generated and d.code in REGENERATED)]  # fmt: skip
+    if blocking:
+        print(render(project.diagnostics, "text"), file=sys.stderr)
+        print(f"{_summary(project)}; nothing generated", file=sys.stderr)
+        return 1
+    return run(args, project)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from infra.train import run
 
@@ -324,6 +341,21 @@ def parser() -> argparse.ArgumentParser:
     _add_common(report)
     report_arguments(report)
     report.set_defaults(func=cmd_report)
+    from infra.generate_cmd import add_arguments as generate_arguments
+
+    generate = sub.add_parser(
+        "generate", help="write caption variants for posts with a brief, for review",
+        description="For each coming occurrence of a post with a `generate` brief, write "
+        "the rule's variants per channel and locale, check each with the guardrails, rank "
+        "those that pass by their engagement forecast and choose the best, into "
+        "<campaign>.generated.yml next to the campaign. Merging the pull request that holds "
+        "it approves the chosen texts; validate checks them, compile builds them in, publish "
+        "posts only those. Exit 0 every occurrence has a chosen text, 1 some has none (or the "
+        "files have errors), 2 usage.",
+    )  # fmt: skip
+    _add_common(generate)
+    generate_arguments(generate)
+    generate.set_defaults(func=cmd_generate)
     train = sub.add_parser(
         "train", help="train the sentiment and emotion model",
         description="Retrain the one sentiment and emotion model every brand shares. It "

@@ -79,7 +79,9 @@ def _schedules_doc(campaign: str, future: list[Occurrence]) -> dict[str, Any]:
     }
 
 
-def _config_doc(project: Project, name: str) -> RuntimeConfig:
+def config_doc(project: Project, name: str) -> RuntimeConfig:
+    """A campaign with its brand, audiences and approved generated texts resolved: what
+    ``build/config/<campaign>.json`` holds (and what the report and generate read)."""
     campaign = project.campaigns[name].model
     wanted = set(campaign.audiences)
     for post in campaign.posts:
@@ -90,6 +92,7 @@ def _config_doc(project: Project, name: str) -> RuntimeConfig:
         campaign=campaign,
         brand=project.brands[campaign.brand],
         audiences={n: project.audiences[n] for n in sorted(wanted) if n in project.audiences},
+        texts=project.texts.get(name, []),
     )
 
 
@@ -116,11 +119,13 @@ def compile_project(project: Project, out: Path) -> CompileResult:
             result.finished.append(name)
             continue
         entry = {"key": project.keys[name], "schedules": count}
+        if name in project.generated:  # its approved texts go into the config
+            entry["texts"] = project.generated[name].digest
         paths = (f"config/{name}.json", f"schedules/{name}.json")
         reuse = old_campaigns.get(name) == entry and all(
             p in old_outputs and (out / p).is_file() for p in paths
         )
-        config = _config_doc(project, name)
+        config = config_doc(project, name)
         configs[name] = config
         if reuse:
             files.update(dict.fromkeys(paths))

@@ -19,14 +19,15 @@ from pydantic import ValidationError
 
 from infra import errors
 from infra.cache import Cache, digest
-from infra.checks import content, goals, references, secret_names, secrets
+from infra.checks import content, generated, goals, references, secret_names, secrets
 from infra.diagnostics import Diagnostic
 from infra.loader import MAX_BYTES, LoadError, Path, Positions, decode, parse
 from infra.occurrences import Occurrence, expand
 from schema.audience import Audience
 from schema.brand import Brand
 from schema.campaign import Campaign
-from schema.documents import KINDS
+from schema.documents import KINDS, ApprovedText
+from schema.generated import Generated
 
 SUFFIXES = (".yml", ".yaml")
 
@@ -111,6 +112,8 @@ class Project:
     timelines: dict[str, Timeline] = field(default_factory=dict)
     broken: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) of invalid files
     keys: dict[str, str] = field(default_factory=dict)
+    generated: dict[str, Loaded] = field(default_factory=dict)  # by the campaign's name
+    texts: dict[str, list[ApprovedText]] = field(default_factory=dict)  # approved, by campaign
 
 
 def discover(paths: list[str]) -> list[FsPath]:
@@ -224,7 +227,7 @@ def _validate(loaded: Loaded) -> None:
         loaded.model = model
 
 
-def _kind(loaded: Loaded) -> type[Brand] | type[Audience] | type[Campaign] | None:
+def _kind(loaded: Loaded) -> type[Brand] | type[Audience] | type[Campaign] | type[Generated] | None:  # fmt: skip
     data = loaded.data
     if not isinstance(data, dict):
         what = errors.found(data)
@@ -266,6 +269,8 @@ def load_project(paths: list[str], now: datetime, cache: Cache) -> Project:
             project.brands.setdefault(doc.model.name, doc.model)
         elif doc.model.kind == "audience":
             project.audiences.setdefault(doc.model.name, doc.model)
+        elif doc.model.kind == "generated":
+            project.generated.setdefault(doc.model.name, doc)
         else:
             project.campaigns.setdefault(doc.model.name, doc)
     digests = {(d.model.kind, d.model.name): d.digest for d in valid}
@@ -276,8 +281,25 @@ def load_project(paths: list[str], now: datetime, cache: Cache) -> Project:
             digests.setdefault(ident, doc.digest)
     for doc in project.campaigns.values():
         _check_campaign(project, doc, digests, cache)
+    for name, doc in project.generated.items():
+        _check_generated(project, name, doc)
     project.diagnostics = sorted(set(project.diagnostics))
     return project
+
+
+def _check_generated(project: Project, name: str, doc: Loaded) -> None:
+    """A generated file against its campaign (infra/checks/generated.py); the texts that
+    pass are the campaign's approved ones."""
+    source = project.campaigns.get(name)
+    if source is None and ("campaign", name) in project.broken:
+        return  # the campaign has errors of its own: checked once they are fixed
+    campaign = source.model if source is not None else None
+    brand = project.brands.get(campaign.brand) if campaign is not None else None
+    timeline = project.timelines.get(name)
+    checked = generated.check_generated(doc, campaign, project.campaigns, brand,
+                                        timeline.rows() if timeline else [])  # fmt: skip
+    project.diagnostics.extend(checked.diagnostics)
+    project.texts[name] = checked.approved
 
 
 def _identity(doc: Loaded) -> tuple[str, str] | None:

@@ -10,17 +10,30 @@ from schema.audience import Audience
 from schema.base import LANGUAGE_VERSION, Strict
 from schema.brand import Brand
 from schema.campaign import Campaign
-from schema.types import Name
+from schema.generated import Generated
+from schema.types import Locale, Name, Platform, Text
 
-KINDS: dict[str, type[Brand] | type[Audience] | type[Campaign]] = {
+KINDS: dict[str, type[Brand] | type[Audience] | type[Campaign] | type[Generated]] = {
     "brand": Brand,
     "audience": Audience,
     "campaign": Campaign,
+    "generated": Generated,
 }
-AnyDocument = Annotated[Brand | Audience | Campaign, Field(discriminator="kind")]
+AnyDocument = Annotated[Brand | Audience | Campaign | Generated, Field(discriminator="kind")]
 
 # Version of the build/ layout; bumped when the compiled files change shape.
 BUILD_SCHEMA_VERSION = 1
+
+
+class ApprovedText(Strict):
+    """A generated text that passed validate in a merged ``generated`` file: what ``publish``
+    posts for one occurrence of a post with a brief (functions/publish/due.py)."""
+
+    post: Name
+    channel: Platform
+    locale: Locale | None = None  # the post's locale text it stands for; None: its text
+    scheduled_for: str  # the occurrence's UTC time, as its schedule's payload says it
+    text: Text
 
 
 class RuntimeConfig(Strict):
@@ -34,3 +47,6 @@ class RuntimeConfig(Strict):
     campaign: Campaign
     brand: Brand
     audiences: dict[Name, Audience]
+    texts: list[ApprovedText] = Field(
+        default_factory=list, description="generated texts approved (merged), by occurrence"
+    )

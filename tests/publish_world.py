@@ -133,6 +133,36 @@ posts:
     at: 2027-01-20 09:00
     channels:
       - x
+  - id: drafted
+    generate:
+      rule: copy
+      brief: Say goodbye.
+    at: 2027-01-21 09:00
+    channels:
+      - x
+      - mastodon
+"""
+# What `socialops generate` wrote for "drafted" and a reviewer merged: x's text approved
+# (publishes), none for mastodon (every variant refused: held)
+GENERATED = """\
+version: 1
+kind: generated
+name: launch
+provider: offline
+model: socialops-offline-1
+posts:
+  - post: drafted
+    rule: copy
+    brief: Say goodbye.
+    texts:
+      - at: 2027-01-21 09:00
+        timezone: Europe/Paris
+        channel: x
+        chosen: "Goodbye from acme, reviewed and merged #acme"
+      - at: 2027-01-21 09:00
+        timezone: Europe/Paris
+        channel: mastodon
+        why: no variant passed
 """
 
 SECRETS = {
@@ -207,7 +237,8 @@ class World:
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = write_project(tmp_path_factory.mktemp("project"), {
-        "brand.yml": BRAND, "audience.yml": AUDIENCE, "campaign.yml": CAMPAIGN})  # fmt: skip
+        "brand.yml": BRAND, "audience.yml": AUDIENCE, "campaign.yml": CAMPAIGN,
+        "campaign.generated.yml": GENERATED})  # fmt: skip
     out = tmp_path_factory.mktemp("build")
     assert main(["compile", str(root), "--out", str(out), "--no-cache", "--now", NOW]) == 0
     return out

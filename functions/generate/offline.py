@@ -12,7 +12,10 @@ Deterministic, and built only from what the brand and the brief give:
 - **a closing question** where the brief asks for one or the tone is curious, from a few
   plain ones;
 - **hashtags**: the brand's required ones, then words of the subject, up to the rule's and
-  the style guide's counts.
+  the style guide's counts;
+- **a recurring post**: where the brief rotates through topics ("Rotate through grind,
+  water and bloom"), each occurrence (``Request.occasion``) takes the next topic, and
+  starts further along the sequence of shapes, so that the weeks differ.
 
 Each call writes ``n`` different texts; a later attempt (``Request.attempt``) starts
 further along the same sequence, so that asking again gives new texts. A text over the
@@ -45,6 +48,15 @@ _SENTENCE = re.compile(r"[^.!?]+[.!?]?")
 
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(" ".join(text.split())) if s.strip()]
+
+
+def topics(brief: str) -> list[str]:
+    """The topics a brief rotates through ("Rotate through grind, water, ratio and bloom")."""
+    match = re.search(r"\brotat\w*\s+(?:through|between|among)\s+([^.!?]+)", brief, re.IGNORECASE)
+    if match is None:
+        return []
+    parts = re.split(r",\s*|\s+(?:and|or)\s+", match.group(1).strip())
+    return [p.strip() for p in parts if p.strip()]
 
 
 def _subject(brief: str) -> tuple[str, bool]:
@@ -118,6 +130,9 @@ def drafts(request: Request) -> list[str]:
     subject, question = _subject(request.brief)
     if not subject:
         return []  # nothing to write about
+    turn = topics(request.brief)
+    if turn:
+        subject = f"{subject.rstrip('.!?')}: {turn[request.occasion % len(turn)]}."
     voice = [s for e in request.brand.voice.examples for s in _sentences(e)]
     curious = question or any(t.lower() == "curious" for t in (request.tone or request.brand.voice.tone))  # fmt: skip
     tags = " ".join(_tags(request, subject))
@@ -128,7 +143,7 @@ def drafts(request: Request) -> list[str]:
         shapes = [[*s, q] for s in shapes for q in QUESTIONS] if question else \
             shapes + [[subject, q] for q in QUESTIONS]  # fmt: skip
     out: list[str] = []
-    start = (request.attempt - 1) * request.n
+    start = (request.attempt - 1 + request.occasion) * request.n
     for k in range(len(shapes)):
         parts = shapes[(start + k) % len(shapes)]
         text = " ".join([*parts, tags]).strip()

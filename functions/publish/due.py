@@ -82,6 +82,16 @@ def render(post: Any, channel: str, locale: str) -> tuple[str | None, list[Any]]
     return post.text, media  # None for generated text not written yet
 
 
+def approved(config: Any, key: Key, when: datetime) -> str | None:
+    """The generated text approved for this occurrence (a merged ``generated`` file, compiled
+    into the config), or None."""
+    for text in config.texts:
+        if (text.post, text.channel, text.locale or "") == (key.post, key.channel, key.locale or "") \
+                and utc(text.scheduled_for) == when:  # fmt: skip
+            return str(text.text)
+    return None
+
+
 class NotDue(Exception):
     """The event does not lead to a post: ``status`` and ``reason`` say why."""
 
@@ -140,10 +150,14 @@ def plan(key: Key, deps: Deps) -> Plan:
     omitted = 0 if PLATFORMS[key.channel].media_kinds else len(media)
     media = media if not omitted else []  # validate warned (W502): the text goes alone
     if text is None:
+        text = approved(config, key, when)
+    if text is None:
         raise NotDue(
             "held",
-            f"post {key.post!r} has no approved generated text yet: generate it and approve "
-            "it in a pull request",
+            f"post {key.post!r} has no approved generated text for {key.channel}"
+            f"{f' ({key.locale})' if key.locale else ''} at {key.scheduled_for}: run "
+            f"`socialops generate --campaign {key.campaign} --post {key.post}` and merge "
+            "the pull request it opens",
         )
     request = PostRequest(
         text=text,

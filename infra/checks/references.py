@@ -54,11 +54,11 @@ def campaign_references(
     out: list[Diagnostic] = []
     brand = brands.get(campaign.brand)
     if brand is None and ("brand", campaign.brand) not in broken:
-        out.append(doc.at(("brand",), "E303", _unknown("brand", campaign.brand, brands)))
+        out.append(doc.at(("brand",), "E303", unknown("brand", campaign.brand, brands)))
     known = set(audiences) | {name for kind, name in broken if kind == "audience"}
     for i, name in enumerate(campaign.audiences):
         if name not in known:
-            out.append(doc.at(("audiences", i), "E304", _unknown("audience", name, known)))
+            out.append(doc.at(("audiences", i), "E304", unknown("audience", name, known)))
     if brand is not None:
         for i, channel in enumerate(campaign.channels):
             if channel not in brand.accounts:
@@ -86,7 +86,7 @@ def campaign_references(
     return out
 
 
-def _unknown(kind: str, name: str, known: Collection[str]) -> str:
+def unknown(kind: str, name: str, known: Collection[str]) -> str:
     hint = suggest(name, sorted(known))
     return f"{hint}expected a defined {kind}, found {name!r}"
 
@@ -123,7 +123,7 @@ def _posts(doc: Located, campaign: Campaign, audiences: Collection[str]) -> list
             if name not in audiences:
                 out.append(
                     doc.at(
-                        ("posts", i, "audiences", j), "E304", _unknown("audience", name, audiences)
+                        ("posts", i, "audiences", j), "E304", unknown("audience", name, audiences)
                     )
                 )
         if post.generate and post.generate.rule not in campaign.generation:
@@ -131,7 +131,7 @@ def _posts(doc: Located, campaign: Campaign, audiences: Collection[str]) -> list
                 doc.at(
                     ("posts", i, "generate", "rule"),
                     "E306",
-                    _unknown("generation rule", post.generate.rule, campaign.generation),
+                    unknown("generation rule", post.generate.rule, campaign.generation),
                 )
             )
     return out

@@ -43,24 +43,11 @@ class Refused(Exception):
 
 
 def runtime_configs(project: Any) -> dict[str, Any]:
-    """Every campaign of a valid project with its brand and audiences resolved, as
-    ``compile`` writes them into build/config/ (finished campaigns too: their report is
-    still worth reading)."""
-    from schema.base import LANGUAGE_VERSION
-    from schema.documents import BUILD_SCHEMA_VERSION, RuntimeConfig
+    """Every campaign of a valid project as ``compile`` writes it into build/config/
+    (finished campaigns too: their report is still worth reading)."""
+    from infra.compiler import config_doc
 
-    out = {}
-    for name in sorted(project.campaigns):
-        campaign = project.campaigns[name].model
-        wanted = set(campaign.audiences)
-        for post in campaign.posts:
-            wanted.update(post.audiences or ())
-        out[name] = RuntimeConfig(
-            schema_version=BUILD_SCHEMA_VERSION, language_version=LANGUAGE_VERSION,
-            campaign=campaign, brand=project.brands[campaign.brand],
-            audiences={n: project.audiences[n] for n in sorted(wanted) if n in project.audiences},
-        )  # fmt: skip
-    return out
+    return {name: config_doc(project, name) for name in sorted(project.campaigns)}
 
 
 def _outputs(args: argparse.Namespace, notes: list[str]) -> dict[str, str]:

@@ -291,9 +291,24 @@ def test_a_paused_brand_holds_the_post_until_a_person_redrives_it(world: World) 
 
 
 def test_generated_text_awaiting_review_is_held(world: World) -> None:
+    # no generated file holds a text for it: held, and the reason says how to write one
     outcome = world.invoke(event("written", at="2027-01-20T08:00:00Z", locale=""))
-    assert outcome["status"] == "held" and "approve" in outcome["reason"]
-    assert world.posts("x") == 0
+    assert outcome["status"] == "held" and world.posts("x") == 0
+    assert "`socialops generate --campaign launch --post written`" in outcome["reason"]
+    assert "merge the pull request" in outcome["reason"]
+
+
+def test_a_merged_generated_text_publishes_and_nothing_else_does(world: World) -> None:
+    posted = world.invoke(event("drafted", at="2027-01-21T08:00:00Z", locale=""))
+    assert posted["status"] == "published" and world.posts("x") == 1
+    assert [t["text"] for t in world.fakes["x"].tweets] == [
+        "Goodbye from acme, reviewed and merged #acme"
+    ]  # type: ignore[attr-defined]
+    # the file has no chosen text for mastodon (every variant refused), nor for another time
+    none = world.invoke(event("drafted", channel="mastodon", at="2027-01-21T08:00:00Z", locale=""))
+    assert none["status"] == "held" and "mastodon" in none["reason"]
+    later = world.invoke(event("drafted", at="2027-01-21T09:00:00Z", locale=""))
+    assert later["status"] != "published" and world.posts("x") == 1
 
 
 @pytest.mark.parametrize(

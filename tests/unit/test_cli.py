@@ -12,7 +12,7 @@ from projects import Result
 from infra.cli import parser
 
 COMMANDS = ("validate", "compile", "schema", "plan", "deploy", "pause", "resume", "simulate",
-            "train", "sentiment", "detect", "forecast", "history", "report")  # fmt: skip
+            "train", "sentiment", "detect", "forecast", "history", "report", "generate")  # fmt: skip
 
 
 def test_version_is_the_installed_package_version(run_cli: Callable[..., Result]) -> None:

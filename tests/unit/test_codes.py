@@ -58,6 +58,36 @@ DEEP = "version: 1\nkind: brand\nname: deep\nvoice:\n" + "".join(
     "  " * (i + 1) + f"k{i}:\n" for i in range(30)
 )
 
+# A post written by `socialops generate`, and the file it wrote (one text, on X)
+GEN_CAMPAIGN = edit(CAMPAIGN, "posts:\n", "generation:\n  copy:\n    variants: 2\nposts:\n"
+                    "  - id: tip\n    generate:\n      rule: copy\n      brief: Say hello.\n"
+                    "    at: 2027-01-14 10:00\n")  # fmt: skip
+GENERATED = """\
+version: 1
+kind: generated
+name: launch
+provider: offline
+model: socialops-offline-1
+posts:
+  - post: tip
+    rule: copy
+    brief: Say hello.
+    texts:
+      - at: 2027-01-14 10:00
+        timezone: Europe/Paris
+        channel: x
+        chosen: "Hello from acme"
+"""
+SECOND_TEXT = """      - at: 2027-01-14 10:00
+        timezone: Europe/Paris
+        channel: x
+"""
+
+
+def generated(old: str, new: str, count: int = 1) -> dict[str, str | bytes]:
+    return {"campaign.yml": GEN_CAMPAIGN, "generated.yml": GENERATED.replace(old, new, count)}
+
+
 CASES = [
     # files and YAML
     Case("E101", "a latin-1 file", {"extra.yml": LATIN1}, "extra.yml", (3, 10), "",
@@ -164,6 +194,18 @@ posts:"""), "campaign.yml", "alerts:", "alerts", "expected 'listening' terms in 
          "brand.yml", "prod/stripe/api-key", "accounts.x.secret",
          "expected the account's secret under its brand's prefix, 'socialops/acme/<name>', "
          "found 'prod/stripe/api-key'"),
+    Case("E310", "a generated file for a misspelt campaign", generated("name: launch", "name: lunch"),
+         "generated.yml", "lunch", "name", "did you mean 'launch'? expected a defined campaign"),
+    Case("E311", "a generated text for a post with its own text", generated("post: tip", "post: hello"),
+         "generated.yml", "hello", "posts[0].post",
+         "expected a post with a generate brief, found 'hello', which has its own text"),
+    Case("E312", "a generated text written from another brief",
+         generated("brief: Say hello.", "brief: Say goodbye."), "generated.yml", "Say goodbye.",
+         "posts[0].brief", "expected the brief post 'tip' has now, found the one these texts were "
+         "written from"),
+    Case("E313", "two generated texts for one occurrence",
+         generated('"Hello from acme"\n', '"Hello from acme"\n' + SECOND_TEXT), "generated.yml",
+         "2027-01-14 10:00", "posts[0].texts[1].at", "expected one text per occurrence", nth=2),
     # time
     Case("E401", "a post after the campaign ends",
          post("at: 2027-01-14 09:00", "at: 2028-01-14 09:00"), "campaign.yml", "2028-01-14",
@@ -221,6 +263,10 @@ posts:"""), "campaign.yml", "min: 500", "budget.audiences.paris",
          "every: mon 10:00"), "campaign.yml", '"Hello"', "posts[0].text",
          "expected each text once on X, which refuses the same text twice; found it 52 times",
          exit=0),
+    Case("W406", "a generated text for a time the post no longer has",
+         generated("at: 2027-01-14 10:00", "at: 2027-01-14 11:00"), "generated.yml",
+         "2027-01-14 11:00", "posts[0].texts[0].at", "expected an occurrence of post 'tip' on x "
+         "at 2027-01-14 11:00 Europe/Paris, found none", exit=0),
     Case("E508", "two images on Facebook, whose adapter posts one",
          {"campaign.yml": edit(edit(CAMPAIGN, "  - x\n", "  - x\n  - facebook\n"), "    at:",
                                "    channels:\n      - facebook\n    media:\n"

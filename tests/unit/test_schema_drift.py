@@ -20,7 +20,7 @@ def test_committed_schema_matches_the_models() -> None:
 def test_schema_knows_every_kind_and_refuses_unknown_keys() -> None:
     schema = json_schema()
     assert schema["discriminator"]["propertyName"] == "kind"
-    assert set(schema["discriminator"]["mapping"]) == {"brand", "audience", "campaign"}
+    assert set(schema["discriminator"]["mapping"]) == {"brand", "audience", "campaign", "generated"}
     for name, definition in schema["$defs"].items():
         if definition.get("type") == "object" and "properties" in definition:
             assert definition.get("additionalProperties") is False, name

@@ -222,7 +222,7 @@ def test_a_day_in_every_by_another_name(
 def test_a_kind_in_capitals(validate: Callable[..., Result]) -> None:
     found = _at(validate, campaign("kind: campaign", "kind: Campaign"), "kind")
     assert (found["code"], found["message"]) == (
-        "E111", "did you mean 'campaign'? expected one of brand, audience, campaign, found 'Campaign'"
+        "E111", "did you mean 'campaign'? expected one of brand, audience, campaign, generated, found 'Campaign'"
     )  # fmt: skip
 
 

@@ -1,0 +1,441 @@
+"""``socialops generate [PATH] [--campaign C] [--post P] [--ahead 4w] [--variants N]
+[--provider offline|openai] [--forecast FILE] [--again] [--json]``: caption variants for
+each post with a ``generate`` brief, written into a reviewable file next to its campaign.
+
+For each coming occurrence of such a post (up to ``--ahead``), on each channel and locale,
+the provider writes the rule's number of variants (``--variants`` overrides it); every
+variant goes through the guardrails (functions/generate/guardrails.py: validate's content
+checks, links, personal data, invented numbers and names), a refused one is asked for again
+a bounded number of times (functions/generate/variants.py) and then kept in the file with
+its reason, never silently. The variants that pass are ranked by the engagement forecast
+(infra/ranking.py) of the brand's model (``--forecast``: a ``forecast.json`` as ``optimize``
+stores it); ``chosen`` is the best P50, and ``why`` says so, or why nothing was chosen.
+
+The file is ``<campaign file>.generated.yml`` (the ``generated`` kind, schema/generated.py).
+Texts already in it are kept (a reviewer may have edited them; ``--again`` writes the
+selected posts' texts anew), as are other posts'; texts of occurrences more than
+``KEEP_PAST`` in the past are dropped (they went out). Merging the pull request that holds
+the file approves its chosen texts: ``validate`` checks them, ``compile`` puts them into the
+build, ``publish`` posts only those.
+
+The provider: ``openai`` (the ``openai`` SDK, ``OPENAI_BASE_URL`` for any compatible server,
+``OPENAI_MODEL``, the key from ``OPENAI_API_KEY`` or the Secrets Manager secret named by
+``SOCIALOPS_OPENAI_SECRET``), by default when ``OPENAI_BASE_URL`` or ``OPENAI_API_KEY`` is
+set; else ``offline`` (functions/generate/offline.py), which says what it is in the file.
+Exit 0 when every occurrence has a chosen text, 1 when some has none (the file says why),
+2 for a usage mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+KEEP_PAST = timedelta(days=14)  # the longest late_by: a late retry still finds its text
+SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/+-]*$")  # written unquoted in the YAML
+HEADER = ("# Written by `socialops generate` ({provider}, {model}). Merging the pull request\n"
+          "# approves each `chosen` text; edit one by hand if you like: `socialops validate`\n"
+          "# checks it again. Variants with `refused` were dropped by the guardrails.\n")  # fmt: skip
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options after the common ones (PATH, --now, --cache-dir, --no-cache)."""
+    parser.add_argument("--campaign", help="only this campaign")
+    parser.add_argument("--post", help="only this post (its id)")
+    parser.add_argument("--ahead", default="4w", help="how far ahead to write texts for "
+                        "coming occurrences: 10d, 4w (4w)")  # fmt: skip
+    parser.add_argument("--variants", type=int, help="variants per text, 1-10 (default: the "
+                        "rule's)")  # fmt: skip
+    parser.add_argument("--provider", choices=("offline", "openai"),
+                        help="who writes (default: openai when OPENAI_BASE_URL or "
+                        "OPENAI_API_KEY is set, else offline)")  # fmt: skip
+    parser.add_argument("--forecast", metavar="FILE", help="the brand's forecast model "
+                        "(forecast.json, as optimize stores it) to rank the variants by")  # fmt: skip
+    parser.add_argument("--again", action="store_true", help="write the selected posts' "
+                        "texts anew, even those already in the file")  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+class Refused(Exception):
+    """A usage mistake or an unusable provider: one line, exit 2."""
+
+
+def ahead(text: str) -> timedelta:
+    match = re.fullmatch(r"\s*(\d{1,4})\s*(d|w)\s*", text)
+    if match is None:
+        raise Refused(f"--ahead: expected days or weeks such as 10d or 4w, found {text!r}")
+    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    if not 1 <= days <= 366:
+        raise Refused(f"--ahead: expected 1 day to a year, found {text!r}")
+    return timedelta(days=days)
+
+
+def provider_of(name: str | None, env: Mapping[str, str]) -> Any:
+    """The provider asked for, or the default (see the module)."""
+    from functions.generate.offline import OfflineProvider
+
+    if name is None:
+        name = "openai" if env.get("OPENAI_BASE_URL") or env.get("OPENAI_API_KEY") else "offline"
+    if name == "offline":
+        return OfflineProvider()
+    from functions.generate.providers import DEFAULT_MODEL, OpenAIProvider
+
+    key = env.get("OPENAI_API_KEY") or _secret_key(env.get("SOCIALOPS_OPENAI_SECRET"))
+    if not key:
+        raise Refused("--provider openai: no key: set OPENAI_API_KEY, or name the Secrets "
+                      "Manager secret that holds it in SOCIALOPS_OPENAI_SECRET")  # fmt: skip
+    return OpenAIProvider(key, env.get("OPENAI_BASE_URL") or None,
+                          env.get("OPENAI_MODEL") or DEFAULT_MODEL)  # fmt: skip
+
+
+def _secret_key(name: str | None) -> str | None:
+    if not name:
+        return None
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return str(boto3.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"])
+    except (BotoCoreError, ClientError, KeyError) as error:
+        raise Refused(f"SOCIALOPS_OPENAI_SECRET: the secret {name!r} cannot be read "
+                      f"({type(error).__name__})") from None  # fmt: skip
+
+
+def load_forecast(path: str | None) -> Any:
+    if path is None:
+        return None
+    from functions.optimize.forecast import Model
+
+    try:
+        return Model.from_json(Path(path).read_bytes())
+    except OSError as error:
+        raise Refused(f"--forecast: cannot read {path}: {error.strerror}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise Refused(f"--forecast: {path} is not a forecast model ({error})") from None
+
+
+# ---- one occurrence ---------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """One occurrence's text: kept from the file, or written now."""
+
+    campaign: str
+    post: str
+    channel: str
+    locale: str
+    local: datetime
+    tz: str
+    utc: datetime
+    chosen: str | None = None
+    why: str = ""
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    kept: bool = False  # already in the file: not written again
+
+    def entry(self) -> dict[str, Any]:
+        """The file's entry (schema/generated.py ``Written``)."""
+        out: dict[str, Any] = {"at": f"{self.local:%Y-%m-%d %H:%M}", "timezone": self.tz,
+                               "channel": self.channel}  # fmt: skip
+        if self.locale:
+            out["locale"] = self.locale
+        if self.chosen is not None:
+            out["chosen"] = self.chosen
+        if self.why:
+            out["why"] = self.why
+        out["variants"] = self.variants
+        return out
+
+    def as_json(self) -> dict[str, Any]:
+        return {"campaign": self.campaign, "post": self.post, "channel": self.channel,
+                "locale": self.locale or None, "at": f"{self.local:%Y-%m-%d %H:%M}",
+                "timezone": self.tz, "scheduled_for": f"{self.utc:%Y-%m-%dT%H:%M:%SZ}",
+                "chosen": self.chosen, "reasons": [] if self.chosen else [self.why],
+                "why": self.why, "variants": self.variants, "kept": self.kept}  # fmt: skip
+
+
+def _language(config: Any, rule: Any, occurrence: Any) -> str:
+    """What language the text is written in: the rule's, the occurrence's locale, its
+    first audience's first locale, else English."""
+    if rule.language:
+        return str(rule.language)
+    if occurrence.locale:
+        return str(occurrence.locale)
+    for name in occurrence.audiences:
+        audience = config.audiences.get(name)
+        if audience is not None and audience.locales:
+            return str(audience.locales[0])
+    return "en"
+
+
+def _media_kind(post: Any, channel: str) -> str | None:
+    from functions.publish.due import render
+
+    media = render(post, channel, "")[1]
+    if not media:
+        return None
+    kinds = {m.type for m in media}
+    return "video" if "video" in kinds else "album" if len(media) > 1 else "image"
+
+
+def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: Any,
+               model: Any, variants: int | None, occasion: int) -> None:  # fmt: skip
+    """Write ``item``'s variants, rank them and choose (see the module)."""
+    from functions.generate.guardrails import Grounds
+    from functions.generate.providers import Request
+    from functions.generate.variants import write
+
+    campaign, brand = config.campaign, config.brand
+    rule = campaign.generation[post.generate.rule]
+    request = Request(
+        brand=brand, brief=post.generate.brief, channel=item.channel,
+        locale=_language(config, rule, occurrence), n=variants or rule.variants,
+        tone=tuple(rule.tone or ()), max_chars=rule.length.max if rule.length else None,
+        hashtags=(rule.hashtags.min, rule.hashtags.max) if rule.hashtags else None,
+        paid=post.paid, occasion=occasion,
+    )  # fmt: skip
+    grounds = Grounds.of(post.generate.brief, brand, (campaign.name, campaign.description or ""))
+    written = write(request, provider, grounds)
+    kept = written.kept
+    forecasts: dict[str, Any] = {}
+    ranking_note = "not ranked: no forecast model (give --forecast FILE, optimize's forecast.json)"  # fmt: skip
+    if model is not None and kept:
+        from infra.ranking import rank
+        from infra.report.forecasting import account_key
+
+        account = account_key(item.channel, brand.accounts[item.channel].handle)
+        ranking = rank([v.text for v in kept], model, account,
+                       item.utc.astimezone(_zone(item.tz)), _media_kind(post, item.channel),
+                       None)  # fmt: skip
+        forecasts = {r.text: r.forecast for r in ranking.ranked}
+        order = [r.text for r in ranking.ranked]
+        kept = sorted(kept, key=lambda v: order.index(v.text))
+        ranking_note = ("ranked by the pooled model: no history of this account yet" if
+                        ranking.pooled else f"ranked by {brand.name}'s own model")  # fmt: skip
+    for variant in [*written.kept, *written.dropped]:
+        entry: dict[str, Any] = {"text": variant.text}
+        forecast = forecasts.get(variant.text)
+        if forecast is not None:
+            entry |= {"p10": round(forecast.p10, 1), "p50": round(forecast.p50, 1),
+                      "p90": round(forecast.p90, 1), "p_viral": round(forecast.p_viral, 3)}  # fmt: skip
+        if variant.refusals:
+            entry["refused"] = "; ".join(f"{r.code} {r.reason}" for r in variant.refusals)[:200]
+        item.variants.append(entry)
+    if kept:
+        best = kept[0]
+        item.chosen = best.text
+        score = forecasts.get(best.text)
+        item.why = (f"best P50 ({score.p50:.0f}) of {len(kept)} passing variants; {ranking_note}"
+                    if score is not None else
+                    f"the provider's first of {len(kept)} passing variants; {ranking_note}")  # fmt: skip
+    else:
+        codes = sorted({r.code for v in written.dropped for r in v.refusals})
+        tried = "; ".join(written.attempts) or "not asked"
+        item.why = (f"no variant passed ({', '.join(codes) or 'none written'}; provider: "
+                    f"{tried})")[:200]  # fmt: skip
+
+
+def _zone(name: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+# ---- the file ---------------------------------------------------------------------------
+
+
+def scalar(value: Any) -> str:
+    """A value as the YAML the language reads: plain where unambiguous, else quoted."""
+    if isinstance(value, bool) or value is None:
+        raise TypeError(f"no {value!r} in a generated file")
+    if isinstance(value, int | float):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    text = str(value)
+    if SAFE.match(text) and not text.endswith(" ") and not re.fullmatch(r"[\d.+-]+", text):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def emit(value: Any, indent: int = 0) -> Iterator[str]:
+    """Block-style YAML of mappings, lists and scalars (strictyaml's subset: no flow)."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                if not item:
+                    continue  # an empty list or mapping: the default
+                yield f"{pad}{key}:"
+                yield from emit(item, indent + 2)
+            else:
+                yield f"{pad}{key}: {scalar(item)}"
+    elif isinstance(value, list):
+        for item in value:
+            lines = list(emit(item, indent + 2)) if isinstance(item, dict | list) else [f"{pad}  {scalar(item)}"]  # fmt: skip
+            first = lines[0]
+            yield f"{pad}- {first[indent + 2 :]}"
+            yield from lines[1:]
+    else:
+        yield f"{pad}{scalar(value)}"
+
+
+def document(campaign: str, provider: Any, model_note: str | None,
+             posts: Sequence[tuple[Any, list[Item]]]) -> str:  # fmt: skip
+    """The ``generated`` file for ``campaign``: the posts' briefs and texts, in time order."""
+    doc: dict[str, Any] = {"version": 1, "kind": "generated", "name": campaign,
+                           "provider": provider.name, "model": provider.model}  # fmt: skip
+    if model_note:
+        doc["ranking"] = model_note
+    doc["posts"] = [{"post": post.id, "rule": post.generate.rule,
+                     "brief": " ".join(post.generate.brief.split()),
+                     "texts": [i.entry() for i in sorted(items, key=_order)]}
+                    for post, items in posts]  # fmt: skip
+    header = HEADER.format(provider=provider.name, model=provider.model)
+    return header + "\n".join(emit(doc)) + "\n"
+
+
+def _order(item: Item) -> tuple[Any, ...]:
+    return (item.utc, item.channel, item.locale)
+
+
+def target(doc: Any) -> Path:
+    """Where a campaign's generated file goes: next to it, ``<stem>.generated.yml``."""
+    source = Path(doc.file)
+    return source.with_name(f"{source.stem}.generated.yml")
+
+
+# ---- the command ------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, project: Any) -> int:
+    try:
+        return _run(args, project)
+    except Refused as error:
+        print(f"socialops: generate: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, project: Any) -> int:
+    from infra.compiler import config_doc
+
+    horizon = ahead(args.ahead)
+    if args.variants is not None and not 1 <= args.variants <= 10:
+        raise Refused(f"--variants: expected 1 to 10, found {args.variants}")
+    names = sorted(project.campaigns)
+    if args.campaign is not None and args.campaign not in names:
+        from infra.errors import suggest
+
+        raise Refused(f"--campaign: {suggest(args.campaign, names)}no campaign "
+                      f"{args.campaign!r} at the paths given")  # fmt: skip
+    selected = [args.campaign] if args.campaign else names
+    briefed = {p.id for n in selected for p in project.campaigns[n].model.posts if p.generate}
+    if args.post is not None and args.post not in briefed:
+        from infra.errors import suggest
+
+        raise Refused(f"--post: {suggest(args.post, sorted(briefed))}no post {args.post!r} "
+                      "with a generate brief")  # fmt: skip
+    provider = provider_of(args.provider, os.environ)
+    model = load_forecast(args.forecast)
+    now = project.now
+    items: list[Item] = []
+    files: list[str] = []
+    for name in selected:
+        doc = project.campaigns[name]
+        posts = [p for p in doc.model.posts if p.generate is not None]
+        if not posts:
+            continue
+        config = config_doc(project, name)
+        previous = _previous(project, name)
+        out: list[tuple[Any, list[Item]]] = []
+        for post in posts:
+            chosen = args.post is None or post.id == args.post
+            texts = _post_items(project, name, post, previous, now, horizon, chosen, args.again)
+            for item, occurrence, occasion in texts:
+                if not item.kept:
+                    write_item(item, config, post, occurrence, provider, model, args.variants,
+                               occasion)  # fmt: skip
+            out.append((post, [t[0] for t in texts]))
+            items += [t[0] for t in texts if chosen]
+        existing = project.generated.get(name)
+        path = Path(existing.file) if existing is not None else target(doc)
+        text = document(name, provider, _note(model), out)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            files.append(str(path))
+    missing = [i for i in items if i.chosen is None]
+    if args.json:
+        print(json.dumps({"provider": provider.name, "model": provider.model,
+                          "files": files, "items": [i.as_json() for i in items]},
+                         ensure_ascii=False, indent=2))  # fmt: skip
+    else:
+        _print(items, files)
+    return 1 if missing else 0
+
+
+def _note(model: Any) -> str | None:
+    return None if model is None else "the engagement forecast of --forecast"
+
+
+def _previous(project: Any, name: str) -> dict[tuple[str, ...], tuple[Any, Any]]:
+    """The campaign's generated file's texts by occurrence (post, channel, locale, local,
+    zone), with their post's brief; empty without a valid file."""
+    from infra.checks.generated import occurrence_key
+
+    doc = project.generated.get(name)
+    if doc is None or doc.model is None:
+        return {}
+    out = {}
+    for entry in doc.model.posts:
+        for text in entry.texts:
+            key = occurrence_key(entry.post, text.channel, text.locale,
+                                 f"{text.at:%Y-%m-%d %H:%M}", text.timezone)  # fmt: skip
+            out[key] = (entry.brief, text)
+    return out
+
+
+def _post_items(project: Any, name: str, post: Any, previous: Mapping[tuple[str, ...], Any],
+                now: datetime, horizon: timedelta, chosen: bool,
+                again: bool) -> list[tuple[Item, Any, int]]:  # fmt: skip
+    """The post's items in the file: kept ones, and new ones for the coming occurrences
+    (only for a chosen post); each with its occurrence and its place in the post's series."""
+    from infra.checks.generated import occurrence_key
+
+    timeline = project.timelines[name]
+    occurrences = [o for o in timeline.future(now - KEEP_PAST) if o.post == post.id]
+    brief = " ".join(post.generate.brief.split())
+    out: list[tuple[Item, Any, int]] = []
+    series = sorted({str(r["utc"]) for r in timeline.rows() if r["post"] == post.id})
+    for occurrence in occurrences:
+        key = occurrence_key(post.id, occurrence.channel, occurrence.locale,
+                             f"{occurrence.local:%Y-%m-%d %H:%M}", occurrence.tz)  # fmt: skip
+        item = Item(name, post.id, occurrence.channel, occurrence.locale, occurrence.local,
+                    occurrence.tz, occurrence.utc)  # fmt: skip
+        old = previous.get(key)
+        if old is not None and " ".join(old[0].split()) == brief and not (chosen and again):
+            text = old[1]
+            item.chosen, item.why, item.kept = text.chosen, text.why or "", True
+            item.variants = [v.model_dump(exclude_none=True) for v in text.variants]
+        elif not chosen or occurrence.utc < now or occurrence.utc > now + horizon:
+            continue  # not asked for, gone out, or too far ahead: nothing to write
+        out.append((item, occurrence, series.index(f"{occurrence.utc:%Y-%m-%dT%H:%M:%SZ}")))
+    return out
+
+
+def _print(items: Sequence[Item], files: Sequence[str]) -> None:
+    written = [i for i in items if not i.kept]
+    for item in written:
+        where = f"{item.campaign}/{item.post} {item.channel}{f' ({item.locale})' if item.locale else ''}"  # fmt: skip
+        when = f"{item.local:%Y-%m-%d %H:%M} {item.tz}"
+        print(f"{where} at {when}: " + (f"chosen: {item.chosen}" if item.chosen else f"none chosen: {item.why}"))  # fmt: skip
+    kept = len(items) - len(written)
+    print(
+        f"{len(written)} texts written, {kept} kept from the file; "
+        + (f"wrote {', '.join(files)}" if files else "no file changed")
+    )
