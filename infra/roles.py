@@ -1,7 +1,9 @@
 """One IAM role per function, with only the actions and resources that function uses
 (least privilege): ``ingest`` cannot delete a publish record, ``score`` reads no secret,
 ``alert`` may read the Slack webhooks its campaigns name but no account token, and only
-the functions that refresh platform tokens (``publish``, ``ingest``) may write a secret.
+the functions that refresh platform tokens (``publish``, ``ingest``) may write a secret,
+and ``generate`` reads and drafts only the incident records of the alerts table (their
+``incident#`` keys, the ``draft_`` attributes) and the one secret of the OpenAI key.
 
 Each role is a resource of the compiled stack (``<Function>FunctionRole``), named by the
 function's ``role`` in ``functions.json``; serverless then makes no shared role. The
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from functions.common import readback
+from functions.generate.drafting import DRAFT_ATTRIBUTES, OPENAI_SECRET
 from schema.documents import RuntimeConfig
 
 Json = dict[str, Any]
@@ -51,6 +54,21 @@ def _arn(logical: str) -> Json:
 
 def _objects(prefix: str) -> Json:
     return {"Fn::Join": ["", [_arn("RawMentionsBucket"), f"/{prefix}*"]]}
+
+
+def _function(name: str) -> Json:
+    """A function of this stack (serverless names it ``<stack>-<function>``)."""
+    return {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:"
+                       f"function:${{AWS::StackName}}-{name}"}  # fmt: skip
+
+
+def _incidents_only(statement: Json, attributes: tuple[str, ...] = ()) -> Json:
+    """``statement`` on the alerts table's incident records only (their partition keys
+    start ``incident#``), and with ``attributes`` on those attributes only."""
+    condition: Json = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["incident#*"]}}
+    if attributes:
+        condition["ForAllValues:StringEquals"] = {"dynamodb:Attributes": list(attributes)}
+    return {**statement, "Condition": condition}
 
 
 def _logs(function: str) -> Json:
@@ -95,6 +113,8 @@ ACCESS: dict[str, list[Json]] = {
         allow("sns:Publish", {"Ref": "AlertsTopic"}),
         allow("s3:GetObject", _objects("scored/")),
         allow("s3:ListBucket", _arn("RawMentionsBucket")),
+        # an incident's draft: generate invoked asynchronously (functions/alert/drafts.py)
+        allow("lambda:InvokeFunction", _function("generate")),
     ],
     "publish": [
         allow(["dynamodb:GetItem", *WRITE, "dynamodb:DeleteItem"], _arn("IdempotencyTable")),
@@ -112,7 +132,19 @@ ACCESS: dict[str, list[Json]] = {
         ),
         allow("iam:PassRole", {"Fn::Sub": SCHEDULER_ROLE_ARN}),
     ],
-    "generate": [allow(READ, _arn("PublishRecordsTable"))],
+    "generate": [
+        allow(READ, _arn("PublishRecordsTable")),
+        # an incident's draft (functions/generate/drafting.py): its record read, the draft
+        # written onto it; the scored mentions of its window; the OpenAI key
+        _incidents_only(allow("dynamodb:GetItem", _arn("AlertIncidentsTable"))),
+        _incidents_only(
+            allow("dynamodb:UpdateItem", _arn("AlertIncidentsTable")),
+            ("pk", "sk", *DRAFT_ATTRIBUTES),
+        ),
+        allow("s3:ListBucket", _arn("RawMentionsBucket")),
+        allow("s3:GetObject", _objects("scored/")),
+        allow("secretsmanager:GetSecretValue", {"Fn::Sub": f"{SECRET_ARN}{OPENAI_SECRET}-??????"}),
+    ],
     "optimize": [  # the lake's engagement and followers, its own models
         allow("s3:ListBucket", _arn("RawMentionsBucket")),
         allow(

@@ -69,9 +69,10 @@ SPECS: dict[str, FunctionSpec] = {
         1024, 60, ("MENTION_BUCKETS_TABLE", "RAW_MENTIONS_BUCKET"), layers=("scoreLibs",),
     ),
     "alert": FunctionSpec(
-        "Evaluate the alert rules of the campaigns; notify and pause publishing", 1024, 240,
-        ("ALERTS_TOPIC_ARN", "ALERT_INCIDENTS_TABLE", "MENTION_BUCKETS_TABLE",
-         "PAUSE_FLAGS_TABLE", "RAW_MENTIONS_BUCKET"),
+        "Evaluate the alert rules of the campaigns; notify, pause publishing and ask generate "
+        "for an incident's draft", 1024, 240,
+        ("ALERTS_TOPIC_ARN", "ALERT_INCIDENTS_TABLE", "GENERATE_FUNCTION_NAME",
+         "MENTION_BUCKETS_TABLE", "PAUSE_FLAGS_TABLE", "RAW_MENTIONS_BUCKET"),
     ),
     "publish": FunctionSpec(
         "Publish one scheduled post to one channel, exactly once", 256, 300,
@@ -79,8 +80,9 @@ SPECS: dict[str, FunctionSpec] = {
          "PUBLISH_FAILURES_TOPIC_ARN", "PUBLISH_RECORDS_TABLE", "PUBLISH_SCHEDULER_ROLE_ARN"),
     ),
     "generate": FunctionSpec(
-        "Write caption variants in the brand's voice for review", 512, 300,
-        ("PUBLISH_RECORDS_TABLE",),
+        "Write caption variants in the brand's voice for review; draft what people say and "
+        "a holding statement when an incident opens (never published)", 512, 300,
+        ("ALERT_INCIDENTS_TABLE", "PUBLISH_RECORDS_TABLE", "RAW_MENTIONS_BUCKET"),
     ),
     "optimize": FunctionSpec(
         "Retrain each brand's forecasts from its read-back history", 2048, 900,
@@ -91,6 +93,8 @@ SPECS: dict[str, FunctionSpec] = {
 ENVIRONMENT: Json = {
     "ALERTS_TOPIC_ARN": {"Ref": "AlertsTopic"},
     "ALERT_INCIDENTS_TABLE": {"Ref": "AlertIncidentsTable"},
+    # alert hands an incident to generate by name (serverless names it <stack>-<function>)
+    "GENERATE_FUNCTION_NAME": {"Fn::Sub": "${AWS::StackName}-generate"},
     "IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
     "INGEST_CURSORS_TABLE": {"Ref": "IngestCursorsTable"},
     "MENTIONS_QUEUE_URL": {"Ref": "MentionsQueue"},

@@ -10,6 +10,7 @@ statsmodels at all (ARCHITECTURE.md 7).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 FUNCTION = "alert"
 ENV = ("ALERTS_TOPIC_ARN", "ALERT_INCIDENTS_TABLE", "MENTION_BUCKETS_TABLE",
-       "PAUSE_FLAGS_TABLE", "RAW_MENTIONS_BUCKET")  # fmt: skip
+       "PAUSE_FLAGS_TABLE", "RAW_MENTIONS_BUCKET", "GENERATE_FUNCTION_NAME")  # fmt: skip
 
 logger = Logger()
 _deps: Deps | None = None
@@ -48,6 +49,17 @@ def _sns_in(region: str) -> Any:
     return _sns_clients[region]
 
 
+def invoker(client: Any, function: str) -> Any:
+    """``ask_draft``: invoke ``function`` asynchronously (Lambda queues the event and
+    retries a failed run; it answers at once, so the alert never waits for a draft)."""
+
+    def ask(event: dict[str, Any]) -> None:
+        client.invoke(FunctionName=function, InvocationType="Event",
+                      Payload=json.dumps(event).encode())  # fmt: skip
+
+    return ask
+
+
 def deps_from_env() -> Deps:
     """The real dependencies: boto3 clients from the Lambda environment."""
     names = {name: runtime.env(FUNCTION, name) for name in ENV}
@@ -67,6 +79,7 @@ def deps_from_env() -> Deps:
         alerts_topic=names["ALERTS_TOPIC_ARN"],
         secrets=boto3.client("secretsmanager"),
         log=runtime.log_to(logger),
+        ask_draft=invoker(boto3.client("lambda"), names["GENERATE_FUNCTION_NAME"]),
     )
 
 

@@ -12,17 +12,20 @@ commits in one transaction (store.write_plans) before anything is sent.
   and puts the pause (or, if it is paused already, a check that it still is) into the
   same transaction as the incident: a run that dies before its commit has paused
   nothing, and a committed incident has paused, once. The notice says which it was.
+- **Draft.** An incident whose alert is sent asks ``generate`` for a draft (what people are
+  saying, a holding statement) with its commit; the draft, once written, follows as the
+  incident's ``draft`` notice (drafts.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from functions.alert import messages, notify, rules
+from functions.alert import drafts, messages, notify, rules
 from functions.alert.detector import VOLUME, Detector
 from functions.alert.outbox import notice
 from functions.alert.rules import BUCKET_S, LATENESS_S, Bucket, Check, RuleRef, Volume, stamp
@@ -86,6 +89,7 @@ class Brand:
     pause: PauseFlag | None = None  # as read, or as this evaluation pauses it
     pause_read: bool = False
     pause_error: str = ""
+    asks: list[dict[str, Any]] = field(default_factory=list)  # drafts to ask for
 
 
 def evaluate_brand(brand: str, refs: Sequence[RuleRef], old: State, t: int, deps: Deps,
@@ -97,6 +101,8 @@ def evaluate_brand(brand: str, refs: Sequence[RuleRef], old: State, t: int, deps
     (the rules of the ``unloaded`` campaigns, whose configs did not load, are kept)."""
     b = Brand(brand, old.copy(), [], [])
     _withdraw(b, {r.key for r in refs}, t, deps, run, loaded or {}, unloaded)
+    if b.state.drafts:  # those asked for by earlier runs (this run's are asked after it)
+        b.asks += drafts.collect(b.state, brand, t, deps, run)
     if buckets is None and refs:
         start = first_needed(refs, b.state, t)
         buckets = read_buckets(deps, run, brand, start, t) if start < t else []
@@ -114,7 +120,7 @@ def evaluate_brand(brand: str, refs: Sequence[RuleRef], old: State, t: int, deps
             deliver = True
     if b.state.exists and b.state.same(old) and not b.writes:
         return None
-    return Plan(brand, b.state, b.writes, deliver, b.events)
+    return Plan(brand, b.state, b.writes, deliver, b.events, b.asks)
 
 
 def withdrawn_because(loaded: Mapping[str, Any], key: str, at: datetime) -> tuple[str, RuleRef | None]:  # fmt: skip
@@ -197,6 +203,10 @@ def _fired(b: Brand, ref: RuleRef, moved: rules.Step, result: Check, buckets: Se
         b.state.outbox.append(notice(ref.key, ref.brand, "firing", t, f"[socialops] ALERT "
                                      f"{ref.brand}: {ref.alert.name} ({result.measured})",
                                      message, ref.targets(deps.alerts_topic)))  # fmt: skip
+        if deps.ask_draft is not None:
+            b.state.drafts.append(drafts.pending(ref.key, t, t - ref.span_s,
+                                                 ref.targets(deps.alerts_topic)))  # fmt: skip
+            b.asks.append(b.state.drafts[-1])
     return entry
 
 

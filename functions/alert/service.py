@@ -30,6 +30,10 @@ simulation calls at a virtual time. Decisions, in the order a cycle meets them:
   it; the run that committed them holds a lease (2 minutes) and delivers them, recording
   each target as sent as soon as it is; a target that fails stays for the next run (at
   most ``MAX_DELIVERY_ATTEMPTS``). Each carries its id, so a receiver can tell a repeat.
+- **Drafts.** drafts.py: an incident whose alert is sent is handed to ``generate`` (an
+  asynchronous invocation) once committed and once this run's notices are delivered;
+  the draft it writes onto the incident record is queued by a later cycle as the
+  incident's ``draft`` notice, through the same outbox.
 - **Time.** The brands that read a few recent buckets go first, then those catching up on
   a week; a brand is not started with less than ``RESERVE_S`` of the invocation left: it
   is ``deferred`` to the next run (its data wait in DynamoDB), so a first cycle over
@@ -44,7 +48,8 @@ simulation calls at a virtual time. Decisions, in the order a cycle meets them:
 
 Modules, each importing only those before it: rules.py and detector.py (pure), notify.py
 (SNS, Slack), store.py (Deps, Run, DynamoDB), messages.py (the words), outbox.py
-(notices and their delivery), incidents.py (one brand), this one (the cycle).
+(notices and their delivery), drafts.py (the hand-off to generate), incidents.py (one
+brand), this one (the cycle).
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from functions.alert import notify, rules
+from functions.alert import drafts, notify, rules
 from functions.alert.incidents import evaluate_brand, first_needed
 from functions.alert.outbox import deliver
 from functions.alert.rules import HOUR_S, LATE_S, RuleRef
@@ -141,9 +146,12 @@ def evaluate(
     if run.deferred:
         deps.log("warning", f"{FUNCTION}: out of time, {len(run.deferred)} brands left to the "
                  "next run (catching up on their week)", {"brands": run.deferred[:100]})  # fmt: skip
-    for plan in write_plans(plans, deps, run):
+    committed = write_plans(plans, deps, run)
+    for plan in committed:
         if plan.deliver:
             deliver(plan, deps, run)
+    for plan in committed:  # after the notices: a draft never holds one up
+        drafts.ask(plan, deps, run)
     return run.as_dict()
 
 

@@ -4,7 +4,8 @@
 - :class:`Run`: one cycle's JSON-able summary, and its calls counted by operation.
 - :class:`State`: a brand's state item (pk ``state#<brand>``, sk ``brand``): each rule's
   incident state, the volume detector, the outbox of notices still to deliver and the
-  lease of the run delivering them, with a version for conditional writes.
+  lease of the run delivering them, the incidents whose draft ``generate`` is writing
+  (drafts.py), with a version for conditional writes.
 - Reads: the state items (BatchGetItem, strongly consistent), and the mention buckets
   (pk ``bucket#<brand>``, sk the bucket's start) by key or by Query.
 - :func:`write_plans`: what each brand's evaluation wants written (a :class:`Plan`: its
@@ -57,6 +58,9 @@ class Deps:
     log: Callable[[str, str, Mapping[str, Any]], None] = _default_log
     # seconds left to this invocation (the handler reads the Lambda context)
     remaining_s: Callable[[], float] = field(default=lambda: math.inf)
+    # hands an incident to ``generate`` (drafts.py: an asynchronous Lambda invocation);
+    # None: incidents get no draft
+    ask_draft: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def pause_table(self) -> str:
@@ -78,6 +82,7 @@ class Run:
     notices: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    drafts: list[dict[str, Any]] = field(default_factory=list)  # asked, queued, given up
     deferred: list[str] = field(default_factory=list)  # brands left to the next run: no time
     calls: dict[str, int] = field(default_factory=dict)
 
@@ -95,7 +100,7 @@ class Run:
             "data_until": stamp(self.cutoff), "rules": self.rules, "brands": self.brands,
             "fired": self.fired, "resolved": self.resolved, "open": sorted(self.open),
             "notices": self.notices, "failed": self.failed, "skipped": self.skipped,
-            "deferred": self.deferred, "dynamodb_calls": dict(sorted(self.calls.items())),
+            "drafts": self.drafts, "deferred": self.deferred, "dynamodb_calls": dict(sorted(self.calls.items())),
         }  # fmt: skip
 
 
@@ -128,6 +133,7 @@ class State:
     lease_by: str = ""
     lease_until: str = ""
     exists: bool = False
+    drafts: list[dict[str, Any]] = field(default_factory=list)  # pending (drafts.py)
 
     @classmethod
     def of(cls, item: Mapping[str, Any] | None) -> State:
@@ -141,11 +147,12 @@ class State:
             outbox=json.loads(values.get("outbox") or "[]"),
             lease_by=str(values.get("lease_by", "")),
             lease_until=str(values.get("lease_until", "")), exists=True,
+            drafts=json.loads(values.get("drafts") or "[]"),
         )  # fmt: skip
 
     def copy(self) -> State:
         return State(self.version, self.detector, dict(self.rules), list(self.outbox),
-                     self.lease_by, self.lease_until, self.exists)  # fmt: skip
+                     self.lease_by, self.lease_until, self.exists, list(self.drafts))  # fmt: skip
 
     def item(self, brand: str, at: datetime) -> dict[str, Any]:
         item = {**state_key(brand), "brand": s_value(brand), "version": n_value(self.version + 1),
@@ -153,6 +160,8 @@ class State:
                 "rules": compact(self.rules), "outbox": compact(self.outbox)}  # fmt: skip
         if self.detector is not None:
             item["detector"] = s_value(json.dumps(self.detector, separators=(",", ":")))
+        if self.drafts:
+            item["drafts"] = compact(self.drafts)
         if self.lease_by:
             item["lease_by"], item["lease_until"] = (
                 s_value(self.lease_by),
@@ -161,8 +170,9 @@ class State:
         return item
 
     def same(self, other: State) -> bool:
-        return (self.detector, self.rules, self.outbox, self.lease_by, self.lease_until) == (
-            other.detector, other.rules, other.outbox, other.lease_by, other.lease_until)  # fmt: skip
+        return (self.detector, self.rules, self.outbox, self.lease_by, self.lease_until,
+                self.drafts) == (other.detector, other.rules, other.outbox, other.lease_by,
+                                 other.lease_until, other.drafts)  # fmt: skip
 
 
 def read_states(deps: Deps, run: Run, brands: Sequence[str]) -> dict[str, State]:
@@ -255,6 +265,7 @@ class Plan:
     writes: list[dict[str, Any]]
     deliver: bool  # this run holds the lease on the outbox
     events: list[tuple[str, dict[str, Any]]]  # ("fired" | "resolved", entry), once committed
+    asks: list[dict[str, Any]] = field(default_factory=list)  # drafts to ask for, once committed
 
 
 def _ops(plan: Plan, deps: Deps, at: datetime) -> list[dict[str, Any]]:

@@ -119,7 +119,16 @@ def test_each_role_holds_only_what_its_function_uses(built: Any) -> None:
         assert all("*" not in a and granted[a] != ["*"] for a in granted), function
     writers = {f for f, granted in every.items() if "secretsmanager:PutSecretValue" in granted}
     readers = {f for f, granted in every.items() if "secretsmanager:GetSecretValue" in granted}
-    assert writers == {"publish", "ingest"} and readers == {"publish", "ingest", "alert"}
+    assert writers == {"publish", "ingest"}
+    assert readers == {"publish", "ingest", "alert", "generate"}
+    # generate reads one secret, the OpenAI key, and writes only drafts onto incident records
+    assert every["generate"]["secretsmanager:GetSecretValue"] == [
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:socialops/openai-??????"
+    ]
+    assert every["alert"]["lambda:InvokeFunction"] == [
+        "arn:aws:lambda:us-east-1:123456789012:function:socialops-dev-generate"
+    ]
+    assert not {f for f, g in every.items() if "lambda:InvokeFunction" in g} - {"alert"}
     deleters = {f: g["dynamodb:DeleteItem"] for f, g in every.items() if "dynamodb:DeleteItem" in g}
     assert list(deleters) == ["publish"] and all("IdempotencyTable" in r
                                                  for r in deleters["publish"])  # fmt: skip
@@ -136,7 +145,7 @@ CALLS = {"get_item": "dynamodb:GetItem", "batch_get_item": "dynamodb:BatchGetIte
          "put_item": "dynamodb:PutItem", "update_item": "dynamodb:UpdateItem",
          "delete_item": "dynamodb:DeleteItem", "query": "dynamodb:Query",
          "put_object": "s3:PutObject", "get_object": "s3:GetObject",
-         "list_objects_v2": "s3:ListBucket"}  # fmt: skip
+         "list_objects_v2": "s3:ListBucket", "invoke": "lambda:InvokeFunction"}  # fmt: skip
 _NAMES = "|".join(CALLS)
 # a direct call, a call through ``run.call(client, "name")``, or a paginator of the call
 _CALLED = re.compile(rf"\.({_NAMES})\(|\.call\(\s*[\w.]+,\s*[\"']({_NAMES})[\"']"
