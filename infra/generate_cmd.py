@@ -20,7 +20,7 @@ build, ``publish`` posts only those.
 
 The provider: ``openai`` (the ``openai`` SDK, ``OPENAI_BASE_URL`` for any compatible server,
 ``OPENAI_MODEL``, the key from ``OPENAI_API_KEY`` or the Secrets Manager secret named by
-``SOCIALOPS_OPENAI_SECRET``), by default when ``OPENAI_BASE_URL`` or ``OPENAI_API_KEY`` is
+``OPENAI_SECRET``), by default when ``OPENAI_BASE_URL`` or ``OPENAI_API_KEY`` is
 set; else ``offline`` (functions/generate/offline.py), which says what it is in the file.
 Exit 0 when every occurrence has a chosen text, 1 when some has none (the file says why),
 2 for a usage mistake.
@@ -33,11 +33,13 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from schema.platforms import PLATFORMS
 
 KEEP_PAST = timedelta(days=14)  # the longest late_by: a late retry still finds its text
 SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/+-]*$")  # written unquoted in the YAML
@@ -88,10 +90,10 @@ def provider_of(name: str | None, env: Mapping[str, str]) -> Any:
         return OfflineProvider()
     from functions.generate.providers import DEFAULT_MODEL, OpenAIProvider
 
-    key = env.get("OPENAI_API_KEY") or _secret_key(env.get("SOCIALOPS_OPENAI_SECRET"))
+    key = env.get("OPENAI_API_KEY") or _secret_key(env.get("OPENAI_SECRET"))
     if not key:
         raise Refused("--provider openai: no key: set OPENAI_API_KEY, or name the Secrets "
-                      "Manager secret that holds it in SOCIALOPS_OPENAI_SECRET")  # fmt: skip
+                      "Manager secret that holds it in OPENAI_SECRET")  # fmt: skip
     return OpenAIProvider(key, env.get("OPENAI_BASE_URL") or None,
                           env.get("OPENAI_MODEL") or DEFAULT_MODEL)  # fmt: skip
 
@@ -105,7 +107,7 @@ def _secret_key(name: str | None) -> str | None:
     try:
         return str(boto3.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"])
     except (BotoCoreError, ClientError, KeyError) as error:
-        raise Refused(f"SOCIALOPS_OPENAI_SECRET: the secret {name!r} cannot be read "
+        raise Refused(f"OPENAI_SECRET: the secret {name!r} cannot be read "
                       f"({type(error).__name__})") from None  # fmt: skip
 
 
@@ -187,8 +189,10 @@ def _media_kind(post: Any, channel: str) -> str | None:
 
 
 def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: Any,
-               model: Any, variants: int | None, occasion: int) -> None:  # fmt: skip
-    """Write ``item``'s variants, rank them and choose (see the module)."""
+               model: Any, variants: int | None, occasion: int,
+               taken: Set[str] = frozenset()) -> None:  # fmt: skip
+    """Write ``item``'s variants, rank them and choose (see the module); ``taken``: texts
+    chosen for the post's other occurrences on a platform that refuses a text twice."""
     from functions.generate.guardrails import Grounds
     from functions.generate.providers import Request
     from functions.generate.variants import write
@@ -206,7 +210,7 @@ def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: An
     written = write(request, provider, grounds)
     kept = written.kept
     forecasts: dict[str, Any] = {}
-    ranking_note = "not ranked: no forecast model (give --forecast FILE, optimize's forecast.json)"  # fmt: skip
+    ranking_note = "not ranked: no forecast model given (--forecast)"
     if model is not None and kept:
         from infra.ranking import rank
         from infra.report.forecasting import account_key
@@ -229,13 +233,20 @@ def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: An
         if variant.refusals:
             entry["refused"] = "; ".join(f"{r.code} {r.reason}" for r in variant.refusals)[:200]
         item.variants.append(entry)
-    if kept:
-        best = kept[0]
+    fresh = [v for v in kept if v.text not in taken]
+    title = PLATFORMS[item.channel].title
+    if fresh:
+        best = fresh[0]
         item.chosen = best.text
         score = forecasts.get(best.text)
-        item.why = (f"best P50 ({score.p50:.0f}) of {len(kept)} passing variants; {ranking_note}"
-                    if score is not None else
-                    f"the provider's first of {len(kept)} passing variants; {ranking_note}")  # fmt: skip
+        which = (f"{len(kept)} passing variants" if len(fresh) == len(kept) else
+                 f"{len(fresh)} passing variants not chosen before on {title} (it refuses "
+                 "a text twice)")  # fmt: skip
+        item.why = (f"best P50 ({score.p50:.0f}) of {which}; {ranking_note}" if score is not None
+                    else f"the provider's first of {which}; {ranking_note}")[:200]  # fmt: skip
+    elif kept:
+        item.why = (f"every passing variant is chosen for another time on {title}, which "
+                    "refuses the same text twice: ask for more (--variants) or edit one")  # fmt: skip
     else:
         codes = sorted({r.code for v in written.dropped for r in v.refusals})
         tried = "; ".join(written.attempts) or "not asked"
@@ -357,10 +368,18 @@ def _run(args: argparse.Namespace, project: Any) -> int:
         for post in posts:
             chosen = args.post is None or post.id == args.post
             texts = _post_items(project, name, post, previous, now, horizon, chosen, args.again)
+            taken: dict[str, set[str]] = {}  # chosen texts by channel that refuses repeats
+            for item, _, _ in texts:
+                if item.kept and item.chosen and PLATFORMS[item.channel].refuses_duplicates:
+                    taken.setdefault(item.channel, set()).add(item.chosen)
             for item, occurrence, occasion in texts:
                 if not item.kept:
+                    used = taken.setdefault(item.channel, set())
                     write_item(item, config, post, occurrence, provider, model, args.variants,
-                               occasion)  # fmt: skip
+                               occasion, used if PLATFORMS[item.channel].refuses_duplicates
+                               else frozenset())  # fmt: skip
+                    if item.chosen:
+                        used.add(item.chosen)
             out.append((post, [t[0] for t in texts]))
             items += [t[0] for t in texts if chosen]
         existing = project.generated.get(name)
@@ -411,20 +430,22 @@ def _post_items(project: Any, name: str, post: Any, previous: Mapping[tuple[str,
     occurrences = [o for o in timeline.future(now - KEEP_PAST) if o.post == post.id]
     brief = " ".join(post.generate.brief.split())
     out: list[tuple[Item, Any, int]] = []
-    series = sorted({str(r["utc"]) for r in timeline.rows() if r["post"] == post.id})
+    # the post's place in its series: by local day, so that every zone gets the same one
+    series = sorted({str(r["local"])[:10] for r in timeline.rows() if r["post"] == post.id})
     for occurrence in occurrences:
         key = occurrence_key(post.id, occurrence.channel, occurrence.locale,
                              f"{occurrence.local:%Y-%m-%d %H:%M}", occurrence.tz)  # fmt: skip
         item = Item(name, post.id, occurrence.channel, occurrence.locale, occurrence.local,
                     occurrence.tz, occurrence.utc)  # fmt: skip
         old = previous.get(key)
-        if old is not None and " ".join(old[0].split()) == brief and not (chosen and again):
+        anew = chosen and again and occurrence.utc >= now  # what went out stays as it was
+        if old is not None and " ".join(old[0].split()) == brief and not anew:
             text = old[1]
             item.chosen, item.why, item.kept = text.chosen, text.why or "", True
             item.variants = [v.model_dump(exclude_none=True) for v in text.variants]
         elif not chosen or occurrence.utc < now or occurrence.utc > now + horizon:
             continue  # not asked for, gone out, or too far ahead: nothing to write
-        out.append((item, occurrence, series.index(f"{occurrence.utc:%Y-%m-%dT%H:%M:%SZ}")))
+        out.append((item, occurrence, series.index(f"{occurrence.local:%Y-%m-%d}")))
     return out
 
 

@@ -163,3 +163,41 @@ STYLED_BRAND = edit(
       - "#acme"
 accounts:""",
 )
+
+
+TIPS_NOW = "2027-01-05T00:00Z"
+TIPS = """\
+version: 1
+kind: campaign
+name: launch
+brand: acme
+window:
+  start: 2027-01-01
+  end: 2027-03-31
+timezone: Europe/Paris
+channels:
+  - x
+  - bluesky
+audiences:
+  - paris
+generation:
+  tips:
+    hashtags:
+      min: 1
+      max: 2
+    variants: 3
+posts:
+  - id: tip
+    generate:
+      rule: tips
+      brief: Share one tip about trail shoes. Rotate through laces, socks and soles.
+    every: thu 09:00
+  - id: hello
+    text: "Hello #acme"
+    at: 2027-01-14 10:00
+"""
+# A campaign whose weekly post is generated (socialops generate), for acme with a voice to write in: two examples (the offline provider's variants use them)
+TIPS_BRAND = edit(acme_brand("x", "bluesky"), "    - warm\n", "    - warm\n  examples:\n"
+             "    - Out on the trail before breakfast.\n    - Mud is just proof you went.\n")  # fmt: skip
+TIPS_FILES = {"brand.yml": TIPS_BRAND, "audience.yml": AUDIENCE, "campaign.yml": TIPS}
+TIPS_GENERATED = "campaign.generated.yml"

@@ -11,10 +11,12 @@ Deterministic, and built only from what the brand and the brief give:
 - **the voice**: the sentences of the brand's voice examples, before or after the subject;
 - **a closing question** where the brief asks for one or the tone is curious, from a few
   plain ones;
-- **hashtags**: the brand's required ones, then words of the subject, up to the rule's and
-  the style guide's counts;
-- **a recurring post**: where the brief rotates through topics ("Rotate through grind,
-  water and bloom"), each occurrence (``Request.occasion``) takes the next topic, and
+- **hashtags**: the brand's required ones, then one word of the subject that the brand's
+  own words use (its name, voice, examples), more only to reach the rule's minimum, up to
+  the rule's and the style guide's counts;
+- **a recurring post**: each occurrence (``Request.occasion``) takes the brief's next content
+  sentence (a brief that lists a tip a sentence gives one tip a week), and where the brief
+  rotates through topics ("Rotate through grind, water and bloom") the next topic; it
   starts further along the sequence of shapes, so that the weeks differ.
 
 Each call writes ``n`` different texts; a later attempt (``Request.attempt``) starts
@@ -59,7 +61,7 @@ def topics(brief: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _subject(brief: str) -> tuple[str, bool]:
+def _subject(brief: str, occasion: int = 0) -> tuple[str, bool]:
     """The brief's content sentence without its instruction, and whether it asks for a
     closing question."""
     content, question = [], False
@@ -71,7 +73,7 @@ def _subject(brief: str) -> tuple[str, bool]:
         if lowered.startswith(META):
             continue
         content.append(sentence)
-    first = content[0] if content else (_sentences(brief) or [brief])[0]
+    first = content[occasion % len(content)] if content else (_sentences(brief) or [brief])[0]
     words = first.split()
     if words and words[0].lower().strip(",:") in LEADS:
         words = words[1:]
@@ -94,11 +96,15 @@ def _tags(request: Request, subject: str) -> list[str]:
         if cap is not None:
             high = min(high, cap)
     tags = [t for t in style.required][:high]
+    brand = request.brand
+    known = " ".join([brand.name, brand.display_name or "", brand.voice.description,
+                      *brand.voice.examples]).lower()  # fmt: skip
     words = sorted({w.lower() for w in re.findall(r"[A-Za-z]{5,}", subject)} - STOP,
-                   key=lambda w: (-len(w), w))  # fmt: skip
+                   key=lambda w: (w not in known, -len(w), w))  # fmt: skip
     banned = {t.lower() for t in style.banned}
     for word in words:
-        if len(tags) >= max(low, min(high, len(style.required) + 1)):
+        enough = len(tags) >= low and (word not in known or len(tags) > len(style.required))
+        if enough or len(tags) >= high:
             break
         tag = f"#{word}"
         if tag not in banned and tag.lower() not in {t.lower() for t in tags}:
@@ -127,7 +133,7 @@ def _cut(request: Request, body: str, tail: str) -> str:
 
 def drafts(request: Request) -> list[str]:
     """``request.n`` different texts, from the attempt's place in the sequence."""
-    subject, question = _subject(request.brief)
+    subject, question = _subject(request.brief, request.occasion)
     if not subject:
         return []  # nothing to write about
     turn = topics(request.brief)

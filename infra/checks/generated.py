@@ -19,6 +19,7 @@ from schema.campaign import Campaign, Post
 from schema.content import text_problems
 from schema.documents import ApprovedText
 from schema.generated import Generated, GeneratedPost
+from schema.platforms import PLATFORMS
 
 
 @dataclass
@@ -45,6 +46,7 @@ def check_generated(doc: Located, campaign: Campaign | None, campaigns: Collecti
                            str(r["tz"])): str(r["utc"]) for r in rows}  # fmt: skip
     posts = {p.id: p for p in campaign.posts}
     seen: set[tuple[str, ...]] = set()
+    chosen: dict[tuple[str, str, str], str] = {}  # (post, channel, text): its first time
     for i, entry in enumerate(generated.posts):
         post = posts.get(entry.post)
         if post is None or post.generate is None:
@@ -60,13 +62,13 @@ def check_generated(doc: Located, campaign: Campaign | None, campaigns: Collecti
                 f"written from: they are stale; run `socialops generate --campaign "
                 f"{campaign.name} --post {post.id}` to write them again")))  # fmt: skip
             continue
-        _texts(doc, out, i, entry, post, brand, when, seen)
+        _texts(doc, out, i, entry, post, brand, when, seen, chosen)
     return out
 
 
 def _texts(doc: Located, out: Checked, i: int, entry: GeneratedPost, post: Post,
            brand: Brand | None, when: Mapping[tuple[str, ...], str],
-           seen: set[tuple[str, ...]]) -> None:  # fmt: skip
+           seen: set[tuple[str, ...]], chosen: dict[tuple[str, str, str], str]) -> None:  # fmt: skip
     for j, text in enumerate(entry.texts):
         at = text.at.strftime("%Y-%m-%d %H:%M")
         key = occurrence_key(post.id, text.channel, text.locale, at, text.timezone)
@@ -87,6 +89,13 @@ def _texts(doc: Located, out: Checked, i: int, entry: GeneratedPost, post: Post,
             continue
         problems = list(text_problems(text.channel, text.chosen, post.paid, brand))
         out.diagnostics.extend(doc.at((*path, "chosen"), code, message) for code, message in problems)  # fmt: skip
+        if PLATFORMS[text.channel].refuses_duplicates:
+            first = chosen.setdefault((post.id, text.channel, text.chosen), at)
+            if first != at:
+                out.diagnostics.append(doc.at((*path, "chosen"), "W405", (
+                    f"expected each text once on {PLATFORMS[text.channel].title}, which refuses "
+                    f"the same text twice; found it chosen at {first} too: choose another "
+                    "variant, or edit one")))  # fmt: skip
         if not any(code.startswith("E") for code, _ in problems):
             out.approved.append(ApprovedText(post=post.id, channel=text.channel,
                                              locale=text.locale, scheduled_for=when[key],

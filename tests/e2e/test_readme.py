@@ -76,3 +76,26 @@ def test_readme_says_how_to_run_socialops_from_the_venv() -> None:
     alone = subprocess.run([command], capture_output=True, text=True, check=False)
     assert alone.returncode == 2 and "(exit 2)" in shown
     assert "Exit codes:" in alone.stderr and "validate" in alone.stderr
+
+
+def test_readme_generated_excerpt_is_the_real_file() -> None:
+    # every line of the excerpt but the elisions is in the examples' generated file, in order
+    real = (ROOT / "campaigns/brewlab/brew-tips.generated.yml").read_text().splitlines()
+    shown = [line for line in block("generated").splitlines() if line.strip() != "..."]
+    at = 0
+    for line in shown:
+        assert line in real[at:], line
+        at = real.index(line, at) + 1
+
+
+def test_the_examples_generated_file_is_what_generate_writes(tmp_path: Path) -> None:
+    # the committed file is the offline provider's output, untouched: generating again
+    # from scratch (--again) writes the same bytes
+    shutil.copytree(ROOT / "campaigns", tmp_path / "campaigns")
+    path = tmp_path / "campaigns/brewlab/brew-tips.generated.yml"
+    found = subprocess.run([sys.executable, "-m", "infra.cli", "generate", str(tmp_path / "campaigns"),
+                            "--campaign", "brew-tips", "--now", "2027-01-08T00:00Z", "--ahead",
+                            "3w", "--again", "--no-cache"], capture_output=True, text=True,
+                           check=False, cwd=ROOT)  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert path.read_text() == (ROOT / "campaigns/brewlab/brew-tips.generated.yml").read_text()

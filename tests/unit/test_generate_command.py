@@ -9,44 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from projects import AUDIENCE, Result, acme_brand, diagnostics, edit, write_project
-
-NOW = "2027-01-05T00:00Z"
-CAMPAIGN = """\
-version: 1
-kind: campaign
-name: launch
-brand: acme
-window:
-  start: 2027-01-01
-  end: 2027-03-31
-timezone: Europe/Paris
-channels:
-  - x
-  - bluesky
-audiences:
-  - paris
-generation:
-  tips:
-    hashtags:
-      min: 1
-      max: 2
-    variants: 3
-posts:
-  - id: tip
-    generate:
-      rule: tips
-      brief: Share one tip about trail shoes. Rotate through laces, socks and soles.
-    every: thu 09:00
-  - id: hello
-    text: "Hello #acme"
-    at: 2027-01-14 10:00
-"""
-# acme with a voice to write in: two examples (the offline provider's variants use them)
-BRAND = edit(acme_brand("x", "bluesky"), "    - warm\n", "    - warm\n  examples:\n"
-             "    - Out on the trail before breakfast.\n    - Mud is just proof you went.\n")  # fmt: skip
-FILES = {"brand.yml": BRAND, "audience.yml": AUDIENCE, "campaign.yml": CAMPAIGN}
-GENERATED = "campaign.generated.yml"
+from projects import TIPS as CAMPAIGN
+from projects import TIPS_FILES as FILES
+from projects import TIPS_GENERATED as GENERATED
+from projects import TIPS_NOW as NOW
+from projects import Result, diagnostics, edit, write_project
 
 
 @pytest.fixture
@@ -200,7 +167,7 @@ def test_files_with_errors_generate_nothing(run_cli: Callable[..., Result], root
 
 def test_openai_needs_a_key(run_cli: Callable[..., Result], root: Path,
                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SOCIALOPS_OPENAI_SECRET"):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_SECRET"):
         monkeypatch.delenv(name, raising=False)
     code, _, err = generate(run_cli, root, "--provider", "openai")
     assert code == 2 and "OPENAI_API_KEY" in err
@@ -230,3 +197,19 @@ def test_ranked_by_a_forecast_model_the_pick_is_the_best_p50(
         assert all({"p10", "p50", "p90", "p_viral"} <= v.keys() for v in item["variants"])
     bluesky = [i for i in found if i["channel"] == "bluesky"]
     assert all("pooled model" in i["why"] for i in bluesky)
+
+
+def test_a_text_chosen_twice_where_the_platform_refuses_repeats_is_warned(
+    run_cli: Callable[..., Result], root: Path
+) -> None:
+    generate(run_cli, root)
+    path = root / GENERATED
+    items = json.loads(generate(run_cli, root, "--json")[1])["items"]
+    first, later = items[1]["chosen"], items[3]["chosen"]  # x, a week apart
+    text = path.read_text()
+    head, tail = text.split('timezone: Europe/Paris\n        channel: x\n        chosen: ' + json.dumps(later), 1)  # fmt: skip
+    path.write_text(head + "timezone: Europe/Paris\n        channel: x\n        chosen: " + json.dumps(first) + tail)  # fmt: skip
+    code, out, _ = run_cli("validate", root, "--now", NOW, "--no-cache")
+    found = diagnostics(out)
+    assert code == 0 and [(d["code"], d["key"]) for d in found] == [("W405", "posts[0].texts[3].chosen")]  # fmt: skip
+    assert "found it chosen at 2027-01-07 09:00 too" in found[0]["message"]
