@@ -1,5 +1,5 @@
 """``socialops generate [PATH] [--campaign C] [--post P] [--ahead 4w] [--variants N]
-[--provider offline|openai] [--forecast FILE] [--again] [--json]``: caption variants for
+[--provider offline|openai] [--forecast FILE|DIR] [--again] [--json]``: caption variants for
 each post with a ``generate`` brief, written into a reviewable file next to its campaign.
 
 For each coming occurrence of such a post (up to ``--ahead``), on each channel and locale,
@@ -9,7 +9,8 @@ checks, links, personal data, invented numbers and names), a refused one is aske
 a bounded number of times (functions/generate/variants.py) and then kept in the file with
 its reason, never silently. The variants that pass are ranked by the engagement forecast
 (infra/ranking.py) of the brand's model (``--forecast``: a ``forecast.json`` as ``optimize``
-stores it); ``chosen`` is the best P50, and ``why`` says so, or why nothing was chosen.
+stores it, or a folder of them by brand, see ``Forecasts``); ``chosen`` is the best P50, and
+``why`` says so, or why nothing was chosen.
 
 The file is ``<campaign file>.generated.yml`` (the ``generated`` kind, schema/generated.py).
 Texts already in it are kept (a reviewer may have edited them; ``--again`` writes the
@@ -59,8 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--provider", choices=("offline", "openai"),
                         help="who writes (default: openai when OPENAI_BASE_URL or "
                         "OPENAI_API_KEY is set, else offline)")  # fmt: skip
-    parser.add_argument("--forecast", metavar="FILE", help="the brand's forecast model "
-                        "(forecast.json, as optimize stores it) to rank the variants by")  # fmt: skip
+    parser.add_argument("--forecast", metavar="FILE|DIR", help="the forecast model to rank "
+                        "the variants by: a forecast.json as optimize stores it, or a folder "
+                        "of them as the data bucket's models/ (brand=<b>/forecast.json)")  # fmt: skip
     parser.add_argument("--again", action="store_true", help="write the selected posts' "
                         "texts anew, even those already in the file")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -111,17 +113,40 @@ def _secret_key(name: str | None) -> str | None:
                       f"({type(error).__name__})") from None  # fmt: skip
 
 
-def load_forecast(path: str | None) -> Any:
-    if path is None:
-        return None
+class Forecasts:
+    """The forecast models to rank by, per brand: ``--forecast FILE`` (one model, for every
+    brand), or ``--forecast DIR`` laid out as the data bucket's ``models/`` prefix
+    (``DIR/brand=<brand>/forecast.json``, as ``optimize`` stores them: ``aws s3 sync
+    s3://<bucket>/models DIR``); a brand without one is not ranked."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = Path(path) if path else None
+        self.loaded: dict[str, tuple[Any, str | None]] = {}
+        if self.path is not None and not self.path.exists():
+            raise Refused(f"--forecast: cannot read {path}: no such file or folder")
+
+    def of(self, brand: str) -> tuple[Any, str | None]:
+        """The brand's model and where it came from (None, None: no model)."""
+        if self.path is None:
+            return None, None
+        if brand not in self.loaded:
+            file = (
+                self.path / f"brand={brand}" / "forecast.json" if self.path.is_dir() else self.path
+            )
+            where = f"brand={brand}/forecast.json" if self.path.is_dir() else file.name
+            self.loaded[brand] = (_model(file), where) if file.is_file() else (None, None)
+        return self.loaded[brand]
+
+
+def _model(file: Path) -> Any:
     from functions.optimize.forecast import Model
 
     try:
-        return Model.from_json(Path(path).read_bytes())
+        return Model.from_json(file.read_bytes())
     except OSError as error:
-        raise Refused(f"--forecast: cannot read {path}: {error.strerror}") from None
+        raise Refused(f"--forecast: cannot read {file}: {error.strerror}") from None
     except (ValueError, KeyError, TypeError) as error:
-        raise Refused(f"--forecast: {path} is not a forecast model ({error})") from None
+        raise Refused(f"--forecast: {file} is not a forecast model ({error})") from None
 
 
 # ---- one occurrence ---------------------------------------------------------------------
@@ -210,7 +235,7 @@ def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: An
     written = write(request, provider, grounds)
     kept = written.kept
     forecasts: dict[str, Any] = {}
-    ranking_note = "not ranked: no forecast model given (--forecast)"
+    ranking_note = "not ranked: no forecast model of the brand given (--forecast)"
     if model is not None and kept:
         from infra.ranking import rank
         from infra.report.forecasting import account_key
@@ -353,7 +378,7 @@ def _run(args: argparse.Namespace, project: Any) -> int:
         raise Refused(f"--post: {suggest(args.post, sorted(briefed))}no post {args.post!r} "
                       "with a generate brief")  # fmt: skip
     provider = provider_of(args.provider, os.environ)
-    model = load_forecast(args.forecast)
+    forecasts = Forecasts(args.forecast)
     now = project.now
     items: list[Item] = []
     files: list[str] = []
@@ -363,6 +388,7 @@ def _run(args: argparse.Namespace, project: Any) -> int:
         if not posts:
             continue
         config = config_doc(project, name)
+        model, source = forecasts.of(config.brand.name)
         previous = _previous(project, name)
         out: list[tuple[Any, list[Item]]] = []
         for post in posts:
@@ -384,7 +410,8 @@ def _run(args: argparse.Namespace, project: Any) -> int:
             items += [t[0] for t in texts if chosen]
         existing = project.generated.get(name)
         path = Path(existing.file) if existing is not None else target(doc)
-        text = document(name, provider, _note(model), out)
+        note = source and f"the engagement forecast {source} of --forecast"[:200]
+        text = document(name, provider, note, out)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             files.append(str(path))
@@ -396,10 +423,6 @@ def _run(args: argparse.Namespace, project: Any) -> int:
     else:
         _print(items, files)
     return 1 if missing else 0
-
-
-def _note(model: Any) -> str | None:
-    return None if model is None else "the engagement forecast of --forecast"
 
 
 def _previous(project: Any, name: str) -> dict[tuple[str, ...], tuple[Any, Any]]:

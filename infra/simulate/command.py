@@ -96,6 +96,10 @@ def _listening_text(listening: dict[str, Any] | None) -> str:
         if not delays:
             lines.append("  no alert rule of this brand is active at the crisis")
         lines += [f"  note: {note}" for note in listening["notes"]]
+    for draft in listening.get("drafts", []):
+        sent = f"sent {draft['sent']}" if draft["sent"] else "not sent yet"
+        lines.append(f"draft for {draft['incident']}: {draft['by']}, {sent} (not published): "
+                     f"{draft['statement'] or '(no statement passed)'}")  # fmt: skip
     for brand, since in listening["paused"].items():
         lines.append(f"publishing paused: {brand} since {since} (a person resumes it)")
     for problem in listening["problems"][:10]:

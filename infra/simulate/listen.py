@@ -11,7 +11,11 @@ moto:
 2. ``score`` on the queue, as the SQS event source mapping would: batches of up to 100
    received messages; the ones it reports as failed stay in the queue;
 3. ``alert`` at the tick's time, as its 5-minute rule would: Slack goes to a local Slack
-   peer, SNS and the pause flags to moto.
+   peer, SNS and the pause flags to moto. An incident it opens is handed to the real
+   ``generate`` handler (what Lambda's asynchronous invocation would run: here at once,
+   in-process, with the offline drafter), which writes the draft onto the incident; the
+   next tick's ``alert`` sends it as the incident's ``draft`` notice (the result's
+   ``drafts``: what was drafted, and whether it was sent).
 
 Ticks are every 5 minutes (the deployed rate) from an hour before the crisis until four
 hours after it has faded (so that the incidents resolve at the time they would: a rule
@@ -46,6 +50,7 @@ REPLAY_WITHOUT_CRISIS = timedelta(days=2)
 SCORE_BATCH = 100  # infra/stack.py SCORE_BATCH
 VISIBILITY_S = 600  # a record in an invocation is invisible to the others this long
 PEER_PAGE = 100
+OFFLINE = "socialops simulate drafts offline: no model is called"
 
 
 def pulled(config: Any) -> tuple[str, ...]:
@@ -105,6 +110,7 @@ class Listening:
         self.pending: list[tuple[Spoken, str]] = []  # (mention, brand), in time order
         self.next = 0
         self.slack: Any = None
+        self.context: Any = None  # the tick's Lambda context (generate runs in alert's tick)
 
     # -- set up --------------------------------------------------------------------
 
@@ -176,6 +182,8 @@ class Listening:
         from functions.alert import handler as alert_handler
         from functions.alert.service import Deps as AlertDeps
         from functions.common.platform.tokens import Tokens
+        from functions.generate import drafting
+        from functions.generate.offline import OfflineProvider
         from functions.ingest import handler as ingest_handler
         from functions.ingest.service import Deps as IngestDeps
         from functions.score import handler as score_handler
@@ -207,7 +215,12 @@ class Listening:
             s3=boto3.client("s3"), raw_bucket=env["RAW_MENTIONS_BUCKET"],
             sns=boto3.client("sns"), alerts_topic=env["ALERTS_TOPIC_ARN"], secrets=secrets,
             sns_in=lambda region: boto3.client("sns", region_name=region),
-            now=clock.now,
+            now=clock.now, ask_draft=self._draft,
+        ))  # fmt: skip
+        drafting.use(drafting.Deps(
+            dynamodb=boto3.client("dynamodb"), incidents_table=env["ALERT_INCIDENTS_TABLE"],
+            s3=boto3.client("s3"), raw_bucket=env["RAW_MENTIONS_BUCKET"], now=clock.now,
+            provider=lambda _: (OfflineProvider(), OFFLINE),
         ))  # fmt: skip
         score_handler.use(ScoreDeps(boto3.client("dynamodb"), boto3.client("s3"),
                                     env["MENTION_BUCKETS_TABLE"], env["RAW_MENTIONS_BUCKET"]))  # fmt: skip
@@ -217,12 +230,14 @@ class Listening:
 
     def stop(self) -> None:
         from functions.alert import handler as alert_handler
+        from functions.generate import drafting
         from functions.ingest import handler as ingest_handler
         from functions.score import handler as score_handler
 
         ingest_handler.use(None)
         alert_handler.use(None)
         score_handler.use(None)
+        drafting.use(None)
         if self.slack is not None:
             self.result.slack_messages = len(self.slack.messages)
             self.slack_context.__exit__(None, None, None)
@@ -231,6 +246,7 @@ class Listening:
     # -- a tick --------------------------------------------------------------------
 
     def tick(self, at: datetime, context: Any) -> None:
+        self.context = context
         self._appear(at)
         self._ingest(context)
         self._score(context)
@@ -316,6 +332,35 @@ class Listening:
         for failure in summary.get("failed", []):
             what = failure.get("error", failure) if isinstance(failure, dict) else failure
             self.result.problems.append(f"alert at {at:%Y-%m-%d %H:%MZ}: {what}")
+        sent = {n["notice"].removesuffix("#draft") for n in summary.get("notices", [])
+                if n.get("ok") and n["notice"].endswith("#draft")}  # fmt: skip
+        for draft in self.result.drafts:
+            if draft["incident"] in sent and draft["sent"] is None:
+                draft["sent"] = at.strftime("%Y-%m-%dT%H:%MZ")
+
+    def _draft(self, event: dict[str, Any]) -> None:
+        """``alert``'s hand-off: the real ``generate`` handler on the event, as Lambda's
+        asynchronous invocation would run it (here at once, in the alert's tick)."""
+        from functions.generate import handler
+        from infra.simulate.run import Line
+
+        answer = handler.handler(event, self.context.again())
+        if answer.get("draft") != "written":
+            return
+        summary = answer.get("summary") or {}
+        when = self.sim.clock.now()
+        rule = str(event["incident"]["rule"])
+        self.result.drafts.append({
+            "incident": answer["incident"], "brand": answer["brand"], "rule": rule,
+            "drafted": when.strftime("%Y-%m-%dT%H:%MZ"), "by": answer["by"],
+            "mentions": summary.get("mentions", 0), "top_terms": summary.get("top_terms", []),
+            "statement": answer.get("statement", ""), "sent": None,
+        })  # fmt: skip
+        terms = ", ".join(summary.get("top_terms", [])[:3])
+        self.sim.result.lines.append(Line(
+            when, "", "generate", f"{answer['brand']}: {rule}", "drafted",
+            f"holding statement ({answer['by']}, not published); {summary.get('mentions', 0)} "
+            f"mentions read, top terms: {terms or 'none'}"))  # fmt: skip
 
     # -- accounting ----------------------------------------------------------------
 

@@ -48,6 +48,9 @@ class ListenResult:
     rules: list[str] = field(default_factory=list)  # the crisis brand's rules (campaign/rule)
     volume_rules: list[str] = field(default_factory=list)  # those of them on volume
     replay_start: datetime | None = None
+    # each incident's draft (listen.Listening._draft): incident, brand, rule, drafted, by,
+    # mentions, top_terms, statement, and sent (when its notice went out, None: not yet)
+    drafts: list[dict[str, Any]] = field(default_factory=list)
 
     def delays(self) -> dict[str, float | None]:
         """Minutes from the crisis start to each of the crisis brand's rules' first
@@ -91,6 +94,6 @@ class ListenResult:
             "alerts": [{"when": a.when.strftime("%Y-%m-%dT%H:%MZ"), "brand": a.brand,
                         "rule": a.rule, "state": a.state} for a in self.alerts],
             "first_alert_minutes_after_crisis": self.delays(), "notes": self.notes(),
-            "slack_messages": self.slack_messages, "paused": self.paused,
+            "slack_messages": self.slack_messages, "drafts": self.drafts, "paused": self.paused,
             "problems": self.problems, "unaccounted": self.lost,
         }  # fmt: skip

@@ -94,8 +94,16 @@ def test_every_mention_is_counted_once_and_the_crisis_alerts(launch: dict[str, A
     states = [(a["rule"], a["state"]) for a in listening["alerts"]]
     assert sorted(states) == sorted((rule, s) for rule in delays for s in ("fired", "resolved"))
     assert set(listening["paused"]) == {"aerolite"}  # pause_publishing: a person resumes
-    assert listening["slack_messages"] == 2  # sentiment-crash notifies Slack: fired, resolved
+    # sentiment-crash notifies Slack: fired, its draft, resolved
+    assert listening["slack_messages"] == 3
     assert listening["problems"] == []
+    # each incident's draft, by the real generate handler (offline), sent the next tick
+    drafts = {d["rule"]: d for d in listening["drafts"]}
+    assert set(drafts) == set(delays)
+    for rule, draft in drafts.items():
+        assert draft["by"] == "offline/socialops-offline-1" and draft["mentions"] > 0, rule
+        assert draft["sent"] is not None and draft["sent"] > draft["drafted"], rule
+        assert draft["statement"].startswith("We have seen what people are saying about"), rule
 
 
 def test_a_crisis_outside_the_days_is_refused(run_cli: Callable[..., Result]) -> None:
@@ -124,8 +132,10 @@ def test_timeline_shows_utc_and_local_time(run_cli: Callable[..., Result]) -> No
     assert shown[:2] == ["$ socialops simulate campaigns/ --start 2027-01-21 --days 1 "
                          "--faults 0", "..."]  # fmt: skip
     assert all(line in out.splitlines() for line in shown[2:]), shown[2:]
-    assert "dead-letter queue: 4 = held 4 (awaiting a person: resume the brand or approve " \
-        "the text, then redrive) + failed 0" in shown  # fmt: skip
+    # the weekly tip's texts are approved (brew-tips.generated.yml): they publish
+    assert "dead-letter queue: empty" in shown
+    assert any(" bluesky " in line and "brew-tips/weekly-tip" in line and "published" in line
+               for line in out.splitlines())  # fmt: skip
     # the crisis (17:00 on the only day) falls in the volume detector's first 24 h
     assert "  brand-watch/mention-burst: did not fire" in out.splitlines()
     assert ("note: brand-watch/mention-burst could not fire: the crisis began 17 h into "

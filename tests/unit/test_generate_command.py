@@ -197,6 +197,18 @@ def test_ranked_by_a_forecast_model_the_pick_is_the_best_p50(
         assert all({"p10", "p50", "p90", "p_viral"} <= v.keys() for v in item["variants"])
     bluesky = [i for i in found if i["channel"] == "bluesky"]
     assert all("pooled model" in i["why"] for i in bluesky)
+    # a folder laid out as the bucket's models/ gives each brand its own; none: not ranked
+    models = tmp_path / "models"
+    (models / "brand=acme").mkdir(parents=True)
+    model.rename(models / "brand=acme" / "forecast.json")
+    again = json.loads(generate(run_cli, root, "--json", "--again", "--forecast", models)[1])[
+        "items"
+    ]
+    assert [i["chosen"] for i in again] == [i["chosen"] for i in found]
+    assert "the engagement forecast brand=acme/forecast.json of --forecast" in (root / GENERATED).read_text()  # fmt: skip
+    (models / "brand=acme" / "forecast.json").rename(models / "forecast.json")
+    unranked = json.loads(generate(run_cli, root, "--json", "--again", "--forecast", models)[1])["items"]  # fmt: skip
+    assert all("not ranked" in i["why"] for i in unranked)
 
 
 def test_a_text_chosen_twice_where_the_platform_refuses_repeats_is_warned(
