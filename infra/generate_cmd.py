@@ -189,20 +189,6 @@ class Item:
                 "why": self.why, "variants": self.variants, "kept": self.kept}  # fmt: skip
 
 
-def _language(config: Any, rule: Any, occurrence: Any) -> str:
-    """What language the text is written in: the rule's, the occurrence's locale, its
-    first audience's first locale, else English."""
-    if rule.language:
-        return str(rule.language)
-    if occurrence.locale:
-        return str(occurrence.locale)
-    for name in occurrence.audiences:
-        audience = config.audiences.get(name)
-        if audience is not None and audience.locales:
-            return str(audience.locales[0])
-    return "en"
-
-
 def _media_kind(post: Any, channel: str) -> str | None:
     from functions.publish.due import render
 
@@ -218,20 +204,14 @@ def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: An
                taken: Set[str] = frozenset()) -> None:  # fmt: skip
     """Write ``item``'s variants, rank them and choose (see the module); ``taken``: texts
     chosen for the post's other occurrences on a platform that refuses a text twice."""
-    from functions.generate.guardrails import Grounds
-    from functions.generate.providers import Request
+    from functions.generate.briefs import grounds_for, language, request_for
     from functions.generate.variants import write
 
     campaign, brand = config.campaign, config.brand
     rule = campaign.generation[post.generate.rule]
-    request = Request(
-        brand=brand, brief=post.generate.brief, channel=item.channel,
-        locale=_language(config, rule, occurrence), n=variants or rule.variants,
-        tone=tuple(rule.tone or ()), max_chars=rule.length.max if rule.length else None,
-        hashtags=(rule.hashtags.min, rule.hashtags.max) if rule.hashtags else None,
-        paid=post.paid, occasion=occasion,
-    )  # fmt: skip
-    grounds = Grounds.of(post.generate.brief, brand, (campaign.name, campaign.description or ""))
+    lang = language(config, rule, occurrence.locale, occurrence.audiences)
+    request = request_for(config, post, item.channel, lang, occasion, variants)
+    grounds = grounds_for(config, post)
     written = write(request, provider, grounds)
     kept = written.kept
     forecasts: dict[str, Any] = {}

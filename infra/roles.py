@@ -62,10 +62,10 @@ def _function(name: str) -> Json:
                        f"function:${{AWS::StackName}}-{name}"}  # fmt: skip
 
 
-def _incidents_only(statement: Json, attributes: tuple[str, ...] = ()) -> Json:
-    """``statement`` on the alerts table's incident records only (their partition keys
-    start ``incident#``), and with ``attributes`` on those attributes only."""
-    condition: Json = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["incident#*"]}}
+def _leading_keys(statement: Json, attributes: tuple[str, ...] = (), prefix: str = "incident#") -> Json:  # fmt: skip
+    """``statement`` on the items whose partition keys start ``prefix`` only (the alerts
+    table's incident records by default), and with ``attributes`` on those attributes only."""
+    condition: Json = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*"]}}
     if attributes:
         condition["ForAllValues:StringEquals"] = {"dynamodb:Attributes": list(attributes)}
     return {**statement, "Condition": condition}
@@ -131,13 +131,17 @@ ACCESS: dict[str, list[Json]] = {
             },
         ),
         allow("iam:PassRole", {"Fn::Sub": SCHEDULER_ROLE_ARN}),
+        # review: none: generate invoked synchronously for the text (functions/publish/due.py)
+        allow("lambda:InvokeFunction", _function("generate")),
     ],
     "generate": [
         allow(READ, _arn("PublishRecordsTable")),
+        # review: none: each occurrence's text stored once (functions/generate/runtime.py)
+        _leading_keys(allow("dynamodb:PutItem", _arn("PublishRecordsTable")), prefix="generated#"),
         # an incident's draft (functions/generate/drafting.py): its record read, the draft
         # written onto it; the scored mentions of its window; the OpenAI key
-        _incidents_only(allow("dynamodb:GetItem", _arn("AlertIncidentsTable"))),
-        _incidents_only(
+        _leading_keys(allow("dynamodb:GetItem", _arn("AlertIncidentsTable"))),
+        _leading_keys(
             allow("dynamodb:UpdateItem", _arn("AlertIncidentsTable")),
             ("pk", "sk", *DRAFT_ATTRIBUTES),
         ),

@@ -76,12 +76,13 @@ SPECS: dict[str, FunctionSpec] = {
     ),
     "publish": FunctionSpec(
         "Publish one scheduled post to one channel, exactly once", 256, 300,
-        ("IDEMPOTENCY_TABLE", "PAUSE_FLAGS_TABLE", "PUBLISH_DLQ_ARN", "PUBLISH_DLQ_URL",
-         "PUBLISH_FAILURES_TOPIC_ARN", "PUBLISH_RECORDS_TABLE", "PUBLISH_SCHEDULER_ROLE_ARN"),
+        ("GENERATE_FUNCTION_NAME", "IDEMPOTENCY_TABLE", "PAUSE_FLAGS_TABLE", "PUBLISH_DLQ_ARN",
+         "PUBLISH_DLQ_URL", "PUBLISH_FAILURES_TOPIC_ARN", "PUBLISH_RECORDS_TABLE",
+         "PUBLISH_SCHEDULER_ROLE_ARN"),
     ),
     "generate": FunctionSpec(
-        "Write caption variants in the brand's voice for review; draft what people say and "
-        "a holding statement when an incident opens (never published)", 512, 300,
+        "Write the run-time text of a review: none post for publish; draft what people say "
+        "and a holding statement when an incident opens (never published)", 512, 300,
         ("ALERT_INCIDENTS_TABLE", "PUBLISH_RECORDS_TABLE", "RAW_MENTIONS_BUCKET"),
     ),
     "optimize": FunctionSpec(
@@ -93,7 +94,8 @@ SPECS: dict[str, FunctionSpec] = {
 ENVIRONMENT: Json = {
     "ALERTS_TOPIC_ARN": {"Ref": "AlertsTopic"},
     "ALERT_INCIDENTS_TABLE": {"Ref": "AlertIncidentsTable"},
-    # alert hands an incident to generate by name (serverless names it <stack>-<function>)
+    # alert hands an incident to generate, and publish asks it for review: none texts, by
+    # name (serverless names it <stack>-<function>)
     "GENERATE_FUNCTION_NAME": {"Fn::Sub": "${AWS::StackName}-generate"},
     "IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
     "INGEST_CURSORS_TABLE": {"Ref": "IngestCursorsTable"},

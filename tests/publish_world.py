@@ -21,6 +21,8 @@ from projects import AUDIENCE, acme_brand, write_project
 from functions.common import config
 from functions.common.config import CONFIG_DIR_ENV
 from functions.common.platform.tokens import Tokens
+from functions.generate import handler as generate_handler
+from functions.generate import runtime
 from functions.publish import handler as publish_handler
 from functions.publish.adapters import adapter_for
 from functions.publish.records import Records
@@ -70,6 +72,8 @@ audiences:
 generation:
   copy:
     review: required
+  live:
+    review: none
 posts:
   - id: hello
     text: "Hello from acme, see https://acme.example #acme"
@@ -133,6 +137,14 @@ posts:
     at: 2027-01-20 09:00
     channels:
       - x
+  - id: live
+    generate:
+      rule: live
+      brief: Wish the team a good Friday. Thank everyone for the work of the week. Keep it short.
+    every: fri 09:00
+    channels:
+      - x
+      - mastodon
   - id: drafted
     generate:
       rule: copy
@@ -285,12 +297,19 @@ def world(build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
         deps.adapter = lambda platform, brand: adapter_for(platform, urls[platform], **(
             {"sleep": no_sleep} if platform in ("instagram", "tiktok") else {}))  # fmt: skip
         deps.tokens = Tokens(secrets, now=lambda: clock[0], endpoints=urls)
+        # review: none: generate's real handler, as publish's synchronous invocation runs it
+        runtime.use(runtime.Deps(clients["dynamodb"], env["PUBLISH_RECORDS_TABLE"],
+                                 now=lambda: clock[0]))  # fmt: skip
+        deps.write_text = lambda key: generate_handler.handler(
+            {"campaign": key.campaign, "post": key.post, "channel": key.channel,
+             "locale": key.locale, "scheduled_for": key.scheduled_for}, Context())  # fmt: skip
         world.deps = deps
         publish_handler.use(deps)
         try:
             yield world
         finally:
             publish_handler.use(None)
+            runtime.use(None)
             for fake in fakes.values():
                 fake.stop()
     config.clear_cache()

@@ -6,20 +6,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 
-class NotBuiltYet(NotImplementedError):
-    """The function was invoked for a capability that is not built yet: nothing was done.
-
-    Raised on purpose, so that an invocation fails visibly (and its event is retried or
-    dead-lettered) instead of reporting success for work that never happened.
-    """
-
-    def __init__(self, function: str, capability: str, detail: str = "") -> None:
-        self.function = function
-        self.capability = capability
-        suffix = f" ({detail})" if detail else ""
-        super().__init__(f"{function}: {capability} is not built yet; nothing was done{suffix}")
-
-
 class EventError(ValueError):
     """The event a function received is not the one it expects."""
 

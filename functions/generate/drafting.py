@@ -96,9 +96,9 @@ def deps_from_env(log: Callable[[str, str, Mapping[str, Any]], None]) -> Deps:
                 names["RAW_MENTIONS_BUCKET"], log=log)  # fmt: skip
 
 
-def provider_from_env(deps: Deps) -> tuple[Provider, str]:
+def provider_from_env(deps: Any) -> tuple[Provider, str]:
     """The OpenAI provider when an endpoint is configured and its key can be read; else the
-    offline drafter and why."""
+    offline drafter and why. ``deps``: this module's or runtime.py's (its ``secrets``)."""
     base = os.environ.get("OPENAI_BASE_URL", "").strip()
     if not base:
         return OfflineProvider(), NO_ENDPOINT
@@ -117,7 +117,7 @@ def provider_from_env(deps: Deps) -> tuple[Provider, str]:
     return OpenAIProvider(key, base, model=model), ""
 
 
-def _secret_key(deps: Deps, name: str) -> str:
+def _secret_key(deps: Any, name: str) -> str:
     if deps.secrets is None:
         import boto3
 

@@ -92,6 +92,23 @@ def approved(config: Any, key: Key, when: datetime) -> str | None:
     return None
 
 
+def written_now(key: Key, deps: Deps) -> str:
+    """``review: none``: the occurrence's text from ``generate`` (functions/generate/
+    runtime.py: written once, guardrails only), or held with generate's reason."""
+    if deps.write_text is None:
+        raise NotDue("held", f"post {key.post!r} is generated at run time (review: none), "
+                     "and this deployment cannot reach the generate function")  # fmt: skip
+    try:
+        answer = deps.write_text(key)
+    except Exception as error:  # the invocation itself failed: a person redrives it
+        raise NotDue("held", f"post {key.post!r}: run-time generation failed "
+                     f"({type(error).__name__}: {error}); redrive once generate works") from None  # fmt: skip
+    if not answer.get("text"):
+        raise NotDue("held", f"post {key.post!r}: no text written at run time: "
+                     f"{answer.get('reason') or answer.get('error') or 'no reason given'}")  # fmt: skip
+    return str(answer["text"])
+
+
 class NotDue(Exception):
     """The event does not lead to a post: ``status`` and ``reason`` say why."""
 
@@ -151,6 +168,8 @@ def plan(key: Key, deps: Deps) -> Plan:
     media = media if not omitted else []  # validate warned (W502): the text goes alone
     if text is None:
         text = approved(config, key, when)
+    if text is None and post.generate and campaign.generation[post.generate.rule].review == "none":
+        text = written_now(key, deps)
     if text is None:
         raise NotDue(
             "held",

@@ -34,6 +34,7 @@ ENDPOINTS_ENV = runtime.ENDPOINTS_ENV  # JSON {platform: base URL}; local peers
 ROLE_ENV = "PUBLISH_SCHEDULER_ROLE_ARN"  # the role late retries' schedules assume
 DLQ_ARN_ENV = "PUBLISH_DLQ_ARN"
 STAGE_ENV = "SOCIALOPS_STAGE"
+GENERATE_ENV = "GENERATE_FUNCTION_NAME"  # review: none texts come from generate
 
 logger = Logger()
 _deps: Deps | None = None
@@ -85,7 +86,32 @@ def deps_from_env() -> Deps:
         failures_topic=runtime.env(FUNCTION, "PUBLISH_FAILURES_TOPIC_ARN"),
         metric=metric,
         log=runtime.log_to(logger),
+        write_text=_text_writer(boto3),
     )
+
+
+def _text_writer(boto3: Any) -> Any:
+    """``review: none``: ``generate`` invoked synchronously for the occurrence's text
+    (functions/generate/runtime.py), where the stack names the function (else None)."""
+    import json
+    import os
+
+    name = os.environ.get(GENERATE_ENV, "")
+    if not name:
+        return None
+    client = boto3.client("lambda")
+
+    def write(key: Any) -> dict[str, Any]:
+        event = {"campaign": key.campaign, "post": key.post, "channel": key.channel,
+                 "locale": key.locale, "scheduled_for": key.scheduled_for}  # fmt: skip
+        answer = client.invoke(FunctionName=name, InvocationType="RequestResponse",
+                               Payload=json.dumps(event).encode())  # fmt: skip
+        body = json.loads(answer["Payload"].read() or b"{}")
+        if answer.get("FunctionError"):
+            return {"text": None, "error": f"generate failed: {body.get('errorMessage', body)}"}
+        return dict(body)
+
+    return write
 
 
 def _retries(boto3: Any) -> Any:

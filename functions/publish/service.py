@@ -68,6 +68,8 @@ class Deps:
     )
     jitter: random.Random = field(default_factory=random.Random)
     retries: Retries | None = None  # None: a long wait fails the post (no Scheduler)
+    # review: none: the occurrence's text from generate (runtime.py's answer); None: held
+    write_text: Callable[[Key], Mapping[str, Any]] | None = None
 
 
 def publish(event: Any, deps: Deps) -> dict[str, Any]:

@@ -72,7 +72,29 @@ def publish_deps(sim: Simulation, env: dict[str, str]) -> Any:
         retries=Retries(
             boto3.client("scheduler"), STAGE, ROLE_ARN, sim.dead_letter_arn, PUBLISH_ARN
         ),
+        write_text=text_writer(sim, env),
     )
+
+
+def text_writer(sim: Simulation, env: dict[str, str]) -> Any:
+    """``review: none``: publish's synchronous invocation of ``generate`` for an
+    occurrence's text, the real handler on the simulation's clock and moto."""
+    import boto3
+
+    from functions.generate import handler, runtime
+    from infra.simulate.clock import Context
+
+    runtime.use(runtime.Deps(boto3.client("dynamodb"), env["PUBLISH_RECORDS_TABLE"],
+                             now=sim.clock.now))  # fmt: skip
+
+    def write(key: Any) -> dict[str, Any]:
+        event = {"campaign": key.campaign, "post": key.post, "channel": key.channel,
+                 "locale": key.locale, "scheduled_for": key.scheduled_for}  # fmt: skip
+        context: Any = Context(sim.clock, sim.clock.now())  # Lambda's, on the virtual clock
+        answer: dict[str, Any] = handler.handler(event, context)
+        return answer
+
+    return write
 
 
 def inject(sim: Simulation, firing: Firing, queue: list[Firing]) -> None:

@@ -217,6 +217,9 @@ class Simulation:
                 self._deliver(handler, firing, queue, sqs, env)
         finally:
             handler.use(None)
+            from functions.generate import runtime
+
+            runtime.use(None)  # publish_deps gave generate the simulation's moto and clock
 
     def _refresh(self, handler: Any, firing: Firing) -> None:
         context = Context(self.clock, self.clock.now())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -372,3 +372,45 @@ def test_a_published_post_is_due_for_its_first_read_back_an_hour_later(
     texts = {"linkedin": "Hello, professional network. #acme"}  # event(): the fr-FR locale
     assert record["text"] == texts.get(channel, "Bonjour de la part d'acme #acme")
     assert record["media"] == "none"
+
+
+# --- review: none: the text written at run time --------------------------------------
+
+
+def test_a_review_none_post_publishes_a_text_written_now_once(world: World) -> None:
+    friday = "2027-01-15T08:00:00Z"  # Friday 09:00 in Paris
+    world.clock[0] = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
+    posted = world.invoke(event("live", at=friday, locale=""))
+    assert posted["status"] == "published" and world.posts("x") == 1
+    [tweet] = world.fakes["x"].tweets  # type: ignore[attr-defined]
+    assert tweet["text"].startswith("Wish the team a good Friday.")
+    # stored once, under the occurrence: a duplicate delivery posts nothing new
+    stored = world.table("PUBLISH_RECORDS_TABLE").get_item(
+        Key={"pk": "generated#launch#live", "sk": f"x#-#{friday}"})["Item"]  # fmt: skip
+    assert stored["text"] == tweet["text"] and stored["by"] == "offline/socialops-offline-1"
+    assert world.invoke(event("live", at=friday, locale="")).get("replayed") is True
+    assert world.posts("x") == 1
+    # a week later on X (which refuses a text twice) another text; Mastodon gets its own
+    world.clock[0] = datetime(2027, 1, 22, 8, 0, tzinfo=UTC)
+    again = world.invoke(event("live", at="2027-01-22T08:00:00Z", locale=""))
+    assert again["status"] == "published" and world.posts("x") == 2
+    texts = [t["text"] for t in world.fakes["x"].tweets]  # type: ignore[attr-defined]
+    assert texts[0] != texts[1]
+    toot = world.invoke(event("live", channel="mastodon", at="2027-01-22T08:00:00Z", locale=""))
+    assert toot["status"] == "published"
+
+
+def test_a_review_none_post_without_generate_is_held_with_the_reason(world: World) -> None:
+    assert world.deps is not None
+    world.deps.write_text = None
+    world.clock[0] = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
+    held = world.invoke(event("live", at="2027-01-15T08:00:00Z", locale=""))
+    assert held["status"] == "held" and "cannot reach the generate function" in held["reason"]
+
+    def broken(key: Any) -> dict[str, Any]:
+        return {"text": None, "error": "generate failed: out of memory"}
+
+    world.deps.write_text = broken
+    held = world.invoke(event("live", at="2027-01-22T08:00:00Z", locale=""))
+    assert held["status"] == "held" and "generate failed: out of memory" in held["reason"]
+    assert world.posts("x") == 0

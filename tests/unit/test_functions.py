@@ -16,7 +16,7 @@ from lambdas import Context
 
 from functions.common import config
 from functions.common.config import CONFIG_DIR_ENV, ConfigError
-from functions.common.errors import EventError, NotBuiltYet
+from functions.common.errors import EventError
 from infra.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,13 +129,21 @@ def _generated_post() -> dict[str, str]:
     )
 
 
-def test_handlers_validate_then_say_what_is_not_built(folder: Path, build: Path) -> None:
-    events: dict[str, Any] = {"generate": _generated_post()}
-    for function, event in events.items():
-        with pytest.raises(
-            NotBuiltYet, match=rf"^{function}: .* is not built yet; nothing was done"
-        ):
-            invoke(function, event)
+def test_generate_writes_run_time_text_only_where_review_is_none(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.generate import runtime
+
+    runtime.use(None)
+    monkeypatch.delenv("PUBLISH_RECORDS_TABLE", raising=False)
+    occurrence = {**_generated_post(), "channel": "instagram", "scheduled_for": "2027-01-14T07:30:00Z"}  # fmt: skip
+    # the examples' briefs are reviewed: their texts come from a merged pull request
+    with pytest.raises(EventError, match=r"is reviewed \(rule .*, review: required\)"):
+        invoke("generate", occurrence)
+    with pytest.raises(EventError, match="scheduled_for 'soon' is not an ISO 8601 time"):
+        invoke("generate", {**occurrence, "scheduled_for": "soon"})
+    with pytest.raises(EventError, match="event lacks channel, scheduled_for"):
+        invoke("generate", {"campaign": occurrence["campaign"], "post": occurrence["post"]})
 
 
 def test_ingest_checks_the_brand_then_needs_its_environment(
@@ -173,7 +181,15 @@ def test_other_handlers_reject_bad_events(folder: Path) -> None:
     with pytest.raises(EventError, match="expected an SQS event"):
         invoke("score", {})
     with pytest.raises(EventError, match="with a generate brief"):
-        invoke("generate", {**_generated_post(), "post": "nope"})
+        invoke(
+            "generate",
+            {
+                **_generated_post(),
+                "post": "nope",
+                "channel": "x",
+                "scheduled_for": "2027-01-14T08:00:00Z",
+            },
+        )
 
 
 def test_alert_with_rules_needs_its_environment(
