@@ -43,7 +43,7 @@ def _backoff(attempt: int, error: PlatformError, deps: Deps) -> float:
     return deps.jitter.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
 
 
-def trail_of(key: Key, previous: dict[str, Any] | None, deps: Deps) -> Trail:
+def trail_of(key: Key, previous: dict[str, Any] | None, deps: Deps, account: str) -> Trail:
     """The firing's trail: its post is no older than its scheduled time and its first
     claim; the notes earlier deliveries wrote; a post found is taken only if no other
     firing owns it (the same text may have gone out for another time zone or locale)."""
@@ -52,7 +52,7 @@ def trail_of(key: Key, previous: dict[str, Any] | None, deps: Deps) -> Trail:
     since = max(scheduled, utc(str(first)) if first else deps.now())
 
     def take(post_id: str) -> bool:
-        owner = deps.records.own(key, post_id)
+        owner = deps.records.own(key, post_id, account)
         if owner != str(key):
             deps.log("info", "a post with the same text belongs to another firing", {
                 "key": str(key), "owner": owner, "post_id": post_id})  # fmt: skip
@@ -102,7 +102,7 @@ def post_with_retries(
         try:
             token = deps.tokens.get(adapter.platform, plan_.secret)  # may refresh it
             published = adapter.publish(plan_.request, token, trail)
-            deps.records.own(key, published.post_id)
+            deps.records.own(key, published.post_id, plan_.request.account)
             return published, attempt
         except PlatformError as error:
             if error.code in DUPLICATE_CODES and token is not None:

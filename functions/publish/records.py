@@ -131,11 +131,13 @@ class Records:
             ExpressionAttributeValues={":value": value},
         )
 
-    def own(self, key: Key, post_id: str) -> str:
-        """Mark the platform post ``post_id`` as the one published for ``key``; returns the
-        key that owns it (another key when a search found someone else's post, e.g. the
-        same text posted for another time zone)."""
-        item = {"pk": f"post#{key.channel}#{post_id}", "sk": "-", "owner": str(key)}
+    def own(self, key: Key, post_id: str, account: str) -> str:
+        """Mark the platform post ``post_id`` of ``account`` as the one published for
+        ``key``; returns the key that owns it (another key when a search found someone
+        else's post, e.g. the same text posted for another time zone). Keyed by the account
+        too: a post id is unique only within one (Mastodon numbers per server, and two
+        brands' accounts may number alike)."""
+        item = {"pk": f"post#{key.channel}#{account}#{post_id}", "sk": "-", "owner": str(key)}
         client = self.table.meta.client
         try:
             self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")

@@ -100,7 +100,7 @@ def _claimed(
     adapter = deps.adapter(key.channel, plan_.brand)
     if hasattr(adapter, "now"):  # an adapter that stamps its posts (Bluesky) uses our clock
         adapter.now = deps.now
-    trail = trail_of(key, previous, deps)
+    trail = trail_of(key, previous, deps, plan_.request.account)
     try:
         if previous is not None:
             early = _after_earlier_delivery(key, previous, adapter, plan_, trail, base, deps,

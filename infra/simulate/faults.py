@@ -47,11 +47,11 @@ def publish_deps(sim: Simulation, env: dict[str, str]) -> Any:
                 raise ConnectionError("simulated crash between publishing and recording")
             super().finish(key, status, now, **fields)
 
-        def own(self, key: Any, post_id: str) -> str:
+        def own(self, key: Any, post_id: str, account: str) -> str:
             if simulation.crash_armed == "own":
                 simulation.crash_armed = ""
                 raise ConnectionError("simulated crash between publishing and owning")
-            return super().own(key, post_id)
+            return super().own(key, post_id, account)
 
     def adapter(platform: str, brand: str = "") -> Any:
         options = {"sleep": sim.clock.sleep} if platform in ("instagram", "tiktok") else {}

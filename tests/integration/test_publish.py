@@ -25,6 +25,7 @@ from functions.common.errors import EventError
 from functions.common.pause import pause, resume
 from functions.common.platform.tokens import refresh_due
 from functions.publish.records import Records
+from functions.publish.service import key_of
 from infra.peers import x
 
 # --- publishing, once --------------------------------------------------------------
@@ -414,3 +415,18 @@ def test_a_review_none_post_without_generate_is_held_with_the_reason(world: Worl
     held = world.invoke(event("live", at="2027-01-22T08:00:00Z", locale=""))
     assert held["status"] == "held" and "generate failed: out of memory" in held["reason"]
     assert world.posts("x") == 0
+
+
+def test_two_accounts_posts_with_the_same_id_are_each_their_own(world: World) -> None:
+    # two brands' accounts number their posts alike (Mastodon per server, the simulation's
+    # peers per account): a firing finding its own post after a crash must not take it for
+    # the other brand's because the ids match (the demo's LinkedIn failed a post that way)
+    records = Records(world.table("PUBLISH_RECORDS_TABLE"))
+    ours, theirs = (
+        key_of(event("hello", channel="linkedin")),
+        key_of(event("flash", channel="linkedin")),
+    )
+    assert records.own(theirs, "urn:li:share:1", "/urn:li:organization:2") == str(theirs)
+    assert records.own(ours, "urn:li:share:1", "/urn:li:organization:1") == str(ours)
+    # the same account's post is still one firing's only
+    assert records.own(ours, "urn:li:share:1", "/urn:li:organization:2") == str(theirs)

@@ -26,6 +26,12 @@ class PostRequest:
     media: tuple[MediaItem, ...] = ()
     link: str | None = None
 
+    @property
+    def account(self) -> str:
+        """The account it posts as, whatever the platform: a post id is unique only within
+        one (Mastodon's are per server; two brands' accounts may number alike)."""
+        return f"{self.instance or ''}/{self.account_id or self.handle}"
+
 
 @dataclass(frozen=True)
 class Published:
