@@ -30,7 +30,7 @@ $(PDS_STAMP): $(PDS_PEER)/package.json $(PDS_PEER)/package-lock.json
 # The functions' layers: the Lambda runtime's wheels (python3.12, x86_64), pinned with their
 # hashes in infra/layers/<name>.txt, whatever Python runs here; their tests, caches and type
 # stubs stripped (none of it is imported; a third of scipy's size). `score`: numpy,
-# onnxruntime, tokenizers; `optimize`: numpy, scipy, scikit-learn.
+# onnxruntime, tokenizers; `optimize`: numpy, scipy, scikit-learn; `generate`: the openai SDK.
 define layer
 	rm -rf layers/$(1)
 	$(PYTHON) -m pip install --quiet --no-deps --require-hashes --only-binary=:all: \
@@ -44,6 +44,7 @@ endef
 
 SCORE_LAYER := layers/score-libs/python/.installed
 OPTIMIZE_LAYER := layers/optimize-libs/python/.installed
+GENERATE_LAYER := layers/generate-libs/python/.installed
 
 # (one pip at a time: the layers after the virtualenv, one after the other)
 $(SCORE_LAYER): infra/layers/score-libs.txt | $(STAMP)
@@ -52,11 +53,15 @@ $(SCORE_LAYER): infra/layers/score-libs.txt | $(STAMP)
 $(OPTIMIZE_LAYER): infra/layers/optimize-libs.txt | $(SCORE_LAYER)
 	$(call layer,optimize-libs)
 
-layers: $(SCORE_LAYER) $(OPTIMIZE_LAYER)
+$(GENERATE_LAYER): infra/layers/generate-libs.txt | $(OPTIMIZE_LAYER)
+	$(call layer,generate-libs)
+
+layers: $(SCORE_LAYER) $(OPTIMIZE_LAYER) $(GENERATE_LAYER)
 
 # Setup's parts in two jobs: the Bluesky PDS's npm install (the longest, some 3 minutes)
 # beside the virtualenv, the root npm install and the layers.
-SETUP := $(PDS_STAMP) $(STAMP) node_modules/.package-lock.json $(SCORE_LAYER) $(OPTIMIZE_LAYER)
+SETUP := $(PDS_STAMP) $(STAMP) node_modules/.package-lock.json $(SCORE_LAYER) $(OPTIMIZE_LAYER) \
+	$(GENERATE_LAYER)
 
 setup:
 	@$(MAKE) --no-print-directory -j2 setup-parts

@@ -41,8 +41,9 @@ TOKEN_REFRESH_RATE = "rate(6 hours)"
 SCORE_BATCH = 100  # mentions a score invocation takes (one model call, few transactions)
 MAX_RESOURCES = 500  # CloudFormation's limit per stack
 # ServerlessDeploymentBucket and its policy, and the layers that serverless.yml declares
-# (ScoreLibsLambdaLayer, OptimizeLibsLambdaLayer); no shared role: every function has its own (roles.py)
-FRAMEWORK_FIXED = 4
+# (ScoreLibsLambdaLayer, OptimizeLibsLambdaLayer, GenerateLibsLambdaLayer); no shared role:
+# every function has its own (roles.py)
+FRAMEWORK_FIXED = 5
 # Every function runs on the Powertools layer (serverless.yml); a function that needs more
 # names the layers of serverless.yml it adds (a function's own list replaces the default).
 POWERTOOLS_LAYER = "${param:powertoolsLayerArn}"
@@ -83,7 +84,8 @@ SPECS: dict[str, FunctionSpec] = {
     "generate": FunctionSpec(
         "Write the run-time text of a review: none post for publish; draft what people say "
         "and a holding statement when an incident opens (never published)", 512, 300,
-        ("ALERT_INCIDENTS_TABLE", "PUBLISH_RECORDS_TABLE", "RAW_MENTIONS_BUCKET"),
+        ("ALERT_INCIDENTS_TABLE", "OPENAI_BASE_URL", "OPENAI_MODEL", "PUBLISH_RECORDS_TABLE",
+         "RAW_MENTIONS_BUCKET"), layers=("generateLibs",),
     ),
     "optimize": FunctionSpec(
         "Retrain each brand's forecasts from its read-back history", 2048, 900,
@@ -101,6 +103,9 @@ ENVIRONMENT: Json = {
     "INGEST_CURSORS_TABLE": {"Ref": "IngestCursorsTable"},
     "MENTIONS_QUEUE_URL": {"Ref": "MentionsQueue"},
     "MENTION_BUCKETS_TABLE": {"Ref": "MentionBucketsTable"},
+    # generate's model: serverless.yml's params (empty: offline)
+    "OPENAI_BASE_URL": "${param:openaiBaseUrl}",
+    "OPENAI_MODEL": "${param:openaiModel}",
     "PAUSE_FLAGS_TABLE": {"Ref": "PauseFlagsTable"},
     "PUBLISH_DLQ_ARN": {"Fn::GetAtt": ["PublishDeadLetterQueue", "Arn"]},
     "PUBLISH_DLQ_URL": {"Ref": "PublishDeadLetterQueue"},

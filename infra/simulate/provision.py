@@ -33,6 +33,8 @@ class Provisioned:
         """The functions' environment variables, resolved as CloudFormation would."""
         env: dict[str, str] = {}
         for name, value in ENVIRONMENT.items():
+            if not isinstance(value, dict):  # a serverless.yml param (generate's model): unset
+                continue
             logical = value.get("Ref")
             if logical in self.refs:
                 env[name] = self.refs[logical]

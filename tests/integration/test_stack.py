@@ -32,7 +32,11 @@ from schema.documents import RuntimeConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 OSLS = ROOT / "node_modules" / ".bin" / "osls"
-LAYERS = {"score": "layers/score-libs", "optimize": "layers/optimize-libs"}  # make layers
+LAYERS = {
+    "score": "layers/score-libs",
+    "optimize": "layers/optimize-libs",
+    "generate": "layers/generate-libs",
+}  # make layers
 NOW = "2026-12-01T00:00Z"
 STAGE = "test"
 REGION = "us-east-1"
@@ -47,6 +51,10 @@ LAYER_WHEELS = {  # each layer's wheels and a tag of each
               "tokenizers": "cp310-abi3-manylinux"},
     "optimize": {"numpy": CP312, "scipy": CP312, "scikit_learn": CP312,
                  "joblib": "py3-none-any", "threadpoolctl": "py3-none-any"},
+    "generate": {"openai": "py3-none-any", "jiter": "cp312-cp312-manylinux",
+                 "httpx2": "py3-none-any", "httpcore2": "py3-none-any", "anyio": "py3-none-any",
+                 "h11": "py3-none-any", "idna": "py3-none-any", "sniffio": "py3-none-any",
+                 "truststore": "py3-none-any"},
 }  # fmt: skip
 # what each wheel puts in the layer to import (default: the package of its name)
 LAYER_IMPORTS = {"scikit_learn": "sklearn/__init__.py", "threadpoolctl": "threadpoolctl.py"}
@@ -215,7 +223,11 @@ def test_package_has_the_fixed_functions_on_the_powertools_layer(template: Templ
         assert own == wanted, name
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "socialops"
     layers = of_type(template, "AWS::Lambda::LayerVersion")
-    assert sorted(layers) == ["OptimizeLibsLambdaLayer", "ScoreLibsLambdaLayer"]
+    assert sorted(layers) == [
+        "GenerateLibsLambdaLayer",
+        "OptimizeLibsLambdaLayer",
+        "ScoreLibsLambdaLayer",
+    ]
     for layer in layers.values():
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
         assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
