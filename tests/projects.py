@@ -165,21 +165,12 @@ accounts:""",
 )
 
 
+# A campaign whose weekly post is generated (socialops generate): the base campaign until
+# March on X and Bluesky, its text post an hour later, and a weekly brief.
 TIPS_NOW = "2027-01-05T00:00Z"
-TIPS = """\
-version: 1
-kind: campaign
-name: launch
-brand: acme
-window:
-  start: 2027-01-01
-  end: 2027-03-31
-timezone: Europe/Paris
-channels:
-  - x
-  - bluesky
-audiences:
-  - paris
+TIPS = edit(edit(edit(CAMPAIGN, "  end: 2027-12-31\n", "  end: 2027-03-31\n"),
+                 "  - x\naudiences:", "  - x\n  - bluesky\naudiences:"),
+            'posts:\n  - id: hello\n    text: "Hello"\n    at: 2027-01-14 09:00\n', """\
 generation:
   tips:
     hashtags:
@@ -195,8 +186,18 @@ posts:
   - id: hello
     text: "Hello #acme"
     at: 2027-01-14 10:00
-"""
-# A campaign whose weekly post is generated (socialops generate), for acme with a voice to write in: two examples (the offline provider's variants use them)
+""")  # fmt: skip
+
+
+def generated_file(post: str, rule: str, brief: str, texts: str) -> str:
+    """A ``generated`` file of campaign launch, as ``socialops generate`` writes it offline,
+    with one post's ``texts`` (YAML, indented under it)."""
+    return ("version: 1\nkind: generated\nname: launch\nprovider: offline\n"
+            f"model: socialops-offline-1\nposts:\n  - post: {post}\n    rule: {rule}\n"
+            f"    brief: {brief}\n    texts:\n{texts}")  # fmt: skip
+
+
+# acme with a voice to write in: two examples (the offline provider's variants use them)
 TIPS_BRAND = edit(acme_brand("x", "bluesky"), "    - warm\n", "    - warm\n  examples:\n"
              "    - Out on the trail before breakfast.\n    - Mud is just proof you went.\n")  # fmt: skip
 TIPS_FILES = {"brand.yml": TIPS_BRAND, "audience.yml": AUDIENCE, "campaign.yml": TIPS}

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from lambdas import Context
 from moto import mock_aws
-from projects import AUDIENCE, acme_brand, write_project
+from projects import AUDIENCE, acme_brand, generated_file, write_project
 
 from functions.common import config
 from functions.common.config import CONFIG_DIR_ENV
@@ -156,17 +156,11 @@ posts:
 """
 # What `socialops generate` wrote for "drafted" and a reviewer merged: x's text approved
 # (publishes), none for mastodon (every variant refused: held)
-GENERATED = """\
-version: 1
-kind: generated
-name: launch
-provider: offline
-model: socialops-offline-1
-posts:
-  - post: drafted
-    rule: copy
-    brief: Say goodbye.
-    texts:
+GENERATED = generated_file(
+    "drafted",
+    "copy",
+    "Say goodbye.",
+    """\
       - at: 2027-01-21 09:00
         timezone: Europe/Paris
         channel: x
@@ -175,7 +169,8 @@ posts:
         timezone: Europe/Paris
         channel: mastodon
         why: no variant passed
-"""
+""",
+)
 
 SECRETS = {
     "x": {"access_token": x.TOKEN, "refresh_token": x.REFRESH, "client_id": "test-client"},

@@ -22,6 +22,7 @@ from projects import (
     campaign,
     diagnostics,
     edit,
+    generated_file,
     post,
     where,
 )
@@ -62,22 +63,17 @@ DEEP = "version: 1\nkind: brand\nname: deep\nvoice:\n" + "".join(
 GEN_CAMPAIGN = edit(CAMPAIGN, "posts:\n", "generation:\n  copy:\n    variants: 2\nposts:\n"
                     "  - id: tip\n    generate:\n      rule: copy\n      brief: Say hello.\n"
                     "    at: 2027-01-14 10:00\n")  # fmt: skip
-GENERATED = """\
-version: 1
-kind: generated
-name: launch
-provider: offline
-model: socialops-offline-1
-posts:
-  - post: tip
-    rule: copy
-    brief: Say hello.
-    texts:
+GENERATED = generated_file(
+    "tip",
+    "copy",
+    "Say hello.",
+    """\
       - at: 2027-01-14 10:00
         timezone: Europe/Paris
         channel: x
         chosen: "Hello from acme"
-"""
+""",
+)
 SECOND_TEXT = """      - at: 2027-01-14 10:00
         timezone: Europe/Paris
         channel: x
