@@ -8,9 +8,9 @@ the guardrails against adversarial answers (functions/generate/).
    hashtags): ``variants.write`` with the offline provider and the guardrails, ``--repeat``
    times. Variants a second (wall, one core), the share of variants that passed at the
    first attempt, and the calls a post took.
-2. **A campaign's month.** Every occurrence of those posts in the ``--weeks`` from each
-   campaign's window start (each channel and locale, as ``infra.occurrences.expand`` gives
-   them), written offline: the time for all of them.
+2. **A campaign's month.** ``socialops generate`` (offline, ``--again``) of each example
+   campaign's first ``--weeks`` from its window's start, in a copy of the examples: the
+   command as a person runs it, files written; occurrences, texts chosen, seconds.
 3. **Adversarial answers.** ``ANSWERS``: what a model may answer for the examples' brewlab
    post (over the limit, a banned term or hashtag, an invented price, percentage, date or
    product, a link elsewhere, personal data, an injected instruction obeyed, an empty
@@ -28,7 +28,6 @@ import json
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,22 +76,20 @@ def compiled() -> dict[str, Any]:
 
 
 def requests(configs: dict[str, Any]) -> list[tuple[Request, guardrails.Grounds]]:
-    """A request per generated post and channel of the examples."""
+    """A request per generated post and channel of the examples, as ``socialops generate``
+    builds them (functions/generate/briefs.py)."""
+    from functions.generate.briefs import grounds_for, language, request_for
+
     out = []
     for config in configs.values():
-        campaign, brand = config.campaign, config.brand
+        campaign = config.campaign
         for post in campaign.posts:
             if post.generate is None:
                 continue
-            rule = campaign.generation.get(post.generate.rule)
-            grounds = guardrails.Grounds.of(post.generate.brief, brand, [campaign.name])
-            for channel in post.channels or campaign.channels:
-                out.append((Request(
-                    brand, post.generate.brief, str(channel), "en", rule.variants if rule else 3,
-                    tone=tuple(rule.tone or ()) if rule else (),
-                    max_chars=rule.length.max if rule and rule.length else None,
-                    hashtags=(rule.hashtags.min, rule.hashtags.max) if rule and rule.hashtags else None,
-                    paid=post.paid), grounds))  # fmt: skip
+            rule = campaign.generation[post.generate.rule]
+            lang = language(config, rule, "", post.audiences or campaign.audiences)
+            out += [(request_for(config, post, str(channel), lang, 0), grounds_for(config, post))
+                    for channel in post.channels or campaign.channels]  # fmt: skip
     return out
 
 
@@ -117,29 +114,34 @@ def offline(pairs: list[tuple[Request, guardrails.Grounds]], repeat: int) -> dic
             "calls_per_post": round(calls / (len(pairs) * repeat), 2) if pairs else 0}  # fmt: skip
 
 
-def month(configs: dict[str, Any], weeks: int) -> dict[str, Any]:
-    from infra.occurrences import expand, window_utc
+def month(weeks: int) -> dict[str, Any]:
+    """``socialops generate`` of every example campaign's first ``weeks`` (from each
+    window's start), offline, into a copy of the examples: the command as a person runs it
+    (validation, occurrences, variants, guardrails, the files written)."""
+    import contextlib
+    import io
+    import shutil
 
-    provider = OfflineProvider()
-    occurrences = texts = 0
+    from infra.cli import main
+    from infra.occurrences import window_utc
+
     began = time.perf_counter()
-    for config in configs.values():
-        campaign, brand = config.campaign, config.brand
-        start, _ = window_utc(campaign)
-        until = start + timedelta(weeks=weeks)
-        for index, post in enumerate(campaign.posts):
-            if post.generate is None:
+    items: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "campaigns"
+        shutil.copytree(ROOT / "campaigns", root)
+        for config in compiled().values():
+            if not any(p.generate for p in config.campaign.posts):
                 continue
-            rule = campaign.generation.get(post.generate.rule)
-            grounds = guardrails.Grounds.of(post.generate.brief, brand, [campaign.name])
-            for occ in expand(campaign, dict(config.audiences), index, post).occurrences:
-                if not start <= occ.utc < until:
-                    continue
-                request = Request(brand, post.generate.brief, str(occ.channel),
-                                  occ.locale or "en", rule.variants if rule else 3)  # fmt: skip
-                texts += len(variants.write(request, provider, grounds).kept)
-                occurrences += 1
-    return {"weeks": weeks, "occurrences": occurrences, "texts_kept": texts,
+            start = window_utc(config.campaign)[0].strftime("%Y-%m-%dT%H:%MZ")
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                main(["generate", str(root), "--campaign", config.campaign.name, "--now", start,
+                      "--ahead", f"{weeks}w", "--again", "--json", "--no-cache"])  # fmt: skip
+            items += json.loads(out.getvalue())["items"]
+    chosen = sum(i["chosen"] is not None for i in items)
+    return {"weeks": weeks, "occurrences": len(items), "texts_chosen": chosen,
+            "variants": sum(len(i["variants"]) for i in items),
             "seconds": round(time.perf_counter() - began, 3)}  # fmt: skip
 
 
@@ -160,7 +162,7 @@ def adversarial(configs: dict[str, Any]) -> dict[str, Any]:
             found = [r.code for r in guardrails.check(answer, "x", config.brand, grounds)]
         results.append({"answer": answer[:60], "wanted": wanted, "found": found,
                         "right": wanted in found})  # fmt: skip
-    right = sum(r["right"] for r in results)
+    right = sum(1 for r in results if r["right"])
     return {"answers": len(results), "refused_for_the_right_reason": right,
             "share": round(right / len(results), 3), "each": results}  # fmt: skip
 
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configs = compiled()
     report = {"offline": offline(requests(configs), args.repeat),
-              "month": month(configs, args.weeks), "adversarial": adversarial(configs)}  # fmt: skip
+              "month": month(args.weeks), "adversarial": adversarial(configs)}  # fmt: skip
     if args.json:
         print(json.dumps(report, sort_keys=True))
         return 0
@@ -182,8 +184,9 @@ def main(argv: list[str] | None = None) -> int:
           f"for {o['posts_x_channels']} posts x channels, {o['repeat']} times); first-attempt "
           f"guardrail pass rate {o['first_attempt_pass_rate']:.1%}; {o['kept_per_post']} kept "
           f"and {o['calls_per_post']} calls a post")  # fmt: skip
-    print(f"a campaign's month ({m['weeks']} weeks of the examples): {m['occurrences']} "
-          f"occurrences, {m['texts_kept']} texts in {m['seconds']} s")  # fmt: skip
+    print(f"socialops generate, {m['weeks']} weeks of each example campaign: "
+          f"{m['occurrences']} occurrences, {m['texts_chosen']} texts chosen from "
+          f"{m['variants']} variants, in {m['seconds']} s")  # fmt: skip
     print(f"adversarial answers refused for the right reason: {a['refused_for_the_right_reason']}"
           f" of {a['answers']} ({a['share']:.0%})")  # fmt: skip
     for item in a["each"]:

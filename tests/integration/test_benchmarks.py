@@ -184,7 +184,12 @@ def test_bench_generate() -> None:
     offline = report["offline"]
     assert offline["posts_x_channels"] > 0 and offline["variants_written"] > 0
     assert 0 <= offline["first_attempt_pass_rate"] <= 1 and offline["calls_per_post"] >= 1
-    assert report["month"]["weeks"] == 1 and report["month"]["occurrences"] >= 0
+    month = report["month"]
+    assert (
+        month["weeks"] == 1
+        and month["occurrences"] > 0
+        and month["texts_chosen"] == month["occurrences"]
+    )
     adversarial = report["adversarial"]
     assert adversarial["answers"] == len(adversarial["each"]) > 10
     assert all(set(a) == {"answer", "wanted", "found", "right"} for a in adversarial["each"])
