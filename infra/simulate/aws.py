@@ -45,6 +45,11 @@ tests/integration/test_simulate_moto.py; undone when the simulation ends):
 - every call: botocore signs the request (canonical request, hash, four HMACs) and moto
   checks no signature; here the ``Authorization`` header has botocore's scope (moto reads
   the access key and region from it) and a signature of zeros. Presigned URLs are signed;
+- DynamoDB answers: moto converts each item to plain values asking every value four type
+  questions and ``hasattr``; here plain strings, numbers and booleans are answered at once;
+- DynamoDB updates: moto asks at every node of every traversal whether it is a node and
+  whether the traverser processes it (``isinstance`` on abstract classes, a Python-level
+  check); here once per node class;
 - every call and every SQS message: moto draws request ids and receipt handles one
   character at a time (``random.choice`` 52 and 185 times); here a string at once
   (``random.choices``: moto's generator, as seeded, and its alphabet).
@@ -239,6 +244,69 @@ def _processed_nodes() -> Any:
         return kept
 
     return nodes_to_be_processed
+
+
+def _typed_traversal() -> Any:
+    """``DepthFirstTraverser.traverse_node_recursively`` answering its two type questions
+    per node class once: whether a value is a ``Node``, and whether the traverser processes
+    it. moto asks both with ``isinstance`` on abstract classes (``ABCMeta``'s Python-level
+    check) at every node of every traversal, some ten traversals an update. An abstract
+    class's answer depends on the value's class only; the walk and the processing are
+    moto's."""
+    from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+
+    nodes: dict[type, bool] = {}
+    processed: dict[tuple[type, tuple[type, ...]], bool] = {}
+
+    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
+        kind = type(node)
+        if kind not in nodes:
+            nodes[kind] = isinstance(node, Node)
+        if not nodes[kind]:
+            return node
+        parent_node = node.parent
+        if node.children is not None:
+            for i, child_node in enumerate(node.children):
+                self.pre_processing_of_child(node, i)
+                self.traverse_node_recursively(child_node, i)
+        wanted = self.nodes_to_be_processed()
+        key = (kind, wanted)
+        if key not in processed:
+            processed[key] = isinstance(node, wanted)
+        if processed[key]:
+            node = self.process(node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
+        return node
+
+    return traverse_node_recursively
+
+
+def _plain_to_dict() -> Any:
+    """``dynamo_to_dict`` (the DynamoDB answers' items as plain values) answering plain
+    values at once: strings, numbers, booleans, lists and dicts of them, and string, number,
+    boolean and null attribute values; moto asks each value four type questions and
+    ``hasattr`` first. Anything else (binary, sets, model objects) is moto's own code."""
+    from moto.dynamodb.models import utilities
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    original = utilities.dynamo_to_dict
+    scalars = (str, int, float, bool, type(None))
+
+    def dynamo_to_dict(obj: Any) -> Any:
+        kind = type(obj)
+        if kind in scalars:
+            return obj
+        if kind is dict:
+            return {k: dynamo_to_dict(v) for k, v in obj.items()}
+        if kind is list:
+            return [dynamo_to_dict(v) for v in obj]
+        if kind is DynamoType and obj.type in PLAIN and type(obj.value) in scalars:
+            return {obj.type: obj.value}
+        return original(obj)
+
+    return dynamo_to_dict
 
 
 def _parsed_once() -> Any:
@@ -535,8 +603,10 @@ def lighter_moto() -> Iterator[None]:
     from moto.core import responses
     from moto.core.botocore_stubber import BotocoreStubber
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb import responses as dynamodb_responses
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models import utilities as dynamodb_utilities
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.parsing import validators
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
@@ -548,12 +618,16 @@ def lighter_moto() -> Iterator[None]:
 
     fast = _scalar_fast_paths()
     checked = _syntax_checked_once()
+    to_dict = _plain_to_dict()
     drawn = _random_strings()
     with ExitStack() as stack:
         for owner, name, value in (
             (DynamoDBBackend, "transact_write_items", _light_transactions()),
             (BaseJSONSerializer, "_serialize_type_structure", _plain_attribute_values()),
             (DepthFirstTraverser, "nodes_to_be_processed", _processed_nodes()),
+            (DepthFirstTraverser, "traverse_node_recursively", _typed_traversal()),
+            (dynamodb_utilities, "dynamo_to_dict", to_dict),
+            (dynamodb_responses, "dynamo_to_dict", to_dict),
             (UpdateExpressionParser, "make", _parsed_once()),
             (ConditionExpressionParser, "parse", _conditions_parsed_once()),
             (DynamoType, "cast_value", fast[0]),

@@ -118,8 +118,10 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
     from moto.core import responses
     from moto.core.botocore_stubber import BotocoreStubber
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb import responses as dynamodb_responses
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models import utilities as dynamodb_utilities
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.parsing import validators
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
@@ -132,7 +134,7 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
     owners = (DynamoDBBackend, BaseJSONSerializer, DepthFirstTraverser, Queue, SQSBackend,
               UpdateExpressionParser, ConditionExpressionParser, DynamoType, responses,
               validators, UpdateExpressionValidator, BotocoreStubber, SigV4Auth, MotoRandom,
-              sqs_models)  # fmt: skip
+              sqs_models, dynamodb_responses, dynamodb_utilities)  # fmt: skip
     before = [dict(vars(owner)) for owner in owners]
     with lighter_moto():
         assert [dict(vars(owner)) for owner in owners] != before
