@@ -45,6 +45,8 @@ tests/integration/test_simulate_moto.py; undone when the simulation ends):
 - every call: botocore signs the request (canonical request, hash, four HMACs) and moto
   checks no signature; here the ``Authorization`` header has botocore's scope (moto reads
   the access key and region from it) and a signature of zeros. Presigned URLs are signed;
+- DynamoDB queries: moto sizes every candidate item twice, matched or not; here once a
+  call;
 - DynamoDB answers: moto converts each item to plain values asking every value four type
   questions and ``hasattr``; here plain strings, numbers and booleans are answered at once;
 - DynamoDB updates: moto asks at every node of every traversal whether it is a node and
@@ -307,6 +309,37 @@ def _plain_to_dict() -> Any:
         return original(obj)
 
     return dynamo_to_dict
+
+
+def _sized_once_per_query() -> tuple[Any, Any]:
+    """``Table.query`` sizing each item once per call: moto sizes every candidate item
+    twice (all its attributes, for the 1 MB page limit), matched or not, and the read-back
+    queries its due posts every 15 minutes. Within one call nothing changes an item, so
+    ``Item.size`` is kept per item for the call (per thread); outside a query it is
+    moto's."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
+
+    query, size = Table.query, Item.size
+    local = threading.local()
+
+    def sized(self: Any) -> int:
+        memo = getattr(local, "memo", None)
+        if memo is None:
+            return int(size(self))
+        if id(self) not in memo:
+            memo[id(self)] = (self, size(self))  # the item kept: its id names no other
+        return int(memo[id(self)][1])
+
+    def queried(self: Any, *args: Any, **kwargs: Any) -> Any:
+        outer = getattr(local, "memo", None)
+        local.memo = {}
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            local.memo = outer
+
+    return queried, sized
 
 
 def _parsed_once() -> Any:
@@ -607,7 +640,8 @@ def lighter_moto() -> Iterator[None]:
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models import utilities as dynamodb_utilities
-    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.table import Table
     from moto.dynamodb.parsing import validators
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
@@ -619,6 +653,7 @@ def lighter_moto() -> Iterator[None]:
     fast = _scalar_fast_paths()
     checked = _syntax_checked_once()
     to_dict = _plain_to_dict()
+    sized = _sized_once_per_query()
     drawn = _random_strings()
     with ExitStack() as stack:
         for owner, name, value in (
@@ -627,6 +662,8 @@ def lighter_moto() -> Iterator[None]:
             (DepthFirstTraverser, "nodes_to_be_processed", _processed_nodes()),
             (DepthFirstTraverser, "traverse_node_recursively", _typed_traversal()),
             (dynamodb_utilities, "dynamo_to_dict", to_dict),
+            (Table, "query", sized[0]),
+            (Item, "size", sized[1]),
             (dynamodb_responses, "dynamo_to_dict", to_dict),
             (UpdateExpressionParser, "make", _parsed_once()),
             (ConditionExpressionParser, "parse", _conditions_parsed_once()),

@@ -122,7 +122,8 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models import utilities as dynamodb_utilities
-    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.table import Table
     from moto.dynamodb.parsing import validators
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
@@ -134,7 +135,7 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
     owners = (DynamoDBBackend, BaseJSONSerializer, DepthFirstTraverser, Queue, SQSBackend,
               UpdateExpressionParser, ConditionExpressionParser, DynamoType, responses,
               validators, UpdateExpressionValidator, BotocoreStubber, SigV4Auth, MotoRandom,
-              sqs_models, dynamodb_responses, dynamodb_utilities)  # fmt: skip
+              sqs_models, dynamodb_responses, dynamodb_utilities, Table, Item)  # fmt: skip
     before = [dict(vars(owner)) for owner in owners]
     with lighter_moto():
         assert [dict(vars(owner)) for owner in owners] != before
@@ -468,3 +469,42 @@ def test_request_ids_and_receipt_handles_are_drawn_as_moto_draws_them() -> None:
     assert set(light[1]) <= set(string.ascii_lowercase) and set(light[2]) <= set(
         string.ascii_lowercase
     )
+
+
+def _index_pages() -> list[Any]:
+    """An index queried page by page (a count and a size limit), items of several sizes,
+    some without the index's keys, and an update between two pages."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    client.create_table(
+        TableName="q", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "q", "due")],
+        GlobalSecondaryIndexes=[{"IndexName": "due", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "q", "KeyType": "HASH"},
+                                               {"AttributeName": "due", "KeyType": "RANGE"}]}],
+    )  # fmt: skip
+    for i in range(40):
+        item = {"pk": {"S": f"p{i % 7}"}, "sk": {"S": f"s{i:03d}"}, "text": {"S": "x" * (i * 997)},
+                "n": {"N": str(i)}}  # fmt: skip
+        if i % 5:
+            item |= {"q": {"S": "due"}, "due": {"S": f"2027-01-{1 + i % 28:02d}"}}
+        client.put_item(TableName="q", Item=item)
+    pages: list[Any] = []
+    kwargs: dict[str, Any] = {"TableName": "q", "IndexName": "due", "Limit": 6,
+                              "KeyConditionExpression": "q = :q AND due <= :now",
+                              "ExpressionAttributeValues": {":q": {"S": "due"}, ":now": {"S": "2027-01-20"}}}  # fmt: skip
+    while True:
+        page = client.query(**kwargs)
+        pages.append(_strip(page))
+        if len(pages) == 2:
+            client.update_item(TableName="q", Key={"pk": {"S": "p1"}, "sk": {"S": "s001"}},
+                               UpdateExpression="SET #t = :t", ExpressionAttributeNames={"#t": "text"},
+                               ExpressionAttributeValues={":t": {"S": "y" * 5000}})  # fmt: skip
+        if "LastEvaluatedKey" not in page:
+            return pages
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_index_queries_page_as_moto_pages_them() -> None:
+    plain, light = both(_index_pages)
+    assert light == plain and len(plain) > 2
