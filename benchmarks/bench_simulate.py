@@ -54,8 +54,10 @@ def worktree(rev: str) -> Iterator[Path]:
     """The repository at ``rev`` in a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="bench-simulate-") as folder:
         path = Path(folder) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", str(path), rev], cwd=ROOT,
-                       check=True, capture_output=True)  # fmt: skip
+        made = subprocess.run(["git", "worktree", "add", "--detach", str(path), rev], cwd=ROOT,
+                              check=False, capture_output=True, text=True)  # fmt: skip
+        if made.returncode != 0:  # a revision git does not know: say so, no traceback
+            raise SystemExit(f"bench_simulate: --against {rev}: {made.stderr.strip() or 'git worktree failed'}")  # fmt: skip
         try:
             yield path
         finally:

@@ -30,3 +30,13 @@ def test_bench_simulate_runs_at_a_tiny_size() -> None:
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout  # fmt: skip
     assert "bench-simulate-" not in worktrees  # the temporary worktree is gone
+
+
+def test_an_unknown_revision_is_said_without_a_traceback() -> None:
+    run = subprocess.run(
+        [sys.executable, "benchmarks/bench_simulate.py", "--runs", "1", "--days", "1",
+         "--against", "no-such-revision"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "bench_simulate: --against no-such-revision:" in run.stderr
