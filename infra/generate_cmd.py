@@ -139,10 +139,18 @@ class Forecasts:
 
 
 def _model(file: Path) -> Any:
+    """The engagement model in ``file``: the document ``optimize`` stores (its ``models``
+    by metric, functions/optimize/training.py) or one model as ``Model.to_json`` writes it."""
     from functions.optimize.forecast import Model
+    from functions.optimize.training import FORMAT
 
     try:
-        return Model.from_json(file.read_bytes())
+        doc = json.loads(file.read_bytes())
+        if isinstance(doc, dict) and doc.get("format") == FORMAT:
+            if "engagement" not in (doc.get("models") or {}):
+                raise ValueError("it holds no engagement model")
+            return Model.from_dict(doc["models"]["engagement"])
+        return Model.from_dict(doc)
     except OSError as error:
         raise Refused(f"--forecast: cannot read {file}: {error.strerror}") from None
     except (ValueError, KeyError, TypeError) as error:

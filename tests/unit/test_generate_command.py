@@ -198,9 +198,13 @@ def test_ranked_by_a_forecast_model_the_pick_is_the_best_p50(
     bluesky = [i for i in found if i["channel"] == "bluesky"]
     assert all("pooled model" in i["why"] for i in bluesky)
     # a folder laid out as the bucket's models/ gives each brand its own; none: not ranked
+    # (optimize's own document: its models by metric, functions/optimize/training.py)
+    from functions.optimize.training import FORMAT
+
     models = tmp_path / "models"
     (models / "brand=acme").mkdir(parents=True)
-    model.rename(models / "brand=acme" / "forecast.json")
+    stored = {"format": FORMAT, "version": 1, "brand": "acme", "models": {"engagement": json.loads(model.read_text())}}  # fmt: skip
+    (models / "brand=acme" / "forecast.json").write_text(json.dumps(stored))
     again = json.loads(generate(run_cli, root, "--json", "--again", "--forecast", models)[1])[
         "items"
     ]
