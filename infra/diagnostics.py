@@ -51,7 +51,6 @@ CODES: dict[str, str] = {
     "E307": "channel not in the campaign",
     "E308": "listening required",
     "E309": "secret outside its brand's prefix",
-    "E310": "generated text for an unknown campaign",
     "E311": "generated text for a post without a brief",
     "E312": "generated text written from another brief",
     "E313": "two generated texts for one occurrence",
@@ -65,6 +64,7 @@ CODES: dict[str, str] = {
     "W404": "recurrence skips a time that does not exist",
     "W405": "the same text goes out more than once where the platform refuses duplicates",
     "W406": "generated text for a time that is no longer an occurrence",
+    "W407": "generated texts for a campaign that does not exist (left out)",
     # content
     "E501": "text over the platform limit",
     "E502": "too many hashtags",

@@ -61,7 +61,7 @@ class GeneratedPost(Strict):
     rule: Name = Field(description="the generation rule they were written by")
     brief: Text = Field(
         description="the brief they were written from; a different brief in the campaign "
-        "makes them stale (E606): generate again"
+        "makes them stale (E312): generate again"
     )
     texts: list[Written] = Field(default_factory=list, description="one per occurrence")
 

@@ -41,11 +41,11 @@ class Crashes:
                 raise ConnectionError("the function died between posting and recording")
             finish(self, key, status, *args, **kw)
 
-        def crashing_own(self: Records, key: Any, post_id: str) -> str:
+        def crashing_own(self: Records, key: Any, post_id: str, account: str) -> str:
             if crashes.armed == "own":
                 crashes.armed = ""
                 raise ConnectionError("the function died before owning its post")
-            return own(self, key, post_id)
+            return own(self, key, post_id, account)
 
         monkeypatch.setattr(Records, "finish", crashing_finish)
         monkeypatch.setattr(Records, "own", crashing_own)

@@ -103,10 +103,10 @@ def test_a_chosen_text_edited_by_hand_is_checked_like_any_text(
 
 
 @pytest.mark.parametrize(("text", "code", "key"), [
-    ("name: launch", "E310", "name"),
+    ("name: launch", "W407", "name"),
     ("post: tip", "E311", "posts[0].post"),
 ])  # fmt: skip
-def test_a_file_for_something_that_does_not_exist_is_an_error(
+def test_a_file_for_something_that_does_not_exist_is_said(
     run_cli: Callable[..., Result], root: Path, text: str, code: str, key: str
 ) -> None:
     generate(run_cli, root)
@@ -114,7 +114,7 @@ def test_a_file_for_something_that_does_not_exist_is_an_error(
     path.write_text(path.read_text().replace(text, text.replace("launch", "lunch").replace("tip", "hello"), 1))  # fmt: skip
     found = diagnostics(run_cli("validate", root, "--now", NOW, "--no-cache")[1])
     assert [(d["code"], d["key"]) for d in found] == [(code, key)]
-    if code == "E310":
+    if code == "W407":
         assert "did you mean 'launch'?" in found[0]["message"]
 
 
