@@ -197,16 +197,6 @@ class Item:
                 "why": self.why, "variants": self.variants, "kept": self.kept}  # fmt: skip
 
 
-def _media_kind(post: Any, channel: str) -> str | None:
-    from functions.publish.due import render
-
-    media = render(post, channel, "")[1]
-    if not media:
-        return None
-    kinds = {m.type for m in media}
-    return "video" if "video" in kinds else "album" if len(media) > 1 else "image"
-
-
 def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: Any,
                model: Any, variants: int | None, occasion: int,
                taken: Set[str] = frozenset()) -> None:  # fmt: skip
@@ -225,13 +215,14 @@ def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: An
     forecasts: dict[str, Any] = {}
     ranking_note = "not ranked: no forecast model of the brand given (--forecast)"
     if model is not None and kept:
+        from functions.publish.due import render
         from infra.ranking import rank
-        from infra.report.forecasting import account_key
+        from infra.report.forecasting import account_key, media_kind
 
         account = account_key(item.channel, brand.accounts[item.channel].handle)
+        media = media_kind(render(post, item.channel, item.locale)[1])
         ranking = rank([v.text for v in kept], model, account,
-                       item.utc.astimezone(_zone(item.tz)), _media_kind(post, item.channel),
-                       None)  # fmt: skip
+                       item.utc.astimezone(_zone(item.tz)), media, None)  # fmt: skip
         forecasts = {r.text: r.forecast for r in ranking.ranked}
         order = [r.text for r in ranking.ranked]
         kept = sorted(kept, key=lambda v: order.index(v.text))
@@ -261,10 +252,7 @@ def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: An
         item.why = (f"every passing variant is chosen for another time on {title}, which "
                     "refuses the same text twice: ask for more (--variants) or edit one")  # fmt: skip
     else:
-        codes = sorted({r.code for v in written.dropped for r in v.refusals})
-        tried = "; ".join(written.attempts) or "not asked"
-        item.why = (f"no variant passed ({', '.join(codes) or 'none written'}; provider: "
-                    f"{tried})")[:200]  # fmt: skip
+        item.why = written.none_passed[:200]
 
 
 def _zone(name: str) -> Any:

@@ -174,12 +174,8 @@ def write(event: Mapping[str, Any] | Target, deps: Deps) -> dict[str, Any]:
               "refused": [{"text": v.text, "refusals": [f"{r.code} {r.reason}" for r in v.refusals]}
                           for v in written.dropped]}  # fmt: skip
     if not fresh:
-        codes = sorted({r.code for v in written.dropped for r in v.refusals})
-        refused = ", ".join(codes) or "none written"
-        tried = "; ".join(written.attempts) or "not asked"
         reason = ("every passing text was posted on this channel before, which refuses a "
-                  "text twice" if written.kept else
-                  f"no variant passed ({refused}; provider: {tried})")  # fmt: skip
+                  "text twice" if written.kept else written.none_passed)  # fmt: skip
         deps.log("warning", f"{FUNCTION}: no run-time text", {**record, "reason": reason})
         return {**answer, "text": None, "by": by, "reason": reason}
     text = fresh[0].text

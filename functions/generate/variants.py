@@ -56,6 +56,14 @@ class Written:
         return [v for v in self.variants if v.passed]
 
     @property
+    def none_passed(self) -> str:
+        """Why no variant is there to choose: the refusals' codes and the provider's
+        outcomes (the review file's ``why``, the run-time text's reason)."""
+        codes = ", ".join(sorted({r.code for v in self.dropped for r in v.refusals}))
+        tried = "; ".join(self.attempts) or "not asked"
+        return f"no variant passed ({codes or 'none written'}; provider: {tried})"
+
+    @property
     def dropped(self) -> list[Variant]:
         """The refused texts of the last attempt that wrote any (earlier ones were replaced)."""
         last = max((v.attempt for v in self.variants), default=0)

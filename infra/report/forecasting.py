@@ -110,7 +110,9 @@ class Upcoming:
     generated: bool
 
 
-def _media_kind(media: Sequence[Any]) -> str:
+def media_kind(media: Sequence[Any]) -> str:
+    """A post's media (``Media`` items) in the lake's words, as the forecasts learnt them:
+    none, image, video, or album (more than one item)."""
     if not media:
         return "none"
     if len(media) > 1:
@@ -135,7 +137,7 @@ def upcoming(config: Any, start: datetime, until: datetime) -> list[Upcoming]:
             text, media = render(post, occ.channel, occ.locale)
             out.append(Upcoming(post.id, str(occ.channel), occ.utc,
                                 str(getattr(account, "handle", "") or ""), text or "",
-                                _media_kind(media), text is None))  # fmt: skip
+                                media_kind(media), text is None))  # fmt: skip
     return sorted(out, key=lambda u: (u.utc, u.channel, u.post))
 
 
