@@ -99,9 +99,12 @@ def _text_writer(boto3: Any) -> Any:
     name = os.environ.get(GENERATE_ENV, "")
     if not name:
         return None
-    client = boto3.client("lambda")
+    clients: list[Any] = []  # made at the first review: none post, not at every cold start
 
     def write(key: Any) -> dict[str, Any]:
+        if not clients:
+            clients.append(boto3.client("lambda"))
+        client = clients[0]
         event = {"campaign": key.campaign, "post": key.post, "channel": key.channel,
                  "locale": key.locale, "scheduled_for": key.scheduled_for}  # fmt: skip
         answer = client.invoke(FunctionName=name, InvocationType="RequestResponse",
