@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -22,3 +23,14 @@ def require(function: str, event: Any, keys: Iterable[str]) -> dict[str, str]:
             f"(expected non-empty strings: {', '.join(keys)})"
         )
     return {k: event[k] for k in keys}
+
+
+def scheduled_time(function: str, text: str) -> datetime:
+    """An event's ``scheduled_for`` (ISO 8601 with an offset, ``Z`` included) in UTC."""
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise EventError(f"{function}: scheduled_for {text!r} is not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        raise EventError(f"{function}: scheduled_for {text!r} has no UTC offset")
+    return when.astimezone(UTC)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.common import config
-from functions.common.errors import EventError, require
+from functions.common.errors import EventError, require, scheduled_time
 from functions.common.items import plain
 from schema.platforms import PLATFORMS
 
@@ -73,13 +73,7 @@ class Occurrence:
                 "sk": {"S": f"{self.channel}#{self.locale or '-'}#{self.scheduled_for}"}}  # fmt: skip
 
     def when(self) -> datetime:
-        try:
-            moment = datetime.fromisoformat(self.scheduled_for.replace("Z", "+00:00"))
-        except ValueError:
-            raise EventError(f"{FUNCTION}: scheduled_for {self.scheduled_for!r} is not an ISO 8601 time") from None  # fmt: skip
-        if moment.tzinfo is None:
-            raise EventError(f"{FUNCTION}: scheduled_for {self.scheduled_for!r} has no UTC offset")
-        return moment.astimezone(UTC)
+        return scheduled_time(FUNCTION, self.scheduled_for)
 
 
 def _stored(deps: Deps, occurrence: Occurrence) -> dict[str, Any] | None:

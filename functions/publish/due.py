@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from functions.common import config as configs
-from functions.common.errors import EventError, require
+from functions.common.errors import EventError, require, scheduled_time
 from functions.common.pause import paused
 from functions.publish.adapters.base import PostRequest
 from functions.publish.records import Key
@@ -25,13 +25,7 @@ FUNCTION = "publish"
 
 
 def utc(text: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise EventError(f"{FUNCTION}: scheduled_for {text!r} is not an ISO 8601 time") from None
-    if when.tzinfo is None:
-        raise EventError(f"{FUNCTION}: scheduled_for {text!r} has no UTC offset")
-    return when.astimezone(UTC)
+    return scheduled_time(FUNCTION, text)
 
 
 def stamp(when: datetime) -> str:
