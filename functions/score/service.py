@@ -244,11 +244,13 @@ def count(dynamodb: Any, table: str, scored: Scored) -> bool:
 
 
 def count_batch(dynamodb: Any, table: str, batch: Sequence[Scored]) -> list[bool]:
-    """Count a batch: per brand and bucket one transaction of the mentions' markers and one
-    ``ADD`` of their sums (up to 99 mentions a transaction). A transaction that finds a
-    marker (a redelivery) is cancelled whole and its mentions are counted one by one, so
-    each is still counted exactly once. True for each mention counted now, in order; the
-    same mention twice in the batch is counted at its first place."""
+    """Count a batch in as few transactions as DynamoDB allows: each mention's marker and
+    one ``ADD`` of the sums per brand and bucket, packed up to 100 items a transaction
+    (a bucket's update once a transaction; a bucket of more than 99 mentions takes more
+    than one). A transaction that finds a marker (a redelivery) is cancelled whole and its
+    mentions are counted one by one, so each is still counted exactly once. True for each
+    mention counted now, in order; the same mention twice in the batch is counted at its
+    first place."""
     done = [False] * len(batch)
     groups: dict[tuple[str, str], list[int]] = {}
     seen: set[tuple[str, str, str]] = set()
@@ -258,24 +260,46 @@ def count_batch(dynamodb: Any, table: str, batch: Sequence[Scored]) -> list[bool
             continue
         seen.add((m.brand, m.platform, m.id))
         groups.setdefault((m.brand, _stamp(bucket_start(m.created_at))), []).append(index)
-    for indices in groups.values():
-        for chunk in batches(indices, TRANSACTION_ITEMS - 1):
+    parts = [(bucket, chunk) for bucket, indices in groups.items()
+             for chunk in batches(indices, TRANSACTION_ITEMS - 1)]  # fmt: skip
+    for packed in _packed(parts):
+        items: list[dict[str, Any]] = []
+        for _bucket, chunk in packed:
             group = [batch[i] for i in chunk]
             expires = _expires(group[0].mention)
-            items = [_marker(table, s.mention, expires) for s in group]
-            try:
-                dynamodb.transact_write_items(
-                    TransactItems=[*items, _bucket_update(table, group, expires)]
-                )
-            except dynamodb.exceptions.TransactionCanceledException as error:
-                if not _counted_before(dynamodb, error):
-                    raise
-                for i in chunk:
-                    done[i] = count(dynamodb, table, batch[i])
-            else:
-                for i in chunk:
-                    done[i] = True
+            items += [*(_marker(table, s.mention, expires) for s in group),
+                      _bucket_update(table, group, expires)]  # fmt: skip
+        indices = [i for _bucket, chunk in packed for i in chunk]
+        try:
+            dynamodb.transact_write_items(TransactItems=items)
+        except dynamodb.exceptions.TransactionCanceledException as error:
+            if not _counted_before(dynamodb, error):
+                raise
+            for i in indices:
+                done[i] = count(dynamodb, table, batch[i])
+        else:
+            for i in indices:
+                done[i] = True
     return done
+
+
+def _packed(parts: Sequence[tuple[Any, Sequence[int]]]) -> list[list[tuple[Any, Sequence[int]]]]:
+    """The (bucket, mentions) parts in transactions of up to ``TRANSACTION_ITEMS`` items
+    (each part: its mentions' markers and its bucket's update), each part in the first
+    transaction with room for it and without its bucket (a transaction writes an item
+    once)."""
+    out: list[tuple[int, set[Any], list[tuple[Any, Sequence[int]]]]] = []
+    for bucket, chunk in parts:
+        need = len(chunk) + 1
+        for n, (size, buckets, packed) in enumerate(out):
+            if size + need <= TRANSACTION_ITEMS and bucket not in buckets:
+                buckets.add(bucket)
+                packed.append((bucket, chunk))
+                out[n] = (size + need, buckets, packed)
+                break
+        else:
+            out.append((need, {bucket}, [(bucket, chunk)]))
+    return [packed for _size, _buckets, packed in out]
 
 
 def store(s3: Any, bucket: str, scored: Mapping[str, Scored], batch_id: str) -> dict[str, Exception]:  # fmt: skip

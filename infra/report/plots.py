@@ -154,7 +154,7 @@ def hour_of_week(grids: dict[str, np.ndarray], counts: dict[str, np.ndarray]) ->
                 value = grid[day, hour]
                 ink = "black" if value > 0.6 * max(top, 1.0) else "white"
                 ax.text(hour, day, str(int(n[day, hour])), ha="center", va="center",
-                        fontsize=6.5, color=ink)  # fmt: skip
+                        fontsize=6.5, color=ink, in_layout=False)  # fmt: skip
             ax.set_yticks(range(7), DAYS)
             ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
             ax.set_xlabel("local hour of posting")

@@ -693,6 +693,20 @@ def local_aws() -> Iterator[None]:
         yield
 
 
+def table_items(name: str, region: str) -> Iterator[dict[str, Any]]:
+    """The items moto holds in a table of the simulation's account, attribute name to
+    moto's ``DynamoType`` (``.type``, ``.value``), read without a request. For the
+    simulation's own scheduling only: a function always reads through its client."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].get_table(name)
+    held: Any
+    for held in table.items.values():
+        for item in held.values() if table.has_range_key else [held]:
+            yield item.attrs
+
+
 def serve() -> None:
     """A moto server process (for tools that must reach AWS over HTTP, such as ``osls``
     in tests/integration/test_stack.py): port 0 (the system picks), its URL on stdout,

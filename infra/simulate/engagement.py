@@ -1,7 +1,8 @@
 """The simulation's engagement read-back: every peer counts likes, shares, views... from
 the documented audience model (infra/simulate/audience.py), and ingest's read-back run
 (functions/ingest/engagement/readback.py) fires every 15 minutes on the virtual clock, as
-its schedule does in AWS, writing to the moto lake.
+its schedule does in AWS, writing to the moto lake; a run that would find nothing to do is
+counted and left out (``Readback._idle``).
 
 The audience model is the truth the later models are measured against: nothing that
 learns reads it; they see only what the read-back brought into the lake.
@@ -31,6 +32,7 @@ class EngagementResult:
     shape: str
     zone: str
     runs: int = 0
+    idle_runs: int = 0  # runs with nothing due, left out (Readback._idle)
     readings: int = 0
     posts_read: int = 0
     backfilled: int = 0  # the accounts' earlier posts, read on each brand's first run
@@ -49,6 +51,7 @@ class EngagementResult:
         return {
             "audience": {"shape": self.shape, "zone": self.zone},
             "readback_runs": self.runs,
+            "readback_idle": self.idle_runs,
             "readings": self.readings,
             "posts_read": self.posts_read,
             "backfilled": self.backfilled,
@@ -135,6 +138,7 @@ class Readback:
                           lambda: tokens.get(platform, account.secret).access_token)  # fmt: skip
 
         self.s3, self.bucket = boto3.client("s3"), env["RAW_MENTIONS_BUCKET"]
+        self.region = self.s3.meta.region_name
         self.deps = readback.Deps(
             boto3.client("dynamodb"), self.s3, env["PUBLISH_RECORDS_TABLE"],
             env["INGEST_CURSORS_TABLE"], self.bucket, reader, now=sim.clock.now,
@@ -173,13 +177,38 @@ class Readback:
                 return
         self.faults[f"readback_{kind}"] += 1
 
+    def _idle(self) -> bool:
+        """Whether the run due now would find nothing to do: no post due on the read-back
+        index (moto's table peeked, as the run's query would see it) and this process's
+        followers and backfills done for the day. Such a run costs one query in AWS and
+        changes nothing; here it is counted and left out (more than nine runs in ten of a
+        fortnight: the posts' checkpoints are hours apart, the schedule's tick 15
+        minutes)."""
+        from functions.common import readback as due_index
+        from functions.ingest.engagement.readback import chores_done
+        from infra.simulate.aws import table_items
+
+        now = self.now()
+        if not chores_done(self.deps, now):
+            return False
+        stamp = due_index.stamp(now)
+        for attrs in table_items(self.deps.records_table, self.region):
+            queue, due = attrs.get(due_index.QUEUE_ATTRIBUTE), attrs.get(due_index.DUE_ATTRIBUTE)
+            if queue is not None and queue.value == due_index.QUEUE and due is not None and due.value <= stamp:  # fmt: skip
+                return False
+        return True
+
     def tick(self) -> None:
-        armed = self._arm()
+        armed = self._arm()  # drawn for every run, idle or not: the same faults either way
+        self.result.runs += 1
+        if self._idle():
+            self._disarm(armed)  # an idle run reads no peer: the refusal is not met
+            self.result.idle_runs += 1
+            return
         try:
             summary = self.run_once(self.deps)
         finally:
             self._disarm(armed)
-        self.result.runs += 1
         self.result.stopped += summary["stopped"]
         for name, count in summary.get("followers", {}).items():
             if isinstance(count, int):

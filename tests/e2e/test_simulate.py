@@ -265,3 +265,25 @@ def test_optimize_trains_the_forecasts_daily_from_the_lake(launch: dict[str, Any
     for brand, why in training["not_trained"].items():
         assert brand not in trained and "too little history" in why
     assert len(training["trained"]) < training["runs"] * 3  # not every brand every day
+
+
+def test_leaving_out_the_idle_read_back_runs_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The replay leaves out the read-back runs that find nothing due (nine in ten): with
+    every run made instead, the same readings, lake, faults and follower counts come out."""
+    from infra.simulate import engagement
+    from infra.simulate.run import simulate
+
+    def run() -> dict[str, Any]:
+        result = simulate(["campaigns/"], 4, 3, datetime(2027, 1, 11, tzinfo=UTC), 0.3, crisis=None)  # fmt: skip
+        summary: dict[str, Any] = json.loads(json.dumps(result.summary(), default=str))
+        for trained in summary["engagement"]["training"]["trained"]:
+            trained.pop("seconds")  # wall time
+        return summary
+
+    monkeypatch.chdir(ROOT)
+    skipping = run()
+    monkeypatch.setattr(engagement.Readback, "_idle", lambda self: False)
+    every = run()
+    assert skipping["engagement"].pop("readback_idle") > 0.8 * skipping["engagement"]["readback_runs"]  # fmt: skip
+    assert every["engagement"].pop("readback_idle") == 0
+    assert skipping == every

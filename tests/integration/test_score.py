@@ -124,8 +124,9 @@ def test_a_redelivered_mention_is_counted_once(aws: Any) -> None:
 
 
 def test_a_batch_counts_in_few_transactions_and_each_mention_once(aws: Any) -> None:
-    """200 mentions in two buckets: four transactions (at most 99 mentions each); a batch
-    mixing new mentions with redelivered ones falls back to one by one for its group."""
+    """200 mentions in two buckets: three transactions (at most 99 mentions each, the two
+    buckets' last mentions together); a batch mixing new mentions with redelivered ones
+    falls back to one by one for its transaction."""
     texts = ["Aerolite lost my bag again", "Thanks @aerolite, great crew", "aerolite gate 4"]
     bodies = [mention(str(i), texts[i % 3], when=f"2027-01-14T08:0{i % 2 * 5}:00Z")
               for i in range(200)]  # fmt: skip
@@ -141,7 +142,7 @@ def test_a_batch_counts_in_few_transactions_and_each_mention_once(aws: Any) -> N
 
     real.transact_write_items = counting
     assert score_handler.handler(sqs_event(*bodies), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
-    assert sorted(calls) == [2, 2, 100, 100]  # 99 markers + the sums, then 1 + the sums
+    assert sorted(calls) == [4, 100, 100]  # 99 markers + the sums, twice; then 1 + the sums, twice
     first, second = bucket(aws), bucket(aws, "2027-01-14T08:05Z")
     assert first["mentions"] == second["mentions"] == 100
     assert first["negatives"] + second["negatives"] == sum(1 for i in range(200) if i % 3 == 0)
@@ -149,6 +150,33 @@ def test_a_batch_counts_in_few_transactions_and_each_mention_once(aws: Any) -> N
     again = [*bodies[:3], mention("new", "aerolite again"), bodies[0]]  # and one twice
     assert score_handler.handler(sqs_event(*again), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
     assert bucket(aws)["mentions"] == 101 and bucket(aws, "2027-01-14T08:05Z")["mentions"] == 100
+
+
+def test_mentions_over_many_buckets_share_transactions(aws: Any) -> None:
+    """A batch spread over a quiet day (three mentions in each of 40 buckets) takes two
+    transactions, not one a bucket: no bucket is written twice in one, none exceeds 100
+    items, and every bucket has its three."""
+    from functions.score import service as scoring
+
+    stamps = [f"2027-01-14T{b // 12:02d}:{b % 12 * 5:02d}" for b in range(40)]
+    bodies = [mention(f"{n}-{i}", "aerolite gate 4", when=f"{stamp}:00Z")
+              for n, stamp in enumerate(stamps) for i in range(3)]  # fmt: skip
+    calls: list[list[dict[str, Any]]] = []
+    deps = score_handler.deps_from_env()
+    score_handler.use(deps)
+    original = deps.dynamodb.transact_write_items
+
+    def recording(**kwargs: Any) -> Any:
+        calls.append(kwargs["TransactItems"])
+        return original(**kwargs)
+
+    deps.dynamodb.transact_write_items = recording
+    assert score_handler.handler(sqs_event(*bodies), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    assert len(calls) == 2 and all(len(items) <= scoring.TRANSACTION_ITEMS for items in calls)
+    for items in calls:
+        updated = [str(i["Update"]["Key"]) for i in items if "Update" in i]
+        assert len(updated) == len(set(updated))
+    assert all(bucket(aws, f"{stamp}Z")["mentions"] == 3 for stamp in stamps)
 
 
 def test_poison_messages_fail_alone_and_empty_texts_are_skipped(aws: Any) -> None:

@@ -434,6 +434,21 @@ def _accounts() -> dict[tuple[str, str], Any]:
             if key[1] in engagement.MODULES}  # fmt: skip
 
 
+def chores_done(deps: Deps, now: datetime) -> bool:
+    """Whether this process saw every account's followers read on ``now``'s UTC day and
+    every backfill done (its memos; no request): a run then has only its due posts to
+    read. For a caller that fires the schedule itself and leaves out the runs with nothing
+    due (``socialops simulate``)."""
+    day = now.strftime("%Y-%m-%d")
+    for key in _accounts():
+        name = "/".join(key)
+        if deps.followers_done.get(name) != day:
+            return False
+        if name not in deps.backfilled and callable(getattr(deps.module(key[1]), "recent", None)):
+            return False
+    return True
+
+
 def _marked(deps: Deps, kind: str, keys: list[tuple[str, str]]) -> dict[str, str]:
     """The markers of ``kind`` ("followers", "backfill") the cursors table holds for the
     accounts (pk ``<kind>#<brand>``, sk the platform): "<brand>/<platform>" -> the marker's
