@@ -22,7 +22,8 @@ hours after it has faded (so that the incidents resolve at the time they would: 
 must be clear for its window, up to 2 hours, after its window has left the crisis), and
 every 6 hours elsewhere: the cursors and the alert's catch-up make a coarser tick lossless
 (it only delays what an alert would have seen), and it keeps a fortnight to a few minutes
-of wall time. The result says when each alert fired and resolved, relative to
+of wall time. Once every incident has resolved and every draft has gone out, the rest of
+the fine tail is left out too (``settled_ticks``). The result says when each alert fired and resolved, relative to
 the crisis, and accounts for every mention: generated = put on a peer = queued by ingest
 (minus those it excluded) = counted in the buckets.
 """
@@ -111,6 +112,7 @@ class Listening:
         self.next = 0
         self.slack: Any = None
         self.context: Any = None  # the tick's Lambda context (generate runs in alert's tick)
+        self.last_tick: datetime | None = None  # the last tick that ran
 
     # -- set up --------------------------------------------------------------------
 
@@ -246,11 +248,33 @@ class Listening:
     # -- a tick --------------------------------------------------------------------
 
     def tick(self, at: datetime, context: Any) -> None:
+        if self._settled(at):
+            self.result.settled_ticks += 1
+            return
+        self.last_tick = at
         self.context = context
         self._appear(at)
         self._ingest(context)
         self._score(context)
         self._alert(at, context)
+
+    def _settled(self, at: datetime) -> bool:
+        """Whether ``at`` is a fine tick no longer needed: after the crisis, with every
+        incident resolved and every draft sent, the rest of the tail runs at the coarse
+        rate, as the replay does away from the crisis (the cursors and the alert's
+        catch-up make that lossless; it can only delay a later alert). The last tick
+        always runs."""
+        crisis = self.result.crisis
+        if crisis is None or self.last_tick is None or at >= self.span()[1]:
+            return False
+        if at < crisis.start + timedelta(hours=crisis.hours) or at - self.last_tick >= COARSE_TICK:
+            return False
+        open_incidents: Counter[tuple[str, str]] = Counter()
+        for alert in self.result.alerts:
+            open_incidents[(alert.brand, alert.rule)] += 1 if alert.state == "fired" else -1
+        if any(n > 0 for n in open_incidents.values()):
+            return False
+        return all(draft["sent"] is not None for draft in self.result.drafts)
 
     def _appear(self, at: datetime) -> None:
         """Mentions whose time has come are now on their platform."""

@@ -42,6 +42,7 @@ class ListenResult:
     paused: dict[str, str] = field(default_factory=dict)  # brand -> since
     ingest_runs: int = 0
     alert_runs: int = 0
+    settled_ticks: int = 0  # fine ticks left out after the crisis had settled (listen.py)
     slack_messages: int = 0
     lost: list[str] = field(default_factory=list)  # mentions not accounted for
     problems: list[str] = field(default_factory=list)  # failed runs, failed notices
@@ -91,6 +92,7 @@ class ListenResult:
             "scored": self.scored, "counted": self.counted,
             "score_failures": self.score_failures, "left_in_queue": self.left_in_queue,
             "ingest_runs": self.ingest_runs, "alert_runs": self.alert_runs,
+            "settled_ticks": self.settled_ticks,
             "alerts": [{"when": a.when.strftime("%Y-%m-%dT%H:%MZ"), "brand": a.brand,
                         "rule": a.rule, "state": a.state} for a in self.alerts],
             "first_alert_minutes_after_crisis": self.delays(), "notes": self.notes(),

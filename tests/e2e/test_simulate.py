@@ -104,6 +104,10 @@ def test_every_mention_is_counted_once_and_the_crisis_alerts(launch: dict[str, A
         assert draft["by"] == "offline/socialops-offline-1" and draft["mentions"] > 0, rule
         assert draft["sent"] is not None and draft["sent"] > draft["drafted"], rule
         assert draft["statement"].startswith("We have seen what people are saying about"), rule
+    # the fine tail after the last resolution is left out, and only that
+    last = max(a["when"] for a in listening["alerts"])
+    assert listening["settled_ticks"] > 0 and last < "2027-01-19T03:00Z"
+    assert listening["ingest_runs"] == 4 * listening["alert_runs"]
 
 
 def test_a_crisis_outside_the_days_is_refused(run_cli: Callable[..., Result]) -> None:
