@@ -133,6 +133,10 @@ ACCESS: dict[str, list[Json]] = {
         allow("iam:PassRole", {"Fn::Sub": SCHEDULER_ROLE_ARN}),
         # review: none: generate invoked synchronously for the text (functions/publish/due.py)
         allow("lambda:InvokeFunction", _function("generate")),
+        # the media store (functions/common/media.py): a post's files read before their
+        # upload, an https file's copy made once; listing lets a missing copy read as 404
+        allow(["s3:GetObject", "s3:PutObject"], _objects("media/")),
+        allow("s3:ListBucket", _arn("RawMentionsBucket")),
     ],
     "generate": [
         allow(READ, _arn("PublishRecordsTable")),

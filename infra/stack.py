@@ -75,11 +75,13 @@ SPECS: dict[str, FunctionSpec] = {
         ("ALERTS_TOPIC_ARN", "ALERT_INCIDENTS_TABLE", "GENERATE_FUNCTION_NAME",
          "MENTION_BUCKETS_TABLE", "PAUSE_FLAGS_TABLE", "RAW_MENTIONS_BUCKET"),
     ),
+    # 1,536 MB: a post's media is read into memory before its upload (up to 512 MB, X's
+    # video limit, functions/common/media.py), with room for the parts sent
     "publish": FunctionSpec(
-        "Publish one scheduled post to one channel, exactly once", 256, 300,
+        "Publish one scheduled post to one channel, exactly once", 1536, 300,
         ("GENERATE_FUNCTION_NAME", "IDEMPOTENCY_TABLE", "PAUSE_FLAGS_TABLE", "PUBLISH_DLQ_ARN",
          "PUBLISH_DLQ_URL", "PUBLISH_FAILURES_TOPIC_ARN", "PUBLISH_RECORDS_TABLE",
-         "PUBLISH_SCHEDULER_ROLE_ARN"),
+         "PUBLISH_SCHEDULER_ROLE_ARN", "RAW_MENTIONS_BUCKET"),
     ),
     "generate": FunctionSpec(
         "Write the run-time text of a review: none post for publish; draft what people say "

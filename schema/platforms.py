@@ -32,16 +32,28 @@ class PlatformSpec:
     posts_per_day: int | None = None
     how_counted: str = ""
     max_bytes: int | None = None  # a second limit, in UTF-8 bytes (Bluesky stores 3000)
-    # Media the adapter can post (by URL), and how many items; () where posting media
-    # needs an upload API that the adapter does not speak yet.
+    # Media the adapter can post, and how many items in one post; () where it posts none.
     media_kinds: tuple[str, ...] = ()
     max_media: int = 0
+    video_alone: bool = False  # a video is the post's only media item
+    # What the platform takes, per kind: (kind, MIME types, the most bytes), as its upload
+    # documentation says (functions/common/media.py checks each file before any upload).
+    media: tuple[tuple[str, tuple[str, ...], int], ...] = ()
     refuses_duplicates: bool = False  # the same text twice from one account is refused
     # How ``ingest`` hears of mentions: "pull" (a documented API it polls on a schedule),
     # "push" (the platform's webhooks, signed); TikTok documents no API to fetch mentions.
     listening: tuple[str, ...] = ()
     listen_base: str = ""  # the API root of public search, where it is not ``api_base``
 
+    @property
+    def media_limits(self) -> dict[str, tuple[tuple[str, ...], int]]:
+        """kind -> (the MIME types the platform takes, the most bytes)."""
+        return {kind: (types, most) for kind, types, most in self.media}
+
+
+MB = 1_000_000
+JPEG, PNG, GIF, WEBP = "image/jpeg", "image/png", "image/gif", "image/webp"
+MP4, MOV, WEBM = "video/mp4", "video/quicktime", "video/webm"
 
 PLATFORMS: dict[str, PlatformSpec] = {
     spec.name: spec
@@ -51,39 +63,45 @@ PLATFORMS: dict[str, PlatformSpec] = {
             media_required=True, api_base="https://graph.facebook.com", api_version="v21.0",
             token_lifetime_days=60, posts_per_day=50, how_counted="characters",
             media_kinds=("image", "video"), max_media=10, listening=("pull", "push"),
+            media=(("image", (JPEG,), 8 * MB), ("video", (MP4, MOV), 300 * MB)),
         ),
         PlatformSpec(
             "facebook", "Facebook", 63_206, "codepoints",
             api_base="https://graph.facebook.com", api_version="v21.0",
             token_lifetime_days=60, how_counted="characters", media_kinds=("image",),
             max_media=1, listening=("pull", "push"),
+            media=(("image", (JPEG, PNG, GIF, WEBP), 10 * MB), ("video", (MP4, MOV), 1_000 * MB)),
         ),
         PlatformSpec(
             "x", "X", 280, "weighted", api_base="https://api.x.com", api_version="2",
             token_lifetime_days=None, posts_per_day=2_400, refuses_duplicates=True,
             how_counted="weighted characters (a URL counts 23, an emoji 2, CJK 2)",
             listening=("pull", "push"),
+            media=(("image", (JPEG, PNG, GIF, WEBP), 5 * MB), ("video", (MP4, MOV), 512 * MB)),
         ),
         PlatformSpec(
             "linkedin", "LinkedIn", 3_000, "codepoints", api_base="https://api.linkedin.com",
             api_version="202609", refreshable=False, token_lifetime_days=60,
             how_counted="characters", refuses_duplicates=True, listening=("pull",),
+            media=(("image", (JPEG, PNG, GIF), 10 * MB), ("video", (MP4,), 500 * MB)),
         ),
         PlatformSpec(
             "tiktok", "TikTok", 2_200, "codepoints", media_required=True,
             api_base="https://open.tiktokapis.com", api_version="v2", token_lifetime_days=1,
             how_counted="characters", media_kinds=("video",), max_media=1,
-            listening=("push",),
+            listening=("push",), media=(("video", (MP4, WEBM, MOV), 4_000 * MB),),
         ),
         PlatformSpec(
             "bluesky", "Bluesky", 300, "graphemes", api_base="https://bsky.social",
             api_version="atproto", how_counted="graphemes", max_bytes=3_000,
             listening=("pull",), listen_base="https://public.api.bsky.app",
+            media=(("image", (JPEG, PNG, WEBP), 1 * MB), ("video", (MP4,), 100 * MB)),
         ),
         PlatformSpec(
             "mastodon", "Mastodon", 500, "graphemes_url23", api_base="", api_version="v1",
             refreshable=False, how_counted="characters (a URL counts 23)",
             listening=("pull",),
+            media=(("image", (JPEG, PNG, GIF, WEBP), 16 * MB), ("video", (MP4, WEBM, MOV), 99 * MB)),
         ),
     )
 }  # fmt: skip

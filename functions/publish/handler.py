@@ -66,6 +66,7 @@ def deps_from_env() -> Deps:
     global _metrics
     import boto3
 
+    from functions.common.media import loader_from_env
     from functions.common.platform.tokens import Tokens
     from functions.publish.adapters import adapter_for
     from functions.publish.records import Records
@@ -73,13 +74,14 @@ def deps_from_env() -> Deps:
 
     dynamodb = boto3.resource("dynamodb")
     peers = runtime.endpoints()
+    media = loader_from_env()  # one S3 client for the media of every post of this container
     _metrics, metric = _metrics_sink()
     return Deps(
         retries=_retries(boto3),
         records=Records(dynamodb.Table(runtime.env(FUNCTION, "PUBLISH_RECORDS_TABLE"))),
         pauses=dynamodb.Table(runtime.env(FUNCTION, "PAUSE_FLAGS_TABLE")),
         tokens=Tokens(boto3.client("secretsmanager"), endpoints=peers),
-        adapter=lambda platform, brand: adapter_for(platform, peers.get(platform)),
+        adapter=lambda platform, brand: adapter_for(platform, peers.get(platform), media=media),
         sqs=boto3.client("sqs"),
         dead_letter_url=runtime.env(FUNCTION, "PUBLISH_DLQ_URL"),
         sns=boto3.client("sns"),

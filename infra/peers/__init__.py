@@ -178,14 +178,15 @@ class Fake:
                 reply = fake.answer(Req(self.command, parts.path, query, headers, body, raw))
                 data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
+                if not any(name.lower() == "content-type" for name in reply.headers):
+                    self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = handle_one
+            do_GET = do_POST = do_PUT = do_DELETE = handle_one
 
         return Handler
 

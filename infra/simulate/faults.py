@@ -53,8 +53,12 @@ def publish_deps(sim: Simulation, env: dict[str, str]) -> Any:
                 raise ConnectionError("simulated crash between publishing and owning")
             return super().own(key, post_id, account)
 
+    media = media_loader(sim, env)
+
     def adapter(platform: str, brand: str = "") -> Any:
-        options = {"sleep": sim.clock.sleep} if platform in ("instagram", "tiktok") else {}
+        options: dict[str, Any] = {"media": media}
+        if platform in ("instagram", "tiktok"):
+            options["sleep"] = sim.clock.sleep
         return adapter_for(platform, by_brand.get((brand, platform)), **options)
 
     return Deps(
@@ -74,6 +78,21 @@ def publish_deps(sim: Simulation, env: dict[str, str]) -> Any:
         ),
         write_text=text_writer(sim, env),
     )
+
+
+def media_loader(sim: Simulation, env: dict[str, str]) -> Any:
+    """publish's media store in the moto bucket, its https fetches served by the local web
+    peer (``sim.web``: the examples' media URLs, infra/peers/web.py)."""
+    import boto3
+
+    from functions.common.media import MediaStore, fetch_https
+
+    web = sim.web
+
+    def fetch(url: str, most: int) -> bytes:
+        return fetch_https(web.peer_url(url), most)
+
+    return MediaStore(boto3.client("s3"), env["RAW_MENTIONS_BUCKET"], fetch).load
 
 
 def text_writer(sim: Simulation, env: dict[str, str]) -> Any:

@@ -85,6 +85,7 @@ class Simulation:
         self.shape = shape  # the simulated audience's shape (infra/simulate/audience.py)
         self.readback: Any = None  # infra.simulate.engagement.Readback, once started
         self.report: str | None = None  # where the run's HTML report goes (None: none)
+        self.web: Any = None  # infra.peers.web.WebFake: the media URLs' web, while running
 
     # -- set up --------------------------------------------------------------------
 
@@ -100,11 +101,17 @@ class Simulation:
             "AWS_PROFILE": None, "AWS_DEFAULT_PROFILE": None,
         }):  # fmt: skip
             config.clear_cache()
+            from functions.common.safe_url import allow_peer
+            from infra.peers.web import WebFake
+
+            self.web = WebFake().start()  # the web of the examples' media URLs
+            allow_peer(self.web.url)
             try:
                 self._run()
             finally:
                 for account in self.accounts.values():
                     account.fake.stop()
+                self.web.stop()
                 config.clear_cache()
         return self.result
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from functions.common.media import Blob, Loader
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 
@@ -161,6 +162,29 @@ def same_text(posted: str, ours: str) -> bool:
         return " ".join(re.sub(r"https?://\S+", "", text).split())
 
     return norm(posted) == norm(ours)
+
+
+def read_media(platform: str, request: PostRequest, load: Loader | None) -> list[Blob]:
+    """The request's media as checked bytes (functions/common/media.py), before any
+    upload: a file the platform does not take fails the post (``media_refused``, not
+    retried); a store or network failure is retryable."""
+    from functions.common import media
+
+    if not request.media:
+        return []
+    load = load or media.loader_from_env()
+    blobs = []
+    for url, kind, alt in request.media:
+        try:
+            item = load(url, kind, alt)
+            media.check(platform, item)
+        except media.MediaError as error:
+            raise media.refused(platform, error) from None
+        except Exception as error:  # the store or the network: the next attempt may read it
+            raise PlatformError(platform, 0, "media_unavailable", f"could not read {url}: "
+                                f"{error}", retryable=True) from None  # fmt: skip
+        blobs.append(item)
+    return blobs
 
 
 def unsupported_media(platform: str) -> PlatformError:

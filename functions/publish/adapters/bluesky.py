@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.common.media import Loader
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
@@ -56,7 +57,14 @@ def record_key(idempotency_key: str, scheduled_for: datetime | None) -> str:
 class BlueskyAdapter:
     platform = "bluesky"
 
-    def __init__(self, base_url: str | None = None, *, timeout: float = http.TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        timeout: float = http.TIMEOUT_S,
+        media: Loader | None = None,
+    ) -> None:
+        self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
         self.base_url, self.timeout = base_url, timeout
         # the clock a new post's record claims as its createdAt (publish sets its own)
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from functions.common.media import Loader
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
@@ -25,7 +26,9 @@ class Graph:
         sleep: Callable[[float], None] = time.sleep,
         poll_interval_s: float = 2.0,
         max_polls: int = 60,
+        media: Loader | None = None,
     ) -> None:
+        self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
         from schema.platforms import PLATFORMS
 
         self.root = (

@@ -11,6 +11,7 @@ import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from functions.common.media import Loader
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
@@ -35,7 +36,14 @@ def little_text(text: str) -> str:
 class LinkedInAdapter:
     platform = "linkedin"
 
-    def __init__(self, base_url: str | None = None, *, timeout: float = http.TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        timeout: float = http.TIMEOUT_S,
+        media: Loader | None = None,
+    ) -> None:
+        self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
         from schema.platforms import PLATFORMS
 
         self.root = f"{http.base_url(self.platform, base_url)}/rest"

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from functions.common.media import Loader
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
@@ -27,7 +28,14 @@ from functions.publish.adapters.base import (
 class MastodonAdapter:
     platform = "mastodon"
 
-    def __init__(self, base_url: str | None = None, *, timeout: float = http.TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        timeout: float = http.TIMEOUT_S,
+        media: Loader | None = None,
+    ) -> None:
+        self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
         self.base_url, self.timeout = base_url, timeout
 
     def root(self, request: PostRequest) -> str:

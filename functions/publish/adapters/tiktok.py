@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.common.media import Loader
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError, from_response
 from functions.common.platform.tokens import Token
@@ -45,7 +46,9 @@ class TikTokAdapter:
         sleep: Callable[[float], None] = time.sleep,
         poll_interval_s: float = 5.0,
         max_polls: int = 60,
+        media: Loader | None = None,
     ) -> None:
+        self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
         from schema.platforms import PLATFORMS
 
         version = PLATFORMS[self.platform].api_version

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from functions.common.media import Loader
 from functions.common.platform import http
 from functions.common.platform.tokens import Token
 from functions.publish.adapters.base import (
@@ -29,7 +30,14 @@ from functions.publish.adapters.base import (
 class XAdapter:
     platform = "x"
 
-    def __init__(self, base_url: str | None = None, *, timeout: float = http.TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        timeout: float = http.TIMEOUT_S,
+        media: Loader | None = None,
+    ) -> None:
+        self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
         from schema.platforms import PLATFORMS
 
         version = PLATFORMS[self.platform].api_version

@@ -1,0 +1,228 @@
+"""A post's media as bytes for the platforms' uploads: kept in S3, checked before any upload.
+
+A post names its media by URL in YAML:
+
+- ``s3://<bucket>/<key>``: an object of the deployment's own bucket (the images and videos
+  socialops makes, or a file a person put there);
+- ``https://...``: a file on the web. It is fetched **once** into the store
+  (``media/<sha256 of the URL>/<file name>`` in the data bucket), through the safe opener
+  (https only, public addresses only; functions/common/safe_url.py), by ``socialops
+  deploy`` or, where deploy did not, by ``publish`` at the first post that needs it; every
+  later post reads the copy. ``compile`` never fetches: it stays deterministic and offline.
+
+What a file is comes from its first bytes (``sniff``), never from its name or the server's
+``Content-Type``: a "photo.jpg" that is an HTML page is refused. ``check`` refuses a file a
+platform does not take (its kind, its type, its size: ``schema/platforms.py``) before any
+upload, so nothing half-made is left on the platform. Standard library only (cold starts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from functions.common import safe_url
+from functions.common.platform.errors import PlatformError
+
+PREFIX = "media/"
+MAX_BYTES = 512 * 1024 * 1024  # the most publish reads into memory (X's video limit)
+FETCH_TIMEOUT_S = 60.0
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif",
+              "image/webp": "webp", "video/mp4": "mp4", "video/quicktime": "mov",
+              "video/webm": "webm"}  # fmt: skip
+
+
+class MediaError(ValueError):
+    """A media file that cannot be posted as it is (never retried: the YAML or the file
+    must change)."""
+
+
+def sniff(head: bytes) -> str | None:
+    """The MIME type the first bytes of a file say, among those platforms take; None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"
+    return None
+
+
+@dataclass(frozen=True)
+class Blob:
+    """One media file, read and checked: its bytes, what they are, and its alt text."""
+
+    data: bytes
+    mime: str
+    alt: str = ""
+    source: str = ""  # the URL the post names
+
+    @property
+    def kind(self) -> str:
+        return self.mime.split("/", 1)[0]  # "image" | "video"
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def filename(self) -> str:
+        return f"media.{EXTENSIONS.get(self.mime, 'bin')}"
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """The bytes in parts of ``size`` (the last one shorter), at least one part."""
+        for start in range(0, max(self.size, 1), size):
+            yield self.data[start : start + size]
+
+
+def blob(data: bytes, declared: str, alt: str = "", source: str = "") -> Blob:
+    """``data`` as a ``Blob``, if it is the kind the post declares ("image", "video")."""
+    mime = sniff(data[:16])
+    if mime is None:
+        raise MediaError(f"{source or 'the file'} is not an image or a video a platform takes "
+                         "(JPEG, PNG, GIF, WebP, MP4, MOV or WebM, by its first bytes)")  # fmt: skip
+    if mime.split("/", 1)[0] != declared:
+        raise MediaError(f"{source or 'the file'} is declared {declared} but is {mime}")
+    return Blob(data, mime, alt, source)
+
+
+def check(platform: str, item: Blob) -> None:
+    """Refuse, before any upload, a file ``platform`` does not take (``MediaError``)."""
+    from schema.platforms import PLATFORMS
+
+    spec = PLATFORMS[platform]
+    limits = spec.media_limits.get(item.kind)
+    if limits is None:
+        raise MediaError(f"{spec.title} takes no {item.kind} from socialops")
+    types, most = limits
+    if item.mime not in types:
+        raise MediaError(f"{spec.title} takes {item.kind}s as {', '.join(types)}, not {item.mime} "
+                         f"({item.source})")  # fmt: skip
+    if item.size > most:
+        raise MediaError(f"{item.source} is {item.size / 1e6:.1f} MB; {spec.title} takes "
+                         f"{item.kind}s up to {most / 1e6:g} MB")  # fmt: skip
+
+
+def refused(platform: str, error: MediaError) -> PlatformError:
+    """A media problem as the platform error publish reports (not retryable)."""
+    return PlatformError(platform, 0, "media_refused", str(error))
+
+
+def key_for(url: str) -> str:
+    """Where the store keeps the copy of an https URL: its digest, then its file name."""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:32]
+    name = posixpath.basename(urllib.parse.urlsplit(url).path) or "file"
+    return f"{PREFIX}{digest}/{urllib.parse.quote(name, safe='._-')}"
+
+
+def s3_location(url: str) -> tuple[str, str] | None:
+    """(bucket, key) of an ``s3://`` URL; None for any other."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "s3":
+        return None
+    return parts.netloc, urllib.parse.unquote(parts.path.lstrip("/"))
+
+
+Fetch = Callable[[str, int], bytes]  # (https URL, the most bytes) -> the bytes
+
+
+def fetch_https(url: str, most: int = MAX_BYTES, timeout: float = FETCH_TIMEOUT_S) -> bytes:
+    """The bytes at ``url`` through the safe opener: https to public addresses (or a
+    configured peer), at most ``most`` bytes (``MediaError`` beyond)."""
+    try:
+        safe_url.check(url)
+        request = urllib.request.Request(url, headers={"Accept": "image/*, video/*"})
+        with safe_url.opener().open(request, timeout=timeout) as answer:
+            data: bytes = answer.read(most + 1)
+    except safe_url.Refused as error:
+        raise MediaError(f"{url} may not be fetched: {error}") from None
+    except urllib.error.HTTPError as error:
+        if error.code >= 500 or error.code == 429:
+            raise OSError(f"{url} answered HTTP {error.code}") from None
+        raise MediaError(f"{url} answered HTTP {error.code}") from None
+    if len(data) > most:
+        raise MediaError(f"{url} is larger than {most / 1e6:g} MB")
+    return data
+
+
+class MediaStore:
+    """The media copies in the data bucket, and the fetch that fills it."""
+
+    def __init__(self, s3: Any, bucket: str, fetch: Fetch = fetch_https) -> None:
+        self.s3, self.bucket, self.fetch = s3, bucket, fetch
+
+    def _get(self, bucket: str, key: str) -> bytes | None:
+        try:
+            answer = self.s3.get_object(Bucket=bucket, Key=key)
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        if int(answer.get("ContentLength", 0)) > MAX_BYTES:
+            raise MediaError(f"s3://{bucket}/{key} is larger than {MAX_BYTES / 1e6:g} MB")
+        data: bytes = answer["Body"].read()
+        return data
+
+    def keep(self, url: str) -> tuple[str, bool]:
+        """The store's key of an https URL's copy, fetched now if it has none; and whether
+        it was fetched now."""
+        key = key_for(url)
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+            return key, False
+        except self.s3.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise
+        data = self.fetch(url, MAX_BYTES)
+        mime = sniff(data[:16])
+        if mime is None:
+            raise MediaError(f"{url} is not an image or a video (by its first bytes)")
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=mime,
+                           Metadata={"source": url[:1024]})  # fmt: skip
+        return key, True
+
+    def load(self, url: str, declared: str, alt: str = "") -> Blob:
+        """The file a post names, as a checked ``Blob`` (``MediaError`` if it cannot be)."""
+        where = s3_location(url)
+        if where is not None:
+            data = self._get(*where)
+            if data is None:
+                raise MediaError(f"{url} does not exist")
+        else:
+            key, _ = self.keep(url)
+            data = self._get(self.bucket, key)
+            if data is None:  # removed between the two calls: fetch again next time
+                raise OSError(f"the copy of {url} went missing from s3://{self.bucket}/{key}")
+        return blob(data, declared, alt, url)
+
+
+Loader = Callable[[str, str, str], Blob]  # (url, declared kind, alt) -> Blob
+
+
+def loader_from_env() -> Loader:
+    """``MediaStore.load`` on the deployment's data bucket (``RAW_MENTIONS_BUCKET``), its
+    S3 client made at the first media a warm function posts."""
+    import os
+
+    store: list[MediaStore] = []
+
+    def load(url: str, declared: str, alt: str = "") -> Blob:
+        if not store:
+            import boto3
+
+            bucket = os.environ.get("RAW_MENTIONS_BUCKET", "")
+            if not bucket:
+                raise MediaError("no media store: RAW_MENTIONS_BUCKET is not set")
+            store.append(MediaStore(boto3.client("s3"), bucket))
+        return store[0].load(url, declared, alt)
+
+    return load
