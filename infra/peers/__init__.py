@@ -54,6 +54,39 @@ class Refused(Exception):
 Route = Callable[[Req], Reply]
 
 
+@dataclass(frozen=True)
+class Part:
+    """A file of a ``multipart/form-data`` body."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def parse_multipart(raw: bytes, content_type: str) -> dict[str, str | Part]:
+    """The fields of a ``multipart/form-data`` body: text fields as ``str``, files as
+    ``Part``; a body that is not one gives ``{}`` (the route then refuses it)."""
+    import email.parser
+    import email.policy
+
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
+    if not message.is_multipart():
+        return {}
+    fields: dict[str, str | Part] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        filename = part.get_filename()
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        fields[name] = (Part(filename, part.get_content_type(), data) if filename is not None
+                        else data.decode("utf-8", "replace"))  # fmt: skip
+    return fields
+
+
 def parse_body(raw: bytes, content_type: str) -> Any:
     if not raw:
         return {}
@@ -61,6 +94,8 @@ def parse_body(raw: bytes, content_type: str) -> Any:
         return json.loads(raw)
     if content_type.startswith("application/x-www-form-urlencoded"):
         return dict(urllib.parse.parse_qsl(raw.decode()))
+    if content_type.startswith("multipart/form-data"):
+        return parse_multipart(raw, content_type)
     return raw
 
 

@@ -110,6 +110,48 @@ def exchange(
         ) from None  # fmt: skip
 
 
+def multipart(fields: Mapping[str, str], files: Mapping[str, tuple[str, str, bytes]]) -> tuple[bytes, str]:  # fmt: skip
+    """A ``multipart/form-data`` body and its content type: the text ``fields``, then the
+    ``files`` (name -> (file name, MIME type, bytes)); the boundary is drawn so that no part
+    holds it."""
+    import secrets
+
+    parts = [*(v.encode() for v in fields.values()), *(f[2] for f in files.values())]
+    boundary = "socialops-" + secrets.token_hex(12)
+    while any(boundary.encode() in part for part in parts):
+        boundary = "socialops-" + secrets.token_hex(12)
+    out = bytearray()
+    for name, value in fields.items():
+        out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n").encode()  # fmt: skip
+    for name, (filename, mime, data) in files.items():
+        out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{filename}"\r\nContent-Type: {mime}\r\n\r\n').encode()  # fmt: skip
+        out += data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+def send(
+    platform: str,
+    method: str,
+    url: str,
+    data: bytes,
+    content_type: str,
+    *,
+    bearer: str | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = TIMEOUT_S,
+) -> Response:
+    """One HTTP call with a body of bytes (an upload: a file, a part, a multipart form); the
+    answer decoded as ``call`` does (an empty body: ``{}``), or a ``PlatformError``."""
+    status, head, raw = exchange(platform, method, url, query=query or {}, bearer=bearer,
+                                 headers=headers, data=data, content_type=content_type,
+                                 timeout=timeout)  # fmt: skip
+    return Response(status, head, _decode(raw))
+
+
 def base_url(platform: str, override: str | None) -> str:
     """The API root: the override (tests, self-hosted servers) or the table's."""
     from schema.platforms import PLATFORMS
