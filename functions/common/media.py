@@ -30,7 +30,7 @@ from functions.common import safe_url
 from functions.common.platform.errors import PlatformError
 
 PREFIX = "media/"
-MAX_BYTES = 512 * 1024 * 1024  # the most publish reads into memory (X's video limit)
+MAX_BYTES = 512_000_000  # the most publish reads into memory (X's video limit)
 FETCH_TIMEOUT_S = 60.0
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif",
               "image/webp": "webp", "video/mp4": "mp4", "video/quicktime": "mov",
