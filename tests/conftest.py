@@ -85,3 +85,21 @@ def validate(
         return run_cli("validate", root, "--no-cache", "--now", NOW, *extra)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def sample_media(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An adapter given no media loader reads the deployment's store (S3); in the tests
+    its files are the local web peer's samples for their URLs (infra/peers/web.py: a real
+    JPEG or PNG, MP4-shaped bytes), read without a network. The store itself is tested in
+    tests/integration/test_media_store.py."""
+    from functions.common import media
+    from infra.peers.web import sample
+
+    def load(url: str, declared: str, alt: str = "") -> media.Blob:
+        found = sample(url)
+        if found is None:
+            raise media.MediaError(f"{url}: the tests serve no such file")
+        return media.blob(found[0], declared, alt, url)
+
+    monkeypatch.setattr(media, "loader_from_env", lambda: load)

@@ -13,6 +13,7 @@ import io
 import struct
 import urllib.parse
 from collections import Counter
+from functools import lru_cache
 from typing import ClassVar
 
 from infra.peers import Fake, Refused, Reply, Req
@@ -47,6 +48,7 @@ def sample_video(seed: str, size: int = 64_000, brand: bytes = b"isom") -> bytes
     return head + _box(b"mdat", filler)
 
 
+@lru_cache(maxsize=64)
 def sample(url: str) -> tuple[bytes, str] | None:
     """The bytes and type the peer serves for ``url``; None for an unknown extension."""
     path = urllib.parse.urlsplit(url).path.lower()

@@ -5,13 +5,24 @@ The container is the firing's handle: its id is written down (``Trail.keep``) be
 ``media_publish``, and a container that was published says so (``status_code`` PUBLISHED).
 A later delivery asks the container, not the captions: one still FINISHED is published
 now (never a second container), one PUBLISHED is looked for among the account's media since
-the firing's time, and one EXPIRED or in ERROR published nothing."""
+the firing's time, and one EXPIRED or in ERROR published nothing.
+
+Instagram fetches each image or video from its URL itself (there is no upload): the files
+are read from the media store and checked against Instagram's types and sizes first
+(``read_media``), so a file it would refuse fails before any container is made."""
 
 from __future__ import annotations
 
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
-from functions.publish.adapters.base import PostRequest, Published, Trail, Uncertain, check_token
+from functions.publish.adapters.base import (
+    PostRequest,
+    Published,
+    Trail,
+    Uncertain,
+    check_token,
+    read_media,
+)
 from functions.publish.adapters.graph import Graph, account, created_at
 
 
@@ -27,6 +38,9 @@ class InstagramAdapter(Graph):
         if status == "PUBLISHED":  # an earlier delivery published it: never a second one
             return self._published_from(container or "", request, token, trail)
         if status not in ("FINISHED", "IN_PROGRESS"):
+            # Instagram pulls each file from its URL itself: the files are still read and
+            # checked first, so that one it would refuse fails here, before any container
+            read_media(self.platform, request, self.media)
             self.check_limit(user, token)
             container = self.create_container(user, request, token)
             trail.keep("container", container)  # before media_publish: the firing's handle
