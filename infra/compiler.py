@@ -7,6 +7,8 @@ Layout::
     build/schedules/<campaign>.json     desired schedules: one per channel and occurrence
     build/serverless/functions.json     the fixed functions and their event wiring
     build/serverless/resources.json     durable resources (tables, queues, topics, bucket)
+    build/media/generated/<sha256>.png  the approved texts' images, PNG or JPEG (deploy puts them in the
+                                        data bucket under the same key)
 
 Same input, same bytes: sorted keys, no timestamps. Only occurrences still to come are
 compiled; a campaign with none left compiles to nothing. Unchanged campaigns are not
@@ -134,6 +136,8 @@ def compile_project(project: Project, out: Path) -> CompileResult:
             files[paths[1]] = dumps(_schedules_doc(name, timeline.future(project.now)))
         campaigns[name] = entry
         result.schedules += count
+        for key, source in sorted(project.media.get(name, {}).items()):
+            files[key] = Path(source).read_bytes()  # checked against its digest by validate
     functions, resources = stack.build(configs)
     files["serverless/functions.json"] = dumps(functions)
     files["serverless/resources.json"] = dumps(resources)
@@ -177,8 +181,9 @@ def _write(
         tmp.write_bytes(raw)
         tmp.replace(target)
         result.written.append(rel)
-    for folder in ("config", "schedules"):
-        for stale in sorted((out / folder).glob("*.json")) if (out / folder).is_dir() else []:
+    for folder, pattern in (("config", "*.json"), ("schedules", "*.json"),
+                            ("media/generated", "*.png"), ("media/generated", "*.jpg")):  # fmt: skip
+        for stale in sorted((out / folder).glob(pattern)) if (out / folder).is_dir() else []:
             rel = f"{folder}/{stale.name}"
             if rel not in files:
                 stale.unlink()

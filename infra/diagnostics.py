@@ -51,9 +51,11 @@ CODES: dict[str, str] = {
     "E307": "channel not in the campaign",
     "E308": "listening required",
     "E309": "secret outside its brand's prefix",
+    "E310": "file it names not found",
     "E311": "generated text for a post without a brief",
     "E312": "generated text written from another brief",
     "E313": "two generated texts for one occurrence",
+    "E314": "generated image changed since it was written",
     # time
     "E401": "time outside the campaign window",
     "E402": "local time does not exist",

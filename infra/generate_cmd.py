@@ -30,6 +30,7 @@ Exit 0 when every occurrence has a chosen text, 1 when some has none (the file s
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -175,6 +176,7 @@ class Item:
     why: str = ""
     variants: list[dict[str, Any]] = field(default_factory=list)
     kept: bool = False  # already in the file: not written again
+    image: dict[str, Any] | None = None  # schema/generated.py GeneratedImage, when drawn
 
     def entry(self) -> dict[str, Any]:
         """The file's entry (schema/generated.py ``Written``)."""
@@ -187,6 +189,8 @@ class Item:
         if self.why:
             out["why"] = self.why
         out["variants"] = self.variants
+        if self.image is not None:
+            out["image"] = self.image
         return out
 
     def as_json(self) -> dict[str, Any]:
@@ -194,7 +198,8 @@ class Item:
                 "locale": self.locale or None, "at": f"{self.local:%Y-%m-%d %H:%M}",
                 "timezone": self.tz, "scheduled_for": f"{self.utc:%Y-%m-%dT%H:%M:%SZ}",
                 "chosen": self.chosen, "reasons": [] if self.chosen else [self.why],
-                "why": self.why, "variants": self.variants, "kept": self.kept}  # fmt: skip
+                "why": self.why, "variants": self.variants, "kept": self.kept,
+                "image": self.image}  # fmt: skip
 
 
 def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: Any,
@@ -253,6 +258,53 @@ def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: An
                     "refuses the same text twice: ask for more (--variants) or edit one")  # fmt: skip
     else:
         item.why = written.none_passed[:200]
+
+
+IMAGES = "media"  # beside the generated file: media/<campaign>/<post>-<channel>-....png
+
+
+def draw_image(item: Item, post: Any, config: Any, kit: Any, folder: Path) -> dict[str, Any]:
+    """The card of ``item``'s chosen text (infra/images.py) in its channel's size, written
+    beside the generated file (the pull request shows it); its ``GeneratedImage`` entry."""
+    from infra.images import SIZES, card, format_for, headline_of
+
+    assert item.chosen is not None
+    brand = config.brand.display_name or config.brand.name.capitalize()
+    headline = post.generate.image.headline or headline_of(item.chosen)
+    size = SIZES[item.channel]
+    fmt = format_for(item.channel)
+    data = card(headline, brand, kit, size, fmt)
+    identity = f"{item.post}|{item.channel}|{item.locale}|{item.local:%Y-%m-%d %H:%M}|{item.tz}"
+    name = (f"{item.post}-{item.channel}{f'-{item.locale}' if item.locale else ''}-"
+            f"{item.utc:%Y%m%dT%H%MZ}-{hashlib.sha256(identity.encode()).hexdigest()[:8]}."
+            f"{'png' if fmt == 'PNG' else 'jpg'}")  # fmt: skip
+    relative = f"{IMAGES}/{item.campaign}/{name}"
+    (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+    (folder / relative).write_bytes(data)
+    return {"file": relative, "size": f"{size[0]}x{size[1]}",
+            "alt": f"{brand} card: {headline}"[:200], "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+
+
+def _kit(project: Any, brand: Any) -> Any:
+    """The brand's kit with its files read from beside its brand file."""
+    from infra.images import Kit
+
+    files = [d.file for d in project.docs
+             if d.model is not None and getattr(d.model, "kind", "") == "brand"
+             and d.model.name == brand.name]  # fmt: skip
+    return Kit.of(brand.kit, Path(files[0]).parent if files else Path("."))
+
+
+def _prune_images(folder: Path, campaign: str, out: Sequence[tuple[Any, list[Item]]]) -> None:
+    """Remove the campaign's images no entry names any more (a text written anew, an
+    occurrence gone): the pull request then shows only the cards that will post."""
+    drawn = folder / IMAGES / campaign
+    if not drawn.is_dir():
+        return
+    named = {i.image["file"] for _, items in out for i in items if i.image is not None}
+    for image in [*drawn.glob("*.png"), *drawn.glob("*.jpg")]:
+        if f"{IMAGES}/{campaign}/{image.name}" not in named:
+            image.unlink()
 
 
 def _zone(name: str) -> Any:
@@ -365,6 +417,9 @@ def _run(args: argparse.Namespace, project: Any) -> int:
             continue
         config = config_doc(project, name)
         model, source = forecasts.of(config.brand.name)
+        kit = _kit(project, config.brand)
+        existing = project.generated.get(name)
+        folder = (Path(existing.file) if existing is not None else target(doc)).parent
         previous = _previous(project, name)
         out: list[tuple[Any, list[Item]]] = []
         for post in posts:
@@ -382,10 +437,15 @@ def _run(args: argparse.Namespace, project: Any) -> int:
                                else frozenset())  # fmt: skip
                     if item.chosen:
                         used.add(item.chosen)
+                if post.generate.image is None:
+                    item.image = None  # the brief no longer asks for one
+                elif item.chosen and (not item.kept or item.image is None) and item.utc >= now:
+                    item.image = draw_image(item, post, config, kit, folder)
             out.append((post, [t[0] for t in texts]))
             items += [t[0] for t in texts if chosen]
         existing = project.generated.get(name)
         path = Path(existing.file) if existing is not None else target(doc)
+        _prune_images(path.parent, name, out)
         note = source and f"the engagement forecast {source} of --forecast"[:200]
         text = document(name, provider, note, out)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -442,6 +502,7 @@ def _post_items(project: Any, name: str, post: Any, previous: Mapping[tuple[str,
             text = old[1]
             item.chosen, item.why, item.kept = text.chosen, text.why or "", True
             item.variants = [v.model_dump(exclude_none=True) for v in text.variants]
+            item.image = text.image.model_dump() if text.image is not None else None
         elif not chosen or occurrence.utc < now or occurrence.utc > now + horizon:
             continue  # not asked for, gone out, or too far ahead: nothing to write
         out.append((item, occurrence, series.index(f"{occurrence.local:%Y-%m-%d}")))

@@ -114,6 +114,8 @@ class Project:
     keys: dict[str, str] = field(default_factory=dict)
     generated: dict[str, Loaded] = field(default_factory=dict)  # by the campaign's name
     texts: dict[str, list[ApprovedText]] = field(default_factory=dict)  # approved, by campaign
+    # the approved texts' images, by campaign: the store's key -> the file (compile copies)
+    media: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def discover(paths: list[str]) -> list[FsPath]:
@@ -257,6 +259,19 @@ def _kind(loaded: Loaded) -> type[Brand] | type[Audience] | type[Campaign] | typ
     return KINDS[kind]
 
 
+def _kit_files(doc: Loaded) -> list[Diagnostic]:
+    """E310 for a brand kit's logo or font that is not a readable file beside the brand
+    file (``socialops generate`` draws the images with them)."""
+    kit = doc.model.kit
+    out = []
+    for name in ("logo", "font"):
+        value = getattr(kit, name, None) if kit is not None else None
+        if value and not (FsPath(doc.file).parent / value).is_file():
+            out.append(doc.at(("kit", name), "E310", f"expected the {name} file {value} beside "
+                              f"{FsPath(doc.file).name}, found none"))  # fmt: skip
+    return out
+
+
 def load_project(paths: list[str], now: datetime, cache: Cache) -> Project:
     project = Project([load_file(p, cache) for p in discover(paths)], now)
     for doc in project.docs:
@@ -266,6 +281,7 @@ def load_project(paths: list[str], now: datetime, cache: Cache) -> Project:
     for doc in valid:
         if doc.model.kind == "brand":
             project.diagnostics.extend(secret_names.brand_secrets(doc))
+            project.diagnostics.extend(_kit_files(doc))
             project.brands.setdefault(doc.model.name, doc.model)
         elif doc.model.kind == "audience":
             project.audiences.setdefault(doc.model.name, doc.model)
@@ -300,6 +316,7 @@ def _check_generated(project: Project, name: str, doc: Loaded) -> None:
                                         timeline.rows() if timeline else [])  # fmt: skip
     project.diagnostics.extend(checked.diagnostics)
     project.texts[name] = checked.approved
+    project.media[name] = checked.media
 
 
 def _identity(doc: Loaded) -> tuple[str, str] | None:

@@ -68,6 +68,28 @@ class StyleGuide(Strict):
     )
 
 
+HexColor = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+# a file beside the brand file (or below it), named without leaving its folder
+AssetFile = Annotated[str, Field(pattern=r"^[\w-][\w.-]*(/[\w-][\w.-]*)*\.(png|jpg|jpeg|ttf|otf)$",
+                                 max_length=200)]  # fmt: skip
+
+
+class Kit(Strict):
+    """The brand kit the generated images are drawn from (infra/images.py)."""
+
+    palette: Annotated[list[HexColor], Field(min_length=1, max_length=3)] = Field(
+        description="background, text and accent colours (#RRGGBB), in that order; missing "
+        "ones take socialops' defaults"
+    )
+    logo: AssetFile | None = Field(
+        default=None, description="a PNG or JPEG logo beside the brand file, drawn in a corner"
+    )
+    font: AssetFile | None = Field(
+        default=None,
+        description="a TrueType or OpenType font beside the brand file; none: DejaVu Sans Bold",
+    )
+
+
 class Account(Strict):
     """A platform account; its token lives in Secrets Manager under ``secret``."""
 
@@ -133,6 +155,11 @@ class Brand(Document):
     )
     listening: Listening | None = Field(
         default=None, description="what to listen for; none: no listening"
+    )
+    kit: Kit | None = Field(
+        default=None,
+        description="the colours, logo and font of generated images; none: "
+        "socialops' plain palette",
     )
     link_domains: list[Domain] = Field(
         default_factory=list,

@@ -85,11 +85,27 @@ class GenerationRule(Strict):
     )
 
 
+class ImageBrief(Strict):
+    """An image generated with each text: a card drawn from the brand's kit."""
+
+    style: Literal["card"] = Field(
+        default="card", description="card: the headline on the brand kit's colours, logo and font"
+    )
+    headline: ShortText | None = Field(
+        default=None, description="the card's words; none: the chosen text's first sentence"
+    )
+
+
 class Brief(Strict):
     """A post whose text is generated: what it is about, and by which rule."""
 
     rule: Name = Field(description="a rule named under the campaign's generation")
     brief: Text = Field(description="what the post should say, for the generator")
+    image: ImageBrief | None = Field(
+        default=None,
+        description="an image with each text, in its channel's size (it replaces the post's "
+        "media there); none: the post's media",
+    )
 
 
 class Media(Strict):

@@ -34,6 +34,9 @@ class ApprovedText(Strict):
     locale: Locale | None = None  # the post's locale text it stands for; None: its text
     scheduled_for: str  # the occurrence's UTC time, as its schedule's payload says it
     text: Text
+    # the image drawn with it (url, "image", alt): ``store:media/generated/<sha256>.png``, a
+    # key of the deployment's data bucket that deploy fills from build/media
+    media: list[tuple[str, str, str]] = Field(default_factory=list)
 
 
 class RuntimeConfig(Strict):

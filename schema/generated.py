@@ -35,6 +35,21 @@ class Variant(Strict):
     )
 
 
+class GeneratedImage(Strict):
+    """The image drawn for one text: a file beside the generated file, for review."""
+
+    file: Annotated[
+        str, Field(pattern=r"^[\w-][\w.-]*(/[\w-][\w.-]*)*\.(png|jpg)$", max_length=300)
+    ] = Field(description="the PNG or JPEG, relative to this file's folder")
+    size: Annotated[str, Field(pattern=r"^\d{2,4}x\d{2,4}$")] = Field(
+        description="its width x height in pixels"
+    )
+    alt: ShortText = Field(description="what it shows, read aloud to people who cannot see it")
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="the digest of its bytes: a file changed since is refused (E314)"
+    )
+
+
 class Written(Strict):
     """The text of one occurrence of a post on one channel (and locale)."""
 
@@ -52,6 +67,9 @@ class Written(Strict):
         default=None, description="why this text was chosen, or why none was"
     )
     variants: list[Variant] = Field(default_factory=list, description="every variant written")
+    image: GeneratedImage | None = Field(
+        default=None, description="the image drawn with the chosen text, when the brief asks"
+    )
 
 
 class GeneratedPost(Strict):

@@ -2,8 +2,9 @@
 
 A post names its media by URL in YAML:
 
-- ``s3://<bucket>/<key>``: an object of the deployment's own bucket (the images and videos
-  socialops makes, or a file a person put there);
+- ``store:<key>``: an object socialops made in the deployment's data bucket (the images
+  ``socialops generate`` draws, which deploy puts under ``media/generated/``);
+- ``s3://<bucket>/<key>``: an object of a bucket publish may read (its own);
 - ``https://...``: a file on the web. It is fetched **once** into the store
   (``media/<sha256 of the URL>/<file name>`` in the data bucket), through the safe opener
   (https only, public addresses only; functions/common/safe_url.py), by ``socialops
@@ -23,7 +24,7 @@ import posixpath
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from functions.common import safe_url
@@ -32,6 +33,7 @@ from functions.common.platform.errors import PlatformError
 PREFIX = "media/"
 MAX_BYTES = 512_000_000  # the most publish reads into memory (X's video limit)
 FETCH_TIMEOUT_S = 60.0
+LINK_S = 3600  # how long a presigned link to a stored file lives (Instagram fetches it)
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif",
               "image/webp": "webp", "video/mp4": "mp4", "video/quicktime": "mov",
               "video/webm": "webm"}  # fmt: skip
@@ -67,6 +69,7 @@ class Blob:
     mime: str
     alt: str = ""
     source: str = ""  # the URL the post names
+    link: str = ""  # where a platform that fetches files itself (Instagram) can fetch it
 
     @property
     def kind(self) -> str:
@@ -192,7 +195,10 @@ class MediaStore:
 
     def load(self, url: str, declared: str, alt: str = "") -> Blob:
         """The file a post names, as a checked ``Blob`` (``MediaError`` if it cannot be)."""
-        where = s3_location(url)
+        if url.startswith("store:"):  # an object socialops made: the data bucket's key
+            where: tuple[str, str] | None = (self.bucket, url.removeprefix("store:"))
+        else:
+            where = s3_location(url)
         if where is not None:
             data = self._get(*where)
             if data is None:
@@ -202,7 +208,10 @@ class MediaStore:
             data = self._get(self.bucket, key)
             if data is None:  # removed between the two calls: fetch again next time
                 raise OSError(f"the copy of {url} went missing from s3://{self.bucket}/{key}")
-        return blob(data, declared, alt, url)
+            return replace(blob(data, declared, alt, url), link=url)
+        link = self.s3.generate_presigned_url("get_object", ExpiresIn=LINK_S,
+                                              Params={"Bucket": where[0], "Key": where[1]})  # fmt: skip
+        return replace(blob(data, declared, alt, url), link=str(link))
 
 
 Loader = Callable[[str, str, str], Blob]  # (url, declared kind, alt) -> Blob
@@ -226,3 +235,104 @@ def loader_from_env() -> Loader:
         return store[0].load(url, declared, alt)
 
     return load
+
+
+def dimensions(item: Blob) -> tuple[int, int] | None:
+    """(width, height) of an image or a video as it is shown, read from its header: JPEG
+    (its SOF, turned by an EXIF orientation of 5 to 8), PNG (IHDR), GIF, WebP (VP8, VP8L,
+    VP8X), MP4 and MOV (the first video track's ``tkhd``, turned by its matrix); None when
+    the header does not say (or says 0). Platforms use it for an aspect ratio."""
+    import struct
+
+    data = item.data
+
+    def orientation(tiff: bytes) -> int:  # EXIF tag 0x0112 of IFD0, 1 when absent
+        order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
+        if order is None or len(tiff) < 8:
+            return 1
+        ifd = struct.unpack(order + "I", tiff[4:8])[0]
+        count = struct.unpack(order + "H", tiff[ifd : ifd + 2])[0] if ifd + 2 <= len(tiff) else 0
+        for at in range(ifd + 2, ifd + 2 + 12 * count, 12):
+            entry = tiff[at : at + 12]
+            if len(entry) == 12 and struct.unpack(order + "HH", entry[:4]) == (0x0112, 3):
+                return int(struct.unpack(order + "H", entry[8:10])[0])
+        return 1
+
+    def jpeg() -> tuple[int, int] | None:
+        at, turned = 2, False
+        while at + 4 <= len(data) and data[at] == 0xFF:
+            marker = data[at + 1]
+            if marker == 0xFF:  # a fill byte
+                at += 1
+                continue
+            if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
+                at += 2
+                continue
+            if marker in (0xD9, 0xDA):  # the end, or the scan: no frame header before it
+                return None
+            length = struct.unpack(">H", data[at + 2 : at + 4])[0]
+            segment = data[at + 4 : at + 2 + length]
+            if marker == 0xE1 and segment.startswith(b"Exif\0\0"):
+                turned = orientation(segment[6:]) in (5, 6, 7, 8)
+            elif marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB,
+                            0xCD, 0xCE, 0xCF) and len(segment) >= 5:  # fmt: skip
+                height, width = struct.unpack(">HH", segment[1:5])
+                return (height, width) if turned else (width, height)
+            at += 2 + length
+        return None
+
+    def webp() -> tuple[int, int] | None:
+        chunk = data[12:16]
+        if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a" and len(data) >= 30:
+            width, height = struct.unpack("<HH", data[26:30])
+            return width & 0x3FFF, height & 0x3FFF
+        if chunk == b"VP8L" and data[20:21] == b"\x2f" and len(data) >= 25:
+            bits = int.from_bytes(data[21:25], "little")
+            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        if chunk == b"VP8X" and len(data) >= 30:
+            return (int.from_bytes(data[24:27], "little") + 1,
+                    int.from_bytes(data[27:30], "little") + 1)  # fmt: skip
+        return None
+
+    def boxes(start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+        at = start  # each ISO BMFF box: (type, where its payload starts, where it ends)
+        while at + 8 <= end:
+            size, kind = struct.unpack(">I4s", data[at : at + 8])
+            head = 8
+            if size == 1 and at + 16 <= end:  # a 64-bit size follows
+                size, head = struct.unpack(">Q", data[at + 8 : at + 16])[0], 16
+            elif size == 0:  # to the end
+                size = end - at
+            if size < head:
+                return
+            yield kind, at + head, min(at + size, end)
+            at += size
+
+    def video() -> tuple[int, int] | None:
+        for moov, start, end in boxes(0, len(data)):
+            for trak, t_start, t_end in boxes(start, end) if moov == b"moov" else ():
+                for kind, k_start, k_end in boxes(t_start, t_end) if trak == b"trak" else ():
+                    tkhd = data[k_start:k_end] if kind == b"tkhd" else b""
+                    at = 52 if tkhd[:1] == b"\x01" else 40  # the matrix (version 1 or 0)
+                    if len(tkhd) < at + 44:
+                        continue
+                    a, b = struct.unpack(">ii", tkhd[at : at + 8])
+                    width, height = (v >> 16 for v in struct.unpack(">II", tkhd[at + 36 : at + 44]))  # fmt: skip
+                    if width and height:  # a video track (an audio track says 0 x 0)
+                        return (height, width) if a == 0 and b != 0 else (width, height)
+        return None
+
+    size: tuple[int, int] | None = None
+    if item.mime == "image/jpeg":
+        size = jpeg()
+    elif item.mime == "image/png" and data[12:16] == b"IHDR" and len(data) >= 24:
+        size = struct.unpack(">II", data[16:24])
+    elif item.mime == "image/gif" and len(data) >= 10:
+        size = struct.unpack("<HH", data[6:10])
+    elif item.mime == "image/webp":
+        size = webp()
+    elif item.mime in ("video/mp4", "video/quicktime"):
+        size = video()
+    if size is None or not all(size):
+        return None
+    return int(size[0]), int(size[1])

@@ -76,13 +76,13 @@ def render(post: Any, channel: str, locale: str) -> tuple[str | None, list[Any]]
     return post.text, media  # None for generated text not written yet
 
 
-def approved(config: Any, key: Key, when: datetime) -> str | None:
+def approved(config: Any, key: Key, when: datetime) -> Any:
     """The generated text approved for this occurrence (a merged ``generated`` file, compiled
-    into the config), or None."""
+    into the config: ``ApprovedText``, with its image if one was drawn), or None."""
     for text in config.texts:
         if (text.post, text.channel, text.locale or "") == (key.post, key.channel, key.locale or "") \
                 and utc(text.scheduled_for) == when:  # fmt: skip
-            return str(text.text)
+            return text
     return None
 
 
@@ -157,11 +157,16 @@ def plan(key: Key, deps: Deps) -> Plan:
             + (f" ({flag.reason})" if flag.reason else "")
             + "; redrive this message after `socialops resume`",
         )
-    text, media = render(post, key.channel, key.locale)
+    text, declared = render(post, key.channel, key.locale)
+    media = [(str(m.url), m.type, m.alt or "") for m in declared]
+    if text is None:
+        found = approved(config, key, when)
+        if found is not None:
+            text = str(found.text)
+            # its image stands for the post's media on this channel (the brief asked for one)
+            media = [tuple(m) for m in found.media] or media
     omitted = 0 if PLATFORMS[key.channel].media_kinds else len(media)
     media = media if not omitted else []  # validate warned (W502): the text goes alone
-    if text is None:
-        text = approved(config, key, when)
     if text is None and post.generate and campaign.generation[post.generate.rule].review == "none":
         text = written_now(key, deps)
     if text is None:
@@ -178,7 +183,7 @@ def plan(key: Key, deps: Deps) -> Plan:
         handle=account.handle,
         account_id=account.id,
         instance=str(account.instance) if account.instance else None,
-        media=tuple((str(m.url), m.type, m.alt or "") for m in media),
+        media=tuple((str(url), str(kind), str(alt)) for url, kind, alt in media),
     )
     return Plan(config.brand.name, account.secret, request, late_by, omitted)
 

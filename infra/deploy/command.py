@@ -29,6 +29,7 @@ STACK_OUTPUTS = {
     "publish_arn": "PublishFunctionArn",
     "role_arn": "SchedulerRoleArn",
     "dlq_arn": "PublishDeadLetterQueueArn",
+    "bucket": "RawMentionsBucketName",
 }
 
 
@@ -79,7 +80,7 @@ def targets(args: argparse.Namespace) -> Targets:
             f"SchedulerRoleArn (deploy it with `npx osls deploy --stage {args.stage}`), "
             f"and no {' and '.join(missing)} given"
         )
-    return Targets(given["publish_arn"], given["role_arn"], given["dlq_arn"])
+    return Targets(given["publish_arn"], given["role_arn"], given["dlq_arn"], given["bucket"])
 
 
 def _now(text: str | None) -> datetime:
@@ -191,6 +192,7 @@ def run(args: argparse.Namespace, deploy: bool) -> int:
             text = json.dumps(plan_json(plan), indent=2, sort_keys=True)
             print(text if args.format == "json" else plan_text(plan))
             return 1 if plan.conflicts else 0
+        images = _images(args)  # before the schedules that post them
         done = apply(scheduler, plan)
     except ApplyError as exc:
         print(f"socialops: deploy stopped after {exc.applied.total} changes: "
@@ -204,10 +206,25 @@ def run(args: argparse.Namespace, deploy: bool) -> int:
         return 1
     except (ClientError, BotoCoreError) as exc:  # no region, no credentials, unreachable...
         return report(args.command, args.endpoint_url, exc)
-    print(deployed_line(plan, done))
+    print(deployed_line(plan, done) + (f"; {images} generated images put in the data bucket"
+                                       if images else ""))  # fmt: skip
     for conflict in plan.conflicts:
         print(f"socialops: {conflict}", file=sys.stderr)
     return 1 if plan.conflicts else 0
+
+
+def _images(args: argparse.Namespace) -> int:
+    """The build's generated images the data bucket lacks, put there (infra/deploy/media.py)."""
+    from infra.deploy.media import FOLDER, upload
+
+    build = Path(args.build)
+    if not (build / FOLDER).is_dir() or not any((build / FOLDER).iterdir()):
+        return 0
+    bucket = targets(args).bucket
+    if not bucket:
+        raise DeployError("the build holds generated images, but no data bucket is known: no "
+                          "stack output RawMentionsBucketName and no --bucket given")  # fmt: skip
+    return upload(client("s3", args), bucket, build)
 
 
 def deployed_line(plan: Plan, done: Applied) -> str:

@@ -49,6 +49,7 @@ class Targets:
     publish_arn: str
     role_arn: str
     dlq_arn: str | None = None
+    bucket: str | None = None  # the data bucket: the generated images go there first
 
 
 @dataclass

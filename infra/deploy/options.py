@@ -12,6 +12,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--publish-arn", help="publish function ARN (default: stack output)")
     parser.add_argument("--role-arn", help="role Scheduler assumes (default: stack output)")
     parser.add_argument("--dlq-arn", help="dead-letter queue ARN (default: stack output)")
+    parser.add_argument("--bucket", help="the data bucket the generated images go to "
+                        "(default: stack output)")  # fmt: skip
     parser.add_argument("--now", help="the present, ISO 8601 (default: the clock); for tests")
     parser.add_argument(
         "--refresh", action="store_true", help="read every owned schedule, not only changes"

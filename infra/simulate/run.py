@@ -136,7 +136,7 @@ class Simulation:
         secrets = boto3.client("secretsmanager")
         store_secrets(secrets, self.accounts.values())
         self.dead_letter_arn = made.arns["PublishDeadLetterQueue"]
-        self._deploy(self.dead_letter_arn)
+        self._deploy(self.dead_letter_arn, env["RAW_MENTIONS_BUCKET"])
         scheduler = boto3.client("scheduler")
         firings = read_schedules(scheduler, self.start, self.end)
         firings += rate_firings(self.build, self.start, self.end, len(firings))
@@ -165,13 +165,15 @@ class Simulation:
             posts = [f for f in firings if not f.name.startswith(("rule/", "listen/", "readback/"))]
             self._account(env, len(posts))
 
-    def _deploy(self, dlq_arn: str) -> None:
+    def _deploy(self, dlq_arn: str, bucket: str) -> None:
         import boto3
 
         from infra.deploy.apply import apply
         from infra.deploy.desired import Targets, load
+        from infra.deploy.media import upload
         from infra.deploy.plan import make_plan
 
+        upload(boto3.client("s3"), bucket, self.build)  # the generated images, first
         scheduler = boto3.client("scheduler")
         desired = load(self.build, STAGE, Targets(PUBLISH_ARN, ROLE_ARN, dlq_arn), self.start)
         apply(scheduler, make_plan(scheduler, STAGE, desired, self.start))

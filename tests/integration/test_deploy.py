@@ -37,8 +37,9 @@ REGION = "us-east-1"
 PUBLISH = "arn:aws:lambda:us-east-1:123456789012:function:socialops-test-publish"
 ROLE = "arn:aws:iam::123456789012:role/socialops-test-scheduler"
 DLQ = "arn:aws:sqs:us-east-1:123456789012:socialops-test-publish-dlq"
+DATA_BUCKET = "socialops-test-data"  # the generated images go there (brew-tips' cards)
 FLAGS = ["--stage", "test", "--now", NOW, "--publish-arn", PUBLISH, "--role-arn", ROLE,
-         "--dlq-arn", DLQ]  # fmt: skip
+         "--bucket", DATA_BUCKET, "--dlq-arn", DLQ]  # the DLQ last: a test swaps it  # fmt: skip
 WRITES = {"CreateSchedule", "UpdateSchedule", "DeleteSchedule", "CreateScheduleGroup",
           "DeleteScheduleGroup", "TagResource", "UntagResource"}  # fmt: skip
 
@@ -50,6 +51,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_REGION", raising=False)
     with mock_aws():
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=DATA_BUCKET)
         yield
 
 
@@ -334,7 +336,8 @@ def test_no_targets_is_one_clear_line(
 def test_targets_from_the_stack_outputs(aws: None, build: Path) -> None:
     template = {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}, "Outputs": {
         "PublishFunctionArn": {"Value": PUBLISH}, "SchedulerRoleArn": {"Value": ROLE},
-        "PublishDeadLetterQueueArn": {"Value": DLQ}}}  # fmt: skip
+        "PublishDeadLetterQueueArn": {"Value": DLQ},
+        "RawMentionsBucketName": {"Value": DATA_BUCKET}}}  # fmt: skip
     boto3.client("cloudformation", region_name=REGION).create_stack(
         StackName="socialops-test", TemplateBody=json.dumps(template)
     )
@@ -342,6 +345,22 @@ def test_targets_from_the_stack_outputs(aws: None, build: Path) -> None:
     got = scheduler().get_schedule(Name="launch.x.20270121T0800Z.fr-FR",
                                    GroupName="socialops-test-ridgeline-launch")  # fmt: skip
     assert got["Target"]["DeadLetterConfig"] == {"Arn": DLQ}
+    # brew-tips' approved cards went to the data bucket first, under their digests
+    held = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=DATA_BUCKET)
+    keys = sorted(o["Key"] for o in held.get("Contents", []))
+    assert keys == sorted(f"media/generated/{p.name}" for p in (build / "media" / "generated").iterdir())  # fmt: skip
+    assert keys  # one per distinct card (the same tip in one size is one object)
+
+
+def test_generated_images_need_a_bucket_to_go_to(
+    aws: None, build: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    no_bucket = [f for f in FLAGS if f not in ("--bucket", DATA_BUCKET)]
+    assert run("deploy", "--build", build, *no_bucket) == 1
+    assert "no data bucket is known" in capsys.readouterr().err
+    groups = scheduler().list_schedule_groups()["ScheduleGroups"]
+    assert [g["Name"] for g in groups] == ["default"]  # nothing deployed without its images
 
 
 def test_missing_build_is_one_clear_line(
@@ -379,9 +398,14 @@ def test_e2e_deploy_then_plan_against_a_moto_server(moto_server: str, build: Pat
         [sys.executable, "-m", "infra.cli", *args, "--build", str(build), "--endpoint-url",
          moto_server, *FLAGS], capture_output=True, text=True, env=env, cwd=ROOT, check=False,
     )  # fmt: skip
+    boto3.client("s3", endpoint_url=moto_server, region_name=REGION, aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_bucket(Bucket=DATA_BUCKET)  # fmt: skip
     deployed = command("deploy")
     assert deployed.returncode == 0, deployed.stderr
-    assert "460 created" in deployed.stdout
+    assert (
+        "460 created" in deployed.stdout
+        and "generated images put in the data bucket" in deployed.stdout
+    )
     plan = command("plan")
     assert plan.returncode == 0, plan.stderr
     assert "no changes" in plan.stdout

@@ -190,6 +190,17 @@ posts:"""), "campaign.yml", "alerts:", "alerts", "expected 'listening' terms in 
          "brand.yml", "prod/stripe/api-key", "accounts.x.secret",
          "expected the account's secret under its brand's prefix, 'socialops/acme/<name>', "
          "found 'prod/stripe/api-key'"),
+    Case("E310", "a brand kit's logo that is not there",
+         {**BASE, "brand.yml": edit(BRAND, "accounts:\n", 'kit:\n  palette:\n    - "#112233"\n'
+                                    "  logo: logo.png\naccounts:\n")},
+         "brand.yml", "logo.png", "kit.logo",
+         "expected the logo file logo.png beside brand.yml, found none"),
+    Case("E314", "a generated image changed since it was written",
+         {**generated('"Hello from acme"\n', '"Hello from acme"\n        image:\n'
+                      "          file: card.png\n          size: 1200x627\n          alt: A card\n"
+                      f"          sha256: {'0' * 64}\n"), "card.png": b"\x89PNG\r\n\x1a\n"},
+         "generated.yml", "0" * 64, "posts[0].texts[0].image.sha256",
+         "expected card.png as it was written (sha256 000000000000...), found other bytes"),
     Case("W407", "a generated file for a campaign that is gone", generated("name: launch", "name: lunch"),
          "generated.yml", "lunch", "name", "did you mean 'launch'? expected a defined campaign",
          exit=0),

@@ -40,9 +40,9 @@ class InstagramAdapter(Graph):
         if status not in ("FINISHED", "IN_PROGRESS"):
             # Instagram pulls each file from its URL itself: the files are still read and
             # checked first, so that one it would refuse fails here, before any container
-            read_media(self.platform, request, self.media)
+            blobs = read_media(self.platform, request, self.media)
             self.check_limit(user, token)
-            container = self.create_container(user, request, token)
+            container = self.create_container(user, request, token, [b.link for b in blobs])
             trail.keep("container", container)  # before media_publish: the firing's handle
         assert container is not None
         self.wait_finished(container, token)
@@ -64,12 +64,17 @@ class InstagramAdapter(Graph):
                 retryable=True, retry_after_s=3600.0,
             )  # fmt: skip
 
-    def create_container(self, user: str, request: PostRequest, token: Token) -> str:
+    def create_container(self, user: str, request: PostRequest, token: Token,
+                         links: list[str] | None = None) -> str:  # fmt: skip
+        """The post's container; ``links``: where Instagram fetches each file (a stored
+        file's presigned link), in the request's order (default: the URLs it names)."""
         if not request.media:
             raise PlatformError(self.platform, 0, "media_required", "a post needs an image")
-        if len(request.media) == 1:
-            return self._item(user, request.media[0], token, caption=request.text)
-        children = [self._item(user, m, token, is_carousel_item="true") for m in request.media]
+        items = [((link or url), kind, alt) for (url, kind, alt), link
+                 in zip(request.media, links or [""] * len(request.media), strict=True)]  # fmt: skip
+        if len(items) == 1:
+            return self._item(user, items[0], token, caption=request.text)
+        children = [self._item(user, m, token, is_carousel_item="true") for m in items]
         for child in children:
             self.wait_finished(child, token)
         return str(
