@@ -182,7 +182,8 @@ def _write(
         tmp.replace(target)
         result.written.append(rel)
     for folder, pattern in (("config", "*.json"), ("schedules", "*.json"),
-                            ("media/generated", "*.png"), ("media/generated", "*.jpg")):  # fmt: skip
+                            ("media/generated", "*.png"), ("media/generated", "*.jpg"),
+                            ("media/generated", "*.mp4")):  # fmt: skip
         for stale in sorted((out / folder).glob(pattern)) if (out / folder).is_dir() else []:
             rel = f"{folder}/{stale.name}"
             if rel not in files:

@@ -77,7 +77,6 @@ CODES: dict[str, str] = {
     "E507": "budget bounds",
     "E508": "media the platform's adapter cannot post",
     "W501": "required hashtag missing",
-    "W502": "media not posted: the platform's adapter cannot upload media yet",
     # secrets
     "E601": "credential in YAML",
     # where functions connect

@@ -177,6 +177,7 @@ class Item:
     variants: list[dict[str, Any]] = field(default_factory=list)
     kept: bool = False  # already in the file: not written again
     image: dict[str, Any] | None = None  # schema/generated.py GeneratedImage, when drawn
+    video: dict[str, Any] | None = None  # schema/generated.py GeneratedVideo, when made
 
     def entry(self) -> dict[str, Any]:
         """The file's entry (schema/generated.py ``Written``)."""
@@ -191,6 +192,8 @@ class Item:
         out["variants"] = self.variants
         if self.image is not None:
             out["image"] = self.image
+        if self.video is not None:
+            out["video"] = self.video
         return out
 
     def as_json(self) -> dict[str, Any]:
@@ -199,7 +202,7 @@ class Item:
                 "timezone": self.tz, "scheduled_for": f"{self.utc:%Y-%m-%dT%H:%M:%SZ}",
                 "chosen": self.chosen, "reasons": [] if self.chosen else [self.why],
                 "why": self.why, "variants": self.variants, "kept": self.kept,
-                "image": self.image}  # fmt: skip
+                "image": self.image, "video": self.video}  # fmt: skip
 
 
 def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: Any,
@@ -285,6 +288,32 @@ def draw_image(item: Item, post: Any, config: Any, kit: Any, folder: Path) -> di
             "alt": f"{brand} card: {headline}"[:200], "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
 
 
+def make_video(item: Item, post: Any, config: Any, kit: Any, folder: Path) -> dict[str, Any]:
+    """The post's video from its blog post (infra/video.py), beside the generated file; made
+    again only when what it is made of changes (its name is their digest). Its
+    ``GeneratedVideo`` entry."""
+    from infra import video
+
+    brief = post.generate.video
+    brand = config.brand.display_name or config.brand.name.capitalize()
+    try:
+        text = video.post_text(brief.source, folder)
+        scenes = video.key_sentences(text, brief.seconds)
+    except video.VideoError as error:
+        raise Refused(f"post {post.id!r}: video: {error}") from None
+    recipe = json.dumps([brand, repr(kit), [(s.text, s.seconds) for s in scenes]])
+    name = f"{item.post}-video-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}.mp4"
+    relative = f"{IMAGES}/{item.campaign}/{name}"
+    target_file = folder / relative
+    target_file.parent.mkdir(parents=True, exist_ok=True)
+    if not target_file.is_file():
+        video.render(scenes, brand, kit, target_file)
+    data = target_file.read_bytes()
+    return {"file": relative, "seconds": round(sum(s.seconds for s in scenes), 1),
+            "alt": f"{brand} video: {scenes[0].text}"[:200],
+            "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+
+
 def _kit(project: Any, brand: Any) -> Any:
     """The brand's kit with its files read from beside its brand file."""
     from infra.images import Kit
@@ -301,8 +330,8 @@ def _prune_images(folder: Path, campaign: str, out: Sequence[tuple[Any, list[Ite
     drawn = folder / IMAGES / campaign
     if not drawn.is_dir():
         return
-    named = {i.image["file"] for _, items in out for i in items if i.image is not None}
-    for image in [*drawn.glob("*.png"), *drawn.glob("*.jpg")]:
+    named = {m["file"] for _, items in out for i in items for m in (i.image, i.video) if m}
+    for image in [*drawn.glob("*.png"), *drawn.glob("*.jpg"), *drawn.glob("*.mp4")]:
         if f"{IMAGES}/{campaign}/{image.name}" not in named:
             image.unlink()
 
@@ -426,6 +455,7 @@ def _run(args: argparse.Namespace, project: Any) -> int:
             chosen = args.post is None or post.id == args.post
             texts = _post_items(project, name, post, previous, now, horizon, chosen, args.again)
             taken: dict[str, set[str]] = {}  # chosen texts by channel that refuses repeats
+            videos: dict[str, dict[str, Any]] = {}  # one video a post, for all its texts
             for item, _, _ in texts:
                 if item.kept and item.chosen and PLATFORMS[item.channel].refuses_duplicates:
                     taken.setdefault(item.channel, set()).add(item.chosen)
@@ -441,6 +471,11 @@ def _run(args: argparse.Namespace, project: Any) -> int:
                     item.image = None  # the brief no longer asks for one
                 elif item.chosen and (not item.kept or item.image is None) and item.utc >= now:
                     item.image = draw_image(item, post, config, kit, folder)
+                if post.generate.video is None:
+                    item.video = None
+                elif item.chosen and (not item.kept or item.video is None) and item.utc >= now:
+                    item.video = videos.get(post.id) or make_video(item, post, config, kit, folder)
+                    videos[post.id] = item.video
             out.append((post, [t[0] for t in texts]))
             items += [t[0] for t in texts if chosen]
         existing = project.generated.get(name)
@@ -503,6 +538,7 @@ def _post_items(project: Any, name: str, post: Any, previous: Mapping[tuple[str,
             item.chosen, item.why, item.kept = text.chosen, text.why or "", True
             item.variants = [v.model_dump(exclude_none=True) for v in text.variants]
             item.image = text.image.model_dump() if text.image is not None else None
+            item.video = text.video.model_dump() if text.video is not None else None
         elif not chosen or occurrence.utc < now or occurrence.utc > now + horizon:
             continue  # not asked for, gone out, or too far ahead: nothing to write
         out.append((item, occurrence, series.index(f"{occurrence.local:%Y-%m-%d}")))

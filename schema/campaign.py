@@ -96,6 +96,22 @@ class ImageBrief(Strict):
     )
 
 
+BlogSource = Annotated[
+    str, Field(pattern=r"^(https://\S+|[\w-][\w.-]*(/[\w-][\w.-]*)*\.(md|txt))$", max_length=500)
+]
+
+
+class VideoBrief(Strict):
+    """A short vertical video made from a blog post with each text (infra/video.py)."""
+
+    source: BlogSource = Field(
+        description="the blog post: a .md or .txt file beside the campaign, or an https page"
+    )
+    seconds: Annotated[int, Field(ge=15, le=60)] = Field(
+        default=30, description="about how long the video runs (15 to 60)"
+    )
+
+
 class Brief(Strict):
     """A post whose text is generated: what it is about, and by which rule."""
 
@@ -105,6 +121,11 @@ class Brief(Strict):
         default=None,
         description="an image with each text, in its channel's size (it replaces the post's "
         "media there); none: the post's media",
+    )
+    video: VideoBrief | None = Field(
+        default=None,
+        description="a video made from a blog post with each text (it replaces the post's "
+        "media, and an image); none: no video",
     )
 
 

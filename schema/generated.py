@@ -50,6 +50,19 @@ class GeneratedImage(Strict):
     )
 
 
+class GeneratedVideo(Strict):
+    """The video made for a post from its blog post: a file beside the generated file."""
+
+    file: Annotated[str, Field(pattern=r"^[\w-][\w.-]*(/[\w-][\w.-]*)*\.mp4$", max_length=300)] = (
+        Field(description="the MP4, relative to this file's folder")
+    )
+    seconds: Annotated[float, Field(ge=1, le=600)] = Field(description="how long it runs")
+    alt: ShortText = Field(description="what it shows, for people who cannot see it")
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="the digest of its bytes: a file changed since is refused (E314)"
+    )
+
+
 class Written(Strict):
     """The text of one occurrence of a post on one channel (and locale)."""
 
@@ -69,6 +82,9 @@ class Written(Strict):
     variants: list[Variant] = Field(default_factory=list, description="every variant written")
     image: GeneratedImage | None = Field(
         default=None, description="the image drawn with the chosen text, when the brief asks"
+    )
+    video: GeneratedVideo | None = Field(
+        default=None, description="the video made for the post, when the brief asks"
     )
 
 

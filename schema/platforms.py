@@ -68,7 +68,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
         PlatformSpec(
             "facebook", "Facebook", 63_206, "codepoints",
             api_base="https://graph.facebook.com", api_version="v21.0",
-            token_lifetime_days=60, how_counted="characters", media_kinds=("image",),
+            token_lifetime_days=60, how_counted="characters", media_kinds=("image", "video"),
             max_media=1, listening=("pull", "push"),
             media=(("image", (JPEG, PNG, GIF, WEBP), 10 * MB), ("video", (MP4, MOV), 1_000 * MB)),
         ),
@@ -76,13 +76,15 @@ PLATFORMS: dict[str, PlatformSpec] = {
             "x", "X", 280, "weighted", api_base="https://api.x.com", api_version="2",
             token_lifetime_days=None, posts_per_day=2_400, refuses_duplicates=True,
             how_counted="weighted characters (a URL counts 23, an emoji 2, CJK 2)",
-            listening=("pull", "push"),
+            listening=("pull", "push"), media_kinds=("image", "video"), max_media=4,
+            video_alone=True,
             media=(("image", (JPEG, PNG, GIF, WEBP), 5 * MB), ("video", (MP4, MOV), 512 * MB)),
         ),
         PlatformSpec(
             "linkedin", "LinkedIn", 3_000, "codepoints", api_base="https://api.linkedin.com",
             api_version="202609", refreshable=False, token_lifetime_days=60,
             how_counted="characters", refuses_duplicates=True, listening=("pull",),
+            media_kinds=("image", "video"), max_media=20, video_alone=True,
             media=(("image", (JPEG, PNG, GIF), 10 * MB), ("video", (MP4,), 500 * MB)),
         ),
         PlatformSpec(
@@ -95,12 +97,13 @@ PLATFORMS: dict[str, PlatformSpec] = {
             "bluesky", "Bluesky", 300, "graphemes", api_base="https://bsky.social",
             api_version="atproto", how_counted="graphemes", max_bytes=3_000,
             listening=("pull",), listen_base="https://public.api.bsky.app",
+            media_kinds=("image", "video"), max_media=4, video_alone=True,
             media=(("image", (JPEG, PNG, WEBP), 1 * MB), ("video", (MP4,), 100 * MB)),
         ),
         PlatformSpec(
             "mastodon", "Mastodon", 500, "graphemes_url23", api_base="", api_version="v1",
             refreshable=False, how_counted="characters (a URL counts 23)",
-            listening=("pull",),
+            listening=("pull",), media_kinds=("image", "video"), max_media=4, video_alone=True,
             media=(("image", (JPEG, PNG, GIF, WEBP), 16 * MB), ("video", (MP4, WEBM, MOV), 99 * MB)),
         ),
     )

@@ -15,7 +15,6 @@ from functions.common.errors import EventError, require, scheduled_time
 from functions.common.pause import paused
 from functions.publish.adapters.base import PostRequest
 from functions.publish.records import Key
-from schema.platforms import PLATFORMS
 from schema.types import duration_seconds
 
 if TYPE_CHECKING:
@@ -53,7 +52,6 @@ class Plan:
     secret: str
     request: PostRequest
     late_by: str = "6h"  # after its time + late_by it is not sent (a duration)
-    media_omitted: int = 0  # media items this platform's adapter cannot post (W502)
 
 
 def zones(config: Any, post: Any) -> list[str]:
@@ -165,8 +163,6 @@ def plan(key: Key, deps: Deps) -> Plan:
             text = str(found.text)
             # its image stands for the post's media on this channel (the brief asked for one)
             media = [tuple(m) for m in found.media] or media
-    omitted = 0 if PLATFORMS[key.channel].media_kinds else len(media)
-    media = media if not omitted else []  # validate warned (W502): the text goes alone
     if text is None and post.generate and campaign.generation[post.generate.rule].review == "none":
         text = written_now(key, deps)
     if text is None:
@@ -185,7 +181,7 @@ def plan(key: Key, deps: Deps) -> Plan:
         instance=str(account.instance) if account.instance else None,
         media=tuple((str(url), str(kind), str(alt)) for url, kind, alt in media),
     )
-    return Plan(config.brand.name, account.secret, request, late_by, omitted)
+    return Plan(config.brand.name, account.secret, request, late_by)
 
 
 def media_kind(request: PostRequest) -> str:

@@ -123,8 +123,6 @@ def _claimed(
         return finish(key, base, "unknown", f"{uncertain}; it was not posted again", deps,
                        event)  # fmt: skip
     base.attempts = attempts
-    if plan_.media_omitted:
-        base.reason = f"posted without its {plan_.media_omitted} media item(s): no upload yet"
     return record_published(key, base, published, "published", deps, plan_)
 
 

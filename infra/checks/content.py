@@ -38,43 +38,27 @@ def check_campaign(doc: Located, brand: Brand | None) -> list[Diagnostic]:
                         out.append(doc.at(path, code, message))
             out.extend(_media(doc, post, channel, i))
             out.extend(_generated(doc, campaign, post, channel, i, brand))
-        out.extend(_media_dropped(doc, post, post.channels or campaign.channels, i))
     return out
-
-
-def _media_dropped(
-    doc: Located, post: Post, channels: list[Platform], index: int
-) -> Iterator[Diagnostic]:
-    """One warning per post naming the channels where its media cannot be posted."""
-    dropped = []
-    for channel in channels:
-        override = post.overrides.get(channel)
-        media = override.media if override is not None and override.media is not None \
-            else post.media  # fmt: skip
-        if media and not PLATFORMS[channel].media_kinds:
-            dropped.append(PLATFORMS[channel].title)
-    if dropped:
-        names = " and ".join([", ".join(dropped[:-1]), dropped[-1]] if len(dropped) > 1
-                             else dropped)  # fmt: skip
-        yield doc.at(("posts", index, "media"), "W502", f"media will not be posted on {names}: "
-                     "socialops cannot upload media there yet, so the text goes out alone")  # fmt: skip
 
 
 def _media(doc: Located, post: Post, channel: Platform, index: int) -> Iterator[Diagnostic]:
     spec = PLATFORMS[channel]
     override = post.overrides.get(channel)
     media = override.media if override is not None and override.media is not None else post.media
-    if spec.media_required and not media:
+    made = post.generate is not None and (post.generate.video or post.generate.image)
+    if spec.media_required and not media and not made:
         yield doc.at(("posts", index), "E506", f"expected media (an image or video) for "
                      f"{spec.title}, found none")  # fmt: skip
-    elif channel == "tiktok" and not any(m.type == "video" for m in media):
+    elif (
+        channel == "tiktok"
+        and not any(m.type == "video" for m in media)
+        and not (post.generate is not None and post.generate.video)
+    ):
         yield doc.at(("posts", index), "E506", "expected a video for TikTok, found only images")
     if not media:
         return
     where: Path = ("posts", index, "overrides", channel, "media") if override is not None \
         and override.media is not None else ("posts", index, "media")  # fmt: skip
-    if not spec.media_kinds:
-        return  # W502, once per post: _media_dropped
     kinds = sorted({m.type for m in media} - set(spec.media_kinds))
     if kinds:
         yield doc.at(where, "E508", f"expected only {' or '.join(spec.media_kinds)} media on "
@@ -82,6 +66,9 @@ def _media(doc: Located, post: Post, channel: Platform, index: int) -> Iterator[
     elif len(media) > spec.max_media:
         yield doc.at(where, "E508", f"expected at most {spec.max_media} media item"
                      f"{'s' * (spec.max_media != 1)} on {spec.title}, found {len(media)}")  # fmt: skip
+    elif spec.video_alone and len(media) > 1 and any(m.type == "video" for m in media):
+        yield doc.at(where, "E508", f"expected a video alone on {spec.title}, found it with "
+                     f"{len(media) - 1} other media item{'s' * (len(media) > 2)}")  # fmt: skip
 
 
 def _generated(

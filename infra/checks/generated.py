@@ -34,32 +34,37 @@ class Checked:
 STORE_PREFIX = "media/generated/"
 
 
-def _image(doc: Located, out: Checked, path: tuple[Any, ...], text: Any) -> list[tuple[str, str, str]] | None:  # fmt: skip
-    """The text's image as the approved text's media (``store:`` + its key), [] without
-    one; None when the file is missing (E310) or changed since it was written (E314)."""
+def _media(doc: Located, out: Checked, path: tuple[Any, ...], text: Any) -> list[tuple[str, str, str]] | None:  # fmt: skip
+    """The text's video or image as the approved text's media (``store:`` + its key; a
+    video alone), [] without one; None when a file is missing (E310) or changed since it
+    was written (E314)."""
     import hashlib
     from pathlib import Path
 
-    image = text.image
-    if image is None:
-        return []
-    where = Path(doc.file).parent / image.file
-    try:
-        data = where.read_bytes()
-    except OSError:
-        out.diagnostics.append(doc.at((*path, "image", "file"), "E310", (
-            f"expected the image {image.file} beside this file, found none: run `socialops "
-            "generate` again (or restore the file)")))  # fmt: skip
-        return None
-    if hashlib.sha256(data).hexdigest() != image.sha256:
-        out.diagnostics.append(doc.at((*path, "image", "sha256"), "E314", (
-            f"expected {image.file} as it was written (sha256 {image.sha256[:12]}...), found "
-            "other bytes: an image changed by hand is not what was reviewed; run `socialops "
-            "generate --again` for this post, or put the digest of the new file here")))  # fmt: skip
-        return None
-    key = f"{STORE_PREFIX}{image.sha256}{Path(image.file).suffix}"
-    out.media[key] = str(where)
-    return [(f"store:{key}", "image", image.alt)]
+    made = [(name, kind) for name, kind in (("video", "video"), ("image", "image"))
+            if getattr(text, name) is not None]  # fmt: skip
+    for name, kind in made:
+        item = getattr(text, name)
+        where = Path(doc.file).parent / item.file
+        try:
+            data = where.read_bytes()
+        except OSError:
+            out.diagnostics.append(doc.at((*path, name, "file"), "E310", (
+                f"expected the {kind} {item.file} beside this file, found none: run "
+                "`socialops generate` again (or restore the file)")))  # fmt: skip
+            return None
+        if hashlib.sha256(data).hexdigest() != item.sha256:
+            out.diagnostics.append(doc.at((*path, name, "sha256"), "E314", (
+                f"expected {item.file} as it was written (sha256 {item.sha256[:12]}...), found "
+                f"other bytes: {'an image' if kind == 'image' else 'a video'} changed by hand "
+                "is not what was reviewed; run "
+                "`socialops generate --again` for this post, or put the digest of the new file "
+                "here")))  # fmt: skip
+            return None
+        key = f"{STORE_PREFIX}{item.sha256}{Path(item.file).suffix}"
+        out.media[key] = str(where)
+        return [(f"store:{key}", kind, item.alt)]  # the first made: a video goes alone
+    return []
 
 
 def occurrence_key(post: str, channel: str, locale: str | None, local: str, tz: str) -> tuple[str, ...]:  # fmt: skip
@@ -134,7 +139,7 @@ def _texts(doc: Located, out: Checked, i: int, entry: GeneratedPost, post: Post,
                     f"expected each text once on {PLATFORMS[text.channel].title}, which refuses "
                     f"the same text twice; found it chosen at {first} too: choose another "
                     "variant, or edit one")))  # fmt: skip
-        media = _image(doc, out, path, text)
+        media = _media(doc, out, path, text)
         if media is not None and not any(code.startswith("E") for code, _ in problems):
             out.approved.append(ApprovedText(post=post.id, channel=text.channel,
                                              locale=text.locale, scheduled_for=when[key],

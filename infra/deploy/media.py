@@ -1,4 +1,5 @@
-"""The approved texts' images, put into the data bucket before the schedules that post them.
+"""The approved texts' images and videos, put into the data bucket before the schedules that
+post them.
 
 ``socialops compile`` copies each image a merged ``generated`` file names into
 ``build/media/generated/<sha256>.png``; ``deploy`` (and ``simulate``) puts every one the
@@ -22,7 +23,7 @@ def upload(s3: Any, bucket: str, build: Path) -> int:
     if not folder.is_dir():
         return 0
     put = 0
-    for image in sorted([*folder.glob("*.png"), *folder.glob("*.jpg")]):
+    for image in sorted([*folder.glob("*.png"), *folder.glob("*.jpg"), *folder.glob("*.mp4")]):
         key = f"{FOLDER}/{image.name}"
         try:
             s3.head_object(Bucket=bucket, Key=key)
@@ -30,7 +31,7 @@ def upload(s3: Any, bucket: str, build: Path) -> int:
         except s3.exceptions.ClientError as error:
             if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
                 raise
-        kind = "image/png" if image.suffix == ".png" else "image/jpeg"
+        kind = {".png": "image/png", ".jpg": "image/jpeg"}.get(image.suffix, "video/mp4")
         s3.put_object(Bucket=bucket, Key=key, Body=image.read_bytes(), ContentType=kind)
         put += 1
     return put

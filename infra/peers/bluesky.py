@@ -1,6 +1,18 @@
 """A small fake of a Bluesky PDS's XRPC methods (createSession, resolveHandle,
-createRecord, putRecord with ``swapRecord``, getRecord, listRecords, searchPosts). The
-real PDS (tests/peers/bluesky) checks the same contract in test_bluesky_peer.py.
+uploadBlob, createRecord, putRecord with ``swapRecord``, getRecord, listRecords,
+searchPosts). The real PDS (tests/peers/bluesky) checks the same contract in
+test_bluesky_peer.py and test_media_bluesky.py.
+
+``com.atproto.repo.uploadBlob`` takes the raw bytes (auth, a Content-Type and a body
+required; at most ``blob_limit`` bytes, else 413 ``PayloadTooLarge``) and answers the blob
+(``{"$type": "blob", "ref": {"$link": <CID>}, "mimeType", "size"}``, its CID the PDS's:
+CIDv1, raw, sha256); ``blobs`` keeps each one's type and bytes, ``uploads`` the CIDs in
+the order sent. A record's ``app.bsky.embed.images`` (1 to 4, each with ``alt``) or
+``app.bsky.embed.video`` is refused as the PDS refuses it: a blob never uploaded
+(``BlobNotFound``), one whose type or size differ from the upload's (``InvalidMimeType``,
+``InvalidSize``), an image that is not ``image/*`` or over 1,000,000 bytes, a video not
+``video/mp4`` or over 100,000,000 bytes, an ``aspectRatio`` that is not two integers of at
+least 1 (``InvalidRequest``).
 
 It also answers, as the AppView does (the PDS peer runs none), what the engagement
 read-back calls (functions/ingest/engagement/bluesky.py): ``app.bsky.feed.getPosts``
@@ -18,6 +30,8 @@ A contract fake used by the tests and, as a local peer, by ``socialops simulate`
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import re
 import threading
@@ -34,6 +48,13 @@ HANDLE, PASSWORD, DID = "brand.test", "app-pass-word-1234", "did:plc:brand000000
 KNOWN = {"alice.test": "did:plc:alice000000000000000000", HANDLE: DID}
 JWT = "jwt-access"
 TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
+IMAGE_MAX, VIDEO_MAX = 1_000_000, 100_000_000  # app.bsky.embed.images' and .video's maxSize
+
+
+def blob_cid(data: bytes) -> str:
+    """The CID a PDS gives a blob: CIDv1, raw codec, sha256, in base32 ("bafkrei...")."""
+    raw = bytes([0x01, 0x55, 0x12, 0x20]) + hashlib.sha256(data).digest()
+    return "b" + base64.b32encode(raw).decode().lower().rstrip("=")
 
 
 def xrpc_error(status: int, error: str, message: str, **head: str) -> Reply:
@@ -61,6 +82,10 @@ class BlueskyFake(Fake):
         x = "/xrpc/"
         self.route("POST", x + "com.atproto.server.createSession", self.session)
         self.route("GET", x + "com.atproto.identity.resolveHandle", self.resolve)
+        self.route("POST", x + "com.atproto.repo.uploadBlob", self.upload)
+        self.blobs: dict[str, tuple[str, bytes]] = {}  # CID -> (type, bytes) uploaded
+        self.uploads: list[str] = []  # the CID of each upload, in order (repeats too)
+        self.blob_limit = VIDEO_MAX  # the most bytes one upload takes (the PDS's setting)
         self.route("POST", x + "com.atproto.repo.createRecord", self.create)
         self.route("POST", x + "com.atproto.repo.putRecord", self.put)
         self.route("GET", x + "com.atproto.repo.getRecord", self.get)
@@ -88,17 +113,85 @@ class BlueskyFake(Fake):
         require(did is not None, xrpc_error(400, "InvalidRequest", "Unable to resolve handle"))
         return Reply(body={"did": did})
 
-    def _checked(self, req: Req) -> dict[str, Any]:
-        """The post record of a write, refused as the PDS refuses it."""
+    def _authed(self, req: Req) -> None:
         require(
             req.headers.get("authorization") == f"Bearer {JWT}",
             xrpc_error(401, "AuthenticationRequired", "Authentication Required"),
         )
+
+    def upload(self, req: Req) -> Reply:
+        """``com.atproto.repo.uploadBlob``: the body's bytes, of the request's type."""
+        self._authed(req)
+        mime = req.headers.get("content-type", "").split(";")[0].strip()
+        require(bool(mime), xrpc_error(400, "InvalidRequest", "Request encoding (Content-Type) "
+                                       "required but not provided"))  # fmt: skip
+        require(bool(req.raw), xrpc_error(400, "InvalidRequest", "Request body is required"))
+        require(len(req.raw) <= self.blob_limit,
+                xrpc_error(413, "PayloadTooLarge", "request entity too large"))  # fmt: skip
+        cid = blob_cid(req.raw)
+        with self.lock:
+            self.blobs[cid] = mime, req.raw
+            self.uploads.append(cid)
+        return Reply(body={"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime,
+                                    "size": len(req.raw)}})  # fmt: skip
+
+    def _embedded(self, embed: Any) -> None:
+        """Refuse an embed of images or a video as the PDS does (see the module's doc)."""
+
+        def invalid(message: str) -> Reply:
+            return xrpc_error(400, "InvalidRequest", f"Invalid app.bsky.feed.post record: {message}")  # fmt: skip
+
+        def blob(ref: Any, where: str, accept: str, most: int) -> None:
+            ok = isinstance(ref, dict) and ref.get("$type") == "blob" and isinstance(
+                ref.get("ref"), dict) and isinstance(ref.get("size"), int)  # fmt: skip
+            require(ok, invalid(f"{where} should be a blob ref"))
+            cid = str(ref["ref"].get("$link", ""))
+            with self.lock:
+                held = self.blobs.get(cid)
+            if held is None:
+                raise Refused(xrpc_error(400, "BlobNotFound", f"Could not find blob: {cid}"))
+            mime, data = held
+            require(ref.get("mimeType") == mime, xrpc_error(400, "InvalidMimeType",
+                    f"Referenced Mimetype does not match stored blob. Expected: {mime}, "
+                    f"Got: {ref.get('mimeType')}"))  # fmt: skip
+            require(ref["size"] == len(data), xrpc_error(400, "InvalidSize",
+                    f"Referenced Size does not match stored blob. Expected: {len(data)}, "
+                    f"Got: {ref['size']}"))  # fmt: skip
+            require(mime.startswith(accept), invalid(f"{where} has the wrong type ({mime})"))
+            require(len(data) <= most, invalid(f"{where} is too big ({len(data)} > {most})"))
+
+        def aspect(value: Any, where: str) -> None:
+            ok = value is None or (isinstance(value, dict) and all(
+                isinstance(value.get(k), int) and value[k] >= 1 for k in ("width", "height")))  # fmt: skip
+            require(ok, invalid(f"{where}/aspectRatio must be a width and a height of 1 or more"))
+
+        if not isinstance(embed, dict):
+            return
+        if embed.get("$type") == "app.bsky.embed.images":
+            given = embed.get("images")
+            images: list[Any] = given if isinstance(given, list) else []
+            require(1 <= len(images) <= 4,
+                    invalid("embed/images must hold 1 to 4 images"))  # fmt: skip
+            for n, image in enumerate(images):
+                where = f"embed/images/{n}"
+                require(isinstance(image, dict) and isinstance(image.get("alt"), str),
+                        invalid(f'{where} must have the property "alt"'))  # fmt: skip
+                blob(image.get("image"), f"{where}/image", "image/", IMAGE_MAX)
+                aspect(image.get("aspectRatio"), where)
+        elif embed.get("$type") == "app.bsky.embed.video":
+            blob(embed.get("video"), "embed/video", "video/mp4", VIDEO_MAX)
+            require(isinstance(embed.get("alt", ""), str), invalid("embed/alt must be a string"))
+            aspect(embed.get("aspectRatio"), "embed")
+
+    def _checked(self, req: Req) -> dict[str, Any]:
+        """The post record of a write, refused as the PDS refuses it."""
+        self._authed(req)
         record = req.body.get("record", {})
         ok = (req.body.get("repo") == self.did and req.body.get("collection") == "app.bsky.feed.post"
               and record.get("$type") == "app.bsky.feed.post" and "createdAt" in record
               and len(record.get("text", "").encode()) <= 3000)  # fmt: skip
         require(ok, xrpc_error(400, "InvalidRequest", "Invalid app.bsky.feed.post record"))
+        self._embedded(record.get("embed"))
         return dict(record)
 
     def _stored(self, rkey: str, record: dict[str, Any]) -> Reply:

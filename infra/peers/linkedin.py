@@ -11,22 +11,58 @@ The author's posts (``GET /rest/posts?q=author&author=``, a FINDER: ``sortBy=CRE
 the backfill lists; each post has ``createdAt`` and ``publishedAt`` (epoch milliseconds) and
 the ``content`` it was created with.
 
+Media (``/rest/images`` and ``/rest/videos``, the Images and Videos APIs): ``initializeUpload``
+for the organization as owner (any other is 403), answering upload URLs on this fake's own
+address (``PUT /dms-uploads/...``, with the bearer token, as LinkedIn's are on another host
+than the API): an image in one PUT, a video in parts of ``part_size`` bytes (LinkedIn's
+4 MiB; a test makes it small), each PUT exactly its ``firstByte``-``lastByte`` and answered
+with an ``ETag``. ``finalizeUpload`` takes the video, its ``uploadToken`` and the parts' ETags
+in order (``uploadedPartIds``); the video is then PROCESSING for ``processing_polls`` reads
+of ``GET /rest/videos/{urn}`` and AVAILABLE (PROCESSING_FAILED when ``fail_processing``).
+A post whose ``content.media`` or ``content.multiImage`` (2 to 20 images) names an image or
+a video this fake does not hold, or one not AVAILABLE, is refused (documents are not
+checked: this fake has no Documents API); ``add_asset`` holds one made elsewhere.
+``uploaded`` keeps each asset's bytes as they arrived.
+
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import urllib.parse
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from infra.peers import Fake, Reply, Req, bearer, require
+from functions.common.media import sniff
+from infra.peers import Fake, Refused, Reply, Req, bearer, require
 from infra.peers.mentions import PAGE_SIZE, Mention, utc
 
 TOKEN = "li-token"
 ORG = "urn:li:organization:5515715"
 VERSION = "202609"  # LinkedIn-Version (YYYYMM): as schema/platforms.py
+PART_SIZE = 4 * 1024 * 1024  # the Videos API's parts (the last one shorter)
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif"}  # what the Images API processes
+
+
+@dataclass
+class Asset:
+    """An image or a video of the Images or Videos API, from ``initializeUpload`` on."""
+
+    urn: str
+    owner: str
+    ranges: list[tuple[int, int]]  # each upload URL's (firstByte, lastByte)
+    token: str = ""  # the video's uploadToken ("" for one part, as documented)
+    status: str = "WAITING_UPLOAD"
+    parts: dict[int, bytes] = field(default_factory=dict)
+    etags: dict[int, str] = field(default_factory=dict)
+    polls: int = 0  # reads left while PROCESSING
+
+    @property
+    def kind(self) -> str:
+        return self.urn.split(":")[2]  # "image" | "video"
 
 
 def error(status: int, message: str, code: str | None = None, **head: str) -> Reply:
@@ -68,6 +104,17 @@ class LinkedInFake(Fake):
         self.seeded: list[dict[str, Any]] = []  # a post made before (not by publish)
         self.comment_ids = itertools.count(7_200_000_000_000_000_000)
         self.page_size = PAGE_SIZE
+        self.route("POST", r"/rest/images", self.images)
+        self.route("GET", r"/rest/images/([^/]+)", self.read_asset)
+        self.route("POST", r"/rest/videos", self.videos)
+        self.route("GET", r"/rest/videos/([^/]+)", self.read_asset)
+        self.route("PUT", r"/dms-uploads/([^/]+)/uploaded(?:Image|Video)/(\d+)", self.upload)
+        self.assets: dict[str, Asset] = {}
+        self.uploaded: dict[str, bytes] = {}  # asset URN -> its bytes, as they arrived
+        self.asset_ids = itertools.count(1)
+        self.part_size = PART_SIZE
+        self.processing_polls = 2  # reads of a finalized video that answer PROCESSING
+        self.fail_processing = False  # a finalized video ends PROCESSING_FAILED
 
     def check(self, req: Req) -> None:
         bearer(req, self.token, error(401, "Invalid access token", "INVALID_ACCESS_TOKEN"))
@@ -91,6 +138,7 @@ class LinkedInFake(Fake):
             body["author"] == self.org, error(403, "Not an admin of the author", "ACCESS_DENIED")
         )
         require(body["lifecycleState"] == "PUBLISHED", error(422, "/lifecycleState invalid"))
+        self.check_content(body.get("content"), body["author"])
         if any(p["commentary"] == body["commentary"] for p in self.posts):
             return self.errors["duplicate"]
         created = int(self.now().timestamp() * 1000)
@@ -167,6 +215,174 @@ class LinkedInFake(Fake):
                 "paging": {"start": start, "count": count, "total": len(hits)},
             }
         )
+
+    # ---- media: the Images and Videos APIs --------------------------------------------
+
+    def add_asset(self, urn: str, status: str = "AVAILABLE") -> None:
+        """Hold the image or video ``urn`` of the organization (made elsewhere)."""
+        with self.lock:
+            self.assets[urn] = Asset(urn, self.org, [], status=status)
+
+    def check_content(self, content: Any, author: str) -> None:
+        """Refuse a post whose media this fake does not hold for ``author`` AVAILABLE."""
+        if not isinstance(content, dict):
+            return
+        if "media" in content:
+            urn = (content["media"] or {}).get("id")
+            if not str(urn).startswith("urn:li:document:"):
+                self.ready(urn, author, ("image", "video"), "/content/media/id")
+        if "multiImage" in content:
+            images = (content["multiImage"] or {}).get("images")
+            if not (isinstance(images, list) and 2 <= len(images) <= 20):
+                raise Refused(error(422, "/content/multiImage/images :: a MultiImage post "
+                                    "holds 2 to 20 images"))  # fmt: skip
+            for n, image in enumerate(images):
+                self.ready((image or {}).get("id"), author, ("image",),
+                           f"/content/multiImage/images/{n}/id")  # fmt: skip
+
+    def ready(self, urn: Any, author: str, kinds: tuple[str, ...], where: str) -> None:
+        with self.lock:
+            asset = self.assets.get(urn) if isinstance(urn, str) else None
+        require(asset is not None and asset.kind in kinds,
+                error(422, f"{where} :: {urn} is not an {' or '.join(kinds)} URN LinkedIn "
+                      "holds"))  # fmt: skip
+        assert asset is not None
+        require(asset.owner == author,
+                error(403, f"{urn} is not owned by {author}", "ACCESS_DENIED"))  # fmt: skip
+        require(asset.status == "AVAILABLE",
+                error(400, f"{where} :: {urn} is {asset.status}, not AVAILABLE"))  # fmt: skip
+
+    def initialize(self, req: Req, kind: str) -> tuple[Asset, dict[str, Any]]:
+        """A new asset for ``initializeUploadRequest``; the request's fields."""
+        self.check(req)
+        require(req.query.get("action") == "initializeUpload",
+                error(400, f"Unsupported action {req.query.get('action')}"))  # fmt: skip
+        ask = req.body.get("initializeUploadRequest") if isinstance(req.body, dict) else None
+        require(isinstance(ask, dict) and "owner" in ask,
+                error(422, "/initializeUploadRequest/owner :: field is required but not "
+                      "found"))  # fmt: skip
+        assert isinstance(ask, dict)
+        require(ask["owner"] == self.org,
+                error(403, f"Not enough permissions to upload {kind}s for {ask['owner']}",
+                      "ACCESS_DENIED"))  # fmt: skip
+        prefix = {"image": "D4E10AQ", "video": "D5610AQ"}[kind]
+        with self.lock:
+            urn = f"urn:li:{kind}:{prefix}{next(self.asset_ids):011d}"
+        return Asset(urn, ask["owner"], []), ask
+
+    def upload_url(self, urn: str, n: int) -> str:
+        kind = urn.split(":")[2]
+        return (f"{self.url}/dms-uploads/{urn.rsplit(':', 1)[1]}/uploaded{kind.title()}/{n}"
+                "?ca=vector_feedshare&cn=uploads")  # fmt: skip
+
+    def expires(self) -> int:
+        return int((self.now() + timedelta(days=1)).timestamp() * 1000)
+
+    def images(self, req: Req) -> Reply:
+        """``POST /rest/images?action=initializeUpload``: the image URN and its upload URL."""
+        asset, _ = self.initialize(req, "image")
+        with self.lock:
+            self.assets[asset.urn] = asset
+        return Reply(body={"value": {"uploadUrlExpiresAt": self.expires(),
+                                     "uploadUrl": self.upload_url(asset.urn, 0),
+                                     "image": asset.urn}})  # fmt: skip
+
+    def videos(self, req: Req) -> Reply:
+        """``POST /rest/videos?action=initializeUpload`` (the parts to PUT) or
+        ``?action=finalizeUpload`` (the parts' ETags in order)."""
+        if req.query.get("action") == "finalizeUpload":
+            return self.finalize(req)
+        asset, ask = self.initialize(req, "video")
+        size = ask.get("fileSizeBytes")
+        if not (isinstance(size, int) and not isinstance(size, bool) and size > 0):
+            raise Refused(error(422, "/initializeUploadRequest/fileSizeBytes :: a positive "
+                                "size in bytes is required"))  # fmt: skip
+        asset.ranges = [(first, min(first + self.part_size, size) - 1)
+                        for first in range(0, size, self.part_size)]  # fmt: skip
+        asset.token = "" if len(asset.ranges) == 1 else hashlib.sha256(asset.urn.encode()).hexdigest()[:24]  # fmt: skip
+        with self.lock:
+            self.assets[asset.urn] = asset
+        parts = [{"uploadUrl": self.upload_url(asset.urn, n), "firstByte": first,
+                  "lastByte": last} for n, (first, last) in enumerate(asset.ranges)]  # fmt: skip
+        return Reply(body={"value": {"uploadUrlsExpireAt": self.expires(), "video": asset.urn,
+                                     "uploadInstructions": parts,
+                                     "uploadToken": asset.token}})  # fmt: skip
+
+    def upload(self, req: Req) -> Reply:
+        """``PUT`` an image, or one part of a video, to the URL initializeUpload gave."""
+        bearer(req, self.token, error(401, "Invalid access token", "INVALID_ACCESS_TOKEN"))
+        with self.lock:
+            found = [a for a in self.assets.values() if a.urn.endswith(":" + req.groups[0])]
+        require(bool(found), error(404, "Upload URL not found"))
+        asset, n = found[0], int(req.groups[1])
+        require(asset.status == "WAITING_UPLOAD",
+                error(400, f"{asset.urn} is {asset.status}: its upload is over"))  # fmt: skip
+        if asset.kind == "image":
+            require(n == 0 and bool(req.raw), error(400, "The image upload is empty"))
+            with self.lock:
+                self.uploaded[asset.urn] = req.raw
+                asset.status = ("AVAILABLE" if sniff(req.raw[:16]) in IMAGE_TYPES
+                                else "PROCESSING_FAILED")  # fmt: skip
+            return Reply(201, raw=b"")
+        require(n < len(asset.ranges), error(404, "Upload URL not found"))
+        first, last = asset.ranges[n]
+        require(len(req.raw) == last - first + 1,
+                error(400, f"Part {n} must be bytes {first}-{last} ({last - first + 1} bytes), "
+                      f"not {len(req.raw)} bytes"))  # fmt: skip
+        etag = "/ambry-video/signedId/" + hashlib.sha256(asset.urn.encode() + bytes([n % 256]) + req.raw).hexdigest()[:32]  # fmt: skip
+        with self.lock:
+            asset.parts[n], asset.etags[n] = req.raw, etag
+        return Reply(200, raw=b"", headers={"ETag": etag})
+
+    def finalize(self, req: Req) -> Reply:
+        """``POST /rest/videos?action=finalizeUpload``: every part PUT, the token and the
+        parts' ETags in order; the video is then processed."""
+        self.check(req)
+        ask = req.body.get("finalizeUploadRequest") if isinstance(req.body, dict) else None
+        require(isinstance(ask, dict), error(422, "/finalizeUploadRequest :: field is "
+                                             "required but not found"))  # fmt: skip
+        assert isinstance(ask, dict)
+        with self.lock:
+            asset = self.assets.get(str(ask.get("video")))
+        require(asset is not None and asset.kind == "video",
+                error(404, f"Video {ask.get('video')} not found"))  # fmt: skip
+        assert asset is not None
+        require(asset.status == "WAITING_UPLOAD",
+                error(400, f"{asset.urn} is {asset.status}: it was finalized"))  # fmt: skip
+        require(ask.get("uploadToken", None) == asset.token, error(400, "Invalid uploadToken"))
+        missing = [n for n in range(len(asset.ranges)) if n not in asset.parts]
+        require(not missing, error(400, f"Parts {missing} of {asset.urn} were not uploaded"))
+        etags = [asset.etags[n] for n in range(len(asset.ranges))]
+        require(ask.get("uploadedPartIds") == etags,
+                error(400, "uploadedPartIds must be the ETags of the uploaded parts, in "
+                      "order"))  # fmt: skip
+        with self.lock:
+            self.uploaded[asset.urn] = b"".join(asset.parts[n] for n in range(len(etags)))
+            asset.status, asset.polls = "PROCESSING", self.processing_polls
+            if not asset.polls:
+                self.settle(asset)
+        return Reply(200, {})
+
+    def settle(self, asset: Asset) -> None:
+        """The end of a video's processing (under the lock)."""
+        asset.status = "PROCESSING_FAILED" if self.fail_processing else "AVAILABLE"
+
+    def read_asset(self, req: Req) -> Reply:
+        """``GET /rest/images/{urn}`` or ``GET /rest/videos/{urn}``: its ``status``."""
+        self.check(req)
+        urn = urllib.parse.unquote(req.groups[0])
+        kind = "video" if req.path.startswith("/rest/videos/") else "image"
+        with self.lock:
+            asset = self.assets.get(urn)
+            if asset is not None and asset.status == "PROCESSING":
+                if asset.polls > 0:
+                    asset.polls -= 1  # this read still answers PROCESSING
+                else:
+                    self.settle(asset)
+            status = asset.status if asset is not None else ""
+        if asset is None or asset.kind != kind:
+            return error(404, f"{kind.title()} {urn} not found")
+        return Reply(body={"id": urn, "owner": asset.owner, "status": status})
 
     # ---- engagement read-back ---------------------------------------------------------
 

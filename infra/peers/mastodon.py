@@ -18,6 +18,17 @@ Mastodon's ``AccountStatusesFilter`` shows an author); each status with its coun
 ``in_reply_to_id``, ``reblog`` and ``media_attachments``. ``add_status`` puts on the account a status publish did not make:
 a reply, a boost, one with media, a direct message.
 
+Media: ``POST /api/v2/media`` (multipart: ``file``, ``description``; the account's token)
+answers an image with its attachment at once (200, ``url`` set) and a video (``background``
+types) with 202 and ``url`` null, as Mastodon 4 does; ``GET /api/v1/media/:id`` then
+answers 206 ``processing_polls`` times, then 200 with the url. Refused as Mastodon refuses
+them (422): no ``file``, a type it does not take, a file over its limit (16 MB an image,
+99 MB a video), a description over 1,500 characters. ``files`` keeps each upload's
+``Part`` (file name, type, bytes) by attachment id. ``POST /api/v1/statuses`` with
+``media_ids`` refuses (422) an id that is not the account's or is already attached, more
+than 4, a video with anything else, and one still processing ("not finished processing");
+the status then carries its ``media_attachments``.
+
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from infra.peers import Fake, Reply, Req, bearer, require
+from infra.peers import Fake, Part, Refused, Reply, Req, bearer, require
 from infra.peers.mentions import PAGE_SIZE, Mention, iso_ms, number, utc
 
 TOKEN = "masto-token"
@@ -42,6 +53,18 @@ STATUSES_MAX = 20  # ids a GET /api/v1/statuses takes (Api::BaseController's 20)
 
 
 IDEMPOTENCY_TTL = timedelta(hours=1)  # how long Mastodon remembers an Idempotency-Key
+MB = 1024 * 1024
+# what Mastodon 4 takes: MIME type -> (attachment type, the most bytes)
+MEDIA_TYPES = {"image/jpeg": ("image", 16 * MB), "image/png": ("image", 16 * MB),
+               "image/webp": ("image", 16 * MB), "image/gif": ("gifv", 16 * MB),
+               "video/mp4": ("video", 99 * MB), "video/webm": ("video", 99 * MB),
+               "video/quicktime": ("video", 99 * MB)}  # fmt: skip
+DESCRIPTION_MAX = 1_500  # MediaAttachment::MAX_DESCRIPTION_LENGTH
+MEDIA_MAX = 4  # max_media_attachments
+
+
+def unprocessable(message: str) -> Reply:
+    return Reply(422, {"error": message})
 
 
 def mastodon_time(now: datetime | None = None) -> str:
@@ -82,6 +105,15 @@ class MastodonFake(Fake):
         self.asked: list[list[str]] = []  # the ids of each GET /api/v1/statuses, in order
         self.by_key: dict[str, tuple[datetime, dict[str, Any]]] = {}
         self.route("POST", r"/api/v1/statuses", self.create)
+        self.route("POST", r"/api/v2/media", self.upload)
+        self.route("GET", r"/api/v1/media/(\d+)", self.media_one)
+        self.media_ids = (str(n) for n in itertools.count(114_000_000_000_000_001))
+        self.media: dict[str, dict[str, Any]] = {}  # attachment id -> the attachment
+        self.files: dict[str, Part] = {}  # attachment id -> the file uploaded
+        self.pending: dict[str, int] = {}  # attachment id -> polls still answered 206
+        self.attached: dict[str, str] = {}  # attachment id -> the status it is part of
+        self.processing_polls = 2  # 206 answers before an attachment in the background is done
+        self.background = {"video", "gifv", "audio"}  # processed after the upload's answer (202)
         if version >= (4, 3):  # GET /api/v1/statuses: "4.3.0 - added"
             self.route("GET", r"/api/v1/statuses", self.many)
         self.route("GET", r"/api/v1/statuses/(\d+)", self.one)
@@ -96,18 +128,89 @@ class MastodonFake(Fake):
         if key in self.by_key and now - self.by_key[key][0] < IDEMPOTENCY_TTL:
             return Reply(body=self.by_key[key][1])
         text = req.body.get("status", "")
-        require(bool(text), self.errors["invalid"])
+        attachments = self._attachments(req.body.get("media_ids") or [])
+        require(bool(text) or bool(attachments), self.errors["invalid"])
         status_id = next(self.ids)
         status = {"id": status_id, "created_at": mastodon_time(now),
                   "uri": f"https://social.test/users/brand/statuses/{status_id}",
                   "url": f"https://social.test/@brand/{status_id}",
                   "visibility": req.body.get("visibility", "public"),
-                  "content": "<p>" + html.escape(text).replace("\n", "<br />") + "</p>"}  # fmt: skip
+                  "content": "<p>" + html.escape(text).replace("\n", "<br />") + "</p>",
+                  "media_attachments": attachments}  # fmt: skip
+        with self.lock:
+            self.attached.update((a["id"], status_id) for a in attachments)
         self.statuses.append(status)
         self.texts[status_id] = text
         if key:
             self.by_key[key] = now, status
         return Reply(body=status)
+
+    def _attachments(self, ids: Any) -> list[dict[str, Any]]:
+        """The attachments a new status names, refused as Mastodon's PostStatusService
+        refuses them."""
+        ids = [str(i) for i in (ids if isinstance(ids, list) else [ids])]
+        require(len(ids) <= MEDIA_MAX,
+                unprocessable(f"Cannot attach more than {MEDIA_MAX} files"))  # fmt: skip
+        with self.lock:
+            missing = [i for i in ids if i not in self.media or i in self.attached]
+            found = [dict(self.media[i]) for i in ids if i not in missing]
+            busy = [i for i in ids if self.pending.get(i, 0) > 0]
+        require(not missing, unprocessable(f"Media {', '.join(missing)} not found or already "
+                                           "attached to another post"))  # fmt: skip
+        require(len(found) <= 1 or not any(a["type"] in ("video", "audio") for a in found),
+                unprocessable("Cannot attach a video to a post that already contains images"))  # fmt: skip
+        require(not busy, unprocessable("Cannot attach files that have not finished "
+                                        "processing. Try again in a moment!"))  # fmt: skip
+        return found
+
+    def upload(self, req: Req) -> Reply:
+        """``POST /api/v2/media``: 200 with the attachment, or 202 (``url`` null) while it
+        is processed in the background."""
+        bearer(req, self.token, INVALID)
+        form = req.body if isinstance(req.body, dict) else {}
+        file = form.get("file")
+        if not isinstance(file, Part) or not file.data:
+            raise Refused(unprocessable("Validation failed: File can't be blank"))
+        kind, most = MEDIA_TYPES.get(file.content_type, ("", 0))
+        require(bool(kind), unprocessable("Validation failed: File content type is invalid, "
+                                          "File is invalid"))  # fmt: skip
+        require(len(file.data) <= most, unprocessable(
+            f"Validation failed: File file size must be less than {most // MB} MB"))  # fmt: skip
+        description = form.get("description")
+        description = description if isinstance(description, str) and description else None
+        require(len(description or "") <= DESCRIPTION_MAX, unprocessable(
+            f"Validation failed: Description is too long (maximum is {DESCRIPTION_MAX} "
+            "characters)"))  # fmt: skip
+        with self.lock:
+            media_id = next(self.media_ids)
+            url = f"https://files.social.test/media_attachments/{media_id}/original/{file.filename}"
+            self.media[media_id] = {"id": media_id, "type": kind, "url": url,
+                                    "preview_url": url, "remote_url": None, "meta": {},
+                                    "description": description, "blurhash": None}  # fmt: skip
+            self.files[media_id] = file
+            later = kind in self.background and self.processing_polls > 0
+            if later:
+                self.pending[media_id] = self.processing_polls
+            return Reply(202 if later else 200, self._attachment(media_id))
+
+    def _attachment(self, media_id: str) -> dict[str, Any]:
+        """The attachment as served: its ``url`` null while it is processed."""
+        shown = dict(self.media[media_id])
+        if self.pending.get(media_id, 0) > 0:
+            shown["url"] = None
+        return shown
+
+    def media_one(self, req: Req) -> Reply:
+        """``GET /api/v1/media/:id``: 206 while processing, then 200 with the url."""
+        bearer(req, self.token, INVALID)
+        media_id = req.groups[0]
+        with self.lock:
+            require(media_id in self.media, NOT_FOUND)
+            shown = self._attachment(media_id)
+            if self.pending.get(media_id, 0) > 0:
+                self.pending[media_id] -= 1
+                return Reply(206, shown)
+            return Reply(200, shown)
 
     def me(self, req: Req) -> Reply:
         bearer(req, self.token, INVALID)

@@ -43,6 +43,23 @@ names; 0 for a metric Graph gives that the hook did not set) and followers from 
   ``insights`` edge expanded as a field (``insights.metric(post_media_view)
   .period(lifetime)``, left out while the insights lag).
 
+Page photos and videos as publish uploads them (``photos`` and ``videos`` keep each upload:
+its bytes as they arrived, its caption or description, its Page post):
+
+- ``POST /{page-id}/photos``: a photo by ``url``, or uploaded as the multipart file
+  ``source`` (an image, at most 10 MB), with its ``caption``; answers the photo's ``id``
+  and its Page post's ``post_id``.
+- ``POST /{page-id}/videos``, the resumable upload (developers.facebook.com/docs/graph-api/
+  video-uploads): ``upload_phase=start`` with ``file_size`` answers ``upload_session_id``,
+  ``video_id`` and the first chunk's ``start_offset`` and ``end_offset`` (chunks of
+  ``video_chunk`` bytes); ``transfer`` takes the multipart ``video_file_chunk`` of exactly
+  those bytes at exactly that ``start_offset`` (code 100 otherwise) and answers the next
+  offsets (equal when all has arrived); ``finish`` (refused until every byte has arrived)
+  takes the ``description`` and publishes the video once processed. Each ``GET
+  /{video-id}`` after that answers the next of ``video_states`` in ``status.video_status``
+  (``processing``, then ``ready`` or ``error``; the last kept); at ``ready`` the Page post
+  is made (a ``video`` attachment) and the video has its ``post_id``.
+
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
@@ -55,7 +72,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from infra.peers import Fake, Refused, Reply, Req, Route, credential, require
+from infra.peers import Fake, Part, Refused, Reply, Req, Route, credential, require
 from infra.peers.mentions import PAGE_SIZE, Mention, number, utc
 from infra.peers.mentions import graph_time as stamp
 
@@ -65,6 +82,8 @@ PAGE = "100000000000001"
 APP_ID, APP_SECRET = "meta-app-id", "meta-app-secret"  # to give GraphFake when it must check
 V = "/v21.0"
 LONG_LIVED_S = 5183944  # what Meta answers for a new long-lived user token (about 60 days)
+PHOTO_MAX = 10 * 1024 * 1024  # a Page photo's bytes
+VIDEO_MAX = 10 * 1024**3  # a resumable video upload's bytes (10 GB)
 
 
 def oauth(
@@ -255,8 +274,12 @@ class GraphFake(Fake):
         app_id: str | None = None,  # None: any app id (and secret) is taken
         app_secret: str | None = None,
         ig_handle: str = "brand",  # the Instagram account's username (captions lose its @)
+        video_states: tuple[str, ...] = ("processing", "ready"),  # a video's, read by read
     ) -> None:
         super().__init__()
+        self.video_states, self.video_chunk = video_states, 1024 * 1024
+        self.photos: dict[str, dict[str, Any]] = {}  # uploaded, by photo id
+        self.videos: dict[str, dict[str, Any]] = {}  # uploaded, by video id
         self.token, self.ig_user, self.page, self.ig_handle = token, ig_user, page, ig_handle
         self.app_id, self.app_secret = app_id, app_secret
         self.tokens = {token}  # every token still valid: an exchange keeps the old one
@@ -280,6 +303,7 @@ class GraphFake(Fake):
             ("POST", r"/(\d+)/media_publish", self.publish),
             ("POST", r"/(\d+)/feed", self.feed),
             ("POST", r"/(\d+)/photos", self.photo),
+            ("POST", r"/(\d+)/videos", self.video_upload),
             ("GET", r"/(\d+)/posts", self.list_posts),
             ("GET", r"/(\d+)/published_posts", self.list_posts),
             ("GET", r"/(\d+)/tagged", self.tagged),
@@ -387,6 +411,8 @@ class GraphFake(Fake):
             raise Refused(no_object(item, self._exception(item)))
         if item == self.page:
             return Reply(body={**project(self._page_node(), self._fields(req)), "id": item})
+        if item in self.videos:
+            return Reply(body={**project(self._video_node(item), self._fields(req)), "id": item})
         if item in self.containers:
             container = self.containers[item]
             container["polls"] -= 1
@@ -408,18 +434,113 @@ class GraphFake(Fake):
         return Reply(body={"id": post})
 
     def photo(self, req: Req) -> Reply:
-        """``POST /{page-id}/photos``: the photo's id and its Page post's (``post_id``,
+        """``POST /{page-id}/photos``: a photo by ``url`` or as the multipart file ``source``,
+        with its ``caption``; the photo's id and its Page post's (``post_id``,
         ``{page-id}_{post-id}`` as Graph gives it)."""
-        require(req.groups[0] == self.page and "url" in req.body, oauth(400, 324, "Missing image"))
+        body = req.body if isinstance(req.body, dict) else {}
+        source = body.get("source")
+        given = isinstance(source, Part) or isinstance(body.get("url"), str)
+        require(req.groups[0] == self.page and given, oauth(400, 324, "Missing image"))
+        if isinstance(source, Part):
+            require(source.content_type.startswith("image/") and bool(source.data),
+                    oauth(400, 324, "(#324) Requires upload file"))  # fmt: skip
+            require(len(source.data) <= PHOTO_MAX,
+                    oauth(400, 100, f"(#100) The photo is larger than {PHOTO_MAX} bytes"))  # fmt: skip
+        caption = body.get("caption", "")
+        text = caption if isinstance(caption, str) else ""
         url = f"https://www.facebook.com/{self.page}/posts/"
-        text = req.body.get("caption", "")
         post = self.add(
             text,
             url,
             prefix=f"{self.page}_",
             made=Made("facebook", self.now(), text, attachment="photo"),
         )
-        return Reply(body={"id": "photo" + post.split("_")[-1], "post_id": post})
+        photo = "photo" + post.split("_")[-1]
+        with self.lock:
+            self.photos[photo] = {"post_id": post, "caption": text, "url": body.get("url"),
+                                  "data": source.data if isinstance(source, Part) else None,
+                                  "content_type": source.content_type
+                                  if isinstance(source, Part) else None}  # fmt: skip
+        return Reply(body={"id": photo, "post_id": post})
+
+    def video_upload(self, req: Req) -> Reply:
+        """``POST /{page-id}/videos``: the resumable upload, by ``upload_phase``."""
+        require(req.groups[0] == self.page, oauth(400, 100, "Unsupported post request"))
+        body = req.body if isinstance(req.body, dict) else {}
+        phase = body.get("upload_phase")
+        if phase == "start":
+            size = body.get("file_size", "")
+            require(isinstance(size, str) and size.isdigit() and 0 < int(size) <= VIDEO_MAX,
+                    oauth(400, 100, "(#100) file_size must be a positive number of bytes, "
+                                    f"at most {VIDEO_MAX}"))  # fmt: skip
+            with self.lock:
+                video, session = next(self.ids), next(self.ids)
+                self.videos[video] = {"session": session, "size": int(size), "data": bytearray(),
+                                      "status": "uploading", "states": [], "description": "",
+                                      "post_id": None, "when": self.now()}  # fmt: skip
+            return Reply(body={"upload_session_id": session, "video_id": video,
+                               "start_offset": "0",
+                               "end_offset": str(min(self.video_chunk, int(size)))})  # fmt: skip
+        require(phase in ("transfer", "finish"),
+                oauth(400, 100, "(#100) upload_phase must be start, transfer or finish"))  # fmt: skip
+        with self.lock:
+            found = [(v, held) for v, held in self.videos.items()
+                     if held["session"] == body.get("upload_session_id")]  # fmt: skip
+            require(bool(found), oauth(400, 100, "(#100) Invalid upload_session_id"))
+            video, held = found[0]
+            require(held["status"] == "uploading",
+                    oauth(400, 100, "(#100) The upload session is already finished"))  # fmt: skip
+            have, size = len(held["data"]), held["size"]
+            if phase == "transfer":
+                return self._transfer(body, held, have, size)
+            require(have == size, oauth(400, 100, f"(#100) The upload is incomplete: {have} of "
+                                                  f"{size} bytes arrived"))  # fmt: skip
+            description = body.get("description", "")
+            held.update(status="processing", states=list(self.video_states) or ["ready"],
+                        description=description if isinstance(description, str) else "")  # fmt: skip
+        return Reply(body={"success": True})
+
+    def _transfer(self, body: dict[str, Any], held: dict[str, Any], have: int, size: int) -> Reply:
+        """One chunk: exactly the bytes asked for, at the offset asked for."""
+        at, chunk = body.get("start_offset"), body.get("video_file_chunk")
+        require(at == str(have), oauth(400, 100, f"(#100) start_offset must be {have}"))
+        want = min(self.video_chunk, size - have)
+        require(isinstance(chunk, Part) and len(chunk.data) == want,
+                oauth(400, 100, f"(#100) video_file_chunk must hold bytes {have} to "
+                                f"{have + want}"))  # fmt: skip
+        assert isinstance(chunk, Part)
+        held["data"] += chunk.data
+        have += want
+        return Reply(body={"start_offset": str(have),
+                           "end_offset": str(min(have + self.video_chunk, size))})  # fmt: skip
+
+    def _video_node(self, video: str) -> Node:
+        """A video as ``GET /{video-id}`` answers it; each read moves its processing on to
+        the next of its states, and at ``ready`` its Page post is made."""
+        with self.lock:
+            held, states = self.videos[video], self.videos[video]["states"]
+            if states:
+                held["status"] = states.pop(0) if len(states) > 1 else states[0]
+            if held["status"] == "ready" and held["post_id"] is None:
+                text = held["description"]
+                held["post_id"] = self.add(text, f"https://www.facebook.com/{self.page}/posts/",
+                                           prefix=f"{self.page}_", made=Made(
+                                               "facebook", self.now(), text, attachment="video"))  # fmt: skip
+        status = held["status"]
+        uploaded = "in_progress" if status == "uploading" else "complete"
+        processed = {"uploading": "not_started", "processing": "in_progress",
+                     "ready": "complete"}.get(status, "error")  # fmt: skip
+        published = held["post_id"] is not None
+        return Node("Video", {
+            "id": video, "description": held["description"], "published": published,
+            "created_time": graph_time(held["when"]), "post_id": held["post_id"],
+            "permalink_url": f"/{self.page}/videos/{video}/",
+            "status": {"video_status": status, "uploading_phase": {"status": uploaded},
+                       "processing_phase": {"status": processed},
+                       "publishing_phase": {"status": "complete" if published else "not_started",
+                                            "publish_status": "published" if published
+                                            else "not_published"}},
+        })  # fmt: skip
 
     def list_media(self, req: Req) -> Reply:
         """``GET /{ig-user-id}/media``: the account's media (stories are not listed)."""

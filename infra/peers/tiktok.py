@@ -1,5 +1,16 @@
-"""Contract fake of TikTok's Content Posting API (direct post, PULL_FROM_URL): every
-answer carries ``error.code`` ("ok" on success) and a log_id. Also the OAuth v2 refresh of
+"""Contract fake of TikTok's Content Posting API (direct post): every answer carries
+``error.code`` ("ok" on success) and a log_id. ``video/init`` takes ``PULL_FROM_URL`` (an
+https URL: TikTok fetches it, the video is out at once) and ``FILE_UPLOAD`` (``video_size``,
+``chunk_size``, ``total_chunk_count`` checked against the media transfer guide's rules,
+``chunk_limits``), which answers an ``upload_url`` here (``PUT /upload/video/?upload_id=
+&upload_token=``) taking the chunks in order: Content-Type video/mp4, video/quicktime or
+video/webm, the same for every chunk; ``Content-Range: bytes first-last/total`` with the
+chunk the declared sizes make next (else 416) and as many bytes as it says (else 400); 206
+for each chunk but the last, 201 for the last. Only then is the video out (``published``,
+its bytes in ``video(publish_id)``); until then ``status/fetch`` says PROCESSING_UPLOAD with
+the ``uploaded_bytes`` so far, then after ``polls`` more PUBLISH_COMPLETE, or FAILED with
+``fail_reason`` when one is set (nothing goes out). ``lose_upload_answer_next`` keeps a
+chunk and answers 504. Also the OAuth v2 refresh of
 a user token (POST /v2/oauth/token/, grant_type=refresh_token; refresh tokens rotate), whose
 errors are OAuth's flat ``{"error", "error_description", "log_id"}``. And what the engagement
 read-back calls (functions/ingest/engagement/tiktok.py): the Display API's
@@ -16,6 +27,8 @@ A contract fake used by the tests and, as a local peer, by ``socialops simulate`
 from __future__ import annotations
 
 import itertools
+import re
+import secrets
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -31,6 +44,13 @@ ACCESS_TTL_S, REFRESH_TTL_S = 86400, 31536000
 LOG_ID = "20261130090000ABCDEF"
 OPTIONS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 P = "/v2/post/publish"
+UPLOAD = "/upload/video/"  # the upload_url's path (TikTok's is on open-upload.tiktokapis.com)
+VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
+# The media transfer guide's chunk rules, read strictly ("5 MB" as 5 MiB, "64 MB" and
+# "128 MB" as millions of bytes): the smallest chunk (a smaller video goes whole), the
+# largest chunk (a larger video goes in several), the largest final chunk, the most chunks
+CHUNK_LIMITS = (5 * 1024 * 1024, 64_000_000, 128_000_000, 1000)
+RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 # the Display API's counts of a video -> our metric names (what the engagement hook answers)
 COUNTS = {"like_count": "likes", "comment_count": "comments", "share_count": "shares",
           "view_count": "views"}  # fmt: skip
@@ -76,8 +96,12 @@ class TikTokFake(Fake):
         client_key: str | None = None,  # None: any client key (and secret) is taken
         client_secret: str | None = None,
         open_id: str = OPEN_ID,
+        chunk_limits: tuple[int, int, int, int] = CHUNK_LIMITS,  # smaller in tests
+        fail_reason: str | None = None,  # processing ends FAILED with it: nothing goes out
     ) -> None:
         super().__init__()
+        self.chunk_limits, self.fail_reason = chunk_limits, fail_reason
+        self.lost_uploads = 0  # chunks to keep but answer 504 (``lose_upload_answer_next``)
         self.token, self.refresh_token, self.open_id = token, refresh_token, open_id
         self.client_key, self.client_secret = client_key, client_secret
         self.tokens = {token}  # access tokens still valid: a refresh keeps the old ones
@@ -92,6 +116,7 @@ class TikTokFake(Fake):
         self.route("POST", P + r"/creator_info/query/", self.creator)
         self.route("POST", P + r"/video/init/", self.init)
         self.route("POST", P + r"/status/fetch/", self.status)
+        self.route("PUT", UPLOAD, self.upload)
         self.route("POST", r"/v2/video/list/", self.videos)
         self.route("POST", r"/v2/video/query/", self.query)
         self.route("GET", r"/v2/user/info/", self.user_info)
@@ -148,33 +173,130 @@ class TikTokFake(Fake):
             answer(None, "privacy_level_option_mismatch", "privacy_level", 400),
         )
         require(len(post.get("title", "")) <= 2200, bad)
-        require(source.get("source") == "PULL_FROM_URL" and "video_url" in source, bad)
-        require(
-            source["video_url"].startswith("https://"),
-            answer(None, "url_ownership_unverified", "Verify the URL's domain", 403),
-        )
-        publish_id = f"v_pub_url~v2.{next(self.ids)}"
-        self.jobs[publish_id] = {"polls": self.polls, "post": str(next(self.ids))}
+        kind = source.get("source")
+        require(kind in ("PULL_FROM_URL", "FILE_UPLOAD"), bad)
+        job: dict[str, Any] = {"polls": self.polls, "post": str(next(self.ids)),
+                               "title": post.get("title", ""), "source": kind,
+                               "fail_reason": self.fail_reason}  # fmt: skip
+        if kind == "PULL_FROM_URL":
+            require("video_url" in source, bad)
+            require(
+                source["video_url"].startswith("https://"),
+                answer(None, "url_ownership_unverified", "Verify the URL's domain", 403),
+            )
+            publish_id = f"v_pub_url~v2.{next(self.ids)}"
+            job["video_url"] = source["video_url"]
+            with self.lock:
+                self.jobs[publish_id] = job
+                self._out(publish_id, job)  # TikTok fetches the file itself
+            return answer({"publish_id": publish_id})
+        sizes = [source.get(k) for k in ("video_size", "chunk_size", "total_chunk_count")]
+        require(self._chunks_ok(*sizes), answer(None, "invalid_params", "video_size, "
+                "chunk_size and total_chunk_count break the chunk rules", 400))  # fmt: skip
+        publish_id = f"v_pub_file~v2.{next(self.ids)}"
+        upload_id, upload_token = str(next(self.ids)), secrets.token_hex(8)
+        job.update(size=sizes[0], chunk=sizes[1], count=sizes[2], data=bytearray(), mime="",
+                   upload_id=upload_id, upload_token=upload_token)  # fmt: skip
         with self.lock:
-            # the list's cursor is a time in milliseconds: no two videos share one here
-            last = max((v["created_ms"] for v in self.published), default=0)
-            created = max(int(self.now().timestamp() * 1000), last + 1)
-            self.published.append({"publish_id": publish_id,
-                                   "post_id": self.jobs[publish_id]["post"],
-                                   "title": post.get("title", ""),
-                                   "video_url": source["video_url"], "created_ms": created,
-                                   "create_time": created // 1000})  # fmt: skip
-        return answer({"publish_id": publish_id})
+            self.jobs[publish_id] = job
+        url = f"{self.url}{UPLOAD}?upload_id={upload_id}&upload_token={upload_token}"
+        return answer({"publish_id": publish_id, "upload_url": url})
+
+    def _chunks_ok(self, size: Any, chunk: Any, count: Any) -> bool:
+        """The media transfer guide's rules: ``count`` is ``size // chunk``; chunks of the
+        smallest to the largest size, the last one taking the remainder (at most the largest
+        final chunk); a video under the smallest chunk goes whole; one over the largest
+        chunk goes in several; at most so many chunks."""
+        least, most, final_most, most_chunks = self.chunk_limits
+        if not all(type(v) is int and v > 0 for v in (size, chunk, count)):
+            return False
+        if size < least:
+            return bool(chunk == size and count == 1)
+        final = size - (count - 1) * chunk
+        return bool(least <= chunk <= most and count == size // chunk
+                    and count <= most_chunks and final <= final_most
+                    and (size <= most or count > 1))  # fmt: skip
+
+    def _out(self, publish_id: str, job: dict[str, Any]) -> None:
+        """The video goes out (unless processing fails): the list and the query hold it
+        from now, whether or not anyone asks its status. Called with the lock held."""
+        if job["fail_reason"]:
+            return
+        # the list's cursor is a time in milliseconds: no two videos share one here
+        last = max((v["created_ms"] for v in self.published), default=0)
+        created = max(int(self.now().timestamp() * 1000), last + 1)
+        self.published.append({"publish_id": publish_id, "post_id": job["post"],
+                               "title": job["title"], "source": job["source"],
+                               "video_url": job.get("video_url", ""), "created_ms": created,
+                               "create_time": created // 1000})  # fmt: skip
+
+    def upload(self, req: Req) -> Reply:
+        """``PUT <upload_url>``: the next chunk of a FILE_UPLOAD video (see the module's
+        doc); 206 while chunks are missing, 201 once the video is whole."""
+        with self.lock:
+            job = next((j for j in self.jobs.values() if j.get("upload_id")
+                        == req.query.get("upload_id")), None)  # fmt: skip
+            require(job is not None and req.query.get("upload_token") == job["upload_token"],
+                    answer(None, "invalid_params", "upload_url not found", 404))  # fmt: skip
+            assert job is not None
+            mime = req.headers.get("content-type", "")
+            require(mime in VIDEO_TYPES and job["mime"] in ("", mime),
+                    answer(None, "invalid_params", f"Content-Type {mime!r}", 415))  # fmt: skip
+            have, size, chunk, count = len(job["data"]), job["size"], job["chunk"], job["count"]
+            index = have // chunk
+            length = size - have if index == count - 1 else chunk
+            wanted = f"bytes {have}-{have + length - 1}/{size}"
+            given = RANGE.fullmatch(req.headers.get("content-range", ""))
+            require(have < size and given is not None and given.group(0) == wanted,
+                    answer(None, "invalid_params", f"Content-Range: expected {wanted}", 416))  # fmt: skip
+            require(req.headers.get("content-length") == str(len(req.raw)) == str(length),
+                    answer(None, "invalid_params", f"a chunk of {length} bytes", 400))  # fmt: skip
+            job["mime"] = mime
+            job["data"] += req.raw
+            if len(job["data"]) < size:
+                return Reply(206, {})
+            publish_id = next(p for p, j in self.jobs.items() if j is job)
+            self._out(publish_id, job)
+            return Reply(201, {})
+
+    def answer(self, req: Req) -> Reply:
+        reply = super().answer(req)
+        with self.lock:
+            if req.method == "PUT" and reply.status in (201, 206) and self.lost_uploads:
+                self.lost_uploads -= 1  # the chunk is kept; its answer does not arrive
+                return Reply(504, {"error": "Gateway Timeout"})
+        return reply
+
+    def lose_upload_answer_next(self, times: int = 1) -> None:
+        """Keep the next ``times`` chunks, then answer 504 as a gateway that timed out."""
+        with self.lock:
+            self.lost_uploads += times
+
+    def video(self, publish_id: str) -> bytes:
+        """The bytes a FILE_UPLOAD publish_id received, in order."""
+        with self.lock:
+            return bytes(self.jobs[publish_id].get("data", b""))
 
     def status(self, req: Req) -> Reply:
         self.check(req)
-        job = self.jobs.get(req.body.get("publish_id", ""))
-        require(job is not None, answer(None, "invalid_publish_id", "publish_id", 400))
-        assert job is not None
-        job["polls"] -= 1
-        if job["polls"] >= 0:
-            return answer({"status": "PROCESSING_DOWNLOAD", "downloaded_bytes": 1024})
-        return answer({"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [job["post"]]})
+        with self.lock:
+            job = self.jobs.get(req.body.get("publish_id", ""))
+            require(job is not None, answer(None, "invalid_publish_id", "publish_id", 400))
+            assert job is not None
+            if job["source"] == "FILE_UPLOAD":
+                moved = {"uploaded_bytes": len(job["data"])}
+                if len(job["data"]) < job["size"]:  # still waiting for chunks
+                    return answer({"status": "PROCESSING_UPLOAD", **moved})
+                waiting = "PROCESSING_UPLOAD"
+            else:
+                moved, waiting = {"downloaded_bytes": 1024}, "PROCESSING_DOWNLOAD"
+            job["polls"] -= 1
+            if job["polls"] >= 0:
+                return answer({"status": waiting, **moved})
+            if job["fail_reason"]:
+                return answer({"status": "FAILED", "fail_reason": job["fail_reason"], **moved})
+            return answer({"status": "PUBLISH_COMPLETE",
+                           "publicaly_available_post_id": [job["post"]], **moved})  # fmt: skip
 
     def videos(self, req: Req) -> Reply:
         """``POST /v2/video/list/?fields=...`` (Display API, scope video.list): the user's

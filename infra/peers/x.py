@@ -19,6 +19,23 @@ backfill): newest first, with ``exclude`` (``replies``, ``retweets``), ``tweet.f
 ``add_post`` puts on the account a post publish did not make: a reply, a retweet, one
 with media.
 
+Media upload (docs.x.com/x-api/media), as publish's adapter uses it: ``POST
+/2/media/upload/initialize`` (JSON ``media_type``, ``total_bytes``, ``media_category``:
+``tweet_image`` takes JPEG, PNG, WebP, BMP or TIFF up to 5 MB, ``tweet_gif`` a GIF up to
+15 MB, ``tweet_video`` MP4 or MOV up to 512 MB), ``POST /2/media/upload/{id}/append``
+(multipart ``segment_index`` 0 to 999 and the ``media`` bytes, at most 5 MB; a segment may be
+sent again, one past the next is refused), ``POST /2/media/upload/{id}/finalize`` (refused
+unless the segments add up to ``total_bytes``), ``GET /2/media/upload?command=STATUS
+&media_id=`` and ``POST /2/media/metadata`` (``metadata.alt_text.text``, 1 to 1,000
+characters). An image is ready at FINALIZE (no ``processing_info``); a GIF or a video
+answers the states of ``processing`` (FINALIZE the first, each STATUS the next, the last
+kept; ``pending``, ``in_progress``, then ``succeeded`` or ``failed`` with X's
+``InvalidMedia`` error), ``check_after_secs`` apart. ``POST /2/tweets`` takes
+``media.media_ids`` (1 to 4 of this fake's uploads, each finalized and processed; a video or
+a GIF alone), and "Your media IDs are invalid." otherwise. ``uploads`` keeps every upload
+(its bytes as they arrived, its alt text), and each post made with media names its
+``media_ids`` and its media types.
+
 A contract fake used by the tests and, as a local peer, by ``socialops simulate``."""
 
 from __future__ import annotations
@@ -28,10 +45,11 @@ import binascii
 import itertools
 import re
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from infra.peers import Fake, Refused, Reply, Req, bearer, credential, form, require
+from infra.peers import Fake, Part, Refused, Reply, Req, bearer, credential, form, require
 from infra.peers.mentions import PAGE_SIZE, Mention, contains, iso_ms, utc, x_terms
 
 TOKEN = "x-user-token"
@@ -58,6 +76,61 @@ PRIVATE_DAYS = 30  # non_public_metrics: posts created in the last 30 days only
 LINK = re.compile(r"https?://", re.IGNORECASE)
 PROBLEMS = "https://api.twitter.com/2/problems/"
 INVALID_REFRESH = oauth_error(400, "invalid_request", "Value passed for the token was invalid.")
+MB = 1024 * 1024
+# The media upload: each media_category's types and most bytes, and the media type the
+# timeline names its posts' media by (with the media key's prefix).
+CATEGORIES = {
+    "tweet_image": (("image/jpeg", "image/png", "image/webp", "image/bmp", "image/pjpeg",
+                     "image/tiff"), 5 * MB),
+    "tweet_gif": (("image/gif",), 15 * MB),
+    "tweet_video": (("video/mp4", "video/quicktime"), 512 * MB),
+}  # fmt: skip
+KINDS = {"tweet_image": ("photo", "3"), "tweet_gif": ("animated_gif", "16"),
+         "tweet_video": ("video", "7")}  # fmt: skip
+SEGMENT_MAX = 5 * MB  # one APPEND's bytes
+SEGMENTS = 1000  # segment_index 0 to 999
+ALT_MAX = 1000
+MEDIA_TTL_S = 86400
+MEDIA_MAX = 4  # media ids a post takes (photos; a video or a GIF alone)
+
+
+def invalid(message: str, **parameters: list[str]) -> Reply:
+    """X's 400 for a request it will not take, naming the parameter and the problem."""
+    return Reply(400, {"errors": [{"parameters": parameters, "message": message}],
+                       "title": "Invalid Request",
+                       "detail": "One or more parameters to your request was invalid.",
+                       "type": PROBLEMS + "invalid-request"})  # fmt: skip
+
+
+@dataclass
+class Upload:
+    """A media upload the fake holds: what arrived, and where X's processing of it stands."""
+
+    id: str
+    media_type: str
+    category: str
+    total_bytes: int
+    segments: list[bytes] = field(default_factory=list)
+    finalized: bool = False
+    states: list[str] = field(default_factory=list)  # the processing states still to answer
+    alt_text: str | None = None
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.segments)
+
+    @property
+    def kind(self) -> str:
+        return KINDS[self.category][0]
+
+    @property
+    def key(self) -> str:
+        return f"{KINDS[self.category][1]}_{self.id}"
+
+    @property
+    def ready(self) -> bool:
+        """Finalized and processed (an image needs no processing): a post may name it."""
+        return self.finalized and (not self.states or self.states[0] == "succeeded")
 
 
 def x_time(now: datetime | None = None) -> str:
@@ -103,9 +176,13 @@ class XFake(Fake):
         user: str = USER,
         refresh_token: str = REFRESH,
         client_id: str | None = None,  # None: any client id
+        processing: tuple[str, ...] = ("pending", "succeeded"),  # a GIF's or video's states
     ) -> None:
         super().__init__()
         self.token, self.user, self.client_id = token, user, client_id
+        self.processing, self.check_after_secs = processing, 1
+        self.uploads: dict[str, Upload] = {}
+        self.media_ids = (str(n) for n in itertools.count(1_870_000_000_000_000_000))
         self.tokens = {token}  # access tokens still valid: a refresh keeps the old ones
         self.refresh_token = refresh_token  # the only valid one: each refresh rotates it
         self.issued = itertools.count(1)
@@ -113,6 +190,11 @@ class XFake(Fake):
         self.tweets: list[dict[str, Any]] = []
         self.route("POST", r"/2/oauth2/token", self.refresh)
         self.route("POST", r"/2/tweets", self.create)
+        self.route("POST", r"/2/media/upload/initialize", self.initialize)
+        self.route("POST", r"/2/media/upload/(\d+)/append", self.append)
+        self.route("POST", r"/2/media/upload/(\d+)/finalize", self.finalize)
+        self.route("GET", r"/2/media/upload", self.upload_status)
+        self.route("POST", r"/2/media/metadata", self.metadata)
         self.route("GET", r"/2/tweets", self.lookup)
         self.route("GET", r"/2/users/me", self.me)
         self.route("GET", r"/2/users/(\d+)/tweets", self.timeline)
@@ -153,14 +235,166 @@ class XFake(Fake):
         text = given if isinstance(given, str) else ""
         require(req.headers.get("content-type", "").startswith("application/json"),
                 problem(415, "Unsupported Media Type", "Use application/json"))  # fmt: skip
-        require(bool(text) and len(text) <= 280,
+        ids = self._attached(req.body.get("media") if isinstance(req.body, dict) else None)
+        require((bool(text) or bool(ids)) and len(text) <= 280,
                 problem(400, "Invalid Request", "One or more parameters to your request "
                         "was invalid."))  # fmt: skip
         if any(t["text"] == text for t in self.tweets):
             return self.errors["duplicate"]
-        tweet = {"id": next(self.ids), "text": text, "created_at": x_time(self.now())}
+        tweet: dict[str, Any] = {"id": next(self.ids), "text": text,
+                                 "created_at": x_time(self.now())}  # fmt: skip
+        if ids:
+            with self.lock:
+                tweet.update(media_ids=ids, media=tuple(self.uploads[i].kind for i in ids))
         self.tweets.append(tweet)
         return Reply(201, {"data": {"id": tweet["id"], "text": text}})
+
+    def _attached(self, media: Any) -> list[str]:
+        """The ``media.media_ids`` of a new post: each one of this fake's uploads, finalized
+        and processed; up to 4 photos, or one video or GIF alone (X's 400 otherwise)."""
+        if media is None:
+            return []
+        ids = media.get("media_ids") if isinstance(media, dict) else None
+        require(isinstance(ids, list) and 0 < len(ids) <= MEDIA_MAX and all(
+            isinstance(i, str) and i.isdigit() for i in ids), invalid(
+            f"media.media_ids must hold 1 to {MEDIA_MAX} media ids", **{"media.media_ids": []}))  # fmt: skip
+        assert isinstance(ids, list)
+        with self.lock:
+            held = [self.uploads.get(i) for i in ids]
+        bad = [i for i, upload in zip(ids, held, strict=True) if upload is None or not upload.ready]
+        require(not bad, invalid("Your media IDs are invalid.", **{"media.media_ids": bad}))
+        kinds = [upload.kind for upload in held if upload is not None]
+        require(len(kinds) == 1 or set(kinds) == {"photo"},
+                invalid("A video or an animated GIF must be the post's only media.",
+                        **{"media.media_ids": ids}))  # fmt: skip
+        return list(ids)
+
+    # ---- media upload ---------------------------------------------------------------
+
+    def initialize(self, req: Req) -> Reply:
+        """``POST /2/media/upload/initialize``: a new upload of ``total_bytes`` of
+        ``media_type`` for ``media_category`` (``tweet_image`` when not given)."""
+        bearer(req, self.tokens, UNAUTHORIZED)
+        require(req.headers.get("content-type", "").startswith("application/json")
+                and isinstance(req.body, dict),
+                problem(415, "Unsupported Media Type", "Use application/json"))  # fmt: skip
+        mime, size = req.body.get("media_type"), req.body.get("total_bytes")
+        kind = req.body.get("media_category", "tweet_image")
+        require(kind in CATEGORIES, invalid(f"media_category must be one of "
+                                            f"{', '.join(CATEGORIES)}", media_category=[str(kind)]))  # fmt: skip
+        types, most = CATEGORIES[kind]
+        require(mime in types, invalid(f"media_type {mime} is not allowed for {kind}",
+                                       media_type=[str(mime)]))  # fmt: skip
+        require(isinstance(size, int) and 0 < size <= most,
+                invalid(f"total_bytes must be 1 to {most} for {kind}",
+                        total_bytes=[str(size)]))  # fmt: skip
+        assert isinstance(size, int)
+        with self.lock:
+            upload = Upload(next(self.media_ids), str(mime), kind, size)
+            self.uploads[upload.id] = upload
+        return Reply(body={"data": {"id": upload.id, "media_key": upload.key,
+                                    "expires_after_secs": MEDIA_TTL_S}})  # fmt: skip
+
+    def _upload(self, ident: str) -> Upload:
+        with self.lock:
+            upload = self.uploads.get(ident)
+        require(upload is not None, invalid(f"Media id {ident} was not found.", id=[ident]))
+        assert upload is not None
+        return upload
+
+    def append(self, req: Req) -> Reply:
+        """``POST /2/media/upload/{id}/append``: multipart ``segment_index`` and ``media``;
+        the segments in order (one sent again replaces it)."""
+        bearer(req, self.tokens, UNAUTHORIZED)
+        upload = self._upload(req.groups[0])
+        fields = req.body if isinstance(req.body, dict) else {}
+        require(req.headers.get("content-type", "").startswith("multipart/form-data"),
+                invalid("The media must be sent as multipart/form-data.", media=[]))  # fmt: skip
+        part, index = fields.get("media"), fields.get("segment_index")
+        require(isinstance(part, Part) and bool(part.data), invalid("media is required.", media=[]))
+        require(isinstance(index, str) and index.isdigit() and int(index) < SEGMENTS,
+                invalid(f"segment_index must be 0 to {SEGMENTS - 1}.",
+                        segment_index=[str(index)]))  # fmt: skip
+        assert isinstance(part, Part) and isinstance(index, str)
+        require(len(part.data) <= SEGMENT_MAX, invalid(f"A segment is at most {SEGMENT_MAX} "
+                                                       "bytes.", media=[]))  # fmt: skip
+        with self.lock:
+            at, sent = int(index), len(upload.segments)
+            require(not upload.finalized, invalid("The upload is already finalized.",
+                                                  id=[upload.id]))  # fmt: skip
+            require(at <= sent, invalid(f"Segments go in order: the next is segment_index "
+                                        f"{sent}, not {at}.", segment_index=[index]))  # fmt: skip
+            if at == sent:
+                upload.segments.append(part.data)
+            else:
+                upload.segments[at] = part.data
+        return Reply(body={"data": {"expires_at": int(time.time()) + MEDIA_TTL_S}})
+
+    def finalize(self, req: Req) -> Reply:
+        """``POST /2/media/upload/{id}/finalize``: the upload is whole; a GIF or a video
+        starts processing (the first of ``processing``)."""
+        bearer(req, self.tokens, UNAUTHORIZED)
+        upload = self._upload(req.groups[0])
+        with self.lock:
+            if not upload.finalized:
+                require(sum(map(len, upload.segments)) == upload.total_bytes,
+                        invalid("Segments do not add up to provided total file size.",
+                                id=[upload.id]))  # fmt: skip
+                upload.finalized = True
+                if upload.category != "tweet_image":
+                    upload.states = list(self.processing) or ["succeeded"]
+            return Reply(body={"data": self._media_data(upload)})
+
+    def upload_status(self, req: Req) -> Reply:
+        """``GET /2/media/upload?command=STATUS&media_id=``: where processing stands (it
+        moves on one state per call)."""
+        bearer(req, self.tokens, UNAUTHORIZED)
+        require(req.query.get("command", "STATUS") == "STATUS",
+                invalid("command must be STATUS.", command=[req.query.get("command", "")]))  # fmt: skip
+        upload = self._upload(req.query.get("media_id", ""))
+        with self.lock:
+            require(upload.finalized, invalid("The upload is not finalized.", id=[upload.id]))
+            if len(upload.states) > 1:
+                upload.states.pop(0)
+            return Reply(body={"data": self._media_data(upload)})
+
+    def _media_data(self, upload: Upload) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": upload.id, "media_key": upload.key,
+                                "size": upload.total_bytes, "expires_after_secs": MEDIA_TTL_S}  # fmt: skip
+        if upload.states:
+            state = upload.states[0]
+            info: dict[str, Any] = {"state": state}
+            if state in ("pending", "in_progress"):
+                info.update(check_after_secs=self.check_after_secs,
+                            progress_percent=0 if state == "pending" else 50)  # fmt: skip
+            elif state == "succeeded":
+                info["progress_percent"] = 100
+            else:
+                info["error"] = {"code": 1, "name": "InvalidMedia",
+                                 "message": "Unsupported video format"}  # fmt: skip
+            data["processing_info"] = info
+        return data
+
+    def metadata(self, req: Req) -> Reply:
+        """``POST /2/media/metadata``: ``{"id", "metadata": {"alt_text": {"text"}}}``."""
+        bearer(req, self.tokens, UNAUTHORIZED)
+        require(req.headers.get("content-type", "").startswith("application/json")
+                and isinstance(req.body, dict),
+                problem(415, "Unsupported Media Type", "Use application/json"))  # fmt: skip
+        ident, meta = req.body.get("id"), req.body.get("metadata")
+        require(isinstance(ident, str) and isinstance(meta, dict),
+                invalid("id and metadata are required.", id=[str(ident)]))  # fmt: skip
+        assert isinstance(ident, str) and isinstance(meta, dict)
+        upload = self._upload(ident)
+        alt = (meta.get("alt_text") or {}).get("text")
+        require(isinstance(alt, str) and 0 < len(alt) <= ALT_MAX,
+                invalid(f"metadata.alt_text.text must be 1 to {ALT_MAX} characters.",
+                        **{"metadata.alt_text.text": []}))  # fmt: skip
+        with self.lock:
+            require(upload.finalized, invalid("The upload is not finalized.", id=[ident]))
+            upload.alt_text = str(alt)
+        return Reply(body={"data": {"id": ident,
+                                    "associated_metadata": {"alt_text": {"text": alt}}}})  # fmt: skip
 
     def me(self, req: Req) -> Reply:
         bearer(req, self.tokens, UNAUTHORIZED)

@@ -57,7 +57,7 @@ def publish_deps(sim: Simulation, env: dict[str, str]) -> Any:
 
     def adapter(platform: str, brand: str = "") -> Any:
         options: dict[str, Any] = {"media": media}
-        if platform in ("instagram", "tiktok"):
+        if platform != "bluesky":  # every other adapter polls an upload or a container
             options["sleep"] = sim.clock.sleep
         return adapter_for(platform, by_brand.get((brand, platform)), **options)
 

@@ -36,6 +36,8 @@ class Result:
     late_retries: int = 0  # publish's own retry schedules fired (a platform asked to wait)
     dead_lettered: int = 0
     posts_on_platforms: int = 0
+    # published posts that carried media, by platform and kind (image, video, album)
+    media_posted: dict[str, Counter[str]] = field(default_factory=dict)
     tokens_refreshed: int = 0
     unaccounted: list[str] = field(default_factory=list)
     records: Counter[str] = field(default_factory=Counter)
@@ -77,6 +79,9 @@ class Result:
             "tokens_refreshed": self.tokens_refreshed,
             "faults_injected": dict(sorted(self.faults.items())),
             "posts_on_platforms": self.posts_on_platforms,
+            "media_posted": {
+                p: dict(sorted(c.items())) for p, c in sorted(self.media_posted.items())
+            },
             "double_posts": self.double_posts,
             "unaccounted": self.unaccounted,
             "channels": {

@@ -320,6 +320,9 @@ class Simulation:
         items = [i for i in items if "status" in i]  # not the post-ownership items
         for item in items:
             self.result.records[str(item["status"])] += 1
+            if item["status"] == "published" and item.get("media", "none") != "none":
+                kinds = self.result.media_posted.setdefault(str(item.get("channel", "")), Counter())
+                kinds[str(item["media"])] += 1
             if item["status"] == "publishing":
                 self.result.unaccounted.append(f"{item['pk']} {item['sk']}: never finished")
         if len(items) < fired:

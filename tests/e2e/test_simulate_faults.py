@@ -1,6 +1,7 @@
 """`socialops simulate --faults 1`: a fault at every firing, four weeks of a weekly post with
-one text on all seven platforms (with media where publish posts it: an Instagram image, a
-Facebook image, a TikTok video). Nothing goes out twice and every firing is accounted for:
+one text and media on all seven platforms (an image uploaded everywhere, a video on
+TikTok: an upload before the post is one more place to crash). Nothing goes out twice and
+every firing is accounted for:
 X and LinkedIn refuse the text from week 2 on (failed, with the duplicate reason), the
 other five post once a week whatever the fault (a crash before or after recording, a lost
 answer, a 429 past the invocation, a 500, a duplicate delivery)."""
@@ -37,15 +38,10 @@ WEEKLY = dedent("""
       - id: roundup
         text: "This week at acme, in plain numbers #acme"
         every: mon 10:00
+        media:
+          - url: https://cdn.acme.example/week.jpg
+            alt: Our week
         overrides:
-          instagram:
-            media:
-              - url: https://cdn.acme.example/week.jpg
-                alt: Our week
-          facebook:
-            media:
-              - url: https://cdn.acme.example/week.jpg
-                alt: Our week
           tiktok:
             media:
               - url: https://cdn.acme.example/week.mp4
@@ -67,6 +63,10 @@ def test_a_fault_at_every_firing_of_a_weekly_text_on_seven_platforms(
     assert summary["schedules_fired"] == 28 and sum(summary["faults_injected"].values()) >= 28
     # every week on five platforms, week 1 only on X and LinkedIn
     assert summary["published"] == summary["posts_on_platforms"] == 4 * 5 + 2
+    # every post went out with its media: the image uploaded on six platforms, TikTok's video
+    weekly = {"bluesky": 4, "mastodon": 4, "instagram": 4, "facebook": 4, "x": 1, "linkedin": 1}
+    assert summary["media_posted"] == {**{p: {"image": n} for p, n in weekly.items()},
+                                       "tiktok": {"video": 4}}  # fmt: skip
     assert summary["failed"] == 6 and summary["held"] == summary["waiting"] == 0
     assert {"crash", "crash_unowned", "lost_answer"} <= set(summary["faults_injected"])
 

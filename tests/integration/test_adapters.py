@@ -149,12 +149,12 @@ def test_linkedin_sends_version_headers_and_takes_the_id_from_x_restli_id() -> N
     assert published.url == f"https://www.linkedin.com/feed/update/{published.post_id}/"
 
 
-def test_tiktok_pulls_from_url_and_polls_until_complete() -> None:
+def test_tiktok_uploads_the_file_and_polls_until_complete() -> None:
     with tiktok.TikTokFake(polls_until_complete=2) as fake:
         _, token, post, _ = SETUPS["tiktok"]
         published = adapter_for("tiktok", fake.url, sleep=no_sleep).publish(post, Token(token))
     init = next(r for r in fake.requests if r.path.endswith("/video/init/"))
-    assert init.body["source_info"] == {"source": "PULL_FROM_URL", "video_url": VIDEO[0]}
+    assert init.body["source_info"]["source"] == "FILE_UPLOAD"  # test_media_tiktok.py
     assert init.body["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
     assert fake.paths().count("/v2/post/publish/status/fetch/") == 3
     assert published.url == f"https://www.tiktok.com/@brand/video/{published.post_id}"
@@ -277,11 +277,19 @@ def test_an_unreachable_platform_is_retryable() -> None:
     assert caught.value.retryable and caught.value.code == "network"
 
 
-def test_media_that_needs_an_upload_is_refused_not_dropped() -> None:
-    post = PostRequest("With a picture", "k", "@brand", media=(IMAGE,))
+@pytest.mark.parametrize("platform, media", [
+    ("tiktok", (IMAGE,)), ("x", (IMAGE,) * 5), ("x", (IMAGE, VIDEO)), ("facebook", (IMAGE, IMAGE)),
+    ("bluesky", (VIDEO, IMAGE)), ("mastodon", (IMAGE,) * 5), ("linkedin", (VIDEO, IMAGE)),
+])  # fmt: skip
+def test_media_a_platform_refuses_fails_before_any_request_never_dropped(
+    platform: str, media: tuple[tuple[str, str, str], ...]
+) -> None:
+    # an address nothing answers: any request would fail as "network", not as refused media
+    account = "urn:li:organization:1" if platform == "linkedin" else "1"
+    post = PostRequest("With media", "k", "@brand", account_id=account, media=media)
     with pytest.raises(PlatformError) as caught:
-        adapter_for("x", "http://127.0.0.1:9").publish(post, Token(x.TOKEN))
-    assert caught.value.code == "media_unsupported" and not caught.value.retryable
+        adapter_for(platform, "http://127.0.0.1:9").publish(post, Token("not-a-real-token"))
+    assert caught.value.code == "media_refused" and not caught.value.retryable
 
 
 # --- pure parts -----------------------------------------------------------------------

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 SCORER = ROOT.parent / "shared" / "tools" / "nab_score.py"
 SMOKED = {"bench_alert", "bench_cold_start", "bench_compile", "bench_detect", "bench_forecast",
-          "bench_generate", "bench_reconcile", "bench_score", "bench_sentiment",
+          "bench_generate", "bench_media", "bench_reconcile", "bench_score", "bench_sentiment",
           "bench_simulate"}  # fmt: skip
 
 
@@ -50,6 +50,16 @@ def test_bench_compile() -> None:
     assert report["deterministic"] and report["incremental_equals_clean"]
     assert report["rerun_picked_up_change"]
     assert report["runs"][0]["compile_output"].startswith("compiled 2 campaigns and ")
+
+
+def test_bench_media() -> None:
+    report = bench("bench_media", "--repeat", "1", "--seconds", "15")
+    assert [c["channel"] for c in report["cards"]] == ["instagram", "facebook", "x", "linkedin",
+                                                       "bluesky", "mastodon", "tiktok"]  # fmt: skip
+    assert all(c["bytes"] > 0 and c["ms"] > 0 for c in report["cards"])
+    (video,) = report["videos"]
+    assert video["asked_s"] == 15 and 15 <= video["length_s"] <= 23 and video["bytes"] > 0
+    assert video["same_bytes_again"] is True
 
 
 def test_bench_reconcile() -> None:

@@ -7,6 +7,7 @@ the organization's latest posts (``recent``)."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -232,8 +233,11 @@ def publish_texts(fake: linkedin.LinkedInFake, texts: list[str]) -> list[Posted]
 
 
 def post_as_documented(fake: linkedin.LinkedInFake, commentary: str, content: Any) -> str:
-    """A post with ``content`` (an image, a video, images, a document: publish makes none),
-    created with ``POST /rest/posts`` as LinkedIn documents it; its URN."""
+    """A post with ``content`` (an image, a video, images, a document), created with
+    ``POST /rest/posts`` as LinkedIn documents it; its URN. The media it names were
+    uploaded elsewhere: the fake is told it holds them (it refuses media it does not)."""
+    for urn in re.findall(r"urn:li:(?:image|video):\w+", json.dumps(content)):
+        fake.add_asset(urn)
     body = {"author": linkedin.ORG, "commentary": commentary, "visibility": "PUBLIC",
             "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
                              "thirdPartyDistributionChannels": []},

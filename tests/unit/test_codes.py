@@ -282,11 +282,6 @@ posts:"""), "campaign.yml", "min: 500", "budget.audiences.paris",
                                "      - url: https://cdn.acme.example/b.jpg\n    at:")},
          "campaign.yml", "- url: https://cdn.acme.example/a",
          "posts[0].media", "expected at most 1 media item on Facebook, found 2"),
-    Case("W502", "an image on X, which the adapter cannot upload",
-         post("    at:", "    media:\n      - url: https://cdn.acme.example/a.jpg\n    at:"),
-         "campaign.yml", "- url: https://cdn.acme.example/a", "posts[0].media",
-         "media will not be posted on X: socialops cannot upload media there yet, so the text "
-         "goes out alone", exit=0),
     Case("W501", "a post without the brand's required hashtag", {
         "brand.yml": STYLED_BRAND}, "campaign.yml", '"Hello"', "posts[0].text",
          "expected the brand's required hashtags, found none of #acme", exit=0),

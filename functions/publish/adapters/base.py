@@ -185,10 +185,3 @@ def read_media(platform: str, request: PostRequest, load: Loader | None) -> list
                                 f"{error}", retryable=True) from None  # fmt: skip
         blobs.append(item)
     return blobs
-
-
-def unsupported_media(platform: str) -> PlatformError:
-    return PlatformError(
-        platform, 0, "media_unsupported",
-        "posting media here needs a media upload, which this adapter does not do yet",
-    )  # fmt: skip

@@ -9,7 +9,19 @@ repeat of the same firing answers ``InvalidSwap`` and can never make a second po
 ``find_existing`` reads that one record (``com.atproto.repo.getRecord``): no search by
 text. (``createRecord`` with a fixed key would do too, but the pinned PDS answers a repeat
 with a 500, which reads as a transient failure.) Without a firing (``Trail`` with no
-scheduled time) the key is a fresh TID and ``find_existing`` lists recent posts."""
+scheduled time) the key is a fresh TID and ``find_existing`` lists recent posts.
+
+Media: each file is read and checked first (``read_media``: nothing is uploaded when one
+is refused), then sent to ``com.atproto.repo.uploadBlob`` (its bytes, its Content-Type),
+whose blob the record embeds: ``app.bsky.embed.images`` (up to 4, each with its alt text
+and, when its header tells its size, an ``aspectRatio``) or ``app.bsky.embed.video`` (one
+video alone, its alt text and aspect ratio likewise). The upload comes before the record:
+a repeat uploads again (the same bytes make the same blob; one no record references is
+dropped by the PDS) but its putRecord still answers ``InvalidSwap``, so it never posts
+twice. A video is uploaded as any blob is (the documented "simple method"), not through
+the video service (``app.bsky.video.uploadVideo`` on video.bsky.app with a service token):
+Bluesky starts processing it when the post appears in the firehose, so the post shows
+without its video for some seconds."""
 
 from __future__ import annotations
 
@@ -19,7 +31,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.common.media import Loader
+from functions.common import media
+from functions.common.media import Blob, Loader
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
@@ -27,12 +40,14 @@ from functions.publish.adapters.base import (
     PostRequest,
     Published,
     Trail,
+    read_media,
     same_text,
-    unsupported_media,
 )
 from functions.publish.adapters.facets import facets
 
 POST = "app.bsky.feed.post"
+IMAGES, VIDEO = "app.bsky.embed.images", "app.bsky.embed.video"
+MAX_IMAGES = 4  # app.bsky.embed.images' maxLength
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as TIDs are written
 
 
@@ -88,20 +103,65 @@ class BlueskyAdapter:
         return self.sessions[key]
 
     def authed(self, request: PostRequest, token: Token, method: str, nsid: str, **kw: Any) -> Any:
-        """An XRPC call with the session's JWT; a new session once if the JWT expired."""
-        for attempt in (1, 2):
-            jwt, did = self.session(request, token)
+        """An XRPC call on the account's repo (``repo`` set to its DID), with the session."""
+
+        def call(jwt: str, did: str) -> Any:
             if "json_body" in kw:
                 kw["json_body"]["repo"] = did
             else:
                 kw["query"]["repo"] = did
+            return self.xrpc(request, method, nsid, bearer=jwt, **kw)
+
+        return self.signed_in(request, token, call)
+
+    def signed_in(self, request: PostRequest, token: Token, call: Callable[[str, str], Any]) -> Any:
+        """``call(access JWT, DID)``; a new session once if the JWT expired."""
+        for attempt in (1, 2):
+            jwt, did = self.session(request, token)
             try:
-                return self.xrpc(request, method, nsid, bearer=jwt, **kw)
+                return call(jwt, did)
             except PlatformError as error:
                 if error.code != "ExpiredToken" or attempt == 2:
                     raise
                 self.sessions.pop((request.handle.lstrip("@"), token.access_token), None)
         raise AssertionError("unreachable")
+
+    def upload(self, request: PostRequest, token: Token, item: Blob) -> dict[str, Any]:
+        """``com.atproto.repo.uploadBlob``: the file's bytes; the blob a record embeds."""
+        url = f"{self.root(request)}/com.atproto.repo.uploadBlob"
+
+        def call(jwt: str, did: str) -> Any:
+            return http.send(self.platform, "POST", url, item.data, item.mime, bearer=jwt,
+                             timeout=self.timeout).body  # fmt: skip
+
+        answer = self.signed_in(request, token, call)
+        blob = answer.get("blob") if isinstance(answer, dict) else None
+        if not isinstance(blob, dict) or "ref" not in blob:
+            # a 200 without a blob (cut off by a proxy): uploading again is harmless
+            raise PlatformError(self.platform, 200, "malformed", "the answer was not a blob",
+                                retryable=True)  # fmt: skip
+        return blob
+
+    def embed(self, request: PostRequest, token: Token, items: list[Blob]) -> dict[str, Any]:
+        """The record's embed of ``items``, each uploaded: images, or one video."""
+        if any(item.kind == "video" for item in items) and len(items) > 1:
+            raise media.refused(self.platform, media.MediaError(
+                "Bluesky takes one video alone in a post, with no other media"))  # fmt: skip
+        if len(items) > MAX_IMAGES:
+            raise media.refused(self.platform, media.MediaError(
+                f"Bluesky takes up to {MAX_IMAGES} images in a post, not {len(items)}"))  # fmt: skip
+        blobs = [self.upload(request, token, item) for item in items]
+        shapes = [_aspect(item) for item in items]
+        if items[0].kind == "video":
+            video: dict[str, Any] = {"$type": VIDEO, "video": blobs[0]}
+            if items[0].alt:
+                video["alt"] = items[0].alt
+            if shapes[0]:
+                video["aspectRatio"] = shapes[0]
+            return video
+        images = [{"alt": item.alt, "image": blob, **({"aspectRatio": shape} if shape else {})}
+                  for item, blob, shape in zip(items, blobs, shapes, strict=True)]  # fmt: skip
+        return {"$type": IMAGES, "images": images}
 
     def resolver(self, request: PostRequest) -> Callable[[str], str | None]:
         def resolve(handle: str) -> str | None:
@@ -118,8 +178,6 @@ class BlueskyAdapter:
         return resolve
 
     def record(self, request: PostRequest) -> dict:
-        if request.media:
-            raise unsupported_media(self.platform)
         record: dict = {
             "$type": POST,
             "text": request.text,
@@ -133,7 +191,10 @@ class BlueskyAdapter:
     def publish(self, request: PostRequest, token: Token, trail: Trail | None = None) -> Published:
         trail = trail or Trail()
         rkey = record_key(request.idempotency_key, trail.scheduled_for)
+        items = read_media(self.platform, request, self.media)  # all of them, before any upload
         record = self.record(request)
+        if items:
+            record["embed"] = self.embed(request, token, items)
         body = {"collection": POST, "rkey": rkey, "record": record, "swapRecord": None}
         try:
             answer = self.authed(
@@ -184,3 +245,9 @@ class BlueskyAdapter:
         found = [self._published(request, item) for item in answer.get("records", [])
                  if same_text(item.get("value", {}).get("text", ""), request.text)]  # fmt: skip
         return trail.first(found)
+
+
+def _aspect(item: Blob) -> dict[str, int] | None:
+    """``app.bsky.embed.defs#aspectRatio`` of a file whose header tells its size."""
+    size = media.dimensions(item)
+    return None if size is None else {"width": size[0], "height": size[1]}

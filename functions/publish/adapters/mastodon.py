@@ -1,15 +1,28 @@
 """Mastodon: ``POST /api/v1/statuses`` with an ``Idempotency-Key`` header (the server
 keeps it for an hour, so a retry within the hour returns the same status). Beyond the
 hour (a redrive from the dead-letter queue) ``find_existing`` reads the account's statuses,
-newest first, back to the firing's time: last week's status of the same text is not ours."""
+newest first, back to the firing's time: last week's status of the same text is not ours.
+
+Media: each file is read and checked first (``read_media``: nothing is uploaded when one
+is refused), then uploaded to ``POST /api/v2/media`` (multipart: ``file``, and its alt
+text as ``description``), which answers 200 with the attachment (its ``url`` set) or 202
+while the server still processes it (``url`` null; a video, a large file): then
+``GET /api/v1/media/:id`` is asked every ``poll_interval_s`` (through ``sleep``) until it
+answers 200 with the ``url`` (206 while processing), at most ``max_polls`` times (then a
+retryable ``processing_timeout``). The status then names them in ``media_ids``: up to 4
+attachments, a video alone. Uploads come before the status: a retry uploads again (an
+attachment no status names is removed by the server) but posts under the same
+Idempotency-Key, so it never posts twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from functions.common.media import Loader
+from functions.common import media
+from functions.common.media import Blob, Loader
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
@@ -20,9 +33,11 @@ from functions.publish.adapters.base import (
     Published,
     Trail,
     check_token,
+    read_media,
     search,
-    unsupported_media,
 )
+
+MAX_ATTACHMENTS = 4  # Mastodon's max_media_attachments
 
 
 class MastodonAdapter:
@@ -33,27 +48,81 @@ class MastodonAdapter:
         base_url: str | None = None,
         *,
         timeout: float = http.TIMEOUT_S,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval_s: float = 2.0,
+        max_polls: int = 60,
         media: Loader | None = None,
     ) -> None:
         self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
-        self.base_url, self.timeout = base_url, timeout
+        self.base_url, self.timeout, self.sleep = base_url, timeout, sleep
+        self.poll_interval_s, self.max_polls = poll_interval_s, max_polls
 
-    def root(self, request: PostRequest) -> str:
+    def server(self, request: PostRequest) -> str:
         server = self.base_url or request.instance
         if not server:
             raise PlatformError(self.platform, 0, "no_instance", "the account names no server")
-        return server.rstrip("/") + "/api/v1"
+        return server.rstrip("/")
+
+    def root(self, request: PostRequest) -> str:
+        return self.server(request) + "/api/v1"
 
     def publish(self, request: PostRequest, token: Token, trail: Trail | None = None) -> Published:
         check_token(self.platform, token)
-        if request.media:
-            raise unsupported_media(self.platform)
+        items = read_media(self.platform, request, self.media)  # all of them, before any upload
+        body: dict[str, Any] = {"status": request.text, "visibility": "public"}
+        if items:
+            body["media_ids"] = self.attach(request, token, items)
         answer = http.call(
             self.platform, "POST", f"{self.root(request)}/statuses", bearer=token.access_token,
-            json_body={"status": request.text, "visibility": "public"},
-            headers={"Idempotency-Key": request.idempotency_key}, timeout=self.timeout,
+            json_body=body, headers={"Idempotency-Key": request.idempotency_key},
+            timeout=self.timeout,
         )  # fmt: skip
         return _published(answer.body)
+
+    def attach(self, request: PostRequest, token: Token, items: list[Blob]) -> list[str]:
+        """The attachment ids of ``items``, each uploaded and processed."""
+        if len(items) > 1 and any(item.kind == "video" for item in items):
+            raise media.refused(self.platform, media.MediaError(
+                "Mastodon takes a video alone in a status, with no other media"))  # fmt: skip
+        if len(items) > MAX_ATTACHMENTS:
+            raise media.refused(self.platform, media.MediaError(
+                f"Mastodon takes up to {MAX_ATTACHMENTS} attachments in a status, not "
+                f"{len(items)}"))  # fmt: skip
+        return [self.upload(request, token, item) for item in items]
+
+    def upload(self, request: PostRequest, token: Token, item: Blob) -> str:
+        """``POST /api/v2/media``; the attachment's id once the server has processed it."""
+        fields = {"description": item.alt} if item.alt else {}
+        data, content_type = http.multipart(fields, {"file": (item.filename, item.mime, item.data)})
+        answer = http.send(
+            self.platform, "POST", f"{self.server(request)}/api/v2/media", data, content_type,
+            bearer=token.access_token, timeout=self.timeout,
+        )  # fmt: skip
+        attachment = _attachment(answer.body)
+        if answer.status != 200 or not attachment.get("url"):  # 202: still processing
+            self.processed(request, token, str(attachment["id"]))
+        return str(attachment["id"])
+
+    def processed(self, request: PostRequest, token: Token, media_id: str) -> None:
+        """Wait until ``GET /api/v1/media/:id`` answers 200 with the attachment's url."""
+        for _ in range(self.max_polls):
+            self.sleep(self.poll_interval_s)
+            try:
+                answer = http.call(
+                    self.platform, "GET", f"{self.root(request)}/media/{media_id}",
+                    bearer=token.access_token, timeout=self.timeout,
+                )  # fmt: skip
+            except PlatformError as error:
+                if error.status != 422:
+                    raise
+                raise PlatformError(self.platform, 422, "media_failed",
+                                    "Mastodon could not process the media file") from None  # fmt: skip
+            if answer.status == 200 and _attachment(answer.body).get("url"):
+                return
+        raise PlatformError(
+            self.platform, 0, "processing_timeout", "the media was still processing",
+            retryable=True,
+        )  # fmt: skip
 
     def find_existing(
         self, request: PostRequest, token: Token, trail: Trail | None = None
@@ -80,6 +149,15 @@ class MastodonAdapter:
             self.platform, "GET", url, bearer=token.access_token, query=query or None,
             timeout=self.timeout,
         ).body  # fmt: skip
+
+
+def _attachment(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict) or "id" not in body:
+        # a 2xx whose body is not an attachment (cut off by a proxy): upload again
+        raise PlatformError(
+            "mastodon", 200, "malformed", "the answer was not a media attachment", retryable=True
+        )
+    return body
 
 
 def _published(status: Any) -> Published:

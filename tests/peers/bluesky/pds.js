@@ -41,6 +41,8 @@ async function main() {
     jwtSecret: process.env.PDS_JWT_SECRET || 'test-jwt-secret-not-real',
     plcRotationKeyK256PrivateKeyHex: '5f4dcc3b5aa765d61d8327deb882cf99' + '5f4dcc3b5aa765d61d8327deb882cf99',
     bskyAppViewUrl: undefined, modServiceUrl: undefined, reportServiceUrl: undefined,
+    // uploadBlob takes up to 5 MB by default: as much as app.bsky.embed.video's maxSize
+    blobUploadLimit: 100 * 1000 * 1000,
   }
   const cfg = pds.envToCfg(env)
   const secrets = pds.envToSecrets(env)
