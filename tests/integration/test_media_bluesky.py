@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import test_bluesky_peer as peer
+from media_files import Files
 from test_bluesky_peer import Account, Pds, get_record, records
 
 from functions.common.media import Blob, blob, dimensions
@@ -63,16 +64,6 @@ def mp4(width: int, height: int, turned: bool = False) -> bytes:
     head = box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
     moov = box(b"moov", box(b"mvhd", bytes(100)) + box(b"trak", box(b"tkhd", tkhd)))
     return head + box(b"mdat", bytes(4096)) + moov  # the moov after the data, as often
-
-
-class Files:
-    """The media loader: url -> bytes."""
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        self.files = files
-
-    def __call__(self, url: str, kind: str, alt: str) -> Blob:
-        return blob(self.files[url], kind, alt, url)
 
 
 PHOTO = ("https://cdn.example.com/bike.jpg", "image", "A red bicycle against a wall")

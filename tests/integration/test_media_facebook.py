@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from media_files import Files, Sleeps
 
 from functions.common import media
 from functions.common.platform import http
@@ -30,13 +31,7 @@ def made(url: str, kind: str) -> bytes:
     return sample_image(url) if kind == "image" else sample_video(url)
 
 
-def load(url: str, kind: str, alt: str = "") -> media.Blob:
-    return media.blob(made(url, kind), kind, alt, url)
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
+load = Files(made)
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from media_files import Files
 
-from functions.common.media import Blob, blob
+from functions.common.media import Blob
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.publish.adapters import adapter_for
@@ -41,10 +42,7 @@ FILES: dict[str, bytes] = {
     "https://cdn.example.com/photo.webp": b"RIFF\x00\x00\x00\x00WEBPVP8 " + bytes(64),
     "https://cdn.example.com/clip.mov": sample_video("clip", size=20_000, brand=b"qt  "),
 }
-
-
-def load(url: str, kind: str, alt: str = "") -> Blob:
-    return blob(FILES[url], kind, alt, url)
+load = Files(FILES)
 
 
 @pytest.fixture

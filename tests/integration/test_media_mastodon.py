@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from mastodon_peer import TOKEN as MOCK_TOKEN
 from mastodon_peer import http, reset
+from media_files import Files, Sleeps
 
-from functions.common.media import Blob, blob
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.publish.adapters import adapter_for
@@ -31,16 +31,6 @@ from infra.peers import Reply, mastodon
 from infra.peers.web import sample_image, sample_video
 
 UPLOAD = "/api/v2/media"
-
-
-class Files:
-    """The media loader: url -> bytes."""
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        self.files = files
-
-    def __call__(self, url: str, kind: str, alt: str) -> Blob:
-        return blob(self.files[url], kind, alt, url)
 
 
 PHOTO = ("https://cdn.example.com/bike.jpg", "image", "A red bicycle against a wall")
@@ -59,11 +49,6 @@ FILES = {
 FOUR = (PHOTO, ("https://cdn.example.com/2.png", "image", "Two"),
         ("https://cdn.example.com/3.jpg", "image", "Three"),
         ("https://cdn.example.com/4.jpg", "image", ""))  # fmt: skip
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def post(*media: tuple[str, str, str], key: str = "k-1") -> PostRequest:

@@ -5,12 +5,14 @@ Pure data and one protocol; nothing here touches the network (see ``http.py``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from functions.common.media import Blob, Loader
+from functions.common.platform import http
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 
@@ -93,6 +95,30 @@ class Trail:
             if (post.published_at is None or self.within(post.published_at)) and self.take(post.post_id):  # fmt: skip
                 return post
         return None
+
+
+class Polling:
+    """The options every adapter that uploads files or waits for the platform takes: the
+    timeout of an API call and of one that carries a file or a part (at least
+    ``upload_timeout_s``), how to wait between two polls (``sleep``: the simulation's clock
+    in ``simulate``), how often and how many times it asks, and where it reads a post's
+    media (``media``; None: the deployment's store)."""
+
+    POLL_S = 2.0  # the platform's own pace, where it names none
+    UPLOAD_TIMEOUT_S = 30.0
+
+    def __init__(
+        self,
+        *,
+        timeout: float = http.TIMEOUT_S,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval_s: float | None = None,
+        max_polls: int = 60,
+        media: Loader | None = None,
+    ) -> None:
+        self.timeout, self.sleep, self.max_polls, self.media = timeout, sleep, max_polls, media
+        self.poll_interval_s = self.POLL_S if poll_interval_s is None else poll_interval_s
+        self.upload_timeout = max(timeout, self.UPLOAD_TIMEOUT_S)
 
 
 class Uncertain(Exception):

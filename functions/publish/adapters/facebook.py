@@ -42,7 +42,6 @@ from functions.publish.adapters.base import (
 from functions.publish.adapters.graph import Graph, account, created_at
 
 VIDEO_API = "https://graph-video.facebook.com"  # where Graph takes video uploads
-UPLOAD_TIMEOUT_S = 30.0  # a call that carries a file or a chunk: at least this long
 FAILED = ("error", "expired")  # a video status that will never be posted
 
 
@@ -54,7 +53,6 @@ class FacebookAdapter(Graph):
         version = self.root.rsplit("/", 1)[-1]
         # a peer (tests, simulate) takes uploads at its one address
         self.video_root = self.root if base_url else f"{VIDEO_API}/{version}"
-        self.upload_timeout = max(self.timeout, UPLOAD_TIMEOUT_S)
 
     def publish(self, request: PostRequest, token: Token, trail: Trail | None = None) -> Published:
         check_token(self.platform, token)

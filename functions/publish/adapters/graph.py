@@ -3,40 +3,28 @@ the ``access_token`` parameter, and reading back a post's permalink."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from functions.common.media import Loader
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
-from functions.publish.adapters.base import Page, PostRequest, Published, Trail, search
+from functions.publish.adapters.base import Page, Polling, PostRequest, Published, Trail, search
 
 
-class Graph:
+class Graph(Polling):
     platform = "facebook"
+    POLL_S = 2.0
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        timeout: float = http.TIMEOUT_S,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 2.0,
-        max_polls: int = 60,
-        media: Loader | None = None,
-    ) -> None:
-        self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
+    def __init__(self, base_url: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
         from schema.platforms import PLATFORMS
 
         self.root = (
             f"{http.base_url(self.platform, base_url)}/{PLATFORMS[self.platform].api_version}"
         )
         self.posts_per_day = PLATFORMS[self.platform].posts_per_day or 25
-        self.timeout, self.sleep = timeout, sleep
-        self.poll_interval_s, self.max_polls = poll_interval_s, max_polls
 
     def get(self, path: str, token: Token, **query: str) -> Any:
         query["access_token"] = token.access_token

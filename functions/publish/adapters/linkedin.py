@@ -28,18 +28,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.common.media import Blob, Loader
+from functions.common.media import Blob
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.publish.adapters.base import (
     Page,
+    Polling,
     PostRequest,
     Published,
     Trail,
@@ -50,7 +50,6 @@ from functions.publish.adapters.base import (
 
 _RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
 MAX_IMAGES = 20  # a MultiImage post holds 2 to 20 images
-UPLOAD_TIMEOUT_S = 60.0  # one image, or one part of a video (4 MB)
 _PENDING = {"PROCESSING", "WAITING_UPLOAD"}
 
 
@@ -59,26 +58,17 @@ def little_text(text: str) -> str:
     return _RESERVED.sub(r"\\\1", text)
 
 
-class LinkedInAdapter:
+class LinkedInAdapter(Polling):
     platform = "linkedin"
+    POLL_S = 5.0
+    UPLOAD_TIMEOUT_S = 60.0  # one image, or one part of a video (4 MB)
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        timeout: float = http.TIMEOUT_S,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 5.0,
-        max_polls: int = 60,
-        media: Loader | None = None,
-    ) -> None:
-        self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
+    def __init__(self, base_url: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
         from schema.platforms import PLATFORMS
 
         self.root = f"{http.base_url(self.platform, base_url)}/rest"
         self.version = PLATFORMS[self.platform].api_version
-        self.timeout, self.sleep = timeout, sleep
-        self.poll_interval_s, self.max_polls = poll_interval_s, max_polls
 
     def headers(self, **extra: str) -> dict[str, str]:
         return {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": "2.0.0", **extra}
@@ -150,7 +140,7 @@ class LinkedInAdapter:
         """PUT bytes to an upload URL LinkedIn gave; the answer's headers."""
         return http.send(
             self.platform, "PUT", url, data, "application/octet-stream",
-            bearer=token.access_token, timeout=max(self.timeout, UPLOAD_TIMEOUT_S),
+            bearer=token.access_token, timeout=self.upload_timeout,
         ).headers  # fmt: skip
 
     def image(self, item: Blob, author: str, token: Token) -> str:

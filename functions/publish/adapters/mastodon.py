@@ -16,19 +16,19 @@ Idempotency-Key, so it never posts twice."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from functions.common import media
-from functions.common.media import Blob, Loader
+from functions.common.media import Blob
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.common.text import html_text
 from functions.publish.adapters.base import (
     Page,
+    Polling,
     PostRequest,
     Published,
     Trail,
@@ -40,22 +40,13 @@ from functions.publish.adapters.base import (
 MAX_ATTACHMENTS = 4  # Mastodon's max_media_attachments
 
 
-class MastodonAdapter:
+class MastodonAdapter(Polling):
     platform = "mastodon"
+    POLL_S = 2.0
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        timeout: float = http.TIMEOUT_S,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 2.0,
-        max_polls: int = 60,
-        media: Loader | None = None,
-    ) -> None:
-        self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
-        self.base_url, self.timeout, self.sleep = base_url, timeout, sleep
-        self.poll_interval_s, self.max_polls = poll_interval_s, max_polls
+    def __init__(self, base_url: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.base_url = base_url
 
     def server(self, request: PostRequest) -> str:
         server = self.base_url or request.instance

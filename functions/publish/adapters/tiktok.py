@@ -37,17 +37,17 @@ TikTok answered 201 to it (``uploaded``). A later delivery, or a retry of this o
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.common.media import Blob, Loader
+from functions.common.media import Blob
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError, from_response
 from functions.common.platform.tokens import Token
 from functions.publish.adapters.base import (
     Page,
+    Polling,
     PostRequest,
     Published,
     Trail,
@@ -62,7 +62,6 @@ FILE_UPLOAD = "FILE_UPLOAD"
 # one chunk's bytes: the media transfer guide's own example, within 5 to 64 MB however
 # "MB" is read (5 MiB is 5,242,880 bytes); the last chunk then holds under 20 MB
 CHUNK_BYTES = 10_000_000
-UPLOAD_TIMEOUT_S = 60.0  # a call that carries a chunk: at least this long
 
 
 def chunking(size: int, chunk_bytes: int = CHUNK_BYTES) -> tuple[int, int]:
@@ -74,29 +73,20 @@ def chunking(size: int, chunk_bytes: int = CHUNK_BYTES) -> tuple[int, int]:
     return chunk_bytes, size // chunk_bytes
 
 
-class TikTokAdapter:
+class TikTokAdapter(Polling):
     platform = "tiktok"
+    POLL_S = 5.0
+    UPLOAD_TIMEOUT_S = 60.0  # a call that carries a chunk: at least this long
 
     def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        timeout: float = http.TIMEOUT_S,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 5.0,
-        max_polls: int = 60,
-        media: Loader | None = None,
-        chunk_bytes: int = CHUNK_BYTES,  # smaller in tests, with a fake that takes them
+        self, base_url: str | None = None, *, chunk_bytes: int = CHUNK_BYTES, **options: Any
     ) -> None:
-        self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
+        super().__init__(**options)
         from schema.platforms import PLATFORMS
 
         version = PLATFORMS[self.platform].api_version
         self.api = f"{http.base_url(self.platform, base_url)}/{version}"
         self.root = f"{self.api}/post/publish"
-        self.timeout, self.sleep = timeout, sleep
-        self.upload_timeout = max(timeout, UPLOAD_TIMEOUT_S)
-        self.poll_interval_s, self.max_polls = poll_interval_s, max_polls
         self.chunk_bytes = chunk_bytes
 
     def call(self, path: str, token: Token, body: dict, **query: str) -> Any:

@@ -22,18 +22,18 @@ is never taken for this week's.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from functions.common import media
-from functions.common.media import Blob, Loader
+from functions.common.media import Blob
 from functions.common.platform import http
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
 from functions.publish.adapters.base import (
     Page,
+    Polling,
     PostRequest,
     Published,
     Trail,
@@ -44,7 +44,6 @@ from functions.publish.adapters.base import (
 )
 
 SEGMENT_BYTES = 4 * 1024 * 1024  # one APPEND's bytes (X takes segments of up to 5 MB)
-UPLOAD_TIMEOUT_S = 30.0  # a call that carries a segment: at least this long
 MAX_IMAGES = 4  # a post's images; a video or an animated GIF goes alone
 ALT_MAX = 1_000  # characters of alt text X keeps
 PENDING = ("pending", "in_progress")
@@ -57,27 +56,16 @@ def category(item: Blob) -> str:
     return "tweet_gif" if item.mime == "image/gif" else "tweet_image"
 
 
-class XAdapter:
+class XAdapter(Polling):
     platform = "x"
+    POLL_S = 5.0  # between STATUS calls when X names no check_after_secs
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        timeout: float = http.TIMEOUT_S,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 5.0,  # between STATUS calls when X names no check_after_secs
-        max_polls: int = 60,
-        media: Loader | None = None,
-    ) -> None:
-        self.media = media  # (url, kind, alt) -> Blob; None: the deployment's store
+    def __init__(self, base_url: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
         from schema.platforms import PLATFORMS
 
         version = PLATFORMS[self.platform].api_version
         self.root = f"{http.base_url(self.platform, base_url)}/{version}"
-        self.timeout, self.sleep = timeout, sleep
-        self.upload_timeout = max(timeout, UPLOAD_TIMEOUT_S)
-        self.poll_interval_s, self.max_polls = poll_interval_s, max_polls
 
     def publish(self, request: PostRequest, token: Token, trail: Trail | None = None) -> Published:
         check_token(self.platform, token)
