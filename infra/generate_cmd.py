@@ -101,6 +101,17 @@ def provider_of(name: str | None, env: Mapping[str, str]) -> Any:
                           env.get("OPENAI_MODEL") or DEFAULT_MODEL)  # fmt: skip
 
 
+def images_of(provider: Any, env: Mapping[str, str]) -> Any:
+    """The images API where one is configured: ``OPENAI_IMAGE_MODEL`` with the openai
+    provider (its client, key and endpoint); None: the offline card."""
+    model = env.get("OPENAI_IMAGE_MODEL", "").strip()
+    if not model or getattr(provider, "name", "") != "openai":
+        return None
+    from infra.images import ModelImages
+
+    return ModelImages(provider.client, model)
+
+
 def _secret_key(name: str | None) -> str | None:
     if not name:
         return None
@@ -266,17 +277,29 @@ def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: An
 IMAGES = "media"  # beside the generated file: media/<campaign>/<post>-<channel>-....png
 
 
-def draw_image(item: Item, post: Any, config: Any, kit: Any, folder: Path) -> dict[str, Any]:
-    """The card of ``item``'s chosen text (infra/images.py) in its channel's size, written
-    beside the generated file (the pull request shows it); its ``GeneratedImage`` entry."""
+def draw_image(item: Item, post: Any, config: Any, kit: Any, folder: Path,
+               model: Any = None) -> dict[str, Any]:  # fmt: skip
+    """The image of ``item``'s chosen text in its channel's size: drawn by the images API
+    where one is configured (``model``: infra.images.ModelImages), else (or when it fails)
+    the card (infra/images.py); written beside the generated file (the pull request shows
+    it); its ``GeneratedImage`` entry."""
     from infra.images import SIZES, card, format_for, headline_of
 
     assert item.chosen is not None
     brand = config.brand.display_name or config.brand.name.capitalize()
-    headline = post.generate.image.headline or headline_of(item.chosen)
+    wanted = post.generate.image
+    headline = wanted.headline or headline_of(item.chosen)
     size = SIZES[item.channel]
     fmt = format_for(item.channel)
-    data = card(headline, brand, kit, size, fmt)
+    data, by, alt = b"", "card", f"{brand} card: {headline}"
+    if model is not None:
+        prompt = wanted.prompt or f"{' '.join(post.generate.brief.split())} {item.chosen}"
+        try:
+            data, by, alt = model.draw(prompt, kit, size, fmt), model.by, f"{brand} image: {prompt}"
+        except Exception as error:  # the API or its answer: the card stands in, and says why
+            by = f"card (the images API failed: {type(error).__name__}: {error})"
+    if not data:
+        data = card(headline, brand, kit, size, fmt)
     identity = f"{item.post}|{item.channel}|{item.locale}|{item.local:%Y-%m-%d %H:%M}|{item.tz}"
     name = (f"{item.post}-{item.channel}{f'-{item.locale}' if item.locale else ''}-"
             f"{item.utc:%Y%m%dT%H%MZ}-{hashlib.sha256(identity.encode()).hexdigest()[:8]}."
@@ -284,8 +307,8 @@ def draw_image(item: Item, post: Any, config: Any, kit: Any, folder: Path) -> di
     relative = f"{IMAGES}/{item.campaign}/{name}"
     (folder / relative).parent.mkdir(parents=True, exist_ok=True)
     (folder / relative).write_bytes(data)
-    return {"file": relative, "size": f"{size[0]}x{size[1]}",
-            "alt": f"{brand} card: {headline}"[:200], "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+    return {"file": relative, "size": f"{size[0]}x{size[1]}", "alt": alt[:200],
+            "sha256": hashlib.sha256(data).hexdigest(), "by": by[:200]}  # fmt: skip
 
 
 def make_video(item: Item, post: Any, config: Any, kit: Any, folder: Path) -> dict[str, Any]:
@@ -435,6 +458,7 @@ def _run(args: argparse.Namespace, project: Any) -> int:
         raise Refused(f"--post: {suggest(args.post, sorted(briefed))}no post {args.post!r} "
                       "with a generate brief")  # fmt: skip
     provider = provider_of(args.provider, os.environ)
+    images = images_of(provider, os.environ)
     forecasts = Forecasts(args.forecast)
     now = project.now
     items: list[Item] = []
@@ -470,7 +494,7 @@ def _run(args: argparse.Namespace, project: Any) -> int:
                 if post.generate.image is None:
                     item.image = None  # the brief no longer asks for one
                 elif item.chosen and (not item.kept or item.image is None) and item.utc >= now:
-                    item.image = draw_image(item, post, config, kit, folder)
+                    item.image = draw_image(item, post, config, kit, folder, images)
                 if post.generate.video is None:
                     item.video = None
                 elif item.chosen and (not item.kept or item.video is None) and item.utc >= now:

@@ -124,6 +124,51 @@ def card(headline: str, brand: str, kit: Kit, size: tuple[int, int], fmt: str = 
     return out.getvalue()
 
 
+# The sizes an images API draws (OpenAI's gpt-image-1): the one closest to a channel's
+# shape is asked for, then cropped to the channel's size.
+MODEL_SIZES = {1.0: "1024x1024", 1536 / 1024: "1536x1024", 1024 / 1536: "1024x1536"}
+
+
+class ModelImages:
+    """Images drawn by an images API (``OPENAI_IMAGE_MODEL`` with the openai provider):
+    the closest shape the model draws, cropped to the channel's size, the kit's logo in a
+    corner, saved as the card would be. ``client`` is the provider's ``openai.OpenAI``."""
+
+    def __init__(self, client: Any, model: str) -> None:
+        self.client, self.model = client, model
+
+    @property
+    def by(self) -> str:
+        return f"openai/{self.model}"
+
+    def draw(self, prompt: str, kit: Kit, size: tuple[int, int], fmt: str = "PNG") -> bytes:
+        import base64
+
+        from PIL import Image, ImageOps
+
+        shape = MODEL_SIZES[min(MODEL_SIZES, key=lambda r: abs(r - size[0] / size[1]))]
+        options: dict[str, Any] = {"response_format": "b64_json"} if self.model.startswith("dall-e") else {}  # fmt: skip
+        answer = self.client.images.generate(model=self.model, prompt=prompt, size=shape, n=1,
+                                             **options)  # fmt: skip
+        encoded = answer.data[0].b64_json if answer.data else None
+        if not encoded:
+            raise ValueError("the images API answered no image (b64_json)")
+        drawn = Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGB")
+        image = ImageOps.fit(drawn, size, Image.Resampling.LANCZOS)
+        if kit.logo is not None:
+            logo = Image.open(io.BytesIO(kit.logo)).convert("RGBA")
+            side = max(48, size[0] // 10)
+            logo.thumbnail((side, side))
+            margin = size[0] // 24
+            image.paste(logo, (size[0] - margin - logo.width, size[1] - margin - logo.height), logo)
+        out = io.BytesIO()
+        if fmt == "JPEG":
+            image.save(out, "JPEG", quality=92, optimize=True, subsampling=0)
+        else:
+            image.save(out, "PNG", optimize=True)
+        return out.getvalue()
+
+
 def format_for(channel: str) -> str:
     """PNG where the platform takes it, else JPEG (schema/platforms.py media limits)."""
     from schema.platforms import PLATFORMS

@@ -94,6 +94,11 @@ class ImageBrief(Strict):
     headline: ShortText | None = Field(
         default=None, description="the card's words; none: the chosen text's first sentence"
     )
+    prompt: Text | None = Field(
+        default=None,
+        description="what an images API draws, where one is configured (OPENAI_IMAGE_MODEL); "
+        "none: the brief and the chosen text. Without one, or when it fails: the card",
+    )
 
 
 BlogSource = Annotated[

@@ -48,6 +48,9 @@ class GeneratedImage(Strict):
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
         description="the digest of its bytes: a file changed since is refused (E314)"
     )
+    by: ShortText | None = Field(
+        default=None, description="who drew it: card (offline), or the images API and model"
+    )
 
 
 class GeneratedVideo(Strict):

@@ -71,3 +71,52 @@ def test_a_provider_that_fails_leaves_the_occurrence_without_a_text_and_says_why
     assert code == 1 and [i["chosen"] for i in items] == [None, None]
     assert "server_error: HTTP 500" in items[0]["reasons"][0]
     assert "refused_request: HTTP 400" in items[1]["reasons"][0]
+
+
+def png_b64(size: tuple[int, int], colour: str = "#3366CC") -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def test_an_images_api_draws_the_image_where_one_is_configured_else_the_card(
+    openai_env: str, run_cli: Callable[..., Result], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """OPENAI_IMAGE_MODEL: each text's image from the images API (the closest shape it
+    draws, cropped to the channel's size); an API that fails leaves the card, and says so."""
+    import io
+
+    from PIL import Image
+
+    monkeypatch.setenv("OPENAI_IMAGE_MODEL", "gpt-image-1")
+    brief = "      brief: Share one tip about trail shoes. Rotate through laces, socks and soles.\n"
+    files = dict(FILES)
+    files["campaign.yml"] = str(files["campaign.yml"]).replace(
+        brief, brief + "      image:\n        prompt: A muddy trail shoe on wet granite\n"
+    )
+    root = write_project(tmp_path, files)
+    answer = (200, {}, completion(json.dumps({"variants": [GOOD, GOOD + " Go.", GOOD + " Now."]})), 0.0)  # fmt: skip
+    # one week, two channels: a text then its image, twice; the second image fails
+    Peer.script = [answer, (200, {}, {"created": 1, "data": [{"b64_json": png_b64((1024, 1024))}]}, 0.0),
+                   answer, (500, {}, {"error": {"message": "boom"}}, 0.0)]  # fmt: skip
+    code, out, err = run_cli("generate", root, "--now", NOW, "--ahead", "6d", "--json", "--no-cache")  # fmt: skip
+    assert (code, err) == (0, "")
+    bluesky, x = json.loads(out)["items"]
+    assert (bluesky["channel"], x["channel"]) == ("bluesky", "x")
+    drawn = bluesky["image"]
+    assert drawn["by"] == "openai/gpt-image-1" and drawn["size"] == "1080x1080"
+    assert drawn["alt"] == "Acme image: A muddy trail shoe on wet granite"
+    pixels = Image.open(io.BytesIO((root / drawn["file"]).read_bytes())).convert("RGB")
+    assert pixels.size == (1080, 1080) and pixels.getpixel((5, 5)) == (0x33, 0x66, 0xCC)
+    images = [s for s in Peer.seen if s["path"].endswith("/images/generations")]
+    assert [i["body"]["size"] for i in images] == ["1024x1024", "1536x1024"]  # X is landscape
+    assert images[0]["body"]["prompt"] == "A muddy trail shoe on wet granite"
+    assert x["image"]["by"].startswith("card (the images API failed: InternalServerError")
+    assert x["image"]["alt"].startswith("Acme card: ") and x["image"]["size"] == "1200x627"
+    assert run_cli("validate", root, "--now", NOW, "--no-cache")[0] == 0
