@@ -189,6 +189,7 @@ class Item:
     kept: bool = False  # already in the file: not written again
     image: dict[str, Any] | None = None  # schema/generated.py GeneratedImage, when drawn
     video: dict[str, Any] | None = None  # schema/generated.py GeneratedVideo, when made
+    folder: str = ""  # the generated file's folder (its media's paths are relative to it)
 
     def entry(self) -> dict[str, Any]:
         """The file's entry (schema/generated.py ``Written``)."""
@@ -213,7 +214,11 @@ class Item:
                 "timezone": self.tz, "scheduled_for": f"{self.utc:%Y-%m-%dT%H:%M:%SZ}",
                 "chosen": self.chosen, "reasons": [] if self.chosen else [self.why],
                 "why": self.why, "variants": self.variants, "kept": self.kept,
-                "image": self.image, "video": self.video}  # fmt: skip
+                "image": self._media(self.image), "video": self._media(self.video)}  # fmt: skip
+
+    def _media(self, entry: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A media entry for the output, with ``path``: where its file is from here."""
+        return None if entry is None else {**entry, "path": str(Path(self.folder) / entry["file"])}
 
 
 def write_item(item: Item, config: Any, post: Any, occurrence: Any, provider: Any,
@@ -501,6 +506,8 @@ def _run(args: argparse.Namespace, project: Any) -> int:
                     item.video = videos.get(post.id) or make_video(item, post, config, kit, folder)
                     videos[post.id] = item.video
             out.append((post, [t[0] for t in texts]))
+            for item, _, _ in texts:
+                item.folder = str(folder)
             items += [t[0] for t in texts if chosen]
         existing = project.generated.get(name)
         path = Path(existing.file) if existing is not None else target(doc)

@@ -3,12 +3,15 @@ what the reviewers approve by merging (each text written, its variants side by s
 their forecasts and checks, the pick and why) and the schedule changes ``socialops plan``
 would make.
 
-    python -m infra.review_comment GENERATED.json [PLAN.json] > comment.md
+    python -m infra.review_comment GENERATED.json [PLAN.json] [--files-url URL] > comment.md
 
 ``GENERATED.json`` is ``socialops generate --json``'s output; ``PLAN.json`` is ``socialops
 plan --format json``'s (run with read-only credentials), left out or unreadable: the comment
 says the plan was not read. The scheduled workflow (.github/workflows/generate.yml) posts
-it. GitHub keeps a comment under 65,536 characters: past ``MAX_CHARS`` the rest of the
+it. A text's image or video is linked under it, and an image shown, at ``URL/<its path>``
+(``--files-url``: the pull request branch's files, e.g.
+``https://github.com/OWNER/REPO/blob/BRANCH``); without it, its path in the repository.
+GitHub keeps a comment under 65,536 characters: past ``MAX_CHARS`` the rest of the
 texts are counted, not shown (the file in the pull request has them all).
 """
 
@@ -32,8 +35,30 @@ def _number(value: Any) -> str:
     return "" if value is None else f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
 
 
-def item_section(item: Mapping[str, Any]) -> str:
-    """One occurrence's text: a table of its variants, the chosen one first marked."""
+def media_lines(item: Mapping[str, Any], files_url: str | None) -> list[str]:
+    """The text's image and video: a link to each (and the image itself, where the
+    pull request's files have a URL)."""
+    lines = []
+    for kind in ("image", "video"):
+        entry = item.get(kind)
+        if not entry:
+            continue
+        path = str(entry.get("path") or entry["file"])
+        shape = entry.get("size") or f"{entry.get('seconds')} s"
+        who = f", {entry['by']}" if entry.get("by") else ""
+        where = f"{files_url.rstrip('/')}/{path}" if files_url else ""
+        lines.append(
+            f"{kind.capitalize()} ({shape}{who}): "
+            + (f"[{path}]({where})" if where else f"`{path}`")
+        )
+        if kind == "image" and where:
+            lines.append(f"![{cell(entry.get('alt', ''))}]({where}?raw=true)")
+    return lines
+
+
+def item_section(item: Mapping[str, Any], files_url: str | None = None) -> str:
+    """One occurrence's text: a table of its variants, the chosen one first marked, then its
+    image or video."""
     locale = f" ({item['locale']})" if item.get("locale") else ""
     lines = [f"**{item['campaign']} / {item['post']}**: {item['channel']}{locale}, "
              f"{item['at']} {item['timezone']}", "",
@@ -50,7 +75,8 @@ def item_section(item: Mapping[str, Any]) -> str:
         lines.append("| | (none written) | | | | | |")
     why = item.get("why") or "; ".join(item.get("reasons") or ())
     lines += ["", f"{'Why' if item.get('chosen') else 'No text chosen'}: {cell(why)}"]
-    return "\n".join(lines)
+    made = media_lines(item, files_url)
+    return "\n".join([*lines, *(["", *made] if made else [])])
 
 
 def plan_section(plan: Mapping[str, Any] | None) -> str:
@@ -76,7 +102,8 @@ def plan_section(plan: Mapping[str, Any] | None) -> str:
     return f"```\n{body}\n{summary}\n```"
 
 
-def render(generated: Mapping[str, Any], plan: Mapping[str, Any] | None) -> str:
+def render(generated: Mapping[str, Any], plan: Mapping[str, Any] | None,
+           files_url: str | None = None) -> str:  # fmt: skip
     items: Sequence[Mapping[str, Any]] = generated.get("items", [])
     written = [i for i in items if not i.get("kept")]
     missing = [i for i in written if not i.get("chosen")]
@@ -89,7 +116,7 @@ def render(generated: Mapping[str, Any], plan: Mapping[str, Any] | None) -> str:
     tail = ["", "#### Schedule changes", "", plan_section(plan)]
     sections: list[str] = []
     size = sum(len(line) + 1 for line in head + tail)
-    for section in (item_section(i) for i in written):
+    for section in (item_section(i, files_url) for i in written):
         if size + len(section) > MAX_CHARS:
             sections.append(f"... and {len(written) - len(sections)} more texts: see the "
                             "file in this pull request.")  # fmt: skip
@@ -107,15 +134,23 @@ def _read(path: str) -> Any:
 
 
 def main(argv: Sequence[str]) -> int:
-    if not 1 <= len(argv) <= 2:
-        print("usage: python -m infra.review_comment GENERATED.json [PLAN.json]", file=sys.stderr)
+    args = list(argv)
+    files_url = None
+    if "--files-url" in args:
+        at = args.index("--files-url")
+        files_url = args[at + 1] if at + 1 < len(args) else None
+        del args[at : at + 2]
+    if not 1 <= len(args) <= 2 or ("--files-url" in argv and not files_url):
+        print("usage: python -m infra.review_comment GENERATED.json [PLAN.json] "
+              "[--files-url URL]", file=sys.stderr)  # fmt: skip
         return 2
+    argv = args
     generated = _read(argv[0])
     if not isinstance(generated, dict):
         print(f"review_comment: {argv[0]} is not socialops generate --json output", file=sys.stderr)
         return 2
     plan = _read(argv[1]) if len(argv) == 2 else None
-    sys.stdout.write(render(generated, plan if isinstance(plan, dict) else None))
+    sys.stdout.write(render(generated, plan if isinstance(plan, dict) else None, files_url))
     return 0
 
 

@@ -93,12 +93,41 @@ def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "No new text." in capsys.readouterr().out
 
 
+def test_a_text_s_image_and_video_are_linked_and_the_image_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    item = {"campaign": "brew-tips", "post": "weekly-tip", "channel": "instagram", "at": "2027-01-14 07:30",
+            "timezone": "Europe/London", "chosen": "Grind just before you brew. #brewlab", "why": "first",
+            "variants": [{"text": "Grind just before you brew. #brewlab"}],
+            "image": {"file": "media/brew-tips/a.jpg", "path": "campaigns/brewlab/media/brew-tips/a.jpg",
+                      "size": "1080x1350", "alt": "Brewlab card: Grind | brew", "by": "card", "sha256": "0" * 64},
+            "video": {"file": "media/brew-tips/v.mp4", "path": "campaigns/brewlab/media/brew-tips/v.mp4",
+                      "seconds": 28, "alt": "Brewlab video", "sha256": "1" * 64}}  # fmt: skip
+    generated = {"provider": "offline", "model": "m", "items": [item]}
+    base = "https://github.com/acme/campaigns/blob/socialops/generate"
+    text = review_comment.render(generated, None, base)
+    assert f"Image (1080x1350, card): [campaigns/brewlab/media/brew-tips/a.jpg]({base}/campaigns/brewlab/media/brew-tips/a.jpg)" in text  # fmt: skip
+    assert f"![Brewlab card: Grind \\| brew]({base}/campaigns/brewlab/media/brew-tips/a.jpg?raw=true)" in text  # fmt: skip
+    assert f"Video (28 s): [campaigns/brewlab/media/brew-tips/v.mp4]({base}/campaigns/brewlab/media/brew-tips/v.mp4)" in text  # fmt: skip
+    plain = review_comment.render(generated, None)  # no URL: the paths, no picture
+    assert (
+        "Image (1080x1350, card): `campaigns/brewlab/media/brew-tips/a.jpg`" in plain
+        and "![" not in plain
+    )
+    (tmp_path / "g.json").write_text(json.dumps(generated))
+    assert review_comment.main([str(tmp_path / "g.json"), "--files-url", base]) == 0
+    assert "?raw=true" in capsys.readouterr().out
+    assert review_comment.main([str(tmp_path / "g.json"), "--files-url"]) == 2
+
+
 def test_the_scheduled_workflow_generates_plans_read_only_and_opens_a_pull_request() -> None:
     workflow = (ROOT / ".github/workflows/generate.yml").read_text()
     assert "schedule:" in workflow and "workflow_dispatch:" in workflow
     assert "socialops generate campaigns/ --ahead 4w --json > generated.json" in workflow
     assert "SOCIALOPS_PLAN_ROLE_ARN" in workflow and "socialops plan" in workflow
-    assert "python -m infra.review_comment generated.json plan.json > comment.md" in workflow
+    assert "python -m infra.review_comment generated.json plan.json" in workflow
+    assert (
+        '--files-url "${{ github.server_url }}/${{ github.repository }}/blob/socialops/generate" > comment.md'
+        in workflow
+    )
     assert "gh pr create" in workflow and "--body-file comment.md" in workflow
     parsed = yaml.safe_load(workflow)
     steps = parsed["jobs"]["generate"]["steps"]

@@ -89,6 +89,7 @@ def test_generate_draws_a_card_per_occurrence_that_validates_compiles_and_deploy
         image = item["image"]
         width, height = SIZES[item["channel"]]
         assert image["size"] == f"{width}x{height}"
+        assert Path(image["path"]) == root / image["file"]  # for the pull request's comment
         data = (root / image["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == image["sha256"]
         assert image["alt"].startswith("Acme card: ")
