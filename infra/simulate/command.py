@@ -194,8 +194,11 @@ def _summary_text(summary: dict[str, Any]) -> str:
     per = "; ".join(f"{channel}: " + ", ".join(f"{k} {v}" for k, v in counts_.items())
                     for channel, counts_ in s["channels"].items())  # fmt: skip
     injected = ", ".join(f"{k} {v}" for k, v in s["faults_injected"].items()) or "none"
+    media = "; ".join(f"{channel}: " + ", ".join(f"{k} {v}" for k, v in kinds.items())
+                      for channel, kinds in s.get("media_posted", {}).items())  # fmt: skip
     return "\n".join([f"summary: {', '.join(counts)}", _dead_letters(s),
                       f"per channel: {per or 'nothing fired'}",
+                      f"media posted (uploaded first): {media or 'none'}",
                       f"faults injected: {injected}"])  # fmt: skip
 
 
