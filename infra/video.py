@@ -30,6 +30,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from infra.images import Kit
 
 SIZE = (1080, 1920)
 FPS = 30
@@ -123,7 +127,7 @@ def ffmpeg() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-def render(scenes: list[Scene], brand: str, kit: object, out: Path, voice: bool = True) -> float:
+def render(scenes: list[Scene], brand: str, kit: Kit, out: Path, voice: bool = True) -> float:
     """Write the MP4 of ``scenes`` to ``out``; its length in seconds."""
     from infra.images import card
 
@@ -134,7 +138,7 @@ def render(scenes: list[Scene], brand: str, kit: object, out: Path, voice: bool 
         lines = []
         for n, scene in enumerate(scenes, 1):
             frame = work / f"scene-{n:02d}.png"
-            frame.write_bytes(card(scene.text, f"{brand}  ·  {n}/{len(scenes)}", kit, SIZE))  # type: ignore[arg-type]
+            frame.write_bytes(card(scene.text, f"{brand}  ·  {n}/{len(scenes)}", kit, SIZE))
             lines += [f"file '{frame.name}'", f"duration {scene.seconds:.3f}"]
         lines.append(f"file 'scene-{len(scenes):02d}.png'")  # the concat demuxer's last frame
         (work / "scenes.txt").write_text("\n".join(lines) + "\n")

@@ -175,23 +175,19 @@ class MediaStore:
         data: bytes = answer["Body"].read()
         return data
 
-    def keep(self, url: str) -> tuple[str, bool]:
-        """The store's key of an https URL's copy, fetched now if it has none; and whether
-        it was fetched now."""
+    def copy_of(self, url: str) -> bytes:
+        """The store's copy of an https file, fetched and kept now if it has none (one
+        read when it has: the copy is the key's digest of the URL, never replaced)."""
         key = key_for(url)
-        try:
-            self.s3.head_object(Bucket=self.bucket, Key=key)
-            return key, False
-        except self.s3.exceptions.ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
-                raise
-        data = self.fetch(url, MAX_BYTES)
-        mime = sniff(data[:16])
-        if mime is None:
-            raise MediaError(f"{url} is not an image or a video (by its first bytes)")
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=mime,
-                           Metadata={"source": url[:1024]})  # fmt: skip
-        return key, True
+        data = self._get(self.bucket, key)
+        if data is None:
+            data = self.fetch(url, MAX_BYTES)
+            mime = sniff(data[:16])
+            if mime is None:
+                raise MediaError(f"{url} is not an image or a video (by its first bytes)")
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=mime,
+                               Metadata={"source": url[:1024]})  # fmt: skip
+        return data
 
     def load(self, url: str, declared: str, alt: str = "") -> Blob:
         """The file a post names, as a checked ``Blob`` (``MediaError`` if it cannot be)."""
@@ -199,16 +195,11 @@ class MediaStore:
             where: tuple[str, str] | None = (self.bucket, url.removeprefix("store:"))
         else:
             where = s3_location(url)
-        if where is not None:
-            data = self._get(*where)
-            if data is None:
-                raise MediaError(f"{url} does not exist")
-        else:
-            key, _ = self.keep(url)
-            data = self._get(self.bucket, key)
-            if data is None:  # removed between the two calls: fetch again next time
-                raise OSError(f"the copy of {url} went missing from s3://{self.bucket}/{key}")
-            return replace(blob(data, declared, alt, url), link=url)
+        if where is None:
+            return replace(blob(self.copy_of(url), declared, alt, url), link=url)
+        data = self._get(*where)
+        if data is None:
+            raise MediaError(f"{url} does not exist")
         link = self.s3.generate_presigned_url("get_object", ExpiresIn=LINK_S,
                                               Params={"Bucket": where[0], "Key": where[1]})  # fmt: skip
         return replace(blob(data, declared, alt, url), link=str(link))
