@@ -477,18 +477,20 @@ def _run(args: argparse.Namespace, project: Any) -> int:
         model, source = forecasts.of(config.brand.name)
         kit = _kit(project, config.brand)
         existing = project.generated.get(name)
-        folder = (Path(existing.file) if existing is not None else target(doc)).parent
+        path = Path(existing.file) if existing is not None else target(doc)
+        folder = path.parent  # the images and videos go beside the generated file
         previous = _previous(project, name)
         out: list[tuple[Any, list[Item]]] = []
         for post in posts:
             chosen = args.post is None or post.id == args.post
             texts = _post_items(project, name, post, previous, now, horizon, chosen, args.again)
             taken: dict[str, set[str]] = {}  # chosen texts by channel that refuses repeats
-            videos: dict[str, dict[str, Any]] = {}  # one video a post, for all its texts
+            video: dict[str, Any] | None = None  # one video a post, for all its texts
             for item, _, _ in texts:
                 if item.kept and item.chosen and PLATFORMS[item.channel].refuses_duplicates:
                     taken.setdefault(item.channel, set()).add(item.chosen)
             for item, occurrence, occasion in texts:
+                item.folder = str(folder)
                 if not item.kept:
                     used = taken.setdefault(item.channel, set())
                     write_item(item, config, post, occurrence, provider, model, args.variants,
@@ -503,15 +505,10 @@ def _run(args: argparse.Namespace, project: Any) -> int:
                 if post.generate.video is None:
                     item.video = None
                 elif item.chosen and (not item.kept or item.video is None) and item.utc >= now:
-                    item.video = videos.get(post.id) or make_video(item, post, config, kit, folder)
-                    videos[post.id] = item.video
+                    video = item.video = video or make_video(item, post, config, kit, folder)
             out.append((post, [t[0] for t in texts]))
-            for item, _, _ in texts:
-                item.folder = str(folder)
             items += [t[0] for t in texts if chosen]
-        existing = project.generated.get(name)
-        path = Path(existing.file) if existing is not None else target(doc)
-        _prune_images(path.parent, name, out)
+        _prune_images(folder, name, out)
         note = source and f"the engagement forecast {source} of --forecast"[:200]
         text = document(name, provider, note, out)
         if not path.exists() or path.read_text(encoding="utf-8") != text:

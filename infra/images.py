@@ -98,7 +98,7 @@ def card(headline: str, brand: str, kit: Kit, size: tuple[int, int], fmt: str = 
     draw = ImageDraw.Draw(image)
     bar = max(8, height // 60)
     draw.rectangle((margin, margin, margin + width // 6, margin + bar), fill=kit.accent)
-    footer = _font(kit, max(20, width // 36), bold=False) if kit.font is None else _font(kit, max(20, width // 36))  # fmt: skip
+    footer = _font(kit, max(20, width // 36), bold=False)  # the kit's own font, else regular
     footer_height = int(footer.size * 1.6)
     logo_box = 0
     if kit.logo is not None:
@@ -116,6 +116,11 @@ def card(headline: str, brand: str, kit: Kit, size: tuple[int, int], fmt: str = 
         draw.text((margin, y), line, font=font, fill=kit.text)
         y += spacing
     draw.text((margin, height - margin - footer.size), brand, font=footer, fill=kit.accent)
+    return _encoded(image, fmt)
+
+
+def _encoded(image: Any, fmt: str) -> bytes:
+    """A drawn image's bytes: PNG, or JPEG (quality 92, no chroma subsampling: sharp text)."""
     out = io.BytesIO()
     if fmt == "JPEG":
         image.save(out, "JPEG", quality=92, optimize=True, subsampling=0)
@@ -161,12 +166,7 @@ class ModelImages:
             logo.thumbnail((side, side))
             margin = size[0] // 24
             image.paste(logo, (size[0] - margin - logo.width, size[1] - margin - logo.height), logo)
-        out = io.BytesIO()
-        if fmt == "JPEG":
-            image.save(out, "JPEG", quality=92, optimize=True, subsampling=0)
-        else:
-            image.save(out, "PNG", optimize=True)
-        return out.getvalue()
+        return _encoded(image, fmt)
 
 
 def format_for(channel: str) -> str:

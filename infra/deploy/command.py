@@ -107,17 +107,18 @@ def refuse_foreign_topics(args: argparse.Namespace) -> None:
         )
 
 
-def compute(args: argparse.Namespace) -> tuple[Any, Plan]:
+def compute(args: argparse.Namespace) -> tuple[Any, Plan, Targets]:
     if not STAGE_PATTERN.match(args.stage):
         raise DeployError(
             f"--stage: expected lower-case letters, digits and dashes, at most {STAGE_MAX} "
             f"characters (schedule group names hold 64), found {args.stage!r}"
         )
     now = _now(args.now)
-    desired = load(Path(args.build), args.stage, targets(args), now)
+    found = targets(args)
+    desired = load(Path(args.build), args.stage, found, now)
     scheduler = client("scheduler", args)  # a missing region is told first, by name
     refuse_foreign_topics(args)
-    return scheduler, make_plan(scheduler, args.stage, desired, now, refresh=args.refresh)
+    return scheduler, make_plan(scheduler, args.stage, desired, now, refresh=args.refresh), found
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -187,12 +188,12 @@ def plan_text(plan: Plan) -> str:
 
 def run(args: argparse.Namespace, deploy: bool) -> int:
     try:
-        scheduler, plan = compute(args)
+        scheduler, plan, found = compute(args)
         if not deploy:
             text = json.dumps(plan_json(plan), indent=2, sort_keys=True)
             print(text if args.format == "json" else plan_text(plan))
             return 1 if plan.conflicts else 0
-        images = _images(args)  # before the schedules that post them
+        images = _images(args, found.bucket)  # before the schedules that post them
         done = apply(scheduler, plan)
     except ApplyError as exc:
         print(f"socialops: deploy stopped after {exc.applied.total} changes: "
@@ -213,14 +214,13 @@ def run(args: argparse.Namespace, deploy: bool) -> int:
     return 1 if plan.conflicts else 0
 
 
-def _images(args: argparse.Namespace) -> int:
+def _images(args: argparse.Namespace, bucket: str | None) -> int:
     """The build's generated images the data bucket lacks, put there (infra/deploy/media.py)."""
     from infra.deploy.media import FOLDER, upload
 
     build = Path(args.build)
     if not (build / FOLDER).is_dir() or not any((build / FOLDER).iterdir()):
         return 0
-    bucket = targets(args).bucket
     if not bucket:
         raise DeployError("the build holds generated images, but no data bucket is known: no "
                           "stack output RawMentionsBucketName and no --bucket given")  # fmt: skip
