@@ -21,14 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from infra import stack
-from infra.occurrences import Occurrence, window_utc
+from infra.occurrences import Occurrence, between_utc, window_utc
 from infra.project import Project
 from schema.base import LANGUAGE_VERSION
-from schema.documents import BUILD_SCHEMA_VERSION, RuntimeConfig
+from schema.campaign import Campaign
+from schema.documents import BUILD_SCHEMA_VERSION, AutoPost, RuntimeConfig
 
 TOOL_VERSION = "0.1.0"
 GROUP_PREFIX = "socialops"
@@ -95,7 +97,31 @@ def config_doc(project: Project, name: str) -> RuntimeConfig:
         brand=project.brands[campaign.brand],
         audiences={n: project.audiences[n] for n in sorted(wanted) if n in project.audiences},
         texts=project.texts.get(name, []),
+        **_placing(campaign, project.timelines[name].rows()),
     )
+
+
+def _placing(campaign: Campaign, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``auto`` occurrences optimize places, and the other occurrences per channel
+    (``occupied``) it keeps them apart from."""
+    posts = {p.id: p for p in campaign.posts}
+    auto: list[AutoPost] = []
+    occupied: dict[str, list[str]] = {}
+    for row in rows:
+        if row["source"] != "auto":
+            occupied.setdefault(str(row["channel"]), []).append(str(row["utc"]))
+            continue
+        start, end = between_utc(campaign, posts[str(row["post"])], str(row["tz"]))
+        auto.append(AutoPost(
+            post=str(row["post"]), channel=row["channel"], locale=row["locale"] or None,
+            scheduled_for=str(row["utc"]), timezone=str(row["tz"]),
+            audiences=list(row["audiences"]), earliest=_utc(start), latest=_utc(end),
+        ))  # fmt: skip
+    return {"auto": auto, "occupied": {c: sorted(t) for c, t in sorted(occupied.items())}}
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _previous(out: Path) -> dict[str, Any]:

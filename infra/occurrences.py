@@ -272,17 +272,24 @@ def _times(
     yield from _recurring(campaign, post, index, target, result)
 
 
-def _recurring(
-    campaign: Campaign, post: Post, index: int, target: Target, result: Expansion
-) -> Iterator[tuple[datetime, datetime, str]]:
+def between_utc(campaign: Campaign, post: Post, tz: str) -> tuple[datetime, datetime]:
+    """The UTC range a post's ``between`` (read in ``tz``) leaves within the campaign
+    window; the whole window without one."""
     start, end = window_utc(campaign)
     if post.between is not None:
         # An edge in a daylight-saving gap moves to the first minute after it, as the
         # window's edges do (ignoring it would widen the range to the whole window).
-        b_start = to_utc(post.between.start, target.tz)[0]
-        b_end = to_utc(post.between.end, target.tz)[0]
-        start = max(start, b_start or _after_gap(post.between.start, target.tz))
-        end = min(end, b_end or _after_gap(post.between.end, target.tz))
+        b_start = to_utc(post.between.start, tz)[0]
+        b_end = to_utc(post.between.end, tz)[0]
+        start = max(start, b_start or _after_gap(post.between.start, tz))
+        end = min(end, b_end or _after_gap(post.between.end, tz))
+    return start, end
+
+
+def _recurring(
+    campaign: Campaign, post: Post, index: int, target: Target, result: Expansion
+) -> Iterator[tuple[datetime, datetime, str]]:
+    start, end = between_utc(campaign, post, target.tz)
     spec = parse_every(post.every or "")
     zi = zone(target.tz)
     if isinstance(spec, CronSpec):

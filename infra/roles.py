@@ -159,6 +159,18 @@ ACCESS: dict[str, list[Json]] = {
             "s3:GetObject", [_objects("engagement/"), _objects("followers/"), _objects("models/")]
         ),
         allow("s3:PutObject", _objects("models/")),
+        # at: auto placements (functions/optimize/placement.py): the occurrence's publish
+        # record read and its placement written (never its status: publish's); one-time
+        # schedules in the campaigns' functions' groups created, read and deleted
+        allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], _arn("PublishRecordsTable")),
+        allow(
+            ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:DeleteSchedule"],
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:scheduler:"
+                "${AWS::Region}:${AWS::AccountId}:schedule/${AWS::StackName}-*.fn/*"
+            },
+        ),
+        allow("iam:PassRole", {"Fn::Sub": SCHEDULER_ROLE_ARN}),
     ],
 }
 

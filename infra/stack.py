@@ -90,8 +90,10 @@ SPECS: dict[str, FunctionSpec] = {
          "RAW_MENTIONS_BUCKET"), layers=("generateLibs",),
     ),
     "optimize": FunctionSpec(
-        "Retrain each brand's forecasts from its read-back history", 2048, 900,
-        ("RAW_MENTIONS_BUCKET",), layers=("optimizeLibs",),
+        "Retrain each brand's forecasts from its read-back history; place and move the "
+        "'at: auto' posts", 2048, 900,
+        ("PUBLISH_DLQ_ARN", "PUBLISH_FUNCTION_ARN", "PUBLISH_RECORDS_TABLE",
+         "PUBLISH_SCHEDULER_ROLE_ARN", "RAW_MENTIONS_BUCKET"), layers=("optimizeLibs",),
     ),
 }  # fmt: skip
 
@@ -112,6 +114,11 @@ ENVIRONMENT: Json = {
     "PUBLISH_DLQ_ARN": {"Fn::GetAtt": ["PublishDeadLetterQueue", "Arn"]},
     "PUBLISH_DLQ_URL": {"Ref": "PublishDeadLetterQueue"},
     "PUBLISH_FAILURES_TOPIC_ARN": {"Ref": "PublishFailuresTopic"},
+    # optimize's placed firings invoke publish (serverless names it <stack>-<function>)
+    "PUBLISH_FUNCTION_ARN": {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:"
+        "${AWS::AccountId}:function:${AWS::StackName}-publish"
+    },
     "PUBLISH_RECORDS_TABLE": {"Ref": "PublishRecordsTable"},
     "PUBLISH_SCHEDULER_ROLE_ARN": {"Fn::Sub": SCHEDULER_ROLE_ARN},
     "RAW_MENTIONS_BUCKET": {"Ref": "RawMentionsBucket"},

@@ -39,6 +39,21 @@ class ApprovedText(Strict):
     media: list[tuple[str, str, str]] = Field(default_factory=list)
 
 
+class AutoPost(Strict):
+    """One occurrence of an ``at: auto`` post: its identity (the payload of its compiled
+    fallback schedule) and the range ``optimize`` may place it in (functions/optimize/
+    placement.py)."""
+
+    post: Name
+    channel: Platform
+    locale: Locale | None = None
+    scheduled_for: str  # the compiled fallback time (UTC), as its schedule's payload says it
+    timezone: str  # the zone its 'between' and its audience's active hours are read in
+    audiences: list[Name] = Field(default_factory=list)
+    earliest: str  # UTC: 'between' within the campaign window, its first minute...
+    latest: str  # ...and its last
+
+
 class RuntimeConfig(Strict):
     """``build/config/<campaign>.json``: a campaign with what it references, resolved.
 
@@ -53,3 +68,9 @@ class RuntimeConfig(Strict):
     texts: list[ApprovedText] = Field(
         default_factory=list, description="generated texts approved (merged), by occurrence"
     )
+    auto: list[AutoPost] = Field(
+        default_factory=list, description="the occurrences of 'at: auto' posts, to place"
+    )
+    # each channel's other occurrences (UTC stamps, sorted): optimize keeps a brand's placed
+    # posts apart from them on the same channel
+    occupied: dict[Platform, list[str]] = Field(default_factory=dict)

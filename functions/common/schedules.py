@@ -20,6 +20,9 @@ FUNCTIONS_SUFFIX = ".fn"
 STAGE_MAX = 18
 STAGE_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9-]{{0,{STAGE_MAX - 1}}}$")
 GROUP_MAX = 64
+# the functions' one-time schedules (late retries, placements): Scheduler delivers at least
+# once, and a delivery may be retried for an hour
+RETRY_POLICY = {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10}
 
 
 def group_name(stage: str, campaign: str) -> str:

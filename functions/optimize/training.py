@@ -54,6 +54,7 @@ METRICS = ("engagement", "views", "reach")
 FORMAT = "socialops-forecasts"
 HISTORY_FORMAT = "socialops-history"
 VERSION = 1
+HISTORY_VERSION = 2  # 2: early readings kept (placement.py's velocity)
 ENGAGEMENT_PREFIX = "engagement/"
 FOLLOWERS_PREFIX = "followers/"
 MODELS_PREFIX = "models/"
@@ -147,6 +148,9 @@ def metric_of(row: Mapping[str, Any], metric: str) -> int | None:
     return _count(row.get(metric))
 
 
+EARLY_CHECKPOINTS = ("1h", "6h")  # the readings that tell how fast a post starts
+EARLY_KEPT = ("platform", "account", "campaign", "post", "locale", "post_id", "published_at",
+              "read_at", "age_hours", "text", "media", "followers", "likes", "comments")  # fmt: skip
 KEPT = ("platform", "account", "post_id", "published_at", "read_at", "text", "media",
         "followers", "likes", "shares", "comments", "views", "reach")  # fmt: skip
 
@@ -160,6 +164,8 @@ class History:
     objects: set[str] = field(default_factory=set)
     readings: dict[str, dict[str, Any]] = field(default_factory=dict)  # "<platform> <post_id>"
     followers: dict[str, dict[str, int]] = field(default_factory=dict)  # "<platform> <account>"
+    # each post's early readings, by checkpoint ("1h", "6h"): its velocity (placement.py)
+    early: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def add_reading(self, row: Mapping[str, Any], now: datetime) -> bool:
         """The row, if it is a settled reading (ok, made at least ``HISTORY_MIN_AGE_H``
@@ -174,6 +180,10 @@ class History:
         if read > now:
             return False
         if read - published < timedelta(hours=HISTORY_MIN_AGE_H):
+            checkpoint = row.get("checkpoint")
+            if checkpoint in EARLY_CHECKPOINTS:  # how fast it started (placement.py)
+                kept_early = self.early.setdefault(f"{row.get('platform')} {row.get('post_id')}", {})  # fmt: skip
+                kept_early[str(checkpoint)] = {name: row.get(name) for name in EARLY_KEPT}
             return True
         key = f"{row.get('platform')} {row.get('post_id')}"
         new = {name: row.get(name) for name in KEPT}
@@ -225,16 +235,18 @@ class History:
         return out
 
     def as_dict(self) -> dict[str, Any]:
-        return {"format": HISTORY_FORMAT, "version": VERSION, "objects": sorted(self.objects),
-                "readings": self.readings, "followers": self.followers}  # fmt: skip
+        return {"format": HISTORY_FORMAT, "version": HISTORY_VERSION, "objects": sorted(self.objects),
+                "readings": self.readings, "followers": self.followers,
+                "early": self.early}  # fmt: skip
 
     @classmethod
     def of(cls, doc: Any) -> History:
         """The history a document holds; an empty one for anything else (read anew)."""
-        if not isinstance(doc, dict) or doc.get("format") != HISTORY_FORMAT or doc.get("version") != VERSION:  # fmt: skip
+        if not isinstance(doc, dict) or doc.get("format") != HISTORY_FORMAT or doc.get("version") != HISTORY_VERSION:  # fmt: skip
             return cls()
         try:
-            return cls(set(doc["objects"]), dict(doc["readings"]), dict(doc["followers"]))
+            return cls(set(doc["objects"]), dict(doc["readings"]), dict(doc["followers"]),
+                       dict(doc["early"]))  # fmt: skip
         except (KeyError, TypeError, ValueError):
             return cls()
 

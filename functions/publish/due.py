@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from functions.common import config as configs
 from functions.common.errors import EventError, require, scheduled_time
 from functions.common.pause import paused
+from functions.common.placement import PLACED_KEY, superseded
 from functions.publish.adapters.base import PostRequest
 from functions.publish.records import Key
 from schema.types import duration_seconds
@@ -37,8 +38,20 @@ def key_of(event: Any) -> Key:
     if not isinstance(locale, str):
         raise EventError(f"{FUNCTION}: locale must be a string")
     utc(fields["scheduled_for"])
+    placed_of(event)
     return Key(fields["campaign"], fields["post"], fields["channel"], locale,
                fields["scheduled_for"])  # fmt: skip
+
+
+def placed_of(event: Any) -> str:
+    """The placement a placed firing of an ``at: auto`` occurrence carries (its UTC time,
+    functions/common/placement.py); "" for any other firing."""
+    placed = event.get(PLACED_KEY) or ""
+    if not isinstance(placed, str):
+        raise EventError(f"{FUNCTION}: {PLACED_KEY} must be a string")
+    if placed:
+        utc(placed)
+    return placed
 
 
 # ---- what the event asks for, checked against today's config -----------------------
@@ -52,6 +65,10 @@ class Plan:
     secret: str
     request: PostRequest
     late_by: str = "6h"  # after its time + late_by it is not sent (a duration)
+    due: str = ""  # the UTC time it is meant to go out: its placement's, else its own
+    # an ``at: auto`` occurrence's placement, as the firing has it ("": the fallback); None
+    # for any other post (Records.claim)
+    placement: str | None = None
 
 
 def zones(config: Any, post: Any) -> list[str]:
@@ -109,7 +126,7 @@ class NotDue(Exception):
         self.status, self.reason = status, reason
 
 
-def plan(key: Key, deps: Deps) -> Plan:
+def plan(key: Key, deps: Deps, placed: str = "") -> Plan:
     try:
         config = configs.load(key.campaign)
     except configs.CampaignMissing:
@@ -122,14 +139,22 @@ def plan(key: Key, deps: Deps) -> Plan:
         raise NotDue("skipped", f"campaign {key.campaign!r} no longer has post {key.post!r}")
     if key.channel not in (post.channels or campaign.channels):
         raise NotDue("skipped", f"post {key.post!r} is no longer published on {key.channel}")
-    when = utc(key.scheduled_for)
+    auto = post.at == "auto"
+    if placed and not auto:
+        raise NotDue("skipped", f"post {key.post!r} is no longer 'at: auto' (it was placed "
+                     f"at {placed}); its own schedule posts it")  # fmt: skip
+    if auto:
+        moved = superseded(placed, deps.records.get(key))
+        if moved is not None:
+            raise NotDue("moved", moved)
+    when = utc(placed or key.scheduled_for)
     tz = ZoneInfo(campaign.timezone)
     start = campaign.window.start.replace(tzinfo=tz)
     end = campaign.window.end.replace(tzinfo=tz)
     if not start <= when < end:
         raise NotDue(
             "skipped",
-            f"{key.scheduled_for} is outside the campaign window ({campaign.window.start} to "
+            f"{stamp(when)} is outside the campaign window ({campaign.window.start} to "
             f"{campaign.window.end} {campaign.timezone})",
         )
     if isinstance(post.at, datetime):
@@ -181,7 +206,8 @@ def plan(key: Key, deps: Deps) -> Plan:
         instance=str(account.instance) if account.instance else None,
         media=tuple((str(url), str(kind), str(alt)) for url, kind, alt in media),
     )
-    return Plan(config.brand.name, account.secret, request, late_by)
+    return Plan(config.brand.name, account.secret, request, late_by, stamp(when),
+                placed if auto else None)  # fmt: skip
 
 
 def media_kind(request: PostRequest) -> str:
@@ -196,15 +222,16 @@ def media_kind(request: PostRequest) -> str:
 
 def late_reason(key: Key, plan_: Plan, at: datetime) -> str | None:
     """Why posting at ``at`` is too late for this post (None: it is not)."""
-    late = at - utc(key.scheduled_for)
+    due = plan_.due or key.scheduled_for
+    late = at - utc(due)
     if late <= timedelta(seconds=duration_seconds(plan_.late_by)):
         return None
-    return too_late(key, late, plan_.late_by)
+    return too_late(due, late, plan_.late_by)
 
 
-def too_late(key: Key, late: timedelta, late_by: str) -> str:
+def too_late(due: str, late: timedelta, late_by: str) -> str:
     hours = late.total_seconds() / 3600
     return (
-        f"it would go out {hours:.1f} h after its time ({key.scheduled_for}), more than its "
+        f"it would go out {hours:.1f} h after its time ({due}), more than its "
         f"late_by of {late_by}: not sent late; post it by hand, or raise late_by and redrive"
     )

@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from functions.publish.service import Deps
 
 FUNCTION = "publish"
-# ``retry``: a late retry (later.py) is the same firing, but not a duplicate delivery
-IDEMPOTENCY_KEY = "[campaign, post, channel, locale, scheduled_for, redrive, retry]"
+# ``retry``: a late retry (later.py) is the same firing, but not a duplicate delivery;
+# ``placed_at``: an auto post's placed firing is not its fallback's duplicate, nor another
+# placement's (functions/common/placement.py)
+IDEMPOTENCY_KEY = "[campaign, post, channel, locale, scheduled_for, placed_at, redrive, retry]"
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600
 ENDPOINTS_ENV = runtime.ENDPOINTS_ENV  # JSON {platform: base URL}; local peers
 ROLE_ENV = "PUBLISH_SCHEDULER_ROLE_ARN"  # the role late retries' schedules assume
@@ -186,7 +188,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     config, run = _runner
     config.register_lambda_context(context)
     payload = {**event, "locale": key.locale, "redrive": event.get("redrive") or "",
-               "retry": event.get("retry") or ""}  # fmt: skip
+               "retry": event.get("retry") or "", "placed_at": event.get("placed_at") or ""}  # fmt: skip
     try:
         outcome: dict[str, Any] = run(event=payload)
     finally:

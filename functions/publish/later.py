@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions.common.placement import PLACED_KEY
 from functions.common.platform.errors import PlatformError
-from functions.common.schedules import functions_group, retry_name
-
-# Scheduler delivers at least once: a retry's own delivery may be retried for an hour
-RETRY_POLICY = {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10}
+from functions.common.schedules import RETRY_POLICY, functions_group, retry_name
 
 
 class Later(Exception):
@@ -57,7 +55,9 @@ class Retries:
         """Create the retry (once: a repeat finds it there); its ``group/name``."""
         group, name = functions_group(self.stage, campaign), retry_name(firing, at)
         stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        payload = {k: v for k, v in event.items() if k != "redrive"}
+        # the firing's own event: an empty placement (no auto post's) is none at all
+        payload = {k: v for k, v in event.items()
+                   if k != "redrive" and (v or k != PLACED_KEY)}  # fmt: skip
         target: dict[str, Any] = {
             "Arn": self.function_arn, "RoleArn": self.role_arn,
             "Input": json.dumps({**payload, "retry": stamp + "Z"}, sort_keys=True),

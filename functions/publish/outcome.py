@@ -70,9 +70,13 @@ def finish(
     key: Key, base: Outcome, status: str, reason: str, deps: Deps, event: Any
 ) -> dict[str, Any]:
     base.status, base.reason = status, reason
+    outcome = base.as_dict()
+    if status == "moved":  # another firing of the occurrence posts it: nothing to record
+        deps.metric("Moved", key.channel)
+        deps.log("info", "moved", {"key": str(key), "reason": reason})
+        return outcome
     record_status = "skipped" if status == "stale" else status
     deps.records.finish(key, record_status, deps.now(), reason=reason)
-    outcome = base.as_dict()
     if status in DEAD_LETTERED:
         deps.metric("NotPublished", key.channel)
         deps.log("error", "not published", {"key": str(key), "status": status, "reason": reason})

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from functions.common.placement import PLACED_AT, identity, record_key, superseded
+
 FINAL = ("published", "failed", "held", "skipped", "unknown")
 NOTE = "note_"
 
@@ -31,6 +33,11 @@ NOTE = "note_"
 def notes_of(record: dict[str, Any] | None) -> dict[str, str]:
     """The notes an earlier delivery wrote down (see ``Records.note``)."""
     return {k.removeprefix(NOTE): str(v) for k, v in (record or {}).items() if k.startswith(NOTE)}
+
+
+class Superseded(Exception):
+    """The firing of an ``at: auto`` occurrence is no longer the one to post: optimize
+    placed or moved it (the reason says where)."""
 
 
 @dataclass(frozen=True)
@@ -43,10 +50,8 @@ class Key:
 
     @property
     def item_key(self) -> dict[str, str]:
-        return {
-            "pk": f"{self.campaign}#{self.post}",
-            "sk": f"{self.channel}#{self.locale or '-'}#{self.scheduled_for}",
-        }
+        return record_key(self.campaign, self.post, self.channel, self.locale,
+                          self.scheduled_for)  # fmt: skip
 
     @property
     def idempotency_key(self) -> str:
@@ -57,8 +62,7 @@ class Key:
         return "socialops-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def __str__(self) -> str:
-        locale = f" [{self.locale}]" if self.locale else ""
-        return f"{self.campaign}/{self.post} on {self.channel}{locale} at {self.scheduled_for}"
+        return identity(self.campaign, self.post, self.channel, self.locale, self.scheduled_for)
 
 
 def _stamp(now: datetime) -> str:
@@ -73,20 +77,42 @@ class Records:
         item = self.table.get_item(Key=key.item_key, ConsistentRead=True).get("Item")
         return dict(item) if item else None
 
-    def claim(self, key: Key, now: datetime, deadline: datetime) -> dict[str, Any] | None:
+    def claim(self, key: Key, now: datetime, deadline: datetime,
+              placed: str | None = None) -> dict[str, Any] | None:  # fmt: skip
         """Write the intent to publish. None when it is the first claim; otherwise the
         record an earlier delivery left (its delivery count is raised; ``take_over``
-        makes the claim this delivery's once it decides to go on)."""
-        item = {**key.item_key, "status": "publishing", "attempts": 1, "claimed_at": _stamp(now),
-                "first_claimed_at": _stamp(now), "deadline": _stamp(deadline),
-                "campaign": key.campaign, "post": key.post, "channel": key.channel,
-                "locale": key.locale, "scheduled_for": key.scheduled_for}  # fmt: skip
+        makes the claim this delivery's once it decides to go on). ``placed``: for an
+        ``at: auto`` occurrence, the firing's placement ("" for its fallback; None for any
+        other post): the claim holds only while it is the record's (functions/common/
+        placement.py), else :class:`Superseded`, and nothing is written."""
+        fields = {"status": "publishing", "attempts": 1, "claimed_at": _stamp(now),
+                  "first_claimed_at": _stamp(now), "deadline": _stamp(deadline),
+                  "campaign": key.campaign, "post": key.post, "channel": key.channel,
+                  "locale": key.locale, "scheduled_for": key.scheduled_for}  # fmt: skip
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values: dict[str, Any] = {f":f{i}": value for i, value in enumerate(fields.values())}
+        update = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+        condition = "attribute_not_exists(#f0)"  # #f0 is status: not claimed yet
+        if placed is not None:
+            names["#placed"] = PLACED_AT
+            if placed:
+                condition += " AND #placed = :placed"
+                values[":placed"] = placed
+            else:
+                condition += " AND attribute_not_exists(#placed)"
         client = self.table.meta.client
         try:
-            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+            self.table.update_item(
+                Key=key.item_key, UpdateExpression=update, ConditionExpression=condition, ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )  # fmt: skip
             return None
         except client.exceptions.ConditionalCheckFailedException:
             pass
+        if placed is not None:  # unclaimed still: the placement was not this firing's
+            current = self.get(key)
+            if "status" not in (current or {}):
+                raise Superseded(superseded(placed, current) or "optimize moved it meanwhile")
         answer = self.table.update_item(
             Key=key.item_key,
             UpdateExpression="SET attempts = if_not_exists(attempts, :zero) + :one",

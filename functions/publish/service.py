@@ -6,7 +6,10 @@ The handler (handler.py) wraps :func:`publish` in Powertools idempotency and bui
 
 1. the event names a post that still exists as scheduled: campaign, post, channel, the
    campaign window, and, for a fixed local time, the same UTC instant under today's time
-   zone rules (a changed rule means the schedule is stale: a person must redeploy);
+   zone rules (a changed rule means the schedule is stale: a person must redeploy); an
+   ``at: auto`` occurrence's firing is the one its placement names (functions/common/
+   placement.py: the fallback schedule until optimize places it), else it steps aside
+   (``moved``, nothing recorded);
 2. the brand is not paused, and the text exists (generated text must be approved);
 3. the publish record is claimed; a claim left by an earlier delivery means that one may
    have posted: the platform is asked first, for the post of *this* firing (its ``Trail``:
@@ -36,11 +39,11 @@ from typing import Any
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import TokenError, Tokens
 from functions.publish.adapters.base import Adapter, Trail, Uncertain
-from functions.publish.due import NotDue, Plan, key_of, late_reason, plan, stamp, utc
+from functions.publish.due import NotDue, Plan, key_of, late_reason, placed_of, plan, stamp, utc
 from functions.publish.later import Later, Retries
 from functions.publish.outcome import Outcome, finish, reason_of, record_published
 from functions.publish.posting import GaveUp, find_ours, post_with_retries, trail_of
-from functions.publish.records import Key, Records
+from functions.publish.records import Key, Records, Superseded
 
 __all__ = ["Deps", "InProgress", "key_of", "publish"]
 
@@ -76,10 +79,12 @@ def publish(event: Any, deps: Deps) -> dict[str, Any]:
     key = key_of(event)
     base = Outcome("", key.campaign, key.post, key.channel, key.locale, key.scheduled_for)
     try:
-        plan_ = plan(key, deps)
+        plan_ = plan(key, deps, placed_of(event))
+        previous = deps.records.claim(key, deps.now(), _deadline(deps), plan_.placement)
     except NotDue as not_due:
         return finish(key, base, not_due.status, not_due.reason, deps, event)
-    previous = deps.records.claim(key, deps.now(), _deadline(deps))
+    except Superseded as moved:  # optimize moved it between the check and the claim
+        return finish(key, base, "moved", str(moved), deps, event)
     try:
         return _claimed(key, previous, plan_, base, deps, event)
     except InProgress:

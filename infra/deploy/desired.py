@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from functions.common.schedules import group_name
+from functions.common.schedules import RETRY_POLICY, group_name
 
 Json = dict[str, Any]
 
@@ -34,7 +34,6 @@ BUCKET_TAG = "socialops:buckets-{:02d}"  # 40 tags of 42 bucket digests, 6 hex d
 PER_TAG = 42  # 252 characters: a tag value holds at most 256
 BUCKETS = 40 * PER_TAG  # with the 3 tags above, 43 of the 50 tags a resource may have
 WIDTH = 6  # 24 bits: a changed bucket goes unnoticed once in 16 million (--refresh reads all)
-RETRY_POLICY = {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10}
 AT = re.compile(r"^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$")
 
 

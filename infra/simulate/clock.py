@@ -65,6 +65,7 @@ class Firing:
     retry: int = field(default=0, compare=False)
     duplicate: bool = field(default=False, compare=False)
     late: bool = field(default=False, compare=False)  # publish's own retry schedule
+    placed: bool = field(default=False, compare=False)  # optimize's placement of an auto post
 
 
 @contextmanager

@@ -131,10 +131,29 @@ def _engagement_text(engagement: dict[str, Any] | None) -> str:
         lines += [f"  {b}: trained {t['at']} on " + ", ".join(
                   f"{n} posts ({m})" for m, n in t["posts"].items()) for b, t in sorted(latest.items())]  # fmt: skip
         lines += [f"  {b}: not trained: {why}" for b, why in training["not_trained"].items()]
+    lines += _placement_text(engagement.get("placement") or {})
     if engagement["goals"]:
         lines.append("goals (measured in the lake so far):")
     lines += [f"  {_goal_text(goal)}" for goal in engagement["goals"]]
     return "\n".join(lines)
+
+
+def _placement_text(placement: dict[str, Any]) -> list[str]:
+    """optimize's placements of the at: auto posts: placed (explored or best), moved."""
+    if not placement.get("placed") and not placement.get("moved"):
+        return []
+    placed, moved = placement["placed"], placement["moved"]
+    lines = [f"at: auto (optimize): {len(placed)} placed, {placement['explored']} of them "
+             f"explored ({placement['exploration_share']:.0%}), {len(moved)} moved"]  # fmt: skip
+    for p in placed:
+        how = "explored" if p["explored"] else "best"
+        lines.append(f"  placed {p['campaign']}/{p['post']} on {p['channel']} at {p['at']} "
+                     f"({how}; fallback {p['fallback']}, {p['zone']}), on {p['on']}")  # fmt: skip
+    for m in moved:
+        lines.append(f"  moved {m['campaign']}/{m['post']} on {m['channel']} from {m['from']} "
+                     f"to {m['at']} on {m['on']}: {m['reason']}")  # fmt: skip
+    lines += [f"  problem: {p}" for p in placement.get("problems", [])[:5]]
+    return lines
 
 
 def _goal_text(goal: dict[str, Any]) -> str:
@@ -182,13 +201,15 @@ def _dead_letters(summary: dict[str, Any]) -> str:
 def _summary_text(summary: dict[str, Any]) -> str:
     s = summary
     late = f", late retries {s['late_retries']}" if s.get("late_retries") else ""
+    late += f", placed firings {s['placed_fired']}" if s.get("placed_fired") else ""
     waiting = [f"waiting {s['waiting']}"] if s.get("waiting") else []
     counts = [f"schedules fired {s['schedules_fired']}",
               f"deliveries {s['deliveries']} (duplicates {s['duplicates']}, "
               f"Lambda retries {s['lambda_retries']}{late})",
               f"published {s['published']} (recovered {s['recovered']})",
               f"held for a person {s['held']}", f"skipped {s['skipped']}",
-              f"failed {s['failed']}", *waiting, f"tokens refreshed {s['tokens_refreshed']}",
+              f"failed {s['failed']}", *waiting,
+              *([f"moved {s['moved']} (at: auto fallbacks that stepped aside)"] if s.get("moved") else []), f"tokens refreshed {s['tokens_refreshed']}",
               f"posts on platforms {s['posts_on_platforms']}",
               f"double posts {s['double_posts']}"]  # fmt: skip
     per = "; ".join(f"{channel}: " + ", ".join(f"{k} {v}" for k, v in counts_.items())

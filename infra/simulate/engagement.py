@@ -46,6 +46,26 @@ class EngagementResult:
     training_runs: int = 0  # optimize's daily runs
     trained: list[dict[str, Any]] = field(default_factory=list)  # each model trained, when
     untrained: dict[str, str] = field(default_factory=dict)  # brand: why not, at the last run
+    # optimize's placements of at: auto posts (functions/optimize/placement.py), each with
+    # the run ("on") that made it; the lagging posts that moved one
+    placed: list[dict[str, Any]] = field(default_factory=list)
+    moved: list[dict[str, Any]] = field(default_factory=list)
+    lagging: list[dict[str, Any]] = field(default_factory=list)
+    placement_problems: list[str] = field(default_factory=list)
+
+    def place(self, on: str, summary: dict[str, Any]) -> None:
+        """One optimize run's placement summary, added to the run's."""
+        self.placed += [{"on": on, **p} for p in summary.get("placed", [])]
+        self.moved += [{"on": on, **m} for m in summary.get("moved", [])]
+        self.lagging += [{"on": on, **lag} for lag in summary.get("lagging", [])]
+        self.placement_problems += summary.get("problems", [])
+
+    def placement(self) -> dict[str, Any]:
+        explored = sum(1 for p in self.placed if p["explored"])
+        return {"placed": self.placed, "moved": self.moved, "lagging": self.lagging,
+                "explored": explored,
+                "exploration_share": round(explored / len(self.placed), 3) if self.placed else 0.0,
+                "problems": self.placement_problems}  # fmt: skip
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -64,6 +84,7 @@ class EngagementResult:
             "report": self.report,
             "training": {"runs": self.training_runs, "trained": self.trained,
                          "not_trained": dict(sorted(self.untrained.items()))},
+            "placement": self.placement(),
         }  # fmt: skip
 
 
@@ -146,6 +167,7 @@ class Readback:
         self.run_once = readback.run
         self.now = sim.clock.now
         self.env, self.report_path = env, sim.report
+        self.dead_letter_arn = sim.dead_letter_arn
         # faults of the read-back (--faults): a rate limit or an expired token from one
         # account's platform during a run; drawn from their own generator, so that the
         # publish faults a seed gives stay the same
@@ -225,15 +247,23 @@ class Readback:
         if missing:
             self.result.untrained = {"*": f"not run: {missing}"}
             return
-        from functions.optimize import handler
-        from functions.optimize.training import Deps
+        import boto3
 
-        handler.use(Deps(self.s3, self.bucket, now=self.now))
+        from functions.optimize import handler
+        from functions.optimize.placement import Deps as Placing
+        from functions.optimize.training import Deps
+        from infra.simulate.clock import PUBLISH_ARN, ROLE_ARN, STAGE
+
+        records = boto3.resource("dynamodb").Table(self.env["PUBLISH_RECORDS_TABLE"])
+        placing = Placing(records, boto3.client("scheduler"), STAGE, ROLE_ARN, PUBLISH_ARN,
+                          self.dead_letter_arn)  # fmt: skip
+        handler.use(Deps(self.s3, self.bucket, now=self.now), placing)
         try:
             summary = handler.handler({}, context)
         finally:
             handler.use(None)
         at = self.now().strftime("%Y-%m-%dT%H:%MZ")
+        self.result.place(at, summary.get("placement") or {})
         self.result.trained += [{"at": at, **t} for t in summary["trained"]]
         self.result.untrained = {s["brand"]: s["reason"] for s in summary["skipped"]}
         self.result.untrained |= {f["brand"]: f"failed: {f['error']}" for f in summary["failed"]}

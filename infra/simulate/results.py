@@ -34,6 +34,8 @@ class Result:
     duplicates: int = 0  # deliveries of an event already delivered (Scheduler: at least once)
     lambda_retries: int = 0
     late_retries: int = 0  # publish's own retry schedules fired (a platform asked to wait)
+    placed_fired: int = 0  # optimize's placements of auto posts fired
+    stepped_aside: int = 0  # firings of auto posts another firing of theirs posts (moved)
     dead_lettered: int = 0
     posts_on_platforms: int = 0
     # published posts that carried media, by platform and kind (image, video, album)
@@ -75,6 +77,8 @@ class Result:
             "dead_lettered": self.dead_lettered,
             "lambda_retries": self.lambda_retries,
             "late_retries": self.late_retries,
+            "placed_fired": self.placed_fired,
+            "moved": self.stepped_aside,
             "waiting": self.records["waiting"],
             "tokens_refreshed": self.tokens_refreshed,
             "faults_injected": dict(sorted(self.faults.items())),

@@ -21,9 +21,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 SCORER = ROOT.parent / "shared" / "tools" / "nab_score.py"
-SMOKED = {"bench_alert", "bench_cold_start", "bench_compile", "bench_detect", "bench_forecast",
+SMOKED = {"bench_activity", "bench_alert", "bench_cold_start", "bench_compile", "bench_detect", "bench_forecast",
           "bench_generate", "bench_media", "bench_reconcile", "bench_score", "bench_sentiment",
-          "bench_simulate"}  # fmt: skip
+          "bench_best_time", "bench_simulate"}  # fmt: skip
 
 
 def bench(script: str, *args: str | Path) -> Any:
@@ -121,6 +121,23 @@ def test_bench_detect_with_the_nab_scorer(tmp_path: Path) -> None:
     assert len(cv["folds"]) == 2 and cv["sets"] >= 18
 
 
+def test_bench_activity() -> None:
+    # tests/data's two 3-day series: a daily season, a 12-hour horizon, one validation
+    # origin (hour 48) and one test origin (hour 60)
+    report = bench("bench_activity", "--data", DATA, "--smoke")
+    assert set(report["series"]) == {"SAMPLE_A", "SAMPLE_B"}
+    assert report["slots_module"] and report["design"]["season"] == 24
+    names = {"seasonal_naive", "seasonal_mean", "slot_profile", "holt_winters", "mstl",
+             "stl_arima", "unobserved_components"}  # fmt: skip
+    assert set(report["validation"]) == set(report["test"]) == names
+    for name, found in report["test"].items():
+        assert found["setting"] == report["validation"][name]["chosen"]
+        assert found["origins"] == 2 and set(found["series"]) == set(report["series"])
+        assert found["mase_mean"] >= 0 and found["failures"] == len(found["failed_at"])
+    assert report["test"]["seasonal_naive"]["relative_to_naive"] == 1.0
+    assert len(report["validation"]["slot_profile"]["settings"]) > 1
+
+
 def test_bench_alert() -> None:
     report = bench("bench_alert", "--brands", "2", "--catchup-brands", "1", "--days", "1",
                    "--cycles", "1", "--cold-runs", "1", "--recent-hours", "1")  # fmt: skip
@@ -203,3 +220,18 @@ def test_bench_generate() -> None:
     adversarial = report["adversarial"]
     assert adversarial["answers"] == len(adversarial["each"]) > 10
     assert all(set(a) == {"answer", "wanted", "found", "right"} for a in adversarial["each"])
+
+
+def test_bench_best_time() -> None:
+    report = bench("bench_best_time", "--smoke", "--select")
+    assert (report["weeks"], report["seeds"], report["shapes"]) == (2, [5], ["one_peak"])
+    assert report["selection"]["tried"] >= 2 and report["selection"]["seeds"] == [0]
+    overall = report["results"]["overall"]
+    policies = {"fixed", "industry", "optimiser", "plain_ts", "greedy", "oracle"}
+    assert set(overall["regret_1_8"]) == set(overall["regret_all"]) == policies
+    assert overall["regret_1_8"]["oracle"] == 0.0
+    assert all(v >= 0 for v in overall["regret_1_8"].values())  # the oracle is the best
+    assert set(overall["gap_closed_1_8"]) == policies - {"fixed", "oracle"}
+    assert 0 <= overall["exploration_share"] <= 1 and len(overall["weekly_regret"]) == 2
+    assert overall["refit_ms"]["refits"] == 2 * 14 and overall["refit_ms"]["mean"] > 0
+    assert report["command"].startswith(".venv/bin/python benchmarks/bench_best_time.py")

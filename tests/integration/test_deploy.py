@@ -191,7 +191,7 @@ def test_changed_target_is_an_update_of_each_schedule(
     assert "~ launch.x.20270121T0800Z.fr-FR  (Target.DeadLetterConfig)" in capsys.readouterr().out
     calls.clear()
     assert run("deploy", "--build", build, *other) == 0
-    assert calls["UpdateSchedule"] == 468 and calls["CreateSchedule"] == 0
+    assert calls["UpdateSchedule"] == 473 and calls["CreateSchedule"] == 0
     calls.clear()
     assert run("deploy", "--build", build, *other) == 0
     assert writes(calls) == 0
@@ -311,7 +311,7 @@ def test_plan_json_shape(aws: None, build: Path, capsys: pytest.CaptureFixture[s
     assert run("plan", "--build", build, *FLAGS, "--format", "json") == 0
     plan = json.loads(capsys.readouterr().out)
     assert set(plan) == {"stage", "counts", "conflicts", "past_skipped", "past_kept", "groups"}
-    assert plan["counts"] == {"create": 468, "update": 0, "delete": 0, "groups_create": 3,
+    assert plan["counts"] == {"create": 473, "update": 0, "delete": 0, "groups_create": 3,
                               "groups_delete": 0, "functions_groups_create": 3,
                               "functions_groups_delete": 0}  # fmt: skip
     group = plan["groups"][0]
@@ -403,7 +403,7 @@ def test_e2e_deploy_then_plan_against_a_moto_server(moto_server: str, build: Pat
     deployed = command("deploy")
     assert deployed.returncode == 0, deployed.stderr
     assert (
-        "468 created" in deployed.stdout
+        "473 created" in deployed.stdout
         and "generated images put in the data bucket" in deployed.stdout
     )
     plan = command("plan")

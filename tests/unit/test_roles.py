@@ -135,10 +135,11 @@ def test_each_role_holds_only_what_its_function_uses(built: Any) -> None:
     assert list(deleters) == ["publish"] and all("IdempotencyTable" in r
                                                  for r in deleters["publish"])  # fmt: skip
     schedulers = {f for f, g in every.items() if any(a.startswith("scheduler:") for a in g)}
-    assert schedulers == {"publish"}
-    assert every["publish"]["scheduler:CreateSchedule"] == [
-        "arn:aws:scheduler:us-east-1:123456789012:schedule/socialops-dev-*.fn/*"
-    ]
+    assert schedulers == {"publish", "optimize"}  # late retries; at: auto placements
+    functions_groups = ["arn:aws:scheduler:us-east-1:123456789012:schedule/socialops-dev-*.fn/*"]
+    assert every["publish"]["scheduler:CreateSchedule"] == functions_groups
+    for action in ("CreateSchedule", "GetSchedule", "DeleteSchedule"):  # never deploy's groups
+        assert every["optimize"][f"scheduler:{action}"] == functions_groups
     assert "sns:Publish" not in every["score"] and "sqs:SendMessage" not in every["alert"]
 
 
@@ -147,7 +148,9 @@ CALLS = {"get_item": "dynamodb:GetItem", "batch_get_item": "dynamodb:BatchGetIte
          "put_item": "dynamodb:PutItem", "update_item": "dynamodb:UpdateItem",
          "delete_item": "dynamodb:DeleteItem", "query": "dynamodb:Query",
          "put_object": "s3:PutObject", "get_object": "s3:GetObject",
-         "list_objects_v2": "s3:ListBucket", "invoke": "lambda:InvokeFunction"}  # fmt: skip
+         "list_objects_v2": "s3:ListBucket", "invoke": "lambda:InvokeFunction",
+         "create_schedule": "scheduler:CreateSchedule", "get_schedule": "scheduler:GetSchedule",
+         "delete_schedule": "scheduler:DeleteSchedule"}  # fmt: skip
 _NAMES = "|".join(CALLS)
 # a direct call, a call through ``run.call(client, "name")``, or a paginator of the call
 _CALLED = re.compile(rf"\.({_NAMES})\(|\.call\(\s*[\w.]+,\s*[\"']({_NAMES})[\"']"
