@@ -73,6 +73,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from coordinate import coordinate_search  # noqa: E402  (benchmarks/coordinate.py)
+
 from functions.optimize import slots  # noqa: E402
 from functions.optimize.slots import Observation, Settings, SlotModel  # noqa: E402
 from infra.simulate import audience  # noqa: E402
@@ -363,18 +365,7 @@ def select(shapes: Sequence[str], seeds: Sequence[int], weeks: int, passes: int 
                 log(f"  {_changed(settings)}: {tried[key]:.4f}")
         return tried[key]
 
-    best = SEARCH_START
-    best_score = score(best)
-    for _ in range(passes):
-        before = best
-        for name, values in search.items():
-            for value in values:
-                candidate = replace(best, **{name: value})
-                found = score(candidate)
-                if found < best_score - 1e-4:
-                    best, best_score = candidate, found
-        if best == before:
-            break
+    best, best_score = coordinate_search(SEARCH_START, search, score, passes)
     return {"seeds": list(seeds), "shapes": list(shapes), "weeks": weeks,
             "start": _changed(SEARCH_START), "chosen": _changed(best),
             "criterion": best_score, "tried": len(tried),
@@ -443,8 +434,9 @@ def _print(report: dict[str, Any], command: str) -> None:
     policies = [p for p in POLICIES if p != "oracle"]
     head = "".join(f"{p:>11s}" for p in policies)
     print(f"\ncumulative regret (oracle's expected engagement minus the policy's), weeks "
-          f"1-{early} and 1-{weeks}; share of the fixed times' gap closed over weeks 1-{early}")  # fmt: skip
-    print(f"{'':22s}{head}   explored  refit ms")
+          f"1-{early} and 1-{weeks}; gap: the share of the fixed times' regret that a policy "
+          "saves (1 - regret / fixed's)")  # fmt: skip
+    print(f"{'':23s}{head}   explored  refit ms")
     for name, found in [*res["shapes"].items(), ("overall", res["overall"])]:
         r8 = found["regret_1_8"]
         r12 = found["regret_all"]
@@ -452,9 +444,9 @@ def _print(report: dict[str, Any], command: str) -> None:
         explore = found["exploration_share"]
         refit = found["refit_ms"]
         tail = f"   {explore:8.3f}  {refit['mean']:8.1f}" if refit and explore is not None else ""
-        print(f"{name:12s} 1-{early:<2d}     " + "".join(f"{r8[p]:11.0f}" for p in policies) + tail)
-        print(f"{'':12s} 1-{weeks:<2d}     " + "".join(f"{r12[p]:11.0f}" for p in policies))
-        for label, shares in ((f"closed 1-{early}", gap), (f"closed 1-{weeks}", found["gap_closed_all"])):  # fmt: skip
+        print(f"{name:12s} {f'1-{early}':10s}" + "".join(f"{r8[p]:11.0f}" for p in policies) + tail)
+        print(f"{'':12s} {f'1-{weeks}':10s}" + "".join(f"{r12[p]:11.0f}" for p in policies))
+        for label, shares in ((f"gap 1-{early}", gap), (f"gap 1-{weeks}", found["gap_closed_all"])):  # fmt: skip
             print(f"{'':12s} {label:10s}" + "".join(
                 f"{'-':>11s}" if shares.get(p) is None else f"{shares[p]:11.3f}" for p in policies))  # fmt: skip
     weekly = res["overall"]["weekly_regret"]

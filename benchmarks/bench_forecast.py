@@ -66,6 +66,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from coordinate import coordinate_search  # noqa: E402  (benchmarks/coordinate.py)
+
 from functions.optimize import forecast as fc  # noqa: E402
 from functions.optimize.forecast import Forecast, Post, Settings  # noqa: E402
 
@@ -433,18 +435,7 @@ def select(history: dict[str, list[Post]], target: dict[str, list[Post]], k: flo
                 log(f"  {_changed(settings)}: {tried[key]:.4f}")
         return tried[key]
 
-    best = SEARCH_START
-    best_score = score(best)
-    for _ in range(passes):
-        before = best
-        for name, values in search.items():
-            for value in values:
-                candidate = replace(best, **{name: value})
-                found = score(candidate)
-                if found < best_score - 1e-4:
-                    best, best_score = candidate, found
-        if best == before:
-            break
+    best, best_score = coordinate_search(SEARCH_START, search, score, passes)
     return {"start": _changed(SEARCH_START), "chosen": _changed(best), "skill": best_score,
             "tried": len(tried), "defaults_are_the_choice": best == Settings(),
             "settings": asdict(best)}  # fmt: skip

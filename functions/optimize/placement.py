@@ -356,12 +356,13 @@ class Placer:
         if self.deps.dead_letter_arn:
             target["DeadLetterConfig"] = {"Arn": self.deps.dead_letter_arn}
         scheduler = self.deps.scheduler
+        how = "moved" if old else "explored" if explored else "best"
         with contextlib.suppress(scheduler.exceptions.ConflictException):  # made already
             scheduler.create_schedule(
                 Name=name, GroupName=group, ScheduleExpression=f"at({stamp(at)[:-1]})",
                 ScheduleExpressionTimezone="UTC", FlexibleTimeWindow={"Mode": "OFF"},
                 ActionAfterCompletion="DELETE", Target=target,
-                Description=f"socialops: {identity(campaign, auto)} placed by optimize",
+                Description=f"socialops: placed by optimize ({how}): {identity(campaign, auto)}",
             )  # fmt: skip
         if not self._record(campaign, auto, at, old, why, moved_for, f"{group}/{name}"):
             return

@@ -190,8 +190,13 @@ def run(args: argparse.Namespace, deploy: bool) -> int:
     try:
         scheduler, plan, found = compute(args)
         if not deploy:
-            text = json.dumps(plan_json(plan), indent=2, sort_keys=True)
-            print(text if args.format == "json" else plan_text(plan))
+            from infra.deploy import auto
+
+            rows = auto.auto_posts(scheduler, args.stage, Path(args.build))
+            found_json = {**plan_json(plan), "auto": rows, "exploration": auto.exploration(rows)}
+            text = json.dumps(found_json, indent=2, sort_keys=True)
+            shown = "\n".join([plan_text(plan), *auto.text(rows)])
+            print(text if args.format == "json" else shown)
             return 1 if plan.conflicts else 0
         images = _images(args, found.bucket)  # before the schedules that post them
         done = apply(scheduler, plan)

@@ -44,7 +44,8 @@ def test_every_firing_is_accounted_for_and_nothing_goes_out_twice(launch: dict[s
     assert launch["unaccounted"] == [] and launch["double_posts"] == 0
     assert launch["posts_on_platforms"] == launch["published"] > 10
     finals = launch["published"] + launch["failed"] + launch["held"] + launch["skipped"]
-    assert finals == launch["schedules_fired"]
+    # an at: auto post's fallback that stepped aside (moved) ends in its placed firing's record
+    assert finals == launch["schedules_fired"] - launch["moved"] + launch["placed_fired"]
     # what did not go out is in the dead-letter queue (plus Lambda's own dead letters)
     assert launch["dead_lettered"] >= launch["failed"] + launch["held"]
 
@@ -54,9 +55,26 @@ def test_faults_were_injected_and_survived(launch: dict[str, Any]) -> None:
     assert sum(faults.values()) >= 5 and faults.get("duplicate", 0) >= 1
     assert launch["duplicates"] == faults["duplicate"]
     assert launch["deliveries"] == (launch["schedules_fired"] + launch["duplicates"]
-                                    + launch["lambda_retries"] + launch["late_retries"])  # fmt: skip
+                                    + launch["lambda_retries"] + launch["late_retries"]
+                                    + launch["placed_fired"])  # fmt: skip
     if faults.get("crash"):
         assert launch["recovered"] + launch["lambda_retries"] >= 1
+
+
+def test_the_auto_posts_are_placed_explored_and_moved(launch: dict[str, Any]) -> None:
+    placement = launch["engagement"]["placement"]
+    placed = {(p["post"], p["channel"]) for p in placement["placed"]}
+    assert {("trail-question", "x"), ("trail-question", "instagram"),
+            ("weekend-route", "facebook")} <= placed  # fmt: skip
+    assert 1 <= placement["explored"] < len(placement["placed"]) and not placement["problems"]
+    assert placement["exploration_share"] == round(placement["explored"] / len(placement["placed"]), 3)  # fmt: skip
+    assert placement["moved"] and all("lags" in m["reason"] for m in placement["moved"])
+    lagging = {lag["post_id"] for lag in placement["lagging"]}
+    assert all(m["reason"].split(" post ")[0] in ("facebook", "instagram", "x") for m in placement["moved"])  # fmt: skip
+    assert lagging
+    # every placement inside the fortnight fired once, its fallback stepped aside
+    inside = [p for p in placement["placed"] if p["at"] < launch["end"]]
+    assert launch["placed_fired"] >= len(inside) - len(placement["moved"]) and launch["moved"] >= 1
 
 
 def test_summary_has_the_documented_fields(launch: dict[str, Any]) -> None:

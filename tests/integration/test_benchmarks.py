@@ -233,5 +233,5 @@ def test_bench_best_time() -> None:
     assert all(v >= 0 for v in overall["regret_1_8"].values())  # the oracle is the best
     assert set(overall["gap_closed_1_8"]) == policies - {"fixed", "oracle"}
     assert 0 <= overall["exploration_share"] <= 1 and len(overall["weekly_regret"]) == 2
-    assert overall["refit_ms"]["refits"] == 2 * 14 and overall["refit_ms"]["mean"] > 0
+    assert overall["refit_ms"]["refits"] == 14 and overall["refit_ms"]["mean"] > 0  # one a day
     assert report["command"].startswith(".venv/bin/python benchmarks/bench_best_time.py")

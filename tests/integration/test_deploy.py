@@ -310,7 +310,13 @@ def test_plan_json_shape(aws: None, build: Path, capsys: pytest.CaptureFixture[s
     capsys.readouterr()
     assert run("plan", "--build", build, *FLAGS, "--format", "json") == 0
     plan = json.loads(capsys.readouterr().out)
-    assert set(plan) == {"stage", "counts", "conflicts", "past_skipped", "past_kept", "groups"}
+    assert set(plan) == {"stage", "counts", "conflicts", "past_skipped", "past_kept", "groups",
+                         "auto", "exploration"}  # fmt: skip
+    # nothing deployed yet: every auto occurrence at its fallback, none placed
+    assert {(r["post"], r["placement"]) for r in plan["auto"]} == {
+        ("field-notes", "fallback"), ("trail-question", "fallback"), ("weekend-route", "fallback")}  # fmt: skip
+    assert all(r["at"] == r["fallback"] for r in plan["auto"]) and len(plan["auto"]) == 9
+    assert plan["exploration"] == {"placed": 0, "explored": 0, "share": 0.0}
     assert plan["counts"] == {"create": 473, "update": 0, "delete": 0, "groups_create": 3,
                               "groups_delete": 0, "functions_groups_create": 3,
                               "functions_groups_delete": 0}  # fmt: skip

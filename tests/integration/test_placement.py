@@ -214,3 +214,29 @@ def test_a_lagging_post_moves_the_next_auto_post_on_its_channel(world: World) ->
     assert len(_placed(world)) == 3  # the old placement's schedule is gone
     world.clock[0] += timedelta(hours=1)
     assert placement.run(deps, train, config.load_all())["moved"] == []  # answered once
+
+
+def test_plan_shows_each_auto_post_with_its_bounds_and_its_current_time(
+    world: World, build: Path
+) -> None:
+    from infra.deploy import auto
+
+    deps, train = _deps(world)
+    before = auto.auto_posts(deps.scheduler, STAGE, build)
+    assert [r["placement"] for r in before] == ["fallback"] * 3
+    assert all(r["at"] == r["fallback"] for r in before)
+    world.clock[0] = datetime(2027, 1, 14, 0, 0, tzinfo=UTC)
+    summary = placement.run(deps, train, config.load_all())
+    rows = auto.auto_posts(deps.scheduler, STAGE, build)
+    placed = {(p["post"], p["channel"]): p for p in summary["placed"]}
+    for row in rows:
+        made = placed[(row["post"], row["channel"])]
+        assert row["at"] == made["at"]
+        assert row["placement"] == ("explored" if made["explored"] else "best")
+        assert row["fallback"] == made["fallback"] and row["timezone"] == "Europe/Paris"
+    share = auto.exploration(rows)
+    assert share == {"placed": 3, "explored": summary["explored"],
+                     "share": round(summary["explored"] / 3, 3)}  # fmt: skip
+    shown = "\n".join(auto.text(rows))
+    assert "at: auto posts (3 of 3 placed by optimize" in shown
+    assert "launch/picked on x: between 2027-01-15T23:00:00Z and 2027-01-17T22:59:00Z" in shown
