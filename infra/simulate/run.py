@@ -229,13 +229,37 @@ class Simulation:
                     deps.retries.scheduler.delete_schedule(GroupName=group, Name=name)
                 elif not firing.retry and not firing.duplicate:
                     self.result.fired += 1
+                armed = self._armed(firing)
                 inject(self, firing, queue)
-                self._deliver(handler, firing, queue, sqs, env)
+                try:
+                    self._deliver(handler, firing, queue, sqs, env)
+                finally:
+                    self._take_back(armed)
         finally:
             handler.use(None)
             from functions.generate import runtime
 
             runtime.use(None)  # publish_deps gave generate the simulation's moto and clock
+
+    def _armed(self, firing: Firing) -> tuple[Any, int, int] | None:
+        """The firing's platform fake and how many faults it holds before one is armed."""
+        account = self.accounts.get((self._brand(firing.payload), str(firing.payload.get("channel", ""))))  # fmt: skip
+        if account is None:
+            return None
+        with account.fake.lock:
+            return account.fake, len(account.fake.failures), len(account.fake.lost)
+
+    def _take_back(self, armed: tuple[Any, int, int] | None) -> None:
+        """A fault armed for a delivery that never reached the platform (held, skipped, an
+        auto post's fallback stepping aside) is taken back: left armed, the next request of
+        the account (a read-back, another post) would meet it instead."""
+        self.crash_armed = ""
+        if armed is None:
+            return
+        fake, failures, lost = armed
+        with fake.lock:
+            del fake.failures[failures:]
+            del fake.lost[lost:]
 
     def _refresh(self, handler: Any, firing: Firing) -> None:
         context = Context(self.clock, self.clock.now())
