@@ -34,7 +34,7 @@ from typing import Any
 def write_report(lake: Any, configs: Mapping[str, Any] | Iterable[Any], out_path: str | Path,
                  now: datetime, incidents: Iterable[Any] | None = None,
                  pauses: Iterable[Any] | None = None, *, source: str | None = None,
-                 notes: Sequence[str] = ()) -> Path:  # fmt: skip
+                 notes: Sequence[str] = (), placements: Iterable[Any] | None = None) -> Path:  # fmt: skip
     """Write the report of ``configs`` (compiled campaigns, ``schema.documents.RuntimeConfig``:
     a mapping by name or any iterable) over ``lake`` (an open ``infra.lake.Lake``) as of
     ``now`` (aware) to ``out_path``; the path written.
@@ -44,7 +44,10 @@ def write_report(lake: Any, configs: Mapping[str, Any] | Iterable[Any], out_path
     are left out); ``pauses``: the publishing pauses, as ``functions.common.pause.PauseFlag``
     or the PauseFlagsTable's items. ``None``: not known (the report says they were not
     read), unlike an empty list (none). ``source``: where the lake came from, in words;
-    ``notes``: lines for the report's head (what could not be read, and why)."""
+    ``notes``: lines for the report's head (what could not be read, and why);
+    ``placements``: the ``at: auto`` placements, as ``infra.report.data.Placement`` or the
+    PublishRecordsTable's items (None: not read)."""
     from infra.report.document import write
 
-    return write(lake, configs, Path(out_path), now, incidents, pauses, source, notes)
+    return write(lake, configs, Path(out_path), now, incidents, pauses, source, notes,
+                 placements)  # fmt: skip

@@ -22,6 +22,7 @@ from typing import Any
 BUCKET_OUTPUT = "RawMentionsBucketName"
 INCIDENTS_OUTPUT = "AlertIncidentsTableName"
 PAUSES_OUTPUT = "PauseFlagsTableName"
+RECORDS_OUTPUT = "PublishRecordsTableName"
 COMMAND = "report"
 
 
@@ -114,7 +115,7 @@ def run(args: argparse.Namespace, project: Any) -> int:
     from infra.deploy.command import DeployError, client
     from infra.lake import Lake
     from infra.report import write_report
-    from infra.report.data import read_incidents, read_pauses
+    from infra.report.data import read_incidents, read_pauses, read_placements
 
     configs = runtime_configs(project)
     brands = sorted({c.brand.name for c in configs.values()})
@@ -133,10 +134,14 @@ def run(args: argparse.Namespace, project: Any) -> int:
                                  read_incidents)  # fmt: skip
         pauses = _table_items(args, outputs, PAUSES_OUTPUT, "publishing pauses", notes,
                               read_pauses)  # fmt: skip
+        placements: list[Any] | None = []  # read only where some campaign has an auto post
+        if any(c.auto for c in configs.values()):
+            placements = _table_items(args, outputs, RECORDS_OUTPUT, "at: auto placements",
+                                      notes, read_placements)  # fmt: skip
         with Lake.from_s3(client("s3", args), bucket, brands=brands) as lake:
             source = f"s3://{bucket}, {_plural(lake.fetched, 'object')} fetched"
             out = write_report(lake, configs, args.out, project.now, incidents, pauses,
-                               source=source, notes=notes)  # fmt: skip
+                               source=source, notes=notes, placements=placements)  # fmt: skip
     except (Refused, DeployError) as exc:
         print(f"socialops: {COMMAND}: {exc}", file=sys.stderr)
         return exc.exit_code

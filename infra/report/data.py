@@ -325,10 +325,53 @@ def pauses_of(items: Iterable[Any]) -> list[PauseFlag]:
     return sorted(out, key=lambda p: (p.brand, p.since))
 
 
-def scan(table: Any) -> list[dict[str, Any]]:
-    """Every item of a DynamoDB table (a boto3 Table resource), page by page."""
+@dataclass(frozen=True)
+class Placement:
+    """Where optimize placed an ``at: auto`` occurrence (functions/optimize/placement.py),
+    from its publish record."""
+
+    campaign: str
+    post: str
+    channel: str
+    locale: str
+    fallback: str  # the compiled fallback time (UTC), the occurrence's identity
+    placed_at: str  # where it goes out (UTC)
+    reason: str  # why there: best, explored, or the lagging post that moved it
+    status: str  # publish's outcome once fired ("" before)
+    moved: bool  # moved after a post lagged (not only placed)
+
+    @classmethod
+    def of(cls, item: Placement | Mapping[str, Any]) -> Placement | None:
+        """A placement from a PublishRecordsTable item; None for an item never placed."""
+        if isinstance(item, Placement):
+            return item
+        values = {k: _plain(v) for k, v in item.items()}
+        if not values.get("placed_at"):
+            return None
+        campaign, _, post = str(values.get("pk", "")).partition("#")
+        channel, locale, fallback = [*str(values.get("sk", "")).split("#", 2), "", ""][:3]
+        return cls(campaign, post, channel, "" if locale == "-" else locale, fallback,
+                   str(values["placed_at"]), str(values.get("placed_reason", "") or ""),
+                   str(values.get("status", "") or ""), bool(values.get("moved_for")))  # fmt: skip
+
+
+def placements_of(items: Iterable[Any]) -> list[Placement]:
+    found = [p for p in (Placement.of(item) for item in items) if p is not None]
+    return sorted(found, key=lambda p: (p.campaign, p.fallback, p.post, p.channel, p.locale))
+
+
+def read_placements(table: Any) -> list[Placement]:
+    """The placed ``at: auto`` occurrences in a PublishRecordsTable (a boto3 Table)."""
+    from boto3.dynamodb.conditions import Attr
+
+    return placements_of(scan(table, FilterExpression=Attr("placed_at").exists()))
+
+
+def scan(table: Any, **given: Any) -> list[dict[str, Any]]:
+    """Every item of a DynamoDB table (a boto3 Table resource), page by page (``given``:
+    more arguments of each scan, a filter)."""
     items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = dict(given)
     while True:
         page = table.scan(**kwargs)
         items += page.get("Items", [])

@@ -131,6 +131,7 @@ class Context:
     incidents: list[Incident] | None
     pauses: list[PauseFlag] | None
     notes: list[str] = field(default_factory=list)
+    placements: list[data.Placement] | None = None  # None: not read
 
 
 def configs_of(configs: Mapping[str, Any] | Iterable[Any]) -> list[Any]:
@@ -140,11 +141,13 @@ def configs_of(configs: Mapping[str, Any] | Iterable[Any]) -> list[Any]:
 
 def render(lake: Any, configs: Mapping[str, Any] | Iterable[Any], now: datetime,
            incidents: Iterable[Any] | None = None, pauses: Iterable[Any] | None = None,
-           source: str | None = None, notes: Sequence[str] = ()) -> str:  # fmt: skip
+           source: str | None = None, notes: Sequence[str] = (),
+           placements: Iterable[Any] | None = None) -> str:  # fmt: skip
     """The whole report, as text."""
     now = now.astimezone(UTC)
     ctx = Context(lake, now, data.incidents_of(incidents) if incidents is not None else None,
-                  data.pauses_of(pauses) if pauses is not None else None, list(notes))  # fmt: skip
+                  data.pauses_of(pauses) if pauses is not None else None, list(notes),
+                  data.placements_of(placements) if placements is not None else None)  # fmt: skip
     campaigns = configs_of(configs)
     parts = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
@@ -215,6 +218,7 @@ def campaign_section(ctx: Context, config: Any) -> str:
              f"{zone} unless marked UTC."),
         forecast_part(ctx, config, posts),
         hours_part(ctx, config, posts),
+        placement_part(ctx, config),
         goals_part(ctx, config, posts),
         listening_part(ctx, config),
         "</section>",
@@ -571,6 +575,49 @@ def _floor(moment: datetime, step: timedelta) -> datetime:
     return datetime.fromtimestamp(int(moment.timestamp()) // seconds * seconds, UTC)
 
 
+def placement_part(ctx: Context, config: Any) -> str:
+    """Where optimize placed the campaign's ``at: auto`` posts, and what it moved and why
+    (empty for a campaign without one)."""
+    if not config.auto:
+        return ""
+    anchor, zone, name = _anchor(config), config.campaign.timezone, config.campaign.name
+    parts = [f'<section aria-labelledby="{esc(anchor)}-auto">',
+             f'<h4 id="{esc(anchor)}-auto">The best time to post: the at: auto posts</h4>',
+             para("Each 'at: auto' occurrence goes out at its fallback time until optimize "
+                  "places it: in the best slot the brand's own history shows, or in another "
+                  "one a Thompson draw explores; it moves when a post of the campaign on its "
+                  "channel lags below its forecast P10 early after posting.")]  # fmt: skip
+    if ctx.placements is None:
+        parts += [missing("The publish records were not read, so the placements are not shown."), "</section>"]  # fmt: skip
+        return "\n".join(parts)
+    placed = {(p.post, p.channel, p.locale, p.fallback): p for p in ctx.placements
+              if p.campaign == name}  # fmt: skip
+    rows = []
+    for auto in config.auto:
+        found = placed.get((auto.post, auto.channel, auto.locale or "", auto.scheduled_for))
+        fallback = local(data.parse_time(auto.scheduled_for), zone)
+        if found is None:
+            rows.append((auto.post, auto.channel, fallback, fallback, "not placed (fallback)", "", ""))  # fmt: skip
+            continue
+        how = (
+            "moved"
+            if found.moved
+            else "explored"
+            if found.reason.startswith("explored")
+            else "best"
+        )
+        rows.append((auto.post, auto.channel, fallback, local(data.parse_time(found.placed_at), zone),
+                     how, found.reason, found.status or "to come"))  # fmt: skip
+    explored = sum(1 for r in rows if r[4] == "explored")
+    moved = sum(1 for r in rows if r[4] == "moved")
+    parts.append(para(f"{plural(len(placed), 'occurrence')} placed of {len(rows)}; "
+                      f"{explored} explored, {moved} moved."))  # fmt: skip
+    parts.append(table(f"The at: auto posts of {name} ({zone})",
+                       ("post", "channel", "fallback", "goes out", "how", "why", "outcome"), rows))  # fmt: skip
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def listening_part(ctx: Context, config: Any) -> str:
     campaign, brand = config.campaign, config.brand.name
     zone, name = campaign.timezone, campaign.name
@@ -694,9 +741,10 @@ def _incident_tables(incidents: Sequence[Incident], pauses: Sequence[PauseFlag],
 
 def write(lake: Any, configs: Mapping[str, Any] | Iterable[Any], out: Path, now: datetime,
           incidents: Iterable[Any] | None, pauses: Iterable[Any] | None,
-          source: str | None, notes: Sequence[str] = ()) -> Path:  # fmt: skip
+          source: str | None, notes: Sequence[str] = (),
+          placements: Iterable[Any] | None = None) -> Path:  # fmt: skip
     """Render and write the report (whole or not at all: a partial file, then a rename)."""
-    text = render(lake, configs, now, incidents, pauses, source, notes)
+    text = render(lake, configs, now, incidents, pauses, source, notes, placements)
     if out.parent != Path(""):
         out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".part")

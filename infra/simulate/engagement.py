@@ -310,7 +310,7 @@ class Readback:
         import boto3
 
         from infra.report import write_report
-        from infra.report.data import read_incidents, read_pauses
+        from infra.report.data import read_incidents, read_pauses, read_placements
 
         dynamodb = boto3.resource("dynamodb")
         written = write_report(
@@ -318,5 +318,6 @@ class Readback:
             read_incidents(dynamodb.Table(self.env["ALERT_INCIDENTS_TABLE"])),
             read_pauses(dynamodb.Table(self.env["PAUSE_FLAGS_TABLE"])),
             source="the simulated lake (moto)",
+            placements=read_placements(dynamodb.Table(self.env["PUBLISH_RECORDS_TABLE"])),
         )  # fmt: skip
         self.result.report = str(written)

@@ -258,6 +258,10 @@ def test_the_run_writes_its_report_and_says_where(launch: dict[str, Any], report
         assert f"Campaign {campaign}" in page
     assert page.count("<img") >= 6 and "data:image/png;base64," in page
     assert "the simulated lake (moto)" in page
+    # what optimize placed and moved, and why: the lag that moved weekend-route
+    auto = page.split("The best time to post: the at: auto posts", 1)[1].split("</section>", 1)[0]
+    assert "9 occurrences placed of 9" in auto and "moved" in auto
+    assert "lags:" in auto and "below the" in auto and "weekend-route" in auto
 
 
 def test_every_scored_mention_is_in_the_lake(launch: dict[str, Any]) -> None:

@@ -240,3 +240,23 @@ def test_plan_shows_each_auto_post_with_its_bounds_and_its_current_time(
     shown = "\n".join(auto.text(rows))
     assert "at: auto posts (3 of 3 placed by optimize" in shown
     assert "launch/picked on x: between 2027-01-15T23:00:00Z and 2027-01-17T22:59:00Z" in shown
+
+
+def test_the_report_says_where_each_auto_post_goes_and_why(world: World) -> None:
+    from infra.report.data import read_placements
+    from infra.report.document import Context, placement_part
+
+    deps, train = _deps(world)
+    world.clock[0] = datetime(2027, 1, 14, 0, 0, tzinfo=UTC)
+    loaded = config.load("launch")
+    unread = placement_part(Context(None, world.clock[0], None, None), loaded)
+    assert "were not read" in unread
+    before = placement_part(Context(None, world.clock[0], None, None, [], []), loaded)
+    assert "0 occurrences placed of 3" in before and before.count("not placed (fallback)") == 3
+    summary = placement.run(deps, train, config.load_all())
+    found = read_placements(world.table("PUBLISH_RECORDS_TABLE"))
+    assert sorted((p.post, p.channel, p.placed_at) for p in found) == sorted(
+        (p["post"], p["channel"], p["at"]) for p in summary["placed"])  # fmt: skip
+    shown = placement_part(Context(None, world.clock[0], None, None, [], found), loaded)
+    assert "3 occurrences placed of 3" in shown and "to come" in shown
+    assert f"{summary['explored']} explored, 0 moved" in shown
