@@ -21,10 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from functions.common.readback import stamp
 from infra import stack
 from infra.occurrences import Occurrence, between_utc, window_utc
 from infra.project import Project
@@ -115,13 +115,9 @@ def _placing(campaign: Campaign, rows: list[dict[str, Any]]) -> dict[str, Any]:
         auto.append(AutoPost(
             post=str(row["post"]), channel=row["channel"], locale=row["locale"] or None,
             scheduled_for=str(row["utc"]), timezone=str(row["tz"]),
-            audiences=list(row["audiences"]), earliest=_utc(start), latest=_utc(end),
+            audiences=list(row["audiences"]), earliest=stamp(start), latest=stamp(end),
         ))  # fmt: skip
     return {"auto": auto, "occupied": {c: sorted(t) for c, t in sorted(occupied.items())}}
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _previous(out: Path) -> dict[str, Any]:

@@ -37,10 +37,6 @@ def identity(campaign: str, post: str, channel: str, locale: str, scheduled_for:
     return f"{campaign}/{post} on {channel}{where} at {scheduled_for}"
 
 
-def stamp(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def place_name(identity: str, at: datetime) -> str:
     """A placed firing's schedule name: the occurrence (hashed) and the UTC minute it fires,
     so that placing the same occurrence at the same time twice is one schedule (64

@@ -2,8 +2,9 @@
 and move the ``at: auto`` posts.
 
 Invoked on a daily schedule (compiled whenever some campaign publishes). training.py says
-what one run reads, learns and stores; placement.py where the auto posts go. The only function that may import scikit-learn
-(its layer, ``make layers``), and only inside the training code, never at module level.
+what one run reads, learns and stores; placement.py where the auto posts go. The only
+function that may import scikit-learn (its layer, ``make layers``), and only inside the
+training code, never at module level.
 Dependencies are built from the environment on the first call, or injected with
 :func:`use` (``socialops simulate``, the tests).
 """

@@ -48,8 +48,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from functions.common.placement import PLACED_AT, PLACED_KEY, place_name, record_key, stamp
+from functions.common.placement import PLACED_AT, PLACED_KEY, place_name, record_key
 from functions.common.placement import identity as occurrence
+from functions.common.readback import parse, stamp
 from functions.common.schedules import RETRY_POLICY, functions_group
 from functions.optimize import training
 from schema.platforms import PLATFORMS
@@ -108,10 +109,6 @@ class Lag:
                 "post_id": self.post_id, "published_at": stamp(self.published_at),
                 "checkpoint": self.checkpoint, "count": self.count,
                 "expected": round(self.expected, 1)}  # fmt: skip
-
-
-def _utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def identity(campaign: str, auto: Any) -> str:
@@ -202,7 +199,7 @@ def _active(config: Any, auto: Any) -> tuple[set[str], list[tuple[int, int]]]:
 def slots(config: Any, auto: Any, now: datetime, taken: Sequence[datetime]) -> list[datetime]:
     """The whole local hours ``auto`` may go out at (module docstring, step 2)."""
     zone = ZoneInfo(auto.timezone)
-    first, last = max(_utc(auto.earliest), now + LEAD), _utc(auto.latest)
+    first, last = max(parse(auto.earliest), now + LEAD), parse(auto.latest)
     local = first.astimezone(zone).replace(minute=0, second=0, microsecond=0)
     every: list[datetime] = []
     while local.astimezone(UTC) <= last:
@@ -238,12 +235,12 @@ class Placer:
         self.now = train.now().astimezone(UTC)
         self.history = training.History.of(training._read(train, training.history_key(brand)))
         self.models: dict[str, Any] = {}
-        self.records: dict[str, dict[str, Any]] = {}
+        self.records: dict[tuple[str, str], dict[str, Any]] = {}
         # each channel's taken times: the compiled occurrences, then the auto posts' own
         self.taken: dict[str, list[datetime]] = {}
         for config in configs:
             for channel, stamps in config.occupied.items():
-                self.taken.setdefault(channel, []).extend(_utc(s) for s in stamps)
+                self.taken.setdefault(channel, []).extend(parse(s) for s in stamps)
 
     def model(self, zone: str) -> Any:
         if zone not in self.models:
@@ -254,7 +251,7 @@ class Placer:
 
     def record(self, campaign: str, auto: Any) -> dict[str, Any]:
         key = record_key(campaign, auto.post, auto.channel, auto.locale or "", auto.scheduled_for)
-        name = json.dumps(key, sort_keys=True)
+        name = (key["pk"], key["sk"])
         if name not in self.records:
             item = self.deps.records.get_item(Key=key, ConsistentRead=True).get("Item")
             self.records[name] = dict(item or {})
@@ -262,7 +259,7 @@ class Placer:
 
     def current(self, campaign: str, auto: Any) -> datetime:
         placed = self.record(campaign, auto).get(PLACED_AT)
-        return _utc(str(placed)) if placed else _utc(auto.scheduled_for)
+        return parse(str(placed)) if placed else parse(auto.scheduled_for)
 
     def run(self) -> None:
         autos = [(c, a) for c in self.configs for a in c.auto]
@@ -298,7 +295,7 @@ class Placer:
             self.summary.done += 1
             return
         current = self.current(campaign, auto)
-        if current <= self.now + LEAD or _utc(auto.earliest) > self.now + HORIZON:
+        if current <= self.now + LEAD or parse(auto.earliest) > self.now + HORIZON:
             self.summary.waiting += 1
             return
         taken = [t for t in self.taken.get(auto.channel, []) if t != current]
@@ -371,14 +368,14 @@ class Placer:
                "zone": auto.timezone, "explored": explored, "reason": why, "history": posts}  # fmt: skip
         if old:
             self.summary.moved.append({**row, "from": old})
-            previous = _utc(old)
+            previous = parse(old)
             old_name = place_name(identity(campaign, auto), previous)
             if old_name != name:
                 self._delete(group, old_name)
         else:
             self.summary.placed.append(row)
         taken = self.taken.setdefault(auto.channel, [])
-        taken.remove(_utc(old) if old else _utc(auto.scheduled_for))
+        taken.remove(parse(old) if old else parse(auto.scheduled_for))
         taken.append(at)
 
     def _record(self, campaign: str, auto: Any, at: datetime, old: str, why: str,

@@ -297,15 +297,16 @@ class Simulation:
         if status == "moved" and not firing.duplicate and not firing.retry:
             self.result.stepped_aside += 1  # its occurrence is another firing's
         if status == "rescheduled":
-            self._pick_up_retries(str(payload.get("campaign")), queue)
+            self._pick_up(str(payload.get("campaign")), queue)
         self.result.outcomes[status] += 1
         self.result.per_channel.setdefault(channel, Counter())[status] += 1
         detail = outcome.get("url") or outcome.get("reason", "")
         self._line(firing, status, detail)
 
-    def _pick_up_retries(self, campaign: str, queue: list[Firing]) -> None:
-        """Queue the one-time retries publish created in the campaign's functions' group
-        (moto stores schedules but never fires them)."""
+    def _pick_up(self, campaign: str, queue: list[Firing]) -> None:
+        """Queue the one-time schedules the functions created in the campaign's functions'
+        group (moto stores schedules but never fires them): publish's late retries, and
+        optimize's placements of auto posts that fire within the simulated days."""
         import boto3
 
         from functions.common.schedules import functions_group
@@ -317,35 +318,21 @@ class Simulation:
             if name in self.queued:
                 continue
             self.queued.add(name)
+            placed = entry["Name"].startswith("place-")
             found = scheduler.get_schedule(GroupName=group, Name=entry["Name"])
             when = fires_at(found["ScheduleExpression"])
-            if when is not None:
+            if when is not None and (not placed or when < self.end):
                 payload = json.loads(found["Target"]["Input"])
-                heapq.heappush(queue, Firing(when, len(self.queued), name, payload, late=True))
+                heapq.heappush(queue, Firing(when, len(self.queued), name, payload,
+                                             late=not placed, placed=placed))  # fmt: skip
 
     def _pick_up_placed(self, queue: list[Firing]) -> None:
-        """Queue the placements optimize made in the campaigns' functions' groups."""
-        import boto3
-
+        """Queue the placements optimize made, in the groups of campaigns with auto posts."""
         from functions.common import config
-        from functions.common.schedules import functions_group
-        from infra.deploy.desired import fires_at
 
-        scheduler = boto3.client("scheduler")
-        for name_, found_config in sorted(config.load_all().items()):
-            if not found_config.auto:
-                continue
-            group = functions_group(STAGE, name_)
-            for entry in scheduler.list_schedules(GroupName=group)["Schedules"]:
-                name = f"{group}/{entry['Name']}"
-                if name in self.queued or not entry["Name"].startswith("place-"):
-                    continue
-                self.queued.add(name)
-                found = scheduler.get_schedule(GroupName=group, Name=entry["Name"])
-                when = fires_at(found["ScheduleExpression"])
-                if when is not None and when < self.end:
-                    payload = json.loads(found["Target"]["Input"])
-                    heapq.heappush(queue, Firing(when, len(self.queued), name, payload, placed=True))  # fmt: skip
+        for campaign, found in sorted(config.load_all().items()):
+            if found.auto:
+                self._pick_up(campaign, queue)
 
     def _still_placed(self, firing: Firing) -> bool:
         import boto3
