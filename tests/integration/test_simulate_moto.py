@@ -114,6 +114,8 @@ def test_a_transaction_that_succeeds_is_applied(table: Any) -> None:
 
 
 def test_moto_is_itself_again_after_the_simulation() -> None:
+    from botocore import parsers as botocore_parsers
+    from botocore import utils as botocore_utils
     from botocore.auth import SigV4Auth
     from moto.core import responses
     from moto.core.botocore_stubber import BotocoreStubber
@@ -135,7 +137,8 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
     owners = (DynamoDBBackend, BaseJSONSerializer, DepthFirstTraverser, Queue, SQSBackend,
               UpdateExpressionParser, ConditionExpressionParser, DynamoType, responses,
               validators, UpdateExpressionValidator, BotocoreStubber, SigV4Auth, MotoRandom,
-              sqs_models, dynamodb_responses, dynamodb_utilities, Table, Item)  # fmt: skip
+              sqs_models, dynamodb_responses, dynamodb_utilities, Table, Item,
+              botocore_parsers, botocore_utils)  # fmt: skip
     before = [dict(vars(owner)) for owner in owners]
     with lighter_moto():
         assert [dict(vars(owner)) for owner in owners] != before
@@ -180,6 +183,25 @@ def _dynamodb_answers() -> list[Any]:
         client.transact_get_items(TransactItems=[{"Get": {"TableName": "t", "Key": key}},
                                                  {"Get": {"TableName": "t", "Key": bkey}}]),
     )]  # fmt: skip
+
+
+def test_timestamps_are_read_as_botocore_reads_them() -> None:
+    from botocore import parsers
+    from botocore.utils import parse_timestamp
+
+    values = ["2027-01-11T09:05:07.000Z", "2027-01-11T09:05:07Z", "2027-12-31T23:59:59.5Z",
+              "2027-01-11T09:05:07.123456Z", "Mon, 11 Jan 2027 09:05:07 GMT",
+              "Sun, 31 Dec 2028 23:59:59 GMT", "2027-01-11T09:05:07+02:00", "1800000000",
+              1800000000.5, "2027-01-11"]  # the last four: botocore's own  # fmt: skip
+    from botocore import utils
+
+    with lighter_moto():
+        light = [parsers.DEFAULT_TIMESTAMP_PARSER(v) for v in values]
+        assert [utils.parse_timestamp(v) for v in values] == light
+    plain = [parse_timestamp(v) for v in values]
+    assert light == plain
+    assert [type(t.tzinfo) for t in light] == [type(t.tzinfo) for t in plain]
+    assert [t.utcoffset() for t in light] == [t.utcoffset() for t in plain]
 
 
 def test_values_compare_and_size_as_moto_s_own() -> None:
