@@ -26,6 +26,7 @@ from functions.common.pause import PauseFlag
 from infra.goals import UNMEASURABLE, Progress, progress
 from infra.report import data, forecasting, plots
 from infra.report.data import Incident
+from infra.report.painting import Painter, painter
 
 SHARE_KPIS = ("engagement_rate", "ctr")
 SUMMED = ("views", "impressions", "video_views", "reach", "clicks", "ctr")
@@ -132,6 +133,7 @@ class Context:
     pauses: list[PauseFlag] | None
     notes: list[str] = field(default_factory=list)
     placements: list[data.Placement] | None = None  # None: not read
+    painter: Painter = field(default_factory=Painter)  # draws the figures (painting.py)
 
 
 def configs_of(configs: Mapping[str, Any] | Iterable[Any]) -> list[Any]:
@@ -142,12 +144,13 @@ def configs_of(configs: Mapping[str, Any] | Iterable[Any]) -> list[Any]:
 def render(lake: Any, configs: Mapping[str, Any] | Iterable[Any], now: datetime,
            incidents: Iterable[Any] | None = None, pauses: Iterable[Any] | None = None,
            source: str | None = None, notes: Sequence[str] = (),
-           placements: Iterable[Any] | None = None) -> str:  # fmt: skip
-    """The whole report, as text."""
+           placements: Iterable[Any] | None = None, drawer: Painter | None = None) -> str:  # fmt: skip
+    """The whole report, as text (its figures drawn by ``drawer``, in place by default)."""
     now = now.astimezone(UTC)
     ctx = Context(lake, now, data.incidents_of(incidents) if incidents is not None else None,
                   data.pauses_of(pauses) if pauses is not None else None, list(notes),
-                  data.placements_of(placements) if placements is not None else None)  # fmt: skip
+                  data.placements_of(placements) if placements is not None else None,
+                  drawer or Painter())  # fmt: skip
     campaigns = configs_of(configs)
     parts = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
@@ -173,7 +176,7 @@ def render(lake: Any, configs: Mapping[str, Any] | Iterable[Any], now: datetime,
               "engagement is likes + shares + comments at each post's latest reading; "
               "goals are measured as the README's \"Goals\" says.</p></footer>",
               "</body>", "</html>", ""]  # fmt: skip
-    return "\n".join(parts)
+    return ctx.painter.resolve("\n".join(parts), figure)
 
 
 def _sources(ctx: Context, source: str | None) -> str:
@@ -279,7 +282,6 @@ def forecast_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) 
         )
         + ". The table below gives every post's numbers."
     )
-    image = plots.forecast_bands(dict(by_platform), zone) if judged else b""
     rows = []
     for b in sorted(found, key=lambda b: (b.post.published_at, b.post.platform, b.post.post_id)):
         f = b.forecast
@@ -293,12 +295,13 @@ def forecast_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) 
             b.post.checkpoint or f"{b.post.age_hours:.0f}h", b.history,
         ])  # fmt: skip
     if judged:
-        shown = figure(image, alt, "Bars: the forecast's P10 to P90; ticks: P50; dots: the "
-                       "actual engagement inside the band, crosses outside it, hollow dots "
-                       "without a forecast. The vertical scale is linear up to 10, then "
-                       "logarithmic. In the table, P(viral) is the forecast's chance that the "
-                       f"post goes above {forecasting.K_VIRAL:g} times its account's median "
-                       "engagement.")  # fmt: skip
+        shown = ctx.painter.figure(
+            plots.forecast_bands, (dict(by_platform), zone), alt,
+            "Bars: the forecast's P10 to P90; ticks: P50; dots: the actual engagement inside "
+            "the band, crosses outside it, hollow dots without a forecast. The vertical scale "
+            "is linear up to 10, then logarithmic. In the table, P(viral) is the forecast's "
+            f"chance that the post goes above {forecasting.K_VIRAL:g} times its account's "
+            "median engagement.")  # fmt: skip
     else:  # dots alone against no band: the table says it all
         shown = missing(f"No forecast yet: when {'this post' if len(found) == 1 else 'these posts'} "
                         "went out, the lake held no reading of the brand made a day or more "
@@ -365,11 +368,11 @@ def hours_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) -> 
         "Heat maps of mean engagement by day of the week (rows) and local hour (columns), "
         "one per platform: " + "; ".join(alt_parts) + "."
     )
-    image = plots.hour_of_week(grids, counts)
     return "\n".join([
         *head, para(" ".join(said)),
-        figure(image, alt, f"Rows: days of the week; columns: the hour of posting in {zone}; "
-               "colour: mean engagement (each platform on its own scale)."),
+        ctx.painter.figure(plots.hour_of_week, (grids, counts), alt,
+                           f"Rows: days of the week; columns: the hour of posting in {zone}; "
+                           "colour: mean engagement (each platform on its own scale)."),
         table("Per platform: the hours of the week with the highest mean engagement",
               ["platform", "posts", "hours of the week with posts",
                "highest mean engagement (mean, posts)"], rows, numeric=(1, 2)),
@@ -545,9 +548,9 @@ def goals_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) -> 
     parts = [*head, intro]
     if drawn:
         alt = f"Goals of {name} against their targets: " + "; ".join(alts) + "."
-        parts.append(figure(plots.goals(drawn), alt, "Blue: measured so far; dashed line: the "
-                            "target; orange band and diamond: the value expected at the "
-                            "goal's time (P10 to P90, and P50)."))  # fmt: skip
+        parts.append(ctx.painter.figure(
+            plots.goals, (drawn,), alt, "Blue: measured so far; dashed line: the target; orange "
+            "band and diamond: the value expected at the goal's time (P10 to P90, and P50)."))  # fmt: skip
     if said:
         parts.append(missing("Not drawn: " + " ".join(said)))
     parts.append(table("Each goal: progress so far and where it is heading",
@@ -692,12 +695,13 @@ def listening_part(ctx: Context, config: Any) -> str:
                      for n, i in numbered)
            + "".join(f"; publishing paused since {local(s, zone)}" for s in shown_pauses)
            + ".")  # fmt: skip
-    image = plots.listening(buckets, step, begin, stop, numbered, shown_pauses, zone)
     daily = _daily(found.values(), zone)
     parts = [*head, para(said), *[para(n) for n in notes],
-             figure(image, alt, f"Top: mentions per {words}, the negative ones in red; "
-                    "bottom: their mean sentiment. Yellow: an incident, from firing to "
-                    "resolution; dark line: publishing paused."),
+             ctx.painter.figure(
+                 plots.listening, (buckets, step, begin, stop, numbered, shown_pauses, zone), alt,
+                 f"Top: mentions per {words}, the negative ones in red; bottom: their mean "
+                 "sentiment. Yellow: an incident, from firing to resolution; dark line: "
+                 "publishing paused."),
              table(f"Mentions per day ({zone})", ["day", "mentions", "negative",
                                                  "mean sentiment"], daily, numeric=(1, 2, 3)),
              *_incident_tables(incidents, pauses, zone, ctx.now), "</section>"]  # fmt: skip
@@ -744,7 +748,8 @@ def write(lake: Any, configs: Mapping[str, Any] | Iterable[Any], out: Path, now:
           source: str | None, notes: Sequence[str] = (),
           placements: Iterable[Any] | None = None) -> Path:  # fmt: skip
     """Render and write the report (whole or not at all: a partial file, then a rename)."""
-    text = render(lake, configs, now, incidents, pauses, source, notes, placements)
+    with painter() as drawer:  # the figures drawn beside the rest, where it is safe
+        text = render(lake, configs, now, incidents, pauses, source, notes, placements, drawer)
     if out.parent != Path(""):
         out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".part")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -27,6 +28,7 @@ from infra.project import load_project
 from infra.report import data, forecasting, write_report
 from infra.report.command import runtime_configs
 from infra.report.document import render
+from infra.report.painting import Painter, painter
 
 NOW = datetime(2027, 1, 20, tzinfo=UTC)  # a Wednesday; the campaign posts on Mondays
 FILES = {
@@ -301,6 +303,44 @@ def test_the_report_is_the_same_bytes_for_the_same_inputs(lake: Lake, configs: d
     assert render(lake, list(configs.values())[::-1], NOW, INCIDENTS, PAUSES) == first
     later = render(lake, configs, datetime(2027, 1, 21, tzinfo=UTC), INCIDENTS, PAUSES)
     assert later != first and "Generated for 2027-01-21T00:00:00Z" in later
+
+
+def test_figures_drawn_by_forked_workers_are_the_bytes_drawn_in_place(
+        lake: Lake, configs: dict[str, Any]) -> None:  # fmt: skip
+    in_place = render(lake, configs, NOW, INCIDENTS, PAUSES)
+    with painter(workers=1) as drawer:
+        assert drawer.pool is not None
+        assert render(lake, configs, NOW, INCIDENTS, PAUSES, drawer=drawer) == in_place
+    assert in_place.count('<figure><img src="data:image/png;base64,') == 4
+    assert "socialops figure" not in in_place
+
+
+def _no_plot(*_: Any) -> bytes:
+    raise RuntimeError("matplotlib failed")
+
+
+def test_a_plot_that_fails_in_a_worker_fails_the_report() -> None:
+    with painter(workers=1) as drawer:
+        text = "a " + drawer.figure(_no_plot, (), "alt", "caption") + " b"
+        with pytest.raises(RuntimeError, match="matplotlib failed"):
+            drawer.resolve(text, lambda image, alt, caption: "figure")
+    in_place = Painter()
+    with pytest.raises(RuntimeError, match="matplotlib failed"):
+        in_place.figure(_no_plot, (), "alt", "caption")
+
+
+def test_workers_are_forked_only_where_that_is_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.report import painting
+
+    monkeypatch.setattr(painting, "cpus", lambda: 2)
+    assert painting.workers_here() == (1 if sys.platform == "linux" else 0)
+    monkeypatch.setattr(painting, "cpus", lambda: 1)
+    assert painting.workers_here() == 0  # no other CPU to draw on
+    monkeypatch.setattr(painting, "cpus", lambda: 16)
+    monkeypatch.setattr(painting.sys, "platform", "darwin")
+    assert painting.workers_here() == 0
+    with painter() as drawer:
+        assert drawer.pool is None
 
 
 class FakeModel:
