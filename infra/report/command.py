@@ -114,9 +114,10 @@ def run(args: argparse.Namespace, project: Any) -> int:
     from infra.aws_config import USAGE, endpoint_problem, report
     from infra.deploy.command import DeployError, client
     from infra.lake import Lake
-    from infra.report import write_report
+    from infra.report import painting, write_report
     from infra.report.data import read_incidents, read_pauses, read_placements
 
+    painting.warm()  # the plots' workers import matplotlib while the lake is fetched
     configs = runtime_configs(project)
     brands = sorted({c.brand.name for c in configs.values()})
     notes: list[str] = []

@@ -1,22 +1,24 @@
-"""The report's plots drawn beside the rest of the report, on another CPU.
+"""The report's plots drawn by worker processes, on the other CPUs.
 
-A plot is a pure function of its numbers (``plots.py``), and drawing one is most of a
+A plot is a pure function of its numbers (``plots.py``), and drawing them is most of a
 report's time (matplotlib lays out and draws each figure twice). ``Painter.figure`` hands
 the drawing to a worker and gives back a placeholder; the report goes on with its queries,
 forecasts and tables, and ``resolve`` puts each finished figure where its placeholder is.
-The bytes are the same as drawn in-process: the same function, the same numbers, the same
+The bytes are the same as drawn in place: the same function, the same numbers, the same
 fixed settings.
 
-The workers are forked (``fork`` start method) from the process that writes the report, so
-that they start at once with matplotlib already imported; that is only done on Linux (on
-macOS forking a process that has loaded system frameworks is unsafe) with more than one
-CPU to use. Elsewhere, or with ``workers=0``, each plot is drawn in place.
+The workers come from a fork server (``forkserver``: a small process that imported
+matplotlib once, and forks a worker at once when asked), not from the report's process:
+forking that one, which may hold a whole simulation, would make it copy each page of its
+memory it writes afterwards. ``warm`` starts the server early, where a command knows a
+report will follow, so that matplotlib is imported while it does the rest. With one CPU,
+or where there is no fork server (Windows), or with ``workers=0``, each plot is drawn in
+place.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
@@ -33,12 +35,40 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _context() -> Any:
+    """The fork server's multiprocessing context, matplotlib and the plots preloaded and
+    warmed up (warmed.py); None where there is none."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["infra.report.warmed"])
+    return context
+
+
 def workers_here() -> int:
-    """How many drawing workers to fork beside this process: none where forking is not
-    safe or where there is no other CPU to draw on."""
-    if sys.platform != "linux":
+    """How many drawing workers to use: one per CPU (the report's process mostly waits for
+    them), none with a single CPU or without a fork server."""
+    if cpus() < 2 or "forkserver" not in _start_methods():
         return 0
-    return max(0, min(MAX_WORKERS, cpus() - 1))
+    return min(MAX_WORKERS, cpus())
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return list(multiprocessing.get_all_start_methods())
+
+
+def warm() -> None:
+    """Start the fork server now (it imports matplotlib on another CPU), where a report
+    will be drawn later by this process; nothing where workers would not be used."""
+    if workers_here() > 0:
+        from multiprocessing import forkserver
+
+        _context()
+        forkserver.ensure_running()
 
 
 class Painter:
@@ -70,17 +100,22 @@ class Painter:
 
 @contextmanager
 def painter(workers: int | None = None) -> Iterator[Painter]:
-    """A painter with ``workers`` forked drawing workers (default: ``workers_here()``);
-    the workers are gone when the block ends."""
+    """A painter with ``workers`` drawing workers (default: ``workers_here()``); the
+    workers are gone when the block ends (the fork server stays, for the next report)."""
     count = workers_here() if workers is None else workers
-    if count <= 0:
+    context = _context() if count > 0 else None
+    if context is None:
         yield Painter()
         return
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))
+    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
+
+    pool = ProcessPoolExecutor(count, mp_context=context)
     try:
-        yield Painter(pool)
+        # the report's own computing (the forecasts' trees) in one thread meanwhile: its
+        # OpenMP threads spinning for CPUs the workers hold made it three times slower
+        with threadpool_limits(1):
+            yield Painter(pool)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

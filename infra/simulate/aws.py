@@ -46,8 +46,8 @@ tests/integration/test_simulate_moto.py; undone when the simulation ends):
 - every call: botocore signs the request (canonical request, hash, four HMACs) and moto
   checks no signature; here the ``Authorization`` header has botocore's scope (moto reads
   the access key and region from it) and a signature of zeros. Presigned URLs are signed;
-- DynamoDB queries: moto sizes every candidate item twice, matched or not; here once a
-  call;
+- DynamoDB queries and batch reads: moto sizes every item twice (a query's candidates,
+  matched or not); here once a call;
 - DynamoDB answers: moto converts each item to plain values asking every value four type
   questions and ``hasattr``; here plain strings, numbers and booleans are answered at once;
 - DynamoDB updates: moto asks at every node of every traversal whether it is a node and
@@ -317,16 +317,18 @@ def _plain_to_dict() -> Any:
     return dynamo_to_dict
 
 
-def _sized_once_per_query() -> tuple[Any, Any]:
-    """``Table.query`` sizing each item once per call: moto sizes every candidate item
-    twice (all its attributes, for the 1 MB page limit), matched or not, and the read-back
-    queries its due posts every 15 minutes. Within one call nothing changes an item, so
-    ``Item.size`` is kept per item for the call (per thread); outside a query it is
-    moto's."""
+def _sized_once_per_read() -> tuple[Any, Any, Any]:
+    """``Table.query`` and ``BatchGetItem`` sizing each item once per call: moto sizes every
+    item twice (all its attributes: a query's candidates, matched or not, for the 1 MB page
+    limit; a batch's items for its 16 MB limit), and the read-back queries its due posts
+    every 15 minutes, ``alert`` reads its buckets by key every 5. Within one read nothing
+    changes an item, so ``Item.size`` is kept per item for the call (per thread); outside
+    these reads it is moto's."""
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
 
-    query, size = Table.query, Item.size
+    size = Item.size
     local = threading.local()
 
     def sized(self: Any) -> int:
@@ -337,15 +339,18 @@ def _sized_once_per_query() -> tuple[Any, Any]:
             memo[id(self)] = (self, size(self))  # the item kept: its id names no other
         return int(memo[id(self)][1])
 
-    def queried(self: Any, *args: Any, **kwargs: Any) -> Any:
-        outer = getattr(local, "memo", None)
-        local.memo = {}
-        try:
-            return query(self, *args, **kwargs)
-        finally:
-            local.memo = outer
+    def once(read: Any) -> Any:
+        def within(self: Any, *args: Any, **kwargs: Any) -> Any:
+            outer = getattr(local, "memo", None)
+            local.memo = {}
+            try:
+                return read(self, *args, **kwargs)
+            finally:
+                local.memo = outer
 
-    return queried, sized
+        return within
+
+    return once(Table.query), once(DynamoHandler.batch_get_item), sized
 
 
 def _parsed_once() -> Any:
@@ -691,6 +696,7 @@ def lighter_moto() -> Iterator[None]:
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+    from moto.dynamodb.responses import DynamoHandler
     from moto.moto_api._internal.moto_random import MotoRandom
     from moto.sqs import models as sqs_models
     from moto.sqs.models import Queue, SQSBackend
@@ -698,7 +704,7 @@ def lighter_moto() -> Iterator[None]:
     fast = _scalar_fast_paths()
     checked = _syntax_checked_once()
     to_dict = _plain_to_dict()
-    sized = _sized_once_per_query()
+    sized = _sized_once_per_read()
     drawn = _random_strings()
     timestamps = _timestamps()
     with ExitStack() as stack:
@@ -709,7 +715,8 @@ def lighter_moto() -> Iterator[None]:
             (DepthFirstTraverser, "traverse_node_recursively", _typed_traversal()),
             (dynamodb_utilities, "dynamo_to_dict", to_dict),
             (Table, "query", sized[0]),
-            (Item, "size", sized[1]),
+            (DynamoHandler, "batch_get_item", sized[1]),
+            (Item, "size", sized[2]),
             (dynamodb_responses, "dynamo_to_dict", to_dict),
             (UpdateExpressionParser, "make", _parsed_once()),
             (ConditionExpressionParser, "parse", _conditions_parsed_once()),

@@ -448,6 +448,10 @@ def simulate(
         check(project, build, start, start + timedelta(days=days))  # or NothingToSimulate
         if progress is not None:
             progress.begin(start, days)
+        if report is not None:  # its plots' workers import matplotlib on another CPU now
+            from infra.report import painting
+
+            painting.warm()
         simulation = Simulation(build, start, days, seed, fault_rate, crisis, shape)
         simulation.progress = progress
         simulation.report = report

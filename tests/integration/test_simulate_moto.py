@@ -130,6 +130,7 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+    from moto.dynamodb.responses import DynamoHandler
     from moto.moto_api._internal.moto_random import MotoRandom
     from moto.sqs import models as sqs_models
     from moto.sqs.models import Queue, SQSBackend
@@ -138,7 +139,7 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
               UpdateExpressionParser, ConditionExpressionParser, DynamoType, responses,
               validators, UpdateExpressionValidator, BotocoreStubber, SigV4Auth, MotoRandom,
               sqs_models, dynamodb_responses, dynamodb_utilities, Table, Item,
-              botocore_parsers, botocore_utils)  # fmt: skip
+              botocore_parsers, botocore_utils, DynamoHandler)  # fmt: skip
     before = [dict(vars(owner)) for owner in owners]
     with lighter_moto():
         assert [dict(vars(owner)) for owner in owners] != before

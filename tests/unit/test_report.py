@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -305,7 +304,7 @@ def test_the_report_is_the_same_bytes_for_the_same_inputs(lake: Lake, configs: d
     assert later != first and "Generated for 2027-01-21T00:00:00Z" in later
 
 
-def test_figures_drawn_by_forked_workers_are_the_bytes_drawn_in_place(
+def test_figures_drawn_by_workers_are_the_bytes_drawn_in_place(
         lake: Lake, configs: dict[str, Any]) -> None:  # fmt: skip
     in_place = render(lake, configs, NOW, INCIDENTS, PAUSES)
     with painter(workers=1) as drawer:
@@ -329,15 +328,19 @@ def test_a_plot_that_fails_in_a_worker_fails_the_report() -> None:
         in_place.figure(_no_plot, (), "alt", "caption")
 
 
-def test_workers_are_forked_only_where_that_is_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_are_used_where_there_is_a_fork_server_and_a_second_cpu(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     from infra.report import painting
 
+    monkeypatch.setattr(painting, "_start_methods", lambda: ["fork", "spawn", "forkserver"])
     monkeypatch.setattr(painting, "cpus", lambda: 2)
-    assert painting.workers_here() == (1 if sys.platform == "linux" else 0)
+    assert painting.workers_here() == 2  # the report's process mostly waits
+    monkeypatch.setattr(painting, "cpus", lambda: 16)
+    assert painting.workers_here() == painting.MAX_WORKERS
     monkeypatch.setattr(painting, "cpus", lambda: 1)
     assert painting.workers_here() == 0  # no other CPU to draw on
-    monkeypatch.setattr(painting, "cpus", lambda: 16)
-    monkeypatch.setattr(painting.sys, "platform", "darwin")
+    monkeypatch.setattr(painting, "cpus", lambda: 4)
+    monkeypatch.setattr(painting, "_start_methods", lambda: ["spawn"])  # Windows
     assert painting.workers_here() == 0
     with painter() as drawer:
         assert drawer.pool is None
