@@ -109,13 +109,8 @@ def painter(workers: int | None = None) -> Iterator[Painter]:
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
-
     pool = ProcessPoolExecutor(count, mp_context=context)
-    try:
-        # the report's own computing (the forecasts' trees) in one thread meanwhile: its
-        # OpenMP threads spinning for CPUs the workers hold made it three times slower
-        with threadpool_limits(1):
-            yield Painter(pool)
+    try:  # (the report's forecasts fit their trees in one thread: forecast.fit)
+        yield Painter(pool)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
