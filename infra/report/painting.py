@@ -76,7 +76,7 @@ class Painter:
 
     def __init__(self, pool: Executor | None = None) -> None:
         self.pool = pool
-        self.pending: list[tuple[str, Future[bytes] | bytes, str, str]] = []
+        self.pending: list[tuple[str, Future[bytes] | bytes, Callable[..., bytes], tuple[Any, ...], str, str]] = []  # fmt: skip
 
     def figure(self, draw: Callable[..., bytes], args: tuple[Any, ...], alt: str,
                caption: str) -> str:  # fmt: skip
@@ -85,15 +85,24 @@ class Painter:
             self.pool.submit(draw, *args) if self.pool is not None else draw(*args)
         )
         mark = f"<!-- socialops figure {len(self.pending)} -->"
-        self.pending.append((mark, image, alt, caption))
+        self.pending.append((mark, image, draw, args, alt, caption))
         return mark
 
     def resolve(self, text: str, frame: Callable[[bytes, str, str], str]) -> str:
         """``text`` with each placeholder replaced by ``frame(image, alt, caption)``,
-        waiting for the image to be drawn (a plot that failed raises its error here)."""
-        for mark, image, alt, caption in self.pending:
-            drawn = image.result() if isinstance(image, Future) else image
-            text = text.replace(mark, frame(drawn, alt, caption), 1)
+        waiting for the image to be drawn (a plot that failed raises its error here). A
+        worker that died (killed, or unable to start: a script that runs a report when
+        imported, without ``if __name__ == "__main__"``) leaves its plots to be drawn in
+        place."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        for mark, image, draw, args, alt, caption in self.pending:
+            if isinstance(image, Future):
+                try:
+                    image = image.result()
+                except BrokenProcessPool:
+                    image = draw(*args)
+            text = text.replace(mark, frame(image, alt, caption), 1)
         self.pending.clear()
         return text
 

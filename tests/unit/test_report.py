@@ -328,6 +328,25 @@ def test_a_plot_that_fails_in_a_worker_fails_the_report() -> None:
         in_place.figure(_no_plot, (), "alt", "caption")
 
 
+def _dies_in_a_worker(*_: Any) -> bytes:
+    import multiprocessing
+    import os
+
+    if multiprocessing.parent_process() is not None:
+        os._exit(9)  # as a worker killed for its memory would
+    return b"drawn in place"
+
+
+def test_plots_of_a_worker_that_died_are_drawn_in_place() -> None:
+    with painter(workers=1) as drawer:
+        text = drawer.figure(_dies_in_a_worker, (), "alt", "c") + drawer.figure(
+            _dies_in_a_worker, (), "alt", "c"
+        )
+        assert drawer.resolve(text, lambda image, alt, caption: image.decode()) == (
+            "drawn in place" * 2
+        )
+
+
 def test_workers_are_used_where_there_is_a_fork_server_and_a_second_cpu(
         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     from infra.report import painting
