@@ -24,7 +24,7 @@ import numpy as np
 
 from functions.common.pause import PauseFlag
 from infra.goals import UNMEASURABLE, Progress, progress
-from infra.report import data, forecasting, plots
+from infra.report import data, forecasting, shapes
 from infra.report.data import Incident
 from infra.report.painting import Painter, painter
 
@@ -68,7 +68,7 @@ def _png_size(image: bytes) -> tuple[int, int]:
 
 def figure(image: bytes, alt: str, caption: str) -> str:
     width, height = _png_size(image)
-    return (f'<figure><img src="{plots.data_uri(image)}" alt="{esc(alt)}" width="{width}" '
+    return (f'<figure><img src="{shapes.data_uri(image)}" alt="{esc(alt)}" width="{width}" '
             f'height="{height}"><figcaption>{esc(caption)}</figcaption></figure>')  # fmt: skip
 
 
@@ -296,7 +296,7 @@ def forecast_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) 
         ])  # fmt: skip
     if judged:
         shown = ctx.painter.figure(
-            plots.forecast_bands, (dict(by_platform), zone), alt,
+            "forecast_bands", (dict(by_platform), zone), alt,
             "Bars: the forecast's P10 to P90; ticks: P50; dots: the actual engagement inside "
             "the band, crosses outside it, hollow dots without a forecast. The vertical scale "
             "is linear up to 10, then logarithmic. In the table, P(viral) is the forecast's "
@@ -356,21 +356,21 @@ def hours_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) -> 
     for platform in sorted(grids):
         platform_cells = sorted((c for c in cells if c.platform == platform),
                                 key=lambda c: (-c.mean, c.day, c.hour))  # fmt: skip
-        best = "; ".join(f"{plots.DAYS[c.day]} {c.hour:02d}:00 ({c.mean:,.1f}, "
+        best = "; ".join(f"{shapes.DAYS[c.day]} {c.hour:02d}:00 ({c.mean:,.1f}, "
                          f"{plural(c.posts, 'post')})" for c in platform_cells[:3])  # fmt: skip
         posts_here = sum(c.posts for c in platform_cells)
         rows.append([platform, posts_here, len(platform_cells), best])
         top = platform_cells[0]
         alt_parts.append(f"{platform}: {plural(posts_here, 'post')} in "
                          f"{plural(len(platform_cells), 'hour')} of the week, highest mean "
-                         f"{top.mean:,.1f} on {plots.DAYS[top.day]} at {top.hour:02d}:00")  # fmt: skip
+                         f"{top.mean:,.1f} on {shapes.DAYS[top.day]} at {top.hour:02d}:00")  # fmt: skip
     alt = (
         "Heat maps of mean engagement by day of the week (rows) and local hour (columns), "
         "one per platform: " + "; ".join(alt_parts) + "."
     )
     return "\n".join([
         *head, para(" ".join(said)),
-        ctx.painter.figure(plots.hour_of_week, (grids, counts), alt,
+        ctx.painter.figure("hour_of_week", (grids, counts), alt,
                            f"Rows: days of the week; columns: the hour of posting in {zone}; "
                            "colour: mean engagement (each platform on its own scale)."),
         table("Per platform: the hours of the week with the highest mean engagement",
@@ -504,7 +504,7 @@ def goals_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) -> 
         return "\n".join([*head, missing("This campaign sets no goals."), "</section>"])
     found = progress(ctx.lake, config, ctx.now)
     rows: list[list[object]] = []
-    drawn: list[plots.GoalBar] = []
+    drawn: list[shapes.GoalBar] = []
     alts: list[str] = []
     said: list[str] = []
     for goal in found:
@@ -532,7 +532,7 @@ def goals_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) -> 
         if goal.value is not None or fan is not None:
             title = (f"{goal.kpi}: {state} so far, target {kpi_value(goal.kpi, goal.target)} "
                      f"by {by_local}" + (f" ({share})" if goal.progress is not None else ""))  # fmt: skip
-            drawn.append(plots.GoalBar(title, goal.value, goal.target, fan,
+            drawn.append(shapes.GoalBar(title, goal.value, goal.target, fan,
                                        goal.kpi in SHARE_KPIS))  # fmt: skip
             alts.append(title + (f", expected {kpi_value(goal.kpi, fan.p10)} to "
                                  f"{kpi_value(goal.kpi, fan.p90)} (P10 to P90)" if fan else ""))  # fmt: skip
@@ -549,7 +549,7 @@ def goals_part(ctx: Context, config: Any, posts: Sequence[data.PostReading]) -> 
     if drawn:
         alt = f"Goals of {name} against their targets: " + "; ".join(alts) + "."
         parts.append(ctx.painter.figure(
-            plots.goals, (drawn,), alt, "Blue: measured so far; dashed line: the target; orange "
+            "goals", (drawn,), alt, "Blue: measured so far; dashed line: the target; orange "
             "band and diamond: the value expected at the goal's time (P10 to P90, and P50)."))  # fmt: skip
     if said:
         parts.append(missing("Not drawn: " + " ".join(said)))
@@ -677,7 +677,7 @@ def listening_part(ctx: Context, config: Any) -> str:
     shown_pauses = [data.parse_time(p.since) for p in pauses
                     if p.since and begin <= data.parse_time(p.since) < stop]  # fmt: skip
     numbered = list(enumerate(incidents, start=1))
-    words = plots.step_words(step)
+    words = shapes.step_words(step)
     said = (f"{plural(total, 'mention')} of {brand} from {local(begin, zone)} to "
             f"{local(stop, zone)}, counted per {words}: {negative:,} negative, mean sentiment "
             f"{mean:+.2f} (-1 to +1, as the alert rules compute it). The busiest {words} "
@@ -698,7 +698,7 @@ def listening_part(ctx: Context, config: Any) -> str:
     daily = _daily(found.values(), zone)
     parts = [*head, para(said), *[para(n) for n in notes],
              ctx.painter.figure(
-                 plots.listening, (buckets, step, begin, stop, numbered, shown_pauses, zone), alt,
+                 "listening", (buckets, step, begin, stop, numbered, shown_pauses, zone), alt,
                  f"Top: mentions per {words}, the negative ones in red; bottom: their mean "
                  "sentiment. Yellow: an incident, from firing to resolution; dark line: "
                  "publishing paused."),

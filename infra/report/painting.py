@@ -1,11 +1,11 @@
 """The report's plots drawn by worker processes, on the other CPUs.
 
 A plot is a pure function of its numbers (``plots.py``), and drawing them is most of a
-report's time (matplotlib lays out and draws each figure twice). ``Painter.figure`` hands
-the drawing to a worker and gives back a placeholder; the report goes on with its queries,
-forecasts and tables, and ``resolve`` puts each finished figure where its placeholder is.
-The bytes are the same as drawn in place: the same function, the same numbers, the same
-fixed settings.
+report's time. ``Painter.figure`` hands the drawing to a worker and gives back a
+placeholder; the report goes on with its queries, forecasts and tables, and ``resolve``
+puts each finished figure where its placeholder is. The bytes are the same as drawn in
+place: the same function, the same numbers, the same fixed settings. The report's process
+then never imports matplotlib (half a second).
 
 The workers come from a fork server (``forkserver``: a small process that imported
 matplotlib once, and forks a worker at once when asked), not from the report's process:
@@ -71,21 +71,29 @@ def warm() -> None:
         forkserver.ensure_running()
 
 
+def draw(plot: str, *args: Any) -> bytes:
+    """The PNG of ``plots.<plot>(*args)``, matplotlib imported here at the first."""
+    from infra.report import plots
+
+    drawing: Callable[..., bytes] = getattr(plots, plot)
+    return drawing(*args)
+
+
 class Painter:
     """Draws the report's figures, in a pool of workers or in place (``pool`` None)."""
 
     def __init__(self, pool: Executor | None = None) -> None:
         self.pool = pool
-        self.pending: list[tuple[str, Future[bytes] | bytes, Callable[..., bytes], tuple[Any, ...], str, str]] = []  # fmt: skip
+        self.pending: list[tuple[str, Future[bytes] | bytes, str, tuple[Any, ...], str, str]] = []  # fmt: skip
 
-    def figure(self, draw: Callable[..., bytes], args: tuple[Any, ...], alt: str,
-               caption: str) -> str:  # fmt: skip
-        """A placeholder for the ``<figure>`` of ``draw(*args)``: ``resolve`` replaces it."""
+    def figure(self, plot: str, args: tuple[Any, ...], alt: str, caption: str) -> str:
+        """A placeholder for the ``<figure>`` of ``plots.<plot>(*args)``: ``resolve``
+        replaces it."""
         image: Future[bytes] | bytes = (
-            self.pool.submit(draw, *args) if self.pool is not None else draw(*args)
+            self.pool.submit(draw, plot, *args) if self.pool is not None else draw(plot, *args)
         )
         mark = f"<!-- socialops figure {len(self.pending)} -->"
-        self.pending.append((mark, image, draw, args, alt, caption))
+        self.pending.append((mark, image, plot, args, alt, caption))
         return mark
 
     def resolve(self, text: str, frame: Callable[[bytes, str, str], str]) -> str:
@@ -96,12 +104,12 @@ class Painter:
         place."""
         from concurrent.futures.process import BrokenProcessPool
 
-        for mark, image, draw, args, alt, caption in self.pending:
+        for mark, image, plot, args, alt, caption in self.pending:
             if isinstance(image, Future):
                 try:
                     image = image.result()
                 except BrokenProcessPool:
-                    image = draw(*args)
+                    image = draw(plot, *args)
             text = text.replace(mark, frame(image, alt, caption), 1)
         self.pending.clear()
         return text

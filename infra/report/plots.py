@@ -9,10 +9,8 @@ colour says is also said by a shape (inside a band: a dot; outside: a cross).
 
 from __future__ import annotations
 
-import base64
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +20,8 @@ import numpy as np
 from matplotlib import dates as mdates
 from matplotlib import ticker
 from matplotlib.figure import Figure
+
+from infra.report.shapes import DAYS, GoalBar, step_words
 
 DPI = 100
 WIDTH = 9.6  # inches: 960 pixels
@@ -41,19 +41,25 @@ STYLE: Any = {  # rcParams (Any: matplotlib types the keys as literals)
     "path.simplify": False,
     "axes.axisbelow": True,  # grid lines behind the bars
 }
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def png(fig: Figure) -> bytes:
-    """The figure as PNG bytes (no software stamp: the bytes depend on the drawing only)."""
+    """The figure as PNG bytes (no software stamp: the bytes depend on the drawing only).
+
+    Drawn once: ``savefig`` draws a figure with a layout engine twice (once to lay it out,
+    once to paint it), where the Agg canvas lays it out within its one drawing; the pixels
+    are written as ``savefig`` writes them (``imsave``), so the bytes are the same."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.image import imsave
+
     buffer = io.BytesIO()
+    unstamped: dict[str, Any] = {"Software": None}
     with matplotlib.rc_context(STYLE):
-        fig.savefig(buffer, format="png", metadata={"Software": None})
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=fig.dpi,
+               metadata=unstamped)  # fmt: skip
     return buffer.getvalue()
-
-
-def data_uri(image: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(image).decode("ascii")
 
 
 def _figure(height: float) -> Figure:
@@ -169,15 +175,6 @@ def hour_of_week(grids: dict[str, np.ndarray], counts: dict[str, np.ndarray]) ->
 # -- 3. goals ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GoalBar:
-    title: str
-    value: float | None  # so far
-    target: float
-    fan: Any = None  # forecasting.Fan, or None
-    share: bool = False  # a share of 1: the axis in percent
-
-
 def goals(rows: Sequence[GoalBar]) -> bytes:
     """One bar per goal, in its own units: the value so far (a bar), the target (a dashed
     line) and, where there is one, the fan of the value at the goal's time (P10-P90, with
@@ -263,11 +260,3 @@ def listening(buckets: Sequence[Any], step: timedelta, start: datetime, end: dat
         _time_axis(mood, tz)
         _legend(fig, (volume, mood))
         return png(fig)
-
-
-def step_words(step: timedelta) -> str:
-    hours = int(step.total_seconds() // 3600)
-    if hours % 24 == 0:
-        days = hours // 24
-        return "day" if days == 1 else f"{days} days"
-    return "hour" if hours == 1 else f"{hours} hours"
