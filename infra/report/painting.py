@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 MAX_WORKERS = 2
@@ -40,7 +40,7 @@ def _context() -> Any:
     warmed up (warmed.py); None where there is none."""
     import multiprocessing
 
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if "forkserver" not in _start_methods():
         return None
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["infra.report.warmed"])
@@ -68,7 +68,8 @@ def warm() -> None:
         from multiprocessing import forkserver
 
         _context()
-        forkserver.ensure_running()
+        with suppress(OSError):  # none can start here after all: the plots are drawn in place
+            forkserver.ensure_running()
 
 
 def draw(plot: str, *args: Any) -> bytes:
@@ -89,9 +90,16 @@ class Painter:
     def figure(self, plot: str, args: tuple[Any, ...], alt: str, caption: str) -> str:
         """A placeholder for the ``<figure>`` of ``plots.<plot>(*args)``: ``resolve``
         replaces it."""
-        image: Future[bytes] | bytes = (
-            self.pool.submit(draw, plot, *args) if self.pool is not None else draw(plot, *args)
-        )
+        image: Future[bytes] | bytes | None = None
+        if self.pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                image = self.pool.submit(draw, plot, *args)
+            except (BrokenProcessPool, OSError):  # no worker can start: drawn in place
+                self.pool = None
+        if image is None:
+            image = draw(plot, *args)
         mark = f"<!-- socialops figure {len(self.pending)} -->"
         self.pending.append((mark, image, plot, args, alt, caption))
         return mark
@@ -126,7 +134,11 @@ def painter(workers: int | None = None) -> Iterator[Painter]:
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(count, mp_context=context)
+    try:
+        pool = ProcessPoolExecutor(count, mp_context=context)
+    except (OSError, ImportError):  # no semaphores here (a sandbox without /dev/shm)
+        yield Painter()
+        return
     try:  # (the report's forecasts fit their trees in one thread: forecast.fit)
         yield Painter(pool)
     finally:

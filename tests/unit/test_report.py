@@ -382,6 +382,20 @@ def test_plots_of_a_worker_that_died_are_drawn_in_place() -> None:
         assert drawer.resolve(text, lambda words, alt, caption: str(words)) == "hour" * 2
 
 
+class _NoWorkers:
+    """An executor whose workers cannot start (no semaphores, no processes allowed)."""
+
+    def submit(self, *_: Any) -> Any:
+        raise OSError("[Errno 38] Function not implemented")
+
+
+def test_where_no_worker_can_start_the_plots_are_drawn_in_place() -> None:
+    drawer = Painter(_NoWorkers())  # type: ignore[arg-type]
+    text = drawer.figure("step_words", (timedelta(days=2),), "alt", "c")
+    assert drawer.pool is None
+    assert drawer.resolve(text, lambda words, alt, caption: str(words)) == "2 days"
+
+
 def test_workers_are_used_where_there_is_a_fork_server_and_a_second_cpu(
         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     from infra.report import painting
