@@ -23,7 +23,7 @@ DATA = ROOT / "tests" / "data"
 SCORER = ROOT.parent / "shared" / "tools" / "nab_score.py"
 SMOKED = {"bench_activity", "bench_alert", "bench_cold_start", "bench_compile", "bench_detect", "bench_forecast",
           "bench_generate", "bench_media", "bench_reconcile", "bench_score", "bench_sentiment",
-          "bench_best_time", "bench_simulate"}  # fmt: skip
+          "bench_best_time", "bench_simulate", "bench_report"}  # fmt: skip
 
 
 def bench(script: str, *args: str | Path) -> Any:
@@ -50,6 +50,14 @@ def test_bench_compile() -> None:
     assert report["deterministic"] and report["incremental_equals_clean"]
     assert report["rerun_picked_up_change"]
     assert report["runs"][0]["compile_output"].startswith("compiled 2 campaigns and ")
+
+
+def test_bench_report() -> None:
+    # one day of the demo: its report rendered once each way, the same bytes both ways
+    report = bench("bench_report", "--runs", "1", "--start", "2027-01-21", "--days", "1")
+    assert report["same_bytes"] and report["plots"] >= 4
+    assert report["in_place_s"] > 0 and report["workers_s"] > 0 and report["ratio"] > 0
+    assert report["workers"] == (min(2, report["cpus"]) if report["cpus"] > 1 else 0)
 
 
 def test_bench_media() -> None:
