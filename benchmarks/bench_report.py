@@ -1,7 +1,7 @@
 """The report's drawing: its plots drawn in place against by workers, on the demo's lake.
 
     .venv/bin/python benchmarks/bench_report.py [--runs 3] [--start 2027-01-11] [--days 14]
-        [--json]
+        [--crisis ISO|none] [--json]
 
 Runs ``make demo``'s simulate (``campaigns/``, seed 1, the default faults) in this process;
 where it writes its report, the report is rendered ``--runs`` times each way, alternating:
@@ -57,7 +57,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory() as folder:
             start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
-            simulate([str(ROOT / "campaigns")], args.days, 1, start, 0.15,
+            crisis = None if args.crisis == "none" else args.crisis
+            if crisis not in (None, "default"):
+                crisis = datetime.fromisoformat(crisis).replace(tzinfo=UTC)
+            simulate([str(ROOT / "campaigns")], args.days, 1, start, 0.15, crisis,
                      report=str(Path(folder) / "report.html"))  # fmt: skip
     finally:
         document.write = write
@@ -65,7 +68,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit("bench_report: the simulation wrote no report (no training stack?)")
     medians = {label: statistics.median(runs) for label, runs in timings.items()}
     return {
-        "runs": args.runs, "start": args.start, "days": args.days,
+        "runs": args.runs, "start": args.start, "days": args.days, "crisis": args.crisis,
         "workers": painting.workers_here(), "cpus": painting.cpus(), **found,
         "in_place_s": round(medians["in_place"], 2), "workers_s": round(medians["workers"], 2),
         "in_place_runs_s": [round(t, 2) for t in timings["in_place"]],
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--start", default="2027-01-11", help="make demo's: 2027-01-11")
     parser.add_argument("--days", type=int, default=14, help="make demo's: 14")
+    parser.add_argument("--crisis", default="default",
+                        help="the listening replay's crisis: ISO, none, or make demo's (default)")  # fmt: skip
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -91,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  in place: {figures['in_place_s']} s (runs {figures['in_place_runs_s']})")
     print(f"  workers:  {figures['workers_s']} s (runs {figures['workers_runs_s']})")
     print(f"  ratio {figures['ratio']}; the same bytes both ways: {figures['same_bytes']}")
+    crisis = f" --crisis {args.crisis}" if args.crisis != "default" else ""
     print(f"reproduce: .venv/bin/python benchmarks/bench_report.py --runs {args.runs} "
-          f"--start {args.start} --days {args.days}")  # fmt: skip
+          f"--start {args.start} --days {args.days}{crisis}")  # fmt: skip
     return 0
 
 

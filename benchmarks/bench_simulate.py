@@ -1,7 +1,7 @@
 """Wall and CPU time of ``make demo``'s simulate, as a user runs it; budget 30 s.
 
     .venv/bin/python benchmarks/bench_simulate.py [--runs 3] [--start 2027-01-11]
-        [--days 14] [--against REV] [--json]
+        [--days 14] [--crisis ISO|none] [--against REV] [--json]
 
 Each run is a fresh process, ``python -m infra.cli simulate campaigns/ --start S --days N
 --json``, so the time includes the interpreter, imports, compiling the examples, moto and
@@ -72,7 +72,7 @@ def describe(summary: dict[str, Any]) -> dict[str, Any]:
 
 def measure(trees: dict[str, Path], args: argparse.Namespace) -> dict[str, Any]:
     command = ("simulate", "campaigns/", "--start", args.start, "--days", str(args.days),
-               "--json")  # fmt: skip
+               *(("--crisis", args.crisis) if args.crisis else ()), "--json")  # fmt: skip
     walls: dict[str, list[float]] = {label: [] for label in trees}
     cpus: dict[str, list[float]] = {label: [] for label in trees}
     work: dict[str, dict[str, Any]] = {}
@@ -100,8 +100,9 @@ def report(figures: dict[str, Any], args: argparse.Namespace) -> None:
         a = figures["against"]
         print(f"this / {a['rev']}: wall {a['wall_ratio']}, CPU {a['cpu_ratio']}")
     against = f" --against {args.against}" if args.against else ""
+    crisis = f" --crisis {args.crisis}" if args.crisis else ""
     print(f"reproduce: .venv/bin/python benchmarks/bench_simulate.py --runs {args.runs} "
-          f"--start {args.start} --days {args.days}{against}")  # fmt: skip
+          f"--start {args.start} --days {args.days}{crisis}{against}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--start", default="2027-01-11", help="make demo's: 2027-01-11")
     parser.add_argument("--days", type=int, default=14, help="make demo's: 14")
+    parser.add_argument("--crisis", metavar="ISO|none",
+                        help="simulate's --crisis (default: make demo's, none given)")  # fmt: skip
     parser.add_argument("--against", metavar="REV", help="also time this git revision")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -122,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         simulated = measure(trees, args)
     this = simulated["this"]
     figures: dict[str, Any] = {
-        "runs": args.runs, "start": args.start, "days": args.days, "budget_s": BUDGET_S,
+        "runs": args.runs, "start": args.start, "days": args.days, "crisis": args.crisis,
+        "budget_s": BUDGET_S,
         "compile_s": round(compile_s, 2), "simulate": simulated,
         "this": {**this, "over_compile": round(this["wall_s"] / compile_s, 1),
                  "within_budget": this["wall_s"] < BUDGET_S},

@@ -1,6 +1,6 @@
-"""A smoke run of ``benchmarks/bench_simulate.py`` at a tiny size (one day, one run, and
-the same day at HEAD through ``--against``), so that the benchmark cannot rot. It
-measures nothing here: speed is the benchmark's business, not a test's."""
+"""A smoke run of ``benchmarks/bench_simulate.py`` at a tiny size (one day without the
+crisis, one run, and the same day at HEAD through ``--against``), so that the benchmark
+cannot rot. It measures nothing here: speed is the benchmark's business, not a test's."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_bench_simulate_runs_at_a_tiny_size() -> None:
     run = subprocess.run(
         [sys.executable, "benchmarks/bench_simulate.py", "--runs", "1", "--start",
-         "2027-01-21", "--days", "1", "--against", "HEAD", "--json"],
+         "2027-01-21", "--days", "1", "--crisis", "none", "--against", "HEAD", "--json"],
         cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     figures = json.loads(run.stdout)
-    assert figures["budget_s"] == 30 and figures["days"] == 1
+    assert figures["budget_s"] == 30 and figures["days"] == 1 and figures["crisis"] == "none"
     this, head = figures["simulate"]["this"], figures["simulate"]["HEAD"]
     assert this["wall_s"] > 0 and this["cpu_s"] > 0 and len(this["walls_s"]) == 1
     assert figures["this"]["over_compile"] > 0 and figures["against"]["wall_ratio"] > 0
