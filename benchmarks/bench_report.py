@@ -57,9 +57,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory() as folder:
             start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
-            crisis = None if args.crisis == "none" else args.crisis
-            if crisis not in (None, "default"):
-                crisis = datetime.fromisoformat(crisis).replace(tzinfo=UTC)
+            crisis: datetime | str | None = "default" if args.crisis is None else None
+            if args.crisis not in (None, "none"):
+                crisis = datetime.fromisoformat(args.crisis).replace(tzinfo=UTC)
             simulate([str(ROOT / "campaigns")], args.days, 1, start, 0.15, crisis,
                      report=str(Path(folder) / "report.html"))  # fmt: skip
     finally:
@@ -78,12 +78,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench_simulate import demo_arguments  # benchmarks/bench_simulate.py
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--start", default="2027-01-11", help="make demo's: 2027-01-11")
-    parser.add_argument("--days", type=int, default=14, help="make demo's: 14")
-    parser.add_argument("--crisis", default="default",
-                        help="the listening replay's crisis: ISO, none, or make demo's (default)")  # fmt: skip
+    demo_arguments(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -96,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  in place: {figures['in_place_s']} s (runs {figures['in_place_runs_s']})")
     print(f"  workers:  {figures['workers_s']} s (runs {figures['workers_runs_s']})")
     print(f"  ratio {figures['ratio']}; the same bytes both ways: {figures['same_bytes']}")
-    crisis = f" --crisis {args.crisis}" if args.crisis != "default" else ""
+    crisis = f" --crisis {args.crisis}" if args.crisis else ""
     print(f"reproduce: .venv/bin/python benchmarks/bench_report.py --runs {args.runs} "
           f"--start {args.start} --days {args.days}{crisis}")  # fmt: skip
     return 0

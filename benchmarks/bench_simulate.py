@@ -105,13 +105,19 @@ def report(figures: dict[str, Any], args: argparse.Namespace) -> None:
           f"--start {args.start} --days {args.days}{crisis}{against}")  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def demo_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--runs`` and ``make demo``'s simulate: ``--start``, ``--days``, ``--crisis`` (None:
+    the demo's, none given); bench_report.py takes the same."""
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--start", default="2027-01-11", help="make demo's: 2027-01-11")
     parser.add_argument("--days", type=int, default=14, help="make demo's: 14")
     parser.add_argument("--crisis", metavar="ISO|none",
                         help="simulate's --crisis (default: make demo's, none given)")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    demo_arguments(parser)
     parser.add_argument("--against", metavar="REV", help="also time this git revision")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
