@@ -20,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     from infra.report import document, painting
+    from infra.simulate.command import crisis_of, start_of
     from infra.simulate.run import simulate
 
     timings: dict[str, list[float]] = {"in_place": [], "workers": []}
@@ -52,15 +53,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         found["plots"] = texts["in_place"].count("<figure><img ")
         return write(lake, configs, out, now, incidents, pauses, source, notes, placements)
 
-    document.write = both_ways
-    painting.warm()  # as simulate does where it writes a report
+    document.write = both_ways  # (simulate starts the workers' fork server: it writes a report)
     try:
         with tempfile.TemporaryDirectory() as folder:
-            start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
-            crisis: datetime | str | None = "default" if args.crisis is None else None
-            if args.crisis not in (None, "none"):
-                crisis = datetime.fromisoformat(args.crisis).replace(tzinfo=UTC)
-            simulate([str(ROOT / "campaigns")], args.days, 1, start, 0.15, crisis,
+            simulate([str(ROOT / "campaigns")], args.days, 1, start_of(args.start), 0.15,
+                     crisis_of(args.crisis or "default"),
                      report=str(Path(folder) / "report.html"))  # fmt: skip
     finally:
         document.write = write

@@ -629,7 +629,7 @@ def fit(history: Sequence[Post], seed: int = 0, settings: Settings | None = None
     ValueError when no post of the history has its engagement.
 
     In one thread: a brand's history is small (tens to a few thousand posts), where the
-    trees' OpenMP threads cost more than they give (90 posts: 104 ms a fit in one thread,
+    trees' OpenMP threads cost more than they give (90 posts: 113 ms a fit in one thread,
     155 ms in two), and they spin for CPUs other processes hold; the model is the same."""
     with _thread_pools().limit(limits=1):
         return _fit(history, seed, settings)

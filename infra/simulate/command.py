@@ -49,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def _start(text: str | None) -> datetime | None:
+def start_of(text: str | None) -> datetime | None:
+    """``--start``: an ISO date and time (UTC unless it says), or None when not given."""
     if not text:
         return None
     try:
@@ -59,13 +60,14 @@ def _start(text: str | None) -> datetime | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def _crisis(text: str) -> datetime | str | None:
+def crisis_of(text: str) -> datetime | str | None:
+    """``--crisis``: ``default`` (half-way), ``none``, or an ISO date and time."""
     if text == "default":
         return text
     if text.lower() == "none":
         return None
     try:
-        moment = _start(text)
+        moment = start_of(text)
     except UsageError:
         raise UsageError(
             f"--crisis: expected an ISO date and time or none, found {text!r}"
@@ -247,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
     progress = on_terminal(sys.stderr, quiet=args.json)
     try:
         result = simulate(args.paths or ["campaigns/"], args.days, args.seed,
-                          _start(args.start), args.faults, _crisis(args.crisis),
+                          start_of(args.start), args.faults, crisis_of(args.crisis),
                           progress, args.audience, args.report or None)  # fmt: skip
     except NothingToSimulate as nothing:
         return _nothing(nothing, args.seed, args.json)
