@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import select
 import socket
+import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -131,19 +134,153 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
 
 class _PeerOnlyHTTP(http.client.HTTPConnection):
     def connect(self) -> None:
-        if not is_peer("http", self.host, self.port):
+        if not self.reusable():
             raise Refused(f"http://{self.host}:{self.port} is not https: nothing was sent")
         super().connect()
 
+    def reusable(self) -> bool:
+        """Whether the origin is still a configured peer (checked at each request)."""
+        return is_peer("http", self.host, self.port)
 
-class _HTTPS(urllib.request.HTTPSHandler):
+
+# ---- kept-alive connections ------------------------------------------------------------
+
+IDLE_S = 15.0  # a connection idle longer is closed, not reused (servers drop idle ones)
+IDLE_MOST = 4  # idle connections kept per origin
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# what a server's close of an idle kept connection looks like at the next request on it
+_DROPPED = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+def _dropped(connection: http.client.HTTPConnection) -> bool:
+    """Whether a kept connection cannot take a request: closed, or readable while idle
+    (the server closed it, or sent what nobody asked for)."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
+
+
+class Pool:
+    """Idle HTTP/1.1 connections by (kind, host, port), each reused by one request at a
+    time: a warm invocation asks a platform again without a new TCP connection and TLS
+    handshake. A connection goes back only when its answer was read to the end and the
+    server keeps it open; one idle for :data:`IDLE_S`, or found closed, is closed."""
+
+    def __init__(self) -> None:
+        self.idle: dict[tuple[type, str], list[tuple[float, http.client.HTTPConnection]]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, key: tuple[type, str]) -> http.client.HTTPConnection | None:
+        while True:
+            with self.lock:
+                kept = self.idle.get(key)
+                if not kept:
+                    return None
+                since, connection = kept.pop()
+            reusable = getattr(connection, "reusable", lambda: True)()
+            if reusable and time.monotonic() - since < IDLE_S and not _dropped(connection):
+                return connection
+            connection.close()
+
+    def give(self, key: tuple[type, str], connection: http.client.HTTPConnection) -> None:
+        with self.lock:
+            kept = self.idle.setdefault(key, [])
+            if len(kept) < IDLE_MOST:
+                kept.append((time.monotonic(), connection))
+                return
+        connection.close()
+
+    def clear(self) -> None:
+        with self.lock:
+            kept, self.idle = self.idle, {}
+        for connections in kept.values():
+            for _since, connection in connections:
+                connection.close()
+
+
+POOL = Pool()
+
+
+def _released(key: tuple[type, str], connection: http.client.HTTPConnection,
+              response: http.client.HTTPResponse) -> Callable[[], None]:  # fmt: skip
+    """The response's ``close``: its connection goes back to the pool when the answer was
+    read to the end (an answer left unread would be read as the next one's), else closed."""
+    close = response.close
+
+    def release() -> None:
+        whole = response.isclosed() and not response.will_close
+        close()
+        if whole and connection.sock is not None:
+            POOL.give(key, connection)
+        else:
+            connection.close()
+
+    return release
+
+
+class _Keeping(urllib.request.AbstractHTTPHandler):
+    """``do_open`` on kept-alive connections from :data:`POOL` (urllib's own opens one per
+    request and closes it). A kept connection the server closed meanwhile is replaced and,
+    for an idempotent method, the request sent again on a new one; a POST is not sent twice
+    (the failure is a network error, as a lost answer is)."""
+
+    def keep_open(self, http_class: type[http.client.HTTPConnection],
+                  req: urllib.request.Request, **arguments: Any) -> http.client.HTTPResponse:  # fmt: skip
+        if not req.host:
+            raise urllib.error.URLError("no host given")
+        key = (http_class, req.host)
+        headers = dict(req.unredirected_hdrs)
+        headers.update({k: v for k, v in req.headers.items() if k not in headers})
+        headers = {name.title(): value for name, value in headers.items()}
+        method = req.get_method()
+        connection = POOL.take(key)
+        while True:
+            reused = connection is not None
+            if connection is None:
+                connection = http_class(req.host, timeout=req.timeout, **arguments)
+            else:
+                connection.timeout = req.timeout
+                if connection.sock is not None:
+                    connection.sock.settimeout(req.timeout)
+            try:
+                try:
+                    connection.request(method, req.selector, req.data, headers,
+                                       encode_chunked=req.has_header("Transfer-encoding"))  # fmt: skip
+                except OSError as error:
+                    if reused and isinstance(error, _DROPPED) and method in IDEMPOTENT:
+                        raise
+                    raise urllib.error.URLError(error) from None
+                response = connection.getresponse()
+            except _DROPPED:
+                connection.close()
+                if reused and method in IDEMPOTENT:
+                    connection = None
+                    continue
+                raise
+            except BaseException:
+                connection.close()
+                raise
+            break
+        response.url = req.get_full_url()
+        response.msg = response.reason  # type: ignore[assignment]
+        response.close = _released(key, connection, response)  # type: ignore[method-assign]
+        return response
+
+
+class _HTTPS(_Keeping, urllib.request.HTTPSHandler):
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_PinnedHTTPS, req, context=self._context)  # type: ignore[attr-defined]
+        return self.keep_open(_PinnedHTTPS, req, context=self._context)  # type: ignore[attr-defined]
 
 
-class _HTTP(urllib.request.HTTPHandler):
+class _HTTP(_Keeping, urllib.request.HTTPHandler):
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_PeerOnlyHTTP, req)
+        return self.keep_open(_PeerOnlyHTTP, req)
 
 
 class _Redirect(urllib.request.HTTPRedirectHandler):

@@ -13,8 +13,10 @@ that keeps it longer. Every token these fakes accept or issue is an obvious fake
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import threading
 import urllib.parse
 from collections.abc import Callable, Collection
@@ -121,6 +123,8 @@ class Fake:
         self.failures: list[tuple[str, Reply]] = []
         self.lost: list[str] = []
         self.lock = threading.Lock()
+        self.connections: set[socket.socket] = set()  # open, kept alive by clients
+        self.opened = 0  # connections accepted
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         # a short poll interval: stopping a fake waits for one poll (0.5 s by default)
@@ -161,8 +165,18 @@ class Fake:
         return self
 
     def stop(self) -> None:
+        """Stop serving, and close the connections clients keep open."""
         self.server.shutdown()
+        self.hang_up()
         self.server.server_close()
+
+    def hang_up(self) -> None:
+        """Close every connection a client keeps open (as a server drops idle ones)."""
+        with self.lock:
+            kept = list(self.connections)
+        for connection in kept:
+            with contextlib.suppress(OSError):  # closed meanwhile
+                connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> Fake:
         return self.start()
@@ -200,6 +214,23 @@ class Fake:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # HTTP/1.1: connections kept alive, as the platforms keep them (every answer
+            # has its Content-Length); the answer's head and body are two writes, which
+            # Nagle's algorithm would hold back for the client's delayed ACK (40 ms)
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def setup(self) -> None:
+                super().setup()
+                with fake.lock:
+                    fake.connections.add(self.connection)
+                    fake.opened += 1
+
+            def finish(self) -> None:
+                with fake.lock:
+                    fake.connections.discard(self.connection)
+                super().finish()
+
             def log_message(self, *args: object) -> None:
                 pass
 

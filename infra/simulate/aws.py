@@ -56,6 +56,9 @@ tests/integration/test_simulate_moto.py; undone when the simulation ends):
 - every call and every SQS message: moto draws request ids and receipt handles one
   character at a time (``random.choice`` 52 and 185 times); here a string at once
   (``random.choices``: moto's generator, as seeded, and its alphabet);
+- every JSON error (DynamoDB raises and catches one inside an update for each attribute
+  it adds to): moto's base class writes it as XML first, which its JSON class replaces;
+  here only the JSON is written;
 - every timestamp in an answer (each key of an S3 listing, each object read, each
   secret) is read with ``dateutil``'s general parser (a tokenizer, some 40 Python calls a
   character), by botocore and, for each key it lists, by moto's S3 serializer; here
@@ -640,6 +643,25 @@ def _unsigned() -> Any:
     return add_auth
 
 
+def _json_errors() -> Any:
+    """``JsonRESTError.__init__`` writing only its JSON body: moto's base class first writes
+    the error as an XML document (``xmltodict``), which the JSON class then replaces. The
+    DynamoDB update of an attribute not there yet raises and catches such an error inside
+    moto (``ProvidedKeyDoesNotExist``), once for each counter a mention adds."""
+    import json
+
+    from werkzeug.exceptions import HTTPException
+
+    def __init__(self: Any, error_type: str, message: str, _: str = "", **__: Any) -> None:
+        HTTPException.__init__(self)
+        self.error_type = error_type
+        self.message = message
+        self.description = json.dumps({"__type": self.error_type, "message": self.message})
+        self.content_type = "application/json"
+
+    return __init__
+
+
 def _random_strings() -> tuple[Any, Any]:
     """``MotoRandom.get_random_string`` and SQS's ``generate_receipt_handle`` drawing a
     string's characters in one call (``choices``) from moto's own generator (seeded as
@@ -685,6 +707,7 @@ def lighter_moto() -> Iterator[None]:
     from botocore.auth import SigV4Auth
     from moto.core import responses
     from moto.core.botocore_stubber import BotocoreStubber
+    from moto.core.exceptions import JsonRESTError
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb import responses as dynamodb_responses
     from moto.dynamodb.comparisons import ConditionExpressionParser
@@ -730,6 +753,7 @@ def lighter_moto() -> Iterator[None]:
             (UpdateExpressionValidator, "validate", checked[1]),
             (BotocoreStubber, "process_request", _routed_once()),
             (SigV4Auth, "add_auth", _unsigned()),
+            (JsonRESTError, "__init__", _json_errors()),
             (MotoRandom, "get_random_string", drawn[0]),
             (sqs_models, "generate_receipt_handle", drawn[1]),
             (botocore_parsers, "DEFAULT_TIMESTAMP_PARSER", timestamps),  # botocore's answers

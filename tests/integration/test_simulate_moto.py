@@ -119,6 +119,7 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
     from botocore.auth import SigV4Auth
     from moto.core import responses
     from moto.core.botocore_stubber import BotocoreStubber
+    from moto.core.exceptions import JsonRESTError
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb import responses as dynamodb_responses
     from moto.dynamodb.comparisons import ConditionExpressionParser
@@ -139,7 +140,7 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
               UpdateExpressionParser, ConditionExpressionParser, DynamoType, responses,
               validators, UpdateExpressionValidator, BotocoreStubber, SigV4Auth, MotoRandom,
               sqs_models, dynamodb_responses, dynamodb_utilities, Table, Item,
-              botocore_parsers, botocore_utils, DynamoHandler)  # fmt: skip
+              botocore_parsers, botocore_utils, DynamoHandler, JsonRESTError)  # fmt: skip
     before = [dict(vars(owner)) for owner in owners]
     with lighter_moto():
         assert [dict(vars(owner)) for owner in owners] != before
@@ -492,6 +493,22 @@ def test_request_ids_and_receipt_handles_are_drawn_as_moto_draws_them() -> None:
     assert set(light[1]) <= set(string.ascii_lowercase) and set(light[2]) <= set(
         string.ascii_lowercase
     )
+
+
+def test_json_errors_are_moto_s_own() -> None:
+    """The same error, body and headers, without the XML moto writes first and replaces."""
+    from moto.dynamodb import exceptions
+    from moto.secretsmanager.exceptions import SecretNotFoundException
+
+    def made() -> list[Any]:
+        errors = [exceptions.ProvidedKeyDoesNotExist(), exceptions.ConditionalCheckFailed(),
+                  exceptions.ResourceNotFoundException(), SecretNotFoundException()]  # fmt: skip
+        return [(type(e), e.code, e.error_type, e.message, e.description, e.content_type,
+                 e.get_body(), e.get_headers(), str(e)) for e in errors]  # fmt: skip
+
+    plain = made()
+    with lighter_moto():
+        assert made() == plain
 
 
 def _index_pages() -> list[Any]:

@@ -101,7 +101,9 @@ def exchange(
         raise PlatformError(platform, 0, "unsafe_url", str(refused)) from None
     except urllib.error.HTTPError as error:
         head = {k.lower(): v for k, v in error.headers.items()}
-        raise from_response(platform, error.code, head, _decode(error.read())) from None
+        with error:  # read to the end: its connection is kept for the next request
+            raw = error.read()
+        raise from_response(platform, error.code, head, _decode(raw)) from None
     except (TimeoutError, urllib.error.URLError, ConnectionError) as error:
         reason = getattr(error, "reason", error)
         raise PlatformError(

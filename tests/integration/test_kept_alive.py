@@ -1,0 +1,120 @@
+"""Platform calls keep their connections alive (functions/common/safe_url.py ``Pool``).
+
+A warm invocation that asks a platform again reuses the connection (no new TCP connection,
+no new TLS handshake), but never at the cost of a request: a connection the server closed
+is replaced, an idempotent request is sent again on the new one, a POST is never sent
+twice, an answer left unread closes its connection, and a connection to a local peer is
+reused only while the peer is still configured. Against the Mastodon contract fake.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from functions.common import runtime, safe_url
+from functions.common.platform import http
+from functions.common.platform.errors import PlatformError
+from infra.peers import Reply, mastodon
+
+ME = "/api/v1/accounts/verify_credentials"
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[mastodon.MastodonFake]:
+    monkeypatch.setattr(safe_url, "_peers", set())
+    monkeypatch.delenv(runtime.ENDPOINTS_ENV, raising=False)
+    safe_url.POOL.clear()
+    with mastodon.MastodonFake() as peer:
+        safe_url.allow_peer(peer.url)
+        yield peer
+    safe_url.POOL.clear()
+
+
+def _me(peer: mastodon.MastodonFake) -> int:
+    status, _head, _raw = http.exchange("mastodon", "GET", peer.url + ME, bearer=mastodon.TOKEN)
+    return status
+
+
+def _post(peer: mastodon.MastodonFake) -> http.Response:
+    return http.call("mastodon", "POST", peer.url + "/api/v1/statuses", bearer=mastodon.TOKEN,
+                     json_body={"status": "Autumn is here"})  # fmt: skip
+
+
+def test_requests_to_one_origin_share_a_connection(fake: mastodon.MastodonFake) -> None:
+    assert [_me(fake) for _ in range(5)] == [200] * 5
+    _post(fake)
+    assert fake.opened == 1
+    assert len(fake.requests) == 6
+
+
+def test_an_error_answer_read_to_the_end_keeps_the_connection(fake: mastodon.MastodonFake) -> None:
+    fake.answer_next(Reply(404, {"error": "Record not found"}), on="verify_credentials")
+    with pytest.raises(PlatformError):
+        _me(fake)
+    assert _me(fake) == 200
+    assert fake.opened == 1
+
+
+def test_a_connection_the_server_closed_is_replaced(fake: mastodon.MastodonFake) -> None:
+    assert _me(fake) == 200
+    fake.hang_up()  # as a server drops an idle connection
+    assert _me(fake) == 200
+    assert fake.opened == 2
+
+
+def test_a_get_on_a_connection_found_closed_only_when_sent_goes_again(
+    fake: mastodon.MastodonFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's close can cross the request (the idle check cannot see it yet)."""
+    assert _me(fake) == 200
+    fake.hang_up()
+    monkeypatch.setattr(safe_url, "_dropped", lambda connection: False)
+    assert _me(fake) == 200
+    assert fake.opened == 2
+    assert fake.paths("GET") == [ME, ME]
+
+
+def test_a_post_is_never_sent_twice(
+    fake: mastodon.MastodonFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _me(fake) == 200
+    fake.hang_up()
+    monkeypatch.setattr(safe_url, "_dropped", lambda connection: False)
+    with pytest.raises(PlatformError) as raised:
+        _post(fake)
+    assert raised.value.retryable and raised.value.code == "network"
+    assert fake.paths("POST") == []  # the caller's retry decides, as for a lost answer
+    assert _post(fake).status == 200  # and a new connection takes it
+
+
+def test_an_answer_left_unread_closes_its_connection(fake: mastodon.MastodonFake) -> None:
+    request = urllib.request.Request(
+        fake.url + ME, headers={"Authorization": f"Bearer {mastodon.TOKEN}"}
+    )
+    with safe_url.opener().open(request, timeout=5) as answer:
+        answer.read(5)  # as the Slack notice reads the start of an answer
+    assert _me(fake) == 200
+    assert fake.opened == 2
+
+
+def test_an_idle_connection_is_not_kept_past_its_time(
+    fake: mastodon.MastodonFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _me(fake) == 200
+    monkeypatch.setattr(safe_url, "IDLE_S", 0.0)
+    assert _me(fake) == 200
+    assert fake.opened == 2
+
+
+def test_a_kept_connection_to_a_peer_no_longer_configured_is_not_used(
+    fake: mastodon.MastodonFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _me(fake) == 200
+    monkeypatch.setattr(safe_url, "_peers", set())
+    with pytest.raises(PlatformError) as raised:
+        _me(fake)
+    assert raised.value.code == "unsafe_url"
+    assert len(fake.requests) == 1
