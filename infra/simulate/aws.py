@@ -20,7 +20,8 @@ tests/integration/test_simulate_moto.py; undone when the simulation ends):
   roll it back; here each table is copied once per transaction, and only what a rollback
   needs (``_snapshot``);
 - DynamoDB responses: moto's generic serializer walks every attribute value's ten
-  possible members; plain values (no binary) are written as they are;
+  possible members, and botocore's parser walks them again; plain values (no binary) are
+  written and read as they are;
 - DynamoDB updates: moto parses each update expression twice a call and rebuilds each
   traverser's processing map at every node; here each text is parsed once and each map
   built once;
@@ -186,6 +187,24 @@ def _plain_attribute_values() -> Any:
         original(self, serialized, value, shape, key)
 
     return serialize_structure
+
+
+def _plain_attribute_answers() -> Any:
+    """botocore's JSON structure handler reading plain attribute values (no binary) as
+    they are: botocore walks each value's shape member by member, and each member of a
+    map or a list again, to the same dict."""
+    from botocore.parsers import BaseJSONParser
+
+    original = BaseJSONParser._handle_structure
+
+    def handle_structure(self: Any, shape: Any, value: Any) -> Any:
+        if shape.name == "AttributeValue":
+            read = plain(value)
+            if read is not None:
+                return read
+        return original(self, shape, value)
+
+    return handle_structure
 
 
 def _retention_check() -> Any:
@@ -705,6 +724,7 @@ def lighter_moto() -> Iterator[None]:
     from botocore import parsers as botocore_parsers
     from botocore import utils as botocore_utils
     from botocore.auth import SigV4Auth
+    from botocore.parsers import BaseJSONParser
     from moto.core import responses
     from moto.core.botocore_stubber import BotocoreStubber
     from moto.core.exceptions import JsonRESTError
@@ -734,6 +754,7 @@ def lighter_moto() -> Iterator[None]:
         for owner, name, value in (
             (DynamoDBBackend, "transact_write_items", _light_transactions()),
             (BaseJSONSerializer, "_serialize_type_structure", _plain_attribute_values()),
+            (BaseJSONParser, "_handle_structure", _plain_attribute_answers()),
             (DepthFirstTraverser, "nodes_to_be_processed", _processed_nodes()),
             (DepthFirstTraverser, "traverse_node_recursively", _typed_traversal()),
             (dynamodb_utilities, "dynamo_to_dict", to_dict),

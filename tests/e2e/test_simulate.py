@@ -4,6 +4,7 @@ listening replay with a crisis (ingest, score, alert)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import subprocess
@@ -314,7 +315,9 @@ def test_leaving_out_the_idle_read_back_runs_changes_nothing(monkeypatch: pytest
         return summary
 
     monkeypatch.chdir(ROOT)
+    collector = gc.get_threshold()
     skipping = run()
+    assert gc.get_threshold() == collector  # the replay's own thresholds are undone
     monkeypatch.setattr(engagement.Readback, "_idle", lambda self: False)
     every = run()
     assert skipping["engagement"].pop("readback_idle") > 0.8 * skipping["engagement"]["readback_runs"]  # fmt: skip

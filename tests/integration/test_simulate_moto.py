@@ -117,6 +117,7 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
     from botocore import parsers as botocore_parsers
     from botocore import utils as botocore_utils
     from botocore.auth import SigV4Auth
+    from botocore.parsers import BaseJSONParser
     from moto.core import responses
     from moto.core.botocore_stubber import BotocoreStubber
     from moto.core.exceptions import JsonRESTError
@@ -140,7 +141,8 @@ def test_moto_is_itself_again_after_the_simulation() -> None:
               UpdateExpressionParser, ConditionExpressionParser, DynamoType, responses,
               validators, UpdateExpressionValidator, BotocoreStubber, SigV4Auth, MotoRandom,
               sqs_models, dynamodb_responses, dynamodb_utilities, Table, Item,
-              botocore_parsers, botocore_utils, DynamoHandler, JsonRESTError)  # fmt: skip
+              botocore_parsers, botocore_utils, DynamoHandler, JsonRESTError,
+              BaseJSONParser)  # fmt: skip
     before = [dict(vars(owner)) for owner in owners]
     with lighter_moto():
         assert [dict(vars(owner)) for owner in owners] != before
