@@ -246,8 +246,10 @@ class _Keeping(urllib.request.AbstractHTTPHandler):
                 connection = http_class(req.host, timeout=req.timeout, **arguments)
             else:
                 connection.timeout = req.timeout
-                if connection.sock is not None:
-                    connection.sock.settimeout(req.timeout)
+                if connection.sock is not None:  # urllib's default: the socket module's
+                    given = req.timeout
+                    number = isinstance(given, int | float)
+                    connection.sock.settimeout(given if number else socket.getdefaulttimeout())
             try:
                 try:
                     connection.request(method, req.selector, req.data, headers,

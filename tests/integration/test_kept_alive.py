@@ -118,3 +118,14 @@ def test_a_kept_connection_to_a_peer_no_longer_configured_is_not_used(
         _me(fake)
     assert raised.value.code == "unsafe_url"
     assert len(fake.requests) == 1
+
+
+def test_a_request_without_a_timeout_reuses_a_connection_too(fake: mastodon.MastodonFake) -> None:
+    """urllib's own default (the socket module's) when the caller gives none."""
+    request = urllib.request.Request(
+        fake.url + ME, headers={"Authorization": f"Bearer {mastodon.TOKEN}"}
+    )
+    for _ in range(2):
+        with safe_url.opener().open(request) as answer:
+            assert answer.status == 200 and answer.read()
+    assert fake.opened == 1
