@@ -65,36 +65,40 @@ def test_a_connection_the_server_closed_is_replaced(fake: mastodon.MastodonFake)
     assert fake.opened == 2
 
 
+@pytest.fixture
+def crossed(fake: mastodon.MastodonFake, monkeypatch: pytest.MonkeyPatch) -> mastodon.MastodonFake:
+    """A kept connection the server closes as the next request is sent on it: closed,
+    and the idle check cannot see it yet."""
+    assert _me(fake) == 200
+    fake.hang_up()
+    monkeypatch.setattr(safe_url, "_dropped", lambda connection: False)
+    return fake
+
+
 def test_a_get_on_a_connection_found_closed_only_when_sent_goes_again(
-    fake: mastodon.MastodonFake, monkeypatch: pytest.MonkeyPatch
+    crossed: mastodon.MastodonFake,
 ) -> None:
-    """The server's close can cross the request (the idle check cannot see it yet)."""
-    assert _me(fake) == 200
-    fake.hang_up()
-    monkeypatch.setattr(safe_url, "_dropped", lambda connection: False)
-    assert _me(fake) == 200
-    assert fake.opened == 2
-    assert fake.paths("GET") == [ME, ME]
+    assert _me(crossed) == 200
+    assert crossed.opened == 2
+    assert crossed.paths("GET") == [ME, ME]
 
 
-def test_a_post_is_never_sent_twice(
-    fake: mastodon.MastodonFake, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert _me(fake) == 200
-    fake.hang_up()
-    monkeypatch.setattr(safe_url, "_dropped", lambda connection: False)
+def test_a_post_is_never_sent_twice(crossed: mastodon.MastodonFake) -> None:
     with pytest.raises(PlatformError) as raised:
-        _post(fake)
+        _post(crossed)
     assert raised.value.retryable and raised.value.code == "network"
-    assert fake.paths("POST") == []  # the caller's retry decides, as for a lost answer
-    assert _post(fake).status == 200  # and a new connection takes it
+    assert crossed.paths("POST") == []  # the caller's retry decides, as for a lost answer
+    assert _post(crossed).status == 200  # and a new connection takes it
+
+
+def _request(peer: mastodon.MastodonFake) -> urllib.request.Request:
+    return urllib.request.Request(
+        peer.url + ME, headers={"Authorization": f"Bearer {mastodon.TOKEN}"}
+    )
 
 
 def test_an_answer_left_unread_closes_its_connection(fake: mastodon.MastodonFake) -> None:
-    request = urllib.request.Request(
-        fake.url + ME, headers={"Authorization": f"Bearer {mastodon.TOKEN}"}
-    )
-    with safe_url.opener().open(request, timeout=5) as answer:
+    with safe_url.opener().open(_request(fake), timeout=5) as answer:
         answer.read(5)  # as the Slack notice reads the start of an answer
     assert _me(fake) == 200
     assert fake.opened == 2
@@ -122,10 +126,7 @@ def test_a_kept_connection_to_a_peer_no_longer_configured_is_not_used(
 
 def test_a_request_without_a_timeout_reuses_a_connection_too(fake: mastodon.MastodonFake) -> None:
     """urllib's own default (the socket module's) when the caller gives none."""
-    request = urllib.request.Request(
-        fake.url + ME, headers={"Authorization": f"Bearer {mastodon.TOKEN}"}
-    )
     for _ in range(2):
-        with safe_url.opener().open(request) as answer:
+        with safe_url.opener().open(_request(fake)) as answer:
             assert answer.status == 200 and answer.read()
     assert fake.opened == 1
