@@ -83,8 +83,10 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# pytest on every core, at most 8 (two in CI): whole files to each worker, as their fixtures
+# are per module (one simulated fortnight, one PDS); the long files first (tests/conftest.py)
 unit: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 8 --dist loadfile
 
 test: setup lint types unit
 

@@ -18,6 +18,13 @@ from schema.documents import RuntimeConfig
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files marked ``long`` first, each file's tests in their order: ``make test``
+    hands whole files to its workers in this order (``--dist loadfile``), and a file of
+    two minutes handed out last would leave the other workers idle while it runs."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RuntimeConfig]:
     """The repository's example campaigns (campaigns/) compiled once a module: each runtime

@@ -17,6 +17,7 @@ import contextlib
 import json
 import re
 import socket
+import sys
 import threading
 import urllib.parse
 from collections.abc import Callable, Collection
@@ -101,6 +102,16 @@ def parse_body(raw: bytes, content_type: str) -> Any:
     return raw
 
 
+class PeerServer(ThreadingHTTPServer):
+    """A threaded HTTP server that takes a client's leaving as normal: a client that closes
+    with an answer unread (the kernel resets the connection), as one that gave up waiting
+    does, is no error of the server's; other exceptions are printed (to stderr) as usual."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class Fake:
     """Subclasses fill ``routes`` ((method, path regex) → function) and ``errors``
     (kind → the documented error reply)."""
@@ -125,7 +136,7 @@ class Fake:
         self.lock = threading.Lock()
         self.connections: set[socket.socket] = set()  # open, kept alive by clients
         self.opened = 0  # connections accepted
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = PeerServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         # a short poll interval: stopping a fake waits for one poll (0.5 s by default)
         self.thread = threading.Thread(

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from projects import BASE, Result, edit
 
+pytestmark = pytest.mark.long  # started first by `make test`'s parallel workers
+
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH = ("--start", "2027-01-11", "--days", "14")  # the examples' launch fortnight
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.long  # started first by `make test`'s parallel workers
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 SCORER = ROOT.parent / "shared" / "tools" / "nab_score.py"

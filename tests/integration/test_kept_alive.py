@@ -9,6 +9,9 @@ reused only while the peer is still configured. Against the Mastodon contract fa
 
 from __future__ import annotations
 
+import socket
+import struct
+import time
 import urllib.request
 from collections.abc import Iterator
 
@@ -130,3 +133,26 @@ def test_a_request_without_a_timeout_reuses_a_connection_too(fake: mastodon.Mast
         with safe_url.opener().open(_request(fake)) as answer:
             assert answer.status == 200 and answer.read()
     assert fake.opened == 1
+
+
+@pytest.mark.parametrize("leave", ["before the answer", "in the middle of the answer"])
+def test_a_client_that_hangs_up_is_no_error_of_the_fake(
+    fake: mastodon.MastodonFake, capfd: pytest.CaptureFixture[str], leave: str
+) -> None:
+    # GIVEN a client that resets its connection (data left unread: the kernel sends a RST),
+    # as the Slack notice closes after reading 200 bytes, before or while the fake answers
+    fake.answer_next(Reply(200, raw=b"x" * 1_000_000), on="/big")
+    with socket.create_connection(fake.server.server_address[:2]) as client:
+        client.sendall(b"GET /big HTTP/1.1\r\nHost: peer\r\n\r\n")
+        if leave == "in the middle of the answer":
+            client.recv(200)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # WHEN the fake has noticed
+    deadline = time.monotonic() + 5
+    while fake.connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # THEN it goes on serving, and says nothing: the client left, nothing failed here
+    assert not fake.connections
+    assert _me(fake) == 200
+    out, err = capfd.readouterr()
+    assert "Exception" not in out + err, out + err

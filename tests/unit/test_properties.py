@@ -24,6 +24,8 @@ from projects import NOW
 
 from infra.cli import main
 
+pytestmark = pytest.mark.long  # started first by `make test`'s parallel workers
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "campaigns").rglob("*.yml"))
 LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+) [EW]\d{3}( \S+)?: .+")
