@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import free_ports, stop
+from processes import check_taken, on_free_ports, stop
 
 TOKEN = "mock_token"  # the token mastodon-mock seeds for ``testuser``
 START_TIMEOUT_S = 30.0
@@ -42,15 +42,17 @@ def _wait_until_up(server: subprocess.Popen[bytes], url: str, log: Path) -> None
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            pytest.fail(
-                f"mastodon-mock exited with {server.returncode} before answering:\n"
-                + log.read_text(errors="replace")[-3000:]
-            )
+            output = log.read_text(errors="replace")
+            check_taken(server, output)
+            pytest.fail(f"mastodon-mock exited with {server.returncode} before answering:\n"
+                        + output[-3000:])  # fmt: skip
         try:
             http("GET", f"{url}/api/v1/instance")
-            return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
+            continue
+        if server.poll() is None:  # it answered, not another server on a port it lost
+            return
     pytest.fail(
         f"mastodon-mock did not answer {url}/api/v1/instance within {START_TIMEOUT_S:.0f} s:\n"
         + log.read_text(errors="replace")[-3000:]
@@ -62,14 +64,22 @@ def started(folder: Path) -> Iterator[str]:
     """``python -m mastodon_mock serve --in-memory`` in ``folder`` (so that no stray
     .mastodon_mock.toml is read) on a free port; its base URL."""
     log = folder / "server.log"
-    (port,) = free_ports()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "mastodon_mock", "serve", "--in-memory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+
+    def start(ports: list[int]) -> tuple[subprocess.Popen[bytes], str]:
+        url = f"http://127.0.0.1:{ports[0]}"
+        command = [sys.executable, "-m", "mastodon_mock", "serve", "--in-memory",
+                   "--host", "127.0.0.1", "--port", str(ports[0]), "--log-level", "warning"]  # fmt: skip
+        with log.open("wb") as out:
+            server = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_up(server, url, log)
+        except BaseException:
+            stop(server)
+            raise
+        return server, url
+
+    server, url = on_free_ports(start)
     try:
-        _wait_until_up(server, url, log)
         yield url
     finally:
         stop(server)

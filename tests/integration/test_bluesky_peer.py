@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import free_ports, stop
+from processes import check_taken, on_free_ports, stop
 
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
@@ -101,6 +101,7 @@ def _wait_until_up(server: subprocess.Popen[bytes], pds: Pds, log: Path) -> None
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
+            check_taken(server, tail())
             pytest.fail(
                 f"the PDS (node pds.js) exited with {server.returncode} before it was ready; "
                 f"if a module is missing, {SETUP}:\n{tail()}"
@@ -121,25 +122,35 @@ def pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pds]:
     node = _preflight()
     folder = tmp_path_factory.mktemp("bluesky-pds")
     log = folder / "server.log"
-    plc_port, pds_port = free_ports(2)
-    peer = Pds(
-        f"http://127.0.0.1:{pds_port}",
-        f"http://127.0.0.1:{plc_port}",
-        "test-jwt-" + secrets.token_hex(8),
-    )
-    env = {
-        **os.environ,
-        "PLC_PORT": str(plc_port),
-        "PDS_PORT": str(pds_port),
-        "PDS_DATA_DIR": str(folder / "data"),
-        "PDS_JWT_SECRET": peer.jwt_secret,
-    }
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [node, "pds.js"], cwd=PEER, env=env, stdout=out, stderr=subprocess.STDOUT
+
+    def start(ports: list[int]) -> tuple[subprocess.Popen[bytes], Pds]:
+        plc_port, pds_port = ports
+        peer = Pds(
+            f"http://127.0.0.1:{pds_port}",
+            f"http://127.0.0.1:{plc_port}",
+            "test-jwt-" + secrets.token_hex(8),
         )
+        shutil.rmtree(folder / "data", ignore_errors=True)  # a start that lost its port
+        env = {
+            **os.environ,
+            "PLC_PORT": str(plc_port),
+            "PDS_PORT": str(pds_port),
+            "PDS_DATA_DIR": str(folder / "data"),
+            "PDS_JWT_SECRET": peer.jwt_secret,
+        }
+        with log.open("wb") as out:
+            server = subprocess.Popen(
+                [node, "pds.js"], cwd=PEER, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        try:
+            _wait_until_up(server, peer, log)
+        except BaseException:
+            stop(server)
+            raise
+        return server, peer
+
+    server, peer = on_free_ports(start, count=2)
     try:
-        _wait_until_up(server, peer, log)
         yield peer
     finally:
         stop(server)

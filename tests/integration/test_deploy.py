@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +22,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from processes import free_ports, stop
+from processes import free_ports, started_moto
 
 from infra.cli import _now, main
 from infra.deploy.apply import ApplyError, apply
@@ -378,22 +376,9 @@ def test_missing_build_is_one_clear_line(
 
 
 @pytest.fixture
-def moto_server() -> Iterator[str]:
-    (port,) = free_ports()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+def moto_server(tmp_path: Path) -> Iterator[str]:
+    with started_moto(tmp_path) as url:
+        yield url
 
 
 def test_e2e_deploy_then_plan_against_a_moto_server(moto_server: str, build: Path) -> None:
