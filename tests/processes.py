@@ -43,6 +43,16 @@ def free_ports(count: int = 1) -> list[int]:
             sock.close()
 
 
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses connections while the block runs: bound, never
+    listened on, so that no other process (a parallel test worker's peer) can take it, as
+    it could a port found free and released."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
+
+
 def on_free_ports(start: Callable[[list[int]], T], count: int = 1, tries: int = 3) -> T:
     """``start(ports)`` on ``count`` free loopback ports; on fresh ones when it raises
     ``PortTaken``, up to ``tries`` times. A port found free is released before the peer

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from processes import free_ports
+from processes import refusing_port
 from projects import Result
 
 from infra.aws_config import CREDENTIALS, REGION, USAGE, explain
@@ -57,9 +57,9 @@ def test_a_profile_that_does_not_exist(no_aws: pytest.MonkeyPatch, run_cli: Call
 def test_an_endpoint_that_does_not_answer(no_aws: pytest.MonkeyPatch, run_cli: Callable[..., Result], command: list[str]) -> None:  # fmt: skip
     no_aws.setenv("AWS_ACCESS_KEY_ID", "testing-not-a-key")
     no_aws.setenv("AWS_SECRET_ACCESS_KEY", "testing-not-a-secret")
-    [port] = free_ports()  # free: nothing listens on it
-    url = f"http://127.0.0.1:{port}"
-    code, _, err = run_cli(*command, "--endpoint-url", url)
+    with refusing_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        code, _, err = run_cli(*command, "--endpoint-url", url)
     # THEN AWS could not be reached (exit 1), and the message names the endpoint to check
     assert code == 1
     assert err.startswith(f"socialops: {command[0]}: cannot reach the endpoint {url} (")

@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from processes import free_ports, started_moto
+from processes import refusing_port, started_moto
 
 from infra.cli import _now, main
 from infra.deploy.apply import ApplyError, apply
@@ -428,9 +428,10 @@ def test_unreachable_endpoint_is_one_clear_line(
 ) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    url = f"http://127.0.0.1:{free_ports()[0]}"
     capsys.readouterr()
-    assert run("plan", "--build", build, "--endpoint-url", url, *FLAGS) == 1
+    with refusing_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        assert run("plan", "--build", build, "--endpoint-url", url, *FLAGS) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"socialops: plan: cannot reach the endpoint {url} (Could not connect")
     assert err.count("\n") == 1

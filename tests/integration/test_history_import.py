@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from processes import free_ports
+from processes import refusing_port
 from projects import Result
 
 from functions.ingest.engagement import ENGAGEMENT_COLUMNS, FOLLOWERS_COLUMNS, METRICS, MODULES
@@ -275,10 +275,10 @@ def test_aws_not_configured_is_explained(no_aws: pytest.MonkeyPatch, tmp_path: P
     # AND an endpoint that does not answer: AWS could not be reached (exit 1)
     no_aws.setenv("AWS_ACCESS_KEY_ID", "testing-not-a-key")
     no_aws.setenv("AWS_SECRET_ACCESS_KEY", "testing-not-a-secret")
-    [port] = free_ports()  # free: nothing listens on it
-    url = f"http://127.0.0.1:{port}"
-    code, _, err = run_cli("history", "import", path, "--brand", "aerolite", "--platform", "x",
-                           "--bucket", BUCKET, "--endpoint-url", url)  # fmt: skip
+    with refusing_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        code, _, err = run_cli("history", "import", path, "--brand", "aerolite", "--platform",
+                               "x", "--bucket", BUCKET, "--endpoint-url", url)  # fmt: skip
     assert code == 1
     assert err.startswith(f"socialops: history import: cannot reach the endpoint {url} (")
     code, _, err = run_cli("history", "import", path, "--brand", "aerolite", "--platform", "x",

@@ -11,6 +11,7 @@ is held by another HTTP server (a contract fake).
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -81,3 +82,12 @@ def test_each_peer_saying_its_port_is_taken_is_told_apart(output: str) -> None:
     with pytest.raises(processes.PortTaken):
         processes.check_taken(exited, output)
     processes.check_taken(exited, "Error: Cannot find module '@atproto/pds'")  # not taken
+
+
+def test_a_refusing_port_refuses_and_cannot_be_taken() -> None:
+    with processes.refusing_port() as port:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        with socket.socket() as other, pytest.raises(OSError):
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+            other.bind(("127.0.0.1", port))
