@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_simulate_runs_at_a_tiny_size() -> None:
+    # a report a user's `make demo` left in the checkout (or its absence) stays as it was
+    left = ROOT / "simulate-report.html"
+    before = left.stat().st_mtime_ns if left.exists() else None
     run = subprocess.run(
         [sys.executable, "benchmarks/bench_simulate.py", "--runs", "1", "--start",
          "2027-01-21", "--days", "1", "--crisis", "none", "--against", "HEAD", "--json"],
@@ -30,6 +33,7 @@ def test_bench_simulate_runs_at_a_tiny_size() -> None:
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout  # fmt: skip
     assert "bench-simulate-" not in worktrees  # the temporary worktree is gone
+    assert (left.stat().st_mtime_ns if left.exists() else None) == before
 
 
 def test_an_unknown_revision_is_said_without_a_traceback() -> None:

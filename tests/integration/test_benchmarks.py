@@ -28,13 +28,24 @@ SMOKED = {"bench_activity", "bench_alert", "bench_cold_start", "bench_compile", 
           "bench_best_time", "bench_simulate", "bench_report"}  # fmt: skip
 
 
+# what a user's own commands leave in the checkout: a benchmark must not write over them
+USERS = ("build", "simulate-report.html", ".socialops-cache", "campaigns/.socialops-cache")
+
+
+def _users() -> dict[str, int | None]:
+    return {name: (ROOT / name).stat().st_mtime_ns if (ROOT / name).exists() else None
+            for name in USERS}  # fmt: skip
+
+
 def bench(script: str, *args: str | Path) -> Any:
     """Run ``benchmarks/<script>.py ARGS --json``; its JSON report."""
+    before = _users()
     found = subprocess.run(
         [sys.executable, f"benchmarks/{script}.py", *map(str, args), "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert found.returncode == 0, f"{script} exited {found.returncode}:\n{found.stderr[-3000:]}"
+    assert _users() == before, f"{script} wrote into the checkout"
     return json.loads(found.stdout)
 
 
