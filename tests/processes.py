@@ -1,4 +1,5 @@
-"""Local peer processes for the tests: free loopback ports, and a clean stop."""
+"""Local peer processes for the tests: free loopback ports (a peer started again when its
+port was taken meanwhile), ports that refuse, a moto server, and a clean stop."""
 
 from __future__ import annotations
 
