@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import check_taken, on_free_ports, stop
+from processes import check_taken, serving, stop
 
 TOKEN = "mock_token"  # the token mastodon-mock seeds for ``testuser``
 START_TIMEOUT_S = 30.0
@@ -78,11 +78,8 @@ def started(folder: Path) -> Iterator[str]:
             raise
         return server, url
 
-    server, url = on_free_ports(start)
-    try:
+    with serving(start) as url:
         yield url
-    finally:
-        stop(server)
 
 
 def reset(url: str) -> str:

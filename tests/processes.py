@@ -66,6 +66,18 @@ def on_free_ports(start: Callable[[list[int]], T], count: int = 1, tries: int = 
     return start(free_ports(count))
 
 
+@contextmanager
+def serving(start: Callable[[list[int]], tuple[subprocess.Popen[bytes], T]],
+            count: int = 1) -> Iterator[T]:  # fmt: skip
+    """What ``start(ports)`` gives for the peer process it started (and waited for) on
+    ``count`` free ports (``on_free_ports``); the process is stopped when the block ends."""
+    process, given = on_free_ports(start, count)
+    try:
+        yield given
+    finally:
+        stop(process)
+
+
 def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
     """Terminate ``process``; kill it if it does not exit within ``timeout`` seconds."""
     process.terminate()
@@ -107,11 +119,8 @@ def started_moto(folder: Path) -> Iterator[str]:
             stop(process)
             raise
 
-    process, url = on_free_ports(start)
-    try:
+    with serving(start) as url:
         yield url
-    finally:
-        stop(process)
 
 
 def without(packages: tuple[str, ...], code: str) -> subprocess.CompletedProcess[str]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import check_taken, on_free_ports, stop
+from processes import check_taken, serving, stop
 
 from functions.common.platform.errors import PlatformError
 from functions.common.platform.tokens import Token
@@ -149,11 +149,8 @@ def pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pds]:
             raise
         return server, peer
 
-    server, peer = on_free_ports(start, count=2)
-    try:
+    with serving(start, count=2) as peer:
         yield peer
-    finally:
-        stop(server)
 
 
 _numbers = itertools.count(1)
