@@ -104,7 +104,11 @@ def started_moto(folder: Path) -> Iterator[str]:
         try:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
-                check_taken(process, log.read_text(errors="replace"))
+                output = log.read_text(errors="replace")
+                check_taken(process, output)
+                if process.poll() is not None:
+                    raise RuntimeError(f"moto.server exited with {process.returncode}:\n"
+                                       f"{output[-3000:]}")  # fmt: skip
                 try:  # moto's own page: not another server on a port this one lost
                     with urllib.request.urlopen(f"{url}/moto-api/config", timeout=1) as answer:
                         json.load(answer)
