@@ -193,3 +193,28 @@ def test_settings_are_kept() -> None:
     s = Settings(words=0.0, effects="linear")
     model = fit(posts("steady", range(0, 60), 1), settings=s)
     assert model.settings == s
+
+
+def test_the_trees_grow_and_predict_in_one_thread(history: list[Post], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Each tree is an OpenMP region; with the other CPUs busy (the report's drawing
+    workers), a second thread's wait cost 0.5 ms a tree: fit and predict use one."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_info
+
+    seen: dict[str, set[int]] = {"fit": set(), "predict": set()}
+
+    def openmp() -> set[int]:
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"}
+
+    for name in seen:
+        original = getattr(HistGradientBoostingRegressor, name)
+
+        def spy(self: object, *args: object, _name: str = name, _original: object = original,
+                **kwargs: object) -> object:  # fmt: skip
+            seen[_name] |= openmp()
+            return _original(self, *args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(HistGradientBoostingRegressor, name, spy)
+    model = fit(history[:300], seed=0)
+    model.predict(fresh("steady"))
+    assert seen == {"fit": {1}, "predict": {1}}
