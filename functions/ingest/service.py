@@ -3,7 +3,8 @@
 A scheduled pull, for one (brand, platform), feed by feed (sources/), page by page:
 
 1. fetch a page after the feed's cursor (INGEST_CURSORS_TABLE, pk ``<brand>#<platform>``,
-   sk the feed name);
+   sk the feed name; a warm container keeps the cursors it read and wrote, and reads the
+   table again hourly and after a write that failed: ``read_cursors``);
 2. write the page's raw items to S3 as JSON Lines under a key derived from the cursor it
    was fetched from (``raw/brand=<b>/date=<d>/<platform>-<feed>-<digest>.jsonl``): a retry
    of the same page overwrites it;
@@ -40,6 +41,8 @@ from schema.platforms import PLATFORMS
 FUNCTION = "ingest"
 SAFETY_MARGIN_S = 20.0  # time kept after the last page to write, queue and move the cursor
 MAX_PAGES = 10  # per feed and run
+CURSOR_KEPT_S = 3600.0  # a cursor kept in a warm container is read again at least hourly
+CURSORS_KEPT_MAX = 10_000  # cursors kept in a container (beyond: all read again)
 
 
 @dataclass
@@ -61,6 +64,11 @@ class Deps:
     page_size: int = 25
     log: Callable[[str, str, Mapping[str, Any]], None] = field(
         default=lambda level, message, extra: None
+    )
+    # the cursors this container last read or wrote (``read_cursors``), kept between
+    # invocations: (pk, feed) -> (the cursor, None for none; when it was last read)
+    cursors: dict[tuple[str, str], tuple[dict[str, str] | None, datetime]] = field(
+        default_factory=dict
     )
 
 
@@ -183,8 +191,19 @@ def _encode(state: Mapping[str, str]) -> str:
 
 
 def read_cursors(deps: Deps, pk: str, feeds: Sequence[str]) -> dict[str, dict[str, str]]:
-    """The cursors of a source's feeds (a feed without one is absent), in one strongly
-    consistent BatchGetItem: a source has a few feeds, far under its 100 keys."""
+    """The cursors of a source's feeds (a feed without one is absent).
+
+    A warm container keeps the cursors it read and wrote (``Deps.cursors``): a run reads
+    the table only when one of its feeds' is not kept or was last read ``CURSOR_KEPT_S``
+    ago or more, in one strongly consistent BatchGetItem (a source has a few feeds, far
+    under its 100 keys). A kept cursor that another run has moved since (another
+    container, a person) is found by ``move_cursor``'s condition: that run stops, having
+    queued a page again (``score`` counts a mention once), and the next reads the table.
+    An idle feed never writes, so the period bounds how long a hand-edited cursor waits."""
+    now = deps.now()
+    kept = [deps.cursors.get((pk, f)) for f in feeds]
+    if all(k is not None and abs((now - k[1]).total_seconds()) < CURSOR_KEPT_S for k in kept):
+        return {f: dict(k[0]) for f, k in zip(feeds, kept, strict=True) if k and k[0] is not None}
     found: dict[str, dict[str, str]] = {}
     request: dict[str, Any] = {deps.cursors_table: {
         "Keys": [{"pk": {"S": pk}, "sk": {"S": f}} for f in dict.fromkeys(feeds)],
@@ -194,18 +213,24 @@ def read_cursors(deps: Deps, pk: str, feeds: Sequence[str]) -> dict[str, dict[st
         for item in answer.get("Responses", {}).get(deps.cursors_table, []):
             found[item["sk"]["S"]] = json.loads(item["cursor"]["S"])
         request = answer.get("UnprocessedKeys") or {}
+    if len(deps.cursors) >= CURSORS_KEPT_MAX:
+        deps.cursors.clear()
+    for f in feeds:
+        deps.cursors[(pk, f)] = (dict(found[f]) if f in found else None, now)
     return found
 
 
 def move_cursor(deps: Deps, pk: str, feed: str, old: Mapping[str, str] | None,
                 new: Mapping[str, str]) -> bool:  # fmt: skip
     """Write ``new`` only if the cursor still holds ``old``; False when another run moved
-    it first (that run owns the feed now)."""
+    it first (that run owns the feed now). The cursor kept in the container follows: the
+    new one once written, none when the write failed or may have (read again next run)."""
     condition = "attribute_not_exists(sk)" if old is None else "#c = :old"
     extra: dict[str, Any] = {}
     if old is not None:
         extra = {"ExpressionAttributeNames": {"#c": "cursor"},
                  "ExpressionAttributeValues": {":old": {"S": _encode(old)}}}  # fmt: skip
+    kept = deps.cursors.pop((pk, feed), None)
     try:
         deps.dynamodb.put_item(
             TableName=deps.cursors_table, ConditionExpression=condition,
@@ -215,6 +240,8 @@ def move_cursor(deps: Deps, pk: str, feed: str, old: Mapping[str, str] | None,
         )  # fmt: skip
     except deps.dynamodb.exceptions.ConditionalCheckFailedException:
         return False
+    if kept is not None:
+        deps.cursors[(pk, feed)] = (dict(new), kept[1])
     return True
 
 

@@ -318,6 +318,104 @@ def test_a_crash_before_the_cursor_moves_resends_and_score_counts_once(world: Wo
     assert sum(buckets.values()) == len(made) == buckets["2027-01-14T08:00Z"]
 
 
+class Counted:
+    """The DynamoDB client, its cursor reads counted."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.exceptions, self.reads = real, real.exceptions, 0
+
+    def batch_get_item(self, **kw: Any) -> Any:
+        self.reads += 1
+        return self.real.batch_get_item(**kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def move_by_hand(world: World, platform: str, feed: str, cursor: dict[str, str]) -> None:
+    """Another run (another container, a person) moves the cursor in the table."""
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName=TABLE, Item={
+        "pk": {"S": f"{BRAND}#{platform}"}, "sk": {"S": feed},
+        "cursor": {"S": json.dumps(cursor, sort_keys=True)}})  # fmt: skip
+
+
+def test_a_warm_container_keeps_its_cursors_and_reads_them_hourly(world: World) -> None:
+    counted = Counted(world.deps.dynamodb)
+    world.deps.dynamodb = counted
+    made = [add(world, "x", f"aerolite delay {i}", i) for i in range(2)]
+    world.run("x")
+    assert counted.reads == 1  # cold: read from the table
+    made.append(add(world, "x", "aerolite delay 2", 2))
+    for minutes in (5, 10, 55):  # warm: the cursor it wrote, no read
+        world.clock[0] = NOW + timedelta(minutes=minutes)
+        world.run("x")
+    assert counted.reads == 1
+    world.clock[0] = NOW + timedelta(hours=1)  # read again hourly
+    world.run("x")
+    assert counted.reads == 2
+    assert sorted(m["id"] for m in world.queued()) == sorted(made)  # each once
+
+
+def test_a_cursor_moved_elsewhere_stops_the_warm_run_and_loses_nothing(world: World) -> None:
+    """The kept cursor is behind the table's: the run re-sends what the other run sent,
+    its write fails on the condition, it stops; the next run reads the table and goes on
+    from the other run's cursor. Every mention reaches score, counted once."""
+    counted = Counted(world.deps.dynamodb)
+    world.deps.dynamodb = counted
+    first = add(world, "x", "aerolite one", 1)
+    world.run("x")
+    sent = world.queued()
+    second = add(world, "x", "aerolite two", 2)
+    move_by_hand(world, "x", "search", {"since": second})  # another container took it
+    sent += [{"id": second, "brand": BRAND, "platform": "x", "text": "aerolite two",
+              "created_at": "2027-01-14T08:02:00Z"}]  # what that run queued  # fmt: skip
+    third = add(world, "x", "aerolite three", 3)
+    stopped = world.run("x")
+    assert stopped["feeds"]["search"]["stopped"] == "another run moved the cursor"
+    assert any(m == "the cursor moved under this run; it stops here" for _, m, _ in world.logs)
+    assert world.cursor("x", "search") == {"since": second}  # its write did not land
+    sent += world.queued()
+    world.run("x")  # reads the table: from the other run's cursor
+    assert counted.reads == 2
+    sent += world.queued()
+    assert world.cursor("x", "search") == {"since": third}
+    assert {m["id"] for m in sent} == {first, second, third}
+    assert sum(score_counts(sent).values()) == 3
+
+
+def test_a_cursor_edited_by_hand_is_read_within_the_hour(world: World) -> None:
+    """An idle feed never writes: the hourly read is what finds a person's edit."""
+    add(world, "x", "aerolite one", 1)
+    world.run("x")
+    world.queued()
+    move_by_hand(world, "x", "search", {})  # a person resets the feed: read it all again
+    world.clock[0] = NOW + timedelta(minutes=30)
+    assert world.run("x")["queued"] == 0  # warm: its own cursor
+    world.clock[0] = NOW + timedelta(minutes=61)
+    assert world.run("x")["queued"] == 1  # read again: from the person's cursor
+
+
+def test_a_failed_cursor_write_is_read_again(world: World) -> None:
+    """A write that raised may have landed: the container keeps no cursor for it."""
+    counted = Counted(world.deps.dynamodb)
+    world.deps.dynamodb = counted
+    add(world, "x", "aerolite one", 1)
+    world.run("x")
+    add(world, "x", "aerolite two", 2)
+    real_put = counted.real.put_item
+
+    def failing(**kw: Any) -> Any:
+        real_put(**kw)  # landed, but the answer was lost
+        raise ConnectionError("the answer was lost")
+
+    counted.put_item = failing  # type: ignore[attr-defined]
+    with pytest.raises(ConnectionError):
+        world.run("x")
+    del counted.put_item
+    assert world.run("x")["queued"] == 0  # read the table: the page was taken
+    assert counted.reads == 2
+
+
 def score_counts(messages: list[dict[str, Any]]) -> dict[str, int]:
     """What ``score`` counts of these queued messages (in order, redeliveries included):
     the brand's mentions per 5-minute bucket."""
