@@ -108,6 +108,8 @@ ACCESS: dict[str, list[Json]] = {
     ],
     "alert": [
         allow(READ, _arn("MentionBucketsTable")),
+        # old late marks removed (functions/alert/store.py forget_marks): late items only
+        _leading_keys(allow("dynamodb:UpdateItem", _arn("MentionBucketsTable")), prefix="late#"),
         allow([*READ, *WRITE, "dynamodb:ConditionCheckItem"], _arn("AlertIncidentsTable")),
         allow(["dynamodb:GetItem", *WRITE, "dynamodb:ConditionCheckItem"], _arn("PauseFlagsTable")),
         allow("sns:Publish", {"Ref": "AlertsTopic"}),

@@ -7,7 +7,9 @@
   lease of the run delivering them, the incidents whose draft ``generate`` is writing
   (drafts.py), with a version for conditional writes.
 - Reads: the state items (BatchGetItem, strongly consistent), and the mention buckets
-  (pk ``bucket#<brand>``, sk the bucket's start) by key or by Query.
+  (pk ``bucket#<brand>``, sk the bucket's start) by key or by Query. :class:`Kept`: the
+  buckets a warm container has read by key, read again only when recent or when the late
+  mark ``score`` keeps for them moved (functions/common/late_marks.py).
 - :func:`write_plans`: what each brand's evaluation wants written (a :class:`Plan`: its
   state, its incident records and its pause), one DynamoDB transaction per 100 writes, so
   that a brand's incidents, its state and its pause are committed together or not at all.
@@ -25,11 +27,16 @@ from typing import Any
 
 from functions.alert import notify, rules
 from functions.alert.rules import BUCKET_S, Bucket, stamp
+from functions.common import late_marks
 from functions.common.items import plain
 
 FUNCTION = "alert"
 TRANSACT_MAX = 100  # DynamoDB's limit of writes in one transaction
 BATCH_GET_MAX = 100
+KEPT_MAX = 200_000  # buckets kept in a container (beyond: all read again)
+MARKS_KEPT_S = rules.LATE_S + 2 * rules.HOUR_S  # over what a run reads by key (service.py)
+MARKS_FORGOTTEN_AT = 50  # old marks on a late item before they are removed
+MARKS_FORGOTTEN_MAX = 500  # old marks removed a brand and run (the oldest first)
 STATE_SK = "brand"
 LOST = "another evaluation changed its state at the same time; it notifies"
 PAUSE_MOVED = ("its publishing pause changed while it was evaluated (a person paused or "
@@ -61,6 +68,8 @@ class Deps:
     # hands an incident to ``generate`` (drafts.py: an asynchronous Lambda invocation);
     # None: incidents get no draft
     ask_draft: Callable[[dict[str, Any]], None] | None = None
+    # the buckets this container has read (``read_recent``), kept between invocations
+    kept: Kept = field(default_factory=lambda: Kept())
 
     @property
     def pause_table(self) -> str:
@@ -233,23 +242,137 @@ def read_buckets(deps: Deps, run: Run, brand: str, start: int, end: int) -> list
         kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
-def read_recent(deps: Deps, run: Run, wanted: Mapping[str, int], t: int) -> dict[str, list[Bucket]]:
-    """Short ranges of many brands' buckets by key, 100 keys to a BatchGetItem (a Query
-    per brand would cost a round trip each); a missing key is a bucket with no mentions."""
-    keys = [{"pk": s_value(f"bucket#{b}"), "sk": s_value(stamp(s))}
-            for b, start in wanted.items() for s in range(start, t, BUCKET_S)]  # fmt: skip
-    found: dict[str, list[Bucket]] = {b: [] for b in wanted}
+@dataclass
+class Kept:
+    """The buckets a warm container has read (functions/common/late_marks.py): by brand,
+    each bucket start's bucket (None: no mentions) with the cutoff of the run that read
+    it, and the late marks last seen on the brand's late item."""
+
+    buckets: dict[str, dict[int, tuple[Bucket | None, int]]] = field(default_factory=dict)
+    marks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def usable(self, brand: str, start: int, marks: Mapping[str, Any]) -> bool:
+        """Whether the kept bucket is the table's: read ``REREAD_S`` after it began, and
+        its late mark as it was then."""
+        entry = self.buckets.get(brand, {}).get(start)
+        if entry is None or start >= entry[1] - late_marks.REREAD_S:
+            return False
+        name = late_marks.PREFIX + stamp(start)
+        return marks.get(name) == self.marks.get(brand, {}).get(name)
+
+    def size(self) -> int:
+        return sum(len(b) for b in self.buckets.values())
+
+
+def _bucket_key(brand: str, start: int) -> dict[str, Any]:
+    return {"pk": s_value(f"bucket#{brand}"), "sk": s_value(stamp(start))}
+
+
+def _batch_get(deps: Deps, run: Run, keys: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items of ``keys`` in the buckets table, 100 keys to a BatchGetItem."""
+    items: list[dict[str, Any]] = []
     for i in range(0, len(keys), BATCH_GET_MAX):
-        request: dict[str, Any] = {deps.buckets_table: {"Keys": keys[i : i + BATCH_GET_MAX]}}
+        request: dict[str, Any] = {deps.buckets_table: {"Keys": list(keys[i : i + BATCH_GET_MAX])}}
         while request:
             answer = run.call(deps.dynamodb, "batch_get_item", RequestItems=request)
-            for item in answer.get("Responses", {}).get(deps.buckets_table, []):
-                brand = str(plain(item.get("pk", {}))).removeprefix("bucket#")
-                bucket = _bucket(deps, run, brand, item)
-                if bucket is not None:
-                    found.setdefault(brand, []).append(bucket)
+            items += answer.get("Responses", {}).get(deps.buckets_table, [])
             request = answer.get("UnprocessedKeys") or {}
-    return {b: sorted(found[b], key=lambda x: x.start) for b in found}
+    return items
+
+
+def read_recent(deps: Deps, run: Run, wanted: Mapping[str, int], t: int) -> dict[str, list[Bucket]]:
+    """Short ranges (``[start, t)``) of many brands' buckets by key, 100 keys to a
+    BatchGetItem (a Query per brand would cost a round trip each); a missing key is a
+    bucket with no mentions.
+
+    What the container kept from earlier runs is not read again (``Kept.usable``): with
+    the brands' late items, the first BatchGetItem reads only the buckets it does not keep
+    (a few recent ones a brand, once warm); a second reads the kept ones whose late mark
+    moved. A malformed bucket is not kept (read and reported again). Marks older than any
+    run reads are removed from the late items (``forget_marks``)."""
+    kept = deps.kept
+    if kept.size() > KEPT_MAX:
+        kept.buckets.clear()
+    ranges = {b: range(start, t, BUCKET_S) for b, start in wanted.items()}
+    read = [(b, s) for b, span in ranges.items() for s in span
+            if not kept.usable(b, s, kept.marks.get(b, {}))]  # fmt: skip
+    items = _batch_get(
+        deps, run, [late_marks.key(b) for b in wanted] + [_bucket_key(b, s) for b, s in read]
+    )
+    marks: dict[str, dict[str, Any]] = {b: {} for b in wanted}
+    for item in items:
+        pk = str(plain(item.get("pk", {})))
+        if pk.startswith("late#") and pk[5:] in marks:
+            marks[pk[5:]] = {
+                k: plain(v) for k, v in item.items() if k.startswith(late_marks.PREFIX)
+            }
+    asked = set(read)
+    moved = [(b, s) for b, span in ranges.items() for s in span
+             if (b, s) not in asked and not kept.usable(b, s, marks[b])]  # fmt: skip
+    items += _batch_get(deps, run, [_bucket_key(b, s) for b, s in moved])
+    fresh: dict[tuple[str, str], Bucket | None] = {(b, stamp(s)): None for b, s in [*read, *moved]}
+    malformed: set[tuple[str, str]] = set()
+    for item in items:
+        pk, sk = str(plain(item.get("pk", {}))), str(plain(item.get("sk", {})))
+        if not pk.startswith("bucket#"):
+            continue
+        brand = pk.removeprefix("bucket#")
+        bucket = _bucket(deps, run, brand, item)
+        if bucket is None:
+            malformed.add((brand, sk))
+        else:
+            fresh[(brand, sk)] = bucket
+    found: dict[str, list[Bucket]] = {}
+    for brand, span in ranges.items():
+        mine = kept.buckets.setdefault(brand, {})
+        for s in [s for s in mine if s < span.start]:  # older than any run needs now
+            del mine[s]
+        buckets: list[Bucket] = []
+        for s in span:
+            key = (brand, stamp(s))
+            if key in malformed:
+                mine.pop(s, None)
+                continue
+            if key in fresh:
+                mine[s] = (fresh[key], t)
+            bucket = mine[s][0]
+            if bucket is not None:
+                buckets.append(bucket)
+        kept.marks[brand] = marks[brand]
+        found[brand] = buckets
+    forget_marks(deps, run, marks, t)
+    return found
+
+
+def forget_marks(deps: Deps, run: Run, marks: Mapping[str, Mapping[str, Any]], t: int) -> None:
+    """Remove from the brands' late items the marks of buckets that began
+    ``MARKS_KEPT_S`` before ``t``, once there are ``MARKS_FORGOTTEN_AT`` of them (the
+    oldest ``MARKS_FORGOTTEN_MAX`` a run, 100 an update): no run reads those buckets by
+    key any more (a catch-up queries them), and the item stays small. A mark that is not
+    a bucket start is removed too. Best effort: what fails stays for the next run."""
+    for brand, named in marks.items():
+        old = [name for name in named if _mark_start(name) < t - MARKS_KEPT_S]
+        if len(old) < MARKS_FORGOTTEN_AT:
+            continue
+        old.sort(key=_mark_start)
+        for i in range(0, min(len(old), MARKS_FORGOTTEN_MAX), 100):
+            names = {f"#m{j}": name for j, name in enumerate(old[i : i + 100])}
+            try:
+                run.call(deps.dynamodb, "update_item", TableName=deps.buckets_table,
+                         Key=late_marks.key(brand), UpdateExpression="REMOVE " + ", ".join(names),
+                         ConditionExpression="attribute_exists(pk)",
+                         ExpressionAttributeNames=names)  # fmt: skip
+            except Exception as error:  # the next run tries again
+                deps.log("warning", f"{FUNCTION}: old late marks of {brand} not removed",
+                         {"brand": brand, "error": notify._aws_reason(error)})  # fmt: skip
+                break
+
+
+def _mark_start(name: str) -> float:
+    try:
+        return rules.parse_stamp(name.removeprefix(late_marks.PREFIX))
+    except ValueError:
+        return -math.inf
 
 
 # ---- writing --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -74,6 +75,7 @@ class Deps:
     terms: Callable[[str], list[str]] = _terms  # a brand's listening terms
     path: Callable[[str], str] = _sentiment_path  # a brand's scoring path
     model: ModelScore | None = None  # None: the shipped one
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # late marks
 
 
 _deps: Deps | None = None
@@ -137,7 +139,7 @@ class Batch:
         try:
             fresh = self.counted_now.get(ident)
             if fresh is None:
-                fresh = service.count(self.deps.dynamodb, self.deps.table, item)
+                fresh = service.count(self.deps.dynamodb, self.deps.table, item, self.deps.now())
         except Exception as error:
             self.fail(ident, "count", error)
             raise
@@ -196,7 +198,9 @@ def prepare(records: list[Any], request: str, deps: Deps) -> Batch:
     for ident, error in stored.items():
         batch.fail(ident, "store", error)
     try:  # a few transactions for the batch; if that fails, each mention on its own
-        done = service.count_batch(deps.dynamodb, deps.table, list(batch.scored.values()))
+        done = service.count_batch(
+            deps.dynamodb, deps.table, list(batch.scored.values()), deps.now()
+        )
         batch.counted_now = dict(zip(batch.scored, done, strict=True))
     except Exception as error:
         logger.warning("batch count failed; counting one by one", extra={"why": str(error)})

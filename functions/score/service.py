@@ -11,7 +11,9 @@ language and a spam/bot likelihood. Then, in one DynamoDB transaction, a marker 
 mention is written (only if absent) and the brand's 5-minute bucket is updated with
 ``ADD``: count, polarity sum, negatives, positives, likely bots and per-term counts. A
 redelivered message finds its marker and changes nothing, so buckets count each mention
-once. Scored mentions are written to S3 as JSON Lines under
+once. A bucket counted into 20 minutes or more after it began is also marked on the
+brand's late item, in the same transaction (functions/common/late_marks.py: ``alert``
+reads a bucket it keeps again when its mark moves). Scored mentions are written to S3 as JSON Lines under
 ``scored/brand=<brand>/date=<yyyy-mm-dd>/``.
 """
 
@@ -20,13 +22,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from functions.common import late_marks
 from functions.common.chunks import batches
 from functions.common.text import clean_all
 
@@ -217,6 +220,22 @@ def _bucket_update(table: str, group: Sequence[Scored], expires: int) -> dict[st
                        "ExpressionAttributeValues": values}}  # fmt: skip
 
 
+def _late_update(table: str, brand: str, stamps: Sequence[str], now: datetime) -> dict[str, Any]:
+    """Add 1 to the late marks of ``stamps`` (bucket starts) on ``brand``'s late item
+    (functions/common/late_marks.py: what ``alert`` reads them for)."""
+    names = {f"#l{i}": f"{late_marks.PREFIX}{stamp}" for i, stamp in enumerate(stamps)}
+    marks = ", ".join(f"#l{i} :one" for i in range(len(stamps)))
+    return {"Update": {"TableName": table, "Key": late_marks.key(brand),
+                       "UpdateExpression": f"ADD {marks} SET expires_at = :exp",
+                       "ExpressionAttributeNames": names,
+                       "ExpressionAttributeValues": {
+                           ":one": _n(1), ":exp": _n(int(now.timestamp()) + late_marks.KEEP_S)}}}  # fmt: skip
+
+
+def _is_late(m: Mention, now: datetime) -> bool:
+    return bucket_start(m.created_at) <= now - timedelta(seconds=late_marks.LATE_AFTER_S)
+
+
 def _expires(m: Mention) -> int:
     return int((bucket_start(m.created_at) + timedelta(days=KEEP_DAYS)).timestamp())
 
@@ -230,10 +249,14 @@ def _counted_before(dynamodb: Any, error: Exception) -> bool:
     }
 
 
-def count(dynamodb: Any, table: str, scored: Scored) -> bool:
-    """Add the mention to its bucket, once. False when it was counted before."""
+def count(dynamodb: Any, table: str, scored: Scored, now: datetime | None = None) -> bool:
+    """Add the mention to its bucket, once (marked late when its bucket began
+    ``late_marks.LATE_AFTER_S`` before ``now``). False when it was counted before."""
     m = scored.mention
+    now = now or datetime.now(UTC)
     items = [_marker(table, m, _expires(m)), _bucket_update(table, [scored], _expires(m))]
+    if _is_late(m, now):
+        items.append(_late_update(table, m.brand, [_stamp(bucket_start(m.created_at))], now))
     try:
         dynamodb.transact_write_items(TransactItems=items)
     except dynamodb.exceptions.TransactionCanceledException as error:
@@ -243,14 +266,18 @@ def count(dynamodb: Any, table: str, scored: Scored) -> bool:
     return True
 
 
-def count_batch(dynamodb: Any, table: str, batch: Sequence[Scored]) -> list[bool]:
+def count_batch(dynamodb: Any, table: str, batch: Sequence[Scored],
+                now: datetime | None = None) -> list[bool]:  # fmt: skip
     """Count a batch in as few transactions as DynamoDB allows: each mention's marker and
     one ``ADD`` of the sums per brand and bucket, packed up to 100 items a transaction
-    (a bucket's update once a transaction; a bucket of more than 99 mentions takes more
-    than one). A transaction that finds a marker (a redelivery) is cancelled whole and its
-    mentions are counted one by one, so each is still counted exactly once. True for each
-    mention counted now, in order; the same mention twice in the batch is counted at its
-    first place."""
+    (a bucket's update once a transaction; a bucket of more than 99 mentions, 98 when
+    late, takes more than one), and one update of a brand's late item for its buckets that began
+    ``late_marks.LATE_AFTER_S`` before ``now`` (in the same transaction as their counts). A
+    transaction that finds a marker (a redelivery) is cancelled whole and its mentions are
+    counted one by one, so each is still counted exactly once. True for each mention
+    counted now, in order; the same mention twice in the batch is counted at its first
+    place."""
+    now = now or datetime.now(UTC)
     done = [False] * len(batch)
     groups: dict[tuple[str, str], list[int]] = {}
     seen: set[tuple[str, str, str]] = set()
@@ -260,15 +287,24 @@ def count_batch(dynamodb: Any, table: str, batch: Sequence[Scored]) -> list[bool
             continue
         seen.add((m.brand, m.platform, m.id))
         groups.setdefault((m.brand, _stamp(bucket_start(m.created_at))), []).append(index)
-    parts = [(bucket, chunk) for bucket, indices in groups.items()
-             for chunk in batches(indices, TRANSACTION_ITEMS - 1)]  # fmt: skip
-    for packed in _packed(parts):
+    late = {
+        bucket for bucket, indices in groups.items() if _is_late(batch[indices[0]].mention, now)
+    }
+    parts = [(bucket, chunk) for bucket, indices in groups.items()  # room for the late item
+             for chunk in batches(indices, TRANSACTION_ITEMS - 1 - (bucket in late))]  # fmt: skip
+    for packed in _packed(parts, late):
         items: list[dict[str, Any]] = []
-        for _bucket, chunk in packed:
+        marks: dict[str, list[str]] = {}
+        for bucket, chunk in packed:
             group = [batch[i] for i in chunk]
             expires = _expires(group[0].mention)
             items += [*(_marker(table, s.mention, expires) for s in group),
                       _bucket_update(table, group, expires)]  # fmt: skip
+            if bucket in late:
+                marks.setdefault(bucket[0], []).append(bucket[1])
+        items += [
+            _late_update(table, brand, stamps, now) for brand, stamps in sorted(marks.items())
+        ]
         indices = [i for _bucket, chunk in packed for i in chunk]
         try:
             dynamodb.transact_write_items(TransactItems=items)
@@ -276,30 +312,34 @@ def count_batch(dynamodb: Any, table: str, batch: Sequence[Scored]) -> list[bool
             if not _counted_before(dynamodb, error):
                 raise
             for i in indices:
-                done[i] = count(dynamodb, table, batch[i])
+                done[i] = count(dynamodb, table, batch[i], now)
         else:
             for i in indices:
                 done[i] = True
     return done
 
 
-def _packed(parts: Sequence[tuple[Any, Sequence[int]]]) -> list[list[tuple[Any, Sequence[int]]]]:
-    """The (bucket, mentions) parts in transactions of up to ``TRANSACTION_ITEMS`` items
-    (each part: its mentions' markers and its bucket's update), each part in the first
-    transaction with room for it and without its bucket (a transaction writes an item
-    once)."""
-    out: list[tuple[int, set[Any], list[tuple[Any, Sequence[int]]]]] = []
+def _packed(parts: Sequence[tuple[tuple[str, str], Sequence[int]]],
+            late: Collection[tuple[str, str]] = ()) -> list[list[tuple[tuple[str, str], Sequence[int]]]]:  # fmt: skip
+    """The ((brand, bucket), mentions) parts in transactions of up to ``TRANSACTION_ITEMS``
+    items (each part: its mentions' markers and its bucket's update; a ``late`` part, its
+    brand's late item too, once a transaction), each part in the first transaction with
+    room for it and without its bucket (a transaction writes an item once)."""
+    out: list[tuple[int, set[Any], set[str], list[tuple[tuple[str, str], Sequence[int]]]]] = []
     for bucket, chunk in parts:
-        need = len(chunk) + 1
-        for n, (size, buckets, packed) in enumerate(out):
+        for n, (size, buckets, brands, packed) in enumerate(out):
+            need = len(chunk) + 1 + (bucket in late and bucket[0] not in brands)
             if size + need <= TRANSACTION_ITEMS and bucket not in buckets:
                 buckets.add(bucket)
+                if bucket in late:
+                    brands.add(bucket[0])
                 packed.append((bucket, chunk))
-                out[n] = (size + need, buckets, packed)
+                out[n] = (size + need, buckets, brands, packed)
                 break
         else:
-            out.append((need, {bucket}, [(bucket, chunk)]))
-    return [packed for _size, _buckets, packed in out]
+            out.append((len(chunk) + 1 + (bucket in late), {bucket},
+                        {bucket[0]} if bucket in late else set(), [(bucket, chunk)]))  # fmt: skip
+    return [packed for _size, _buckets, _brands, packed in out]
 
 
 def store(s3: Any, bucket: str, scored: Mapping[str, Scored], batch_id: str) -> dict[str, Exception]:  # fmt: skip

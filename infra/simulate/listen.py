@@ -225,7 +225,8 @@ class Listening:
             provider=lambda _: (OfflineProvider(), OFFLINE),
         ))  # fmt: skip
         score_handler.use(ScoreDeps(boto3.client("dynamodb"), boto3.client("s3"),
-                                    env["MENTION_BUCKETS_TABLE"], env["RAW_MENTIONS_BUCKET"]))  # fmt: skip
+                                    env["MENTION_BUCKETS_TABLE"], env["RAW_MENTIONS_BUCKET"],
+                                    now=clock.now))  # fmt: skip
         self.sqs = boto3.client("sqs")
         self.source = EventSource(env["MENTIONS_QUEUE_URL"])
         self.env = env

@@ -135,6 +135,19 @@ def put(world: World, start: datetime, mentions: int, polarity: float = 0.1,
         **{f"term:{t}": n for t, n in (terms or {}).items()},
     }  # fmt: skip
     world.buckets.put_item(Item=item)
+    mark(world, brand, [item["sk"]])
+
+
+def mark(world: World, brand: str, stamps: list[str]) -> None:
+    """Mark the buckets late, as ``score`` marks a bucket it counts into late
+    (functions/common/late_marks.py): a bucket written here is read again by a warm
+    ``alert`` whenever it was written."""
+    for i in range(0, len(stamps), 100):
+        names = {f"#m{j}": f"late:{stamp}" for j, stamp in enumerate(stamps[i : i + 100])}
+        world.buckets.update_item(Key={"pk": f"late#{brand}", "sk": "late"},
+                                  UpdateExpression="ADD " + ", ".join(f"{n} :one" for n in names),
+                                  ExpressionAttributeNames=names,
+                                  ExpressionAttributeValues={":one": 1})  # fmt: skip
 
 
 def fill(world: World, start: datetime, end: datetime, mentions: int, **kw: Any) -> None:
@@ -149,6 +162,11 @@ def fill(world: World, start: datetime, end: datetime, mentions: int, **kw: Any)
                 **{f"term:{k}": v for k, v in kw.get("terms", {}).items()},
             })  # fmt: skip
             t += timedelta(minutes=5)
+    stamps, t = [], start
+    while t < end:
+        stamps.append(t.strftime("%Y-%m-%dT%H:%MZ"))
+        t += timedelta(minutes=5)
+    mark(world, BRAND, stamps)
 
 
 def evaluate(world: World, at: datetime, **kw: Any) -> dict[str, Any]:
@@ -203,3 +221,4 @@ def store(world: World, series: list[tuple[datetime, int]]) -> None:
             batch.put_item(Item={"pk": f"bucket#{BRAND}", "sk": t.strftime("%Y-%m-%dT%H:%MZ"),
                                  "mentions": n, "polarity_sum": Decimal(str(n * 0.1)),
                                  "negatives": 0, "positives": 0, "bots": 0})  # fmt: skip
+    mark(world, BRAND, [t.strftime("%Y-%m-%dT%H:%MZ") for t, _ in series])

@@ -179,6 +179,76 @@ def test_mentions_over_many_buckets_share_transactions(aws: Any) -> None:
     assert all(bucket(aws, f"{stamp}Z")["mentions"] == 3 for stamp in stamps)
 
 
+def late_item(table: Any) -> dict[str, Any]:
+    return {k: v for k, v in table.get_item(Key={"pk": "late#aerolite", "sk": "late"}).get("Item", {}).items()
+            if k.startswith("late:")}  # fmt: skip
+
+
+def test_buckets_counted_into_late_are_marked_for_alert(aws: Any) -> None:
+    """score's clock 20 minutes or more after a bucket began: the bucket's late mark gains
+    1 in the same transaction as its count (functions/common/late_marks.py); a fresh one
+    gets none; a redelivery adds nothing; one at a time marks as a batch does."""
+    from datetime import UTC, datetime
+
+    deps = score_handler.deps_from_env()
+    deps.now = lambda: datetime(2027, 1, 14, 8, 25, tzinfo=UTC)
+    score_handler.use(deps)
+    bodies = [mention("a", "aerolite gate 4", when="2027-01-14T08:04:59Z"),  # 08:00, late
+              mention("b", "aerolite gate 4", when="2027-01-14T08:05:00Z"),  # 08:05, 20 min
+              mention("c", "aerolite gate 4", when="2027-01-14T08:10:00Z")]  # fmt: skip
+    assert score_handler.handler(sqs_event(*bodies), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    assert late_item(aws) == {"late:2027-01-14T08:00Z": 1, "late:2027-01-14T08:05Z": 1}
+    score_handler.handler(sqs_event(*bodies), Context())  # type: ignore[arg-type]
+    assert late_item(aws) == {"late:2027-01-14T08:00Z": 1, "late:2027-01-14T08:05Z": 1}
+    scored = service.score_batch([service.parse(mention("d", "aerolite", when="2027-01-14T08:01:00Z"))],
+                                 lambda brand: [], lambda texts, path: [{"polarity": 0.0, "label": "neutral",
+                                 "emotions": {}} for _ in texts])[0]  # fmt: skip
+    assert isinstance(scored, service.Scored)
+    assert service.count(deps.dynamodb, TABLE, scored, deps.now())
+    assert late_item(aws) == {"late:2027-01-14T08:00Z": 2, "late:2027-01-14T08:05Z": 1}
+    assert bucket(aws)["mentions"] == 2
+
+
+def test_late_marks_keep_each_transaction_within_its_100_items(aws: Any) -> None:
+    """Late buckets of one brand share one late item a transaction: 150 late mentions over
+    three buckets and 50 fresh ones; no transaction over 100 items, no item twice in one,
+    every bucket counted and marked once a transaction it was written in."""
+    from datetime import UTC, datetime
+
+    from functions.score import service as scoring
+
+    deps = score_handler.deps_from_env()
+    deps.now = lambda: datetime(2027, 1, 14, 9, 0, tzinfo=UTC)
+    score_handler.use(deps)
+    stamps = ["08:00", "08:05", "08:10", "08:55"]  # the last is fresh
+    bodies = [mention(f"{s}-{i}", "aerolite gate 4", when=f"2027-01-14T{s}:00Z")
+              for s in stamps for i in range(50)]  # fmt: skip
+    calls: list[list[dict[str, Any]]] = []
+    original = deps.dynamodb.transact_write_items
+
+    def recording(**kwargs: Any) -> Any:
+        calls.append(kwargs["TransactItems"])
+        return original(**kwargs)
+
+    deps.dynamodb.transact_write_items = recording
+    assert score_handler.handler(sqs_event(*bodies), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    assert all(len(items) <= scoring.TRANSACTION_ITEMS for items in calls)
+    for items in calls:
+        keys = [str(i["Update"]["Key"]) for i in items if "Update" in i]
+        assert len(keys) == len(set(keys))
+    assert all(bucket(aws, f"2027-01-14T{s}Z")["mentions"] == 50 for s in stamps)
+    marked = late_item(aws)
+    assert set(marked) == {f"late:2027-01-14T{s}Z" for s in stamps[:3]}
+    assert sum(marked.values()) == sum(
+        1
+        for items in calls
+        for i in items
+        if "Update" in i and "late#" in str(i["Update"]["Key"])
+        for name in i["Update"]["ExpressionAttributeNames"].values()
+        if name.startswith("late:")
+    )
+
+
 def test_poison_messages_fail_alone_and_empty_texts_are_skipped(aws: Any) -> None:
     event = sqs_event(
         "{not json",

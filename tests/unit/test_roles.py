@@ -141,6 +141,10 @@ def test_each_role_holds_only_what_its_function_uses(built: Any) -> None:
     for action in ("CreateSchedule", "GetSchedule", "DeleteSchedule"):  # never deploy's groups
         assert every["optimize"][f"scheduler:{action}"] == functions_groups
     assert "sns:Publish" not in every["score"] and "sqs:SendMessage" not in every["alert"]
+    # alert writes in the buckets table only the late items (their old marks removed)
+    [marks] = [st for st in roles.ACCESS["alert"] if st["Action"] == "dynamodb:UpdateItem"
+               and st["Resource"] == {"Fn::GetAtt": ["MentionBucketsTable", "Arn"]}]  # fmt: skip
+    assert marks["Condition"]["ForAllValues:StringLike"] == {"dynamodb:LeadingKeys": ["late#*"]}
 
 
 # boto3 methods a function's own code calls -> the IAM action its role must grant
