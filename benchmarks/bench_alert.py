@@ -24,7 +24,9 @@ buckets in both parts below. All in moto in-process (``mock_aws``); seeding is n
    and ``outbox.deliver`` into moto, as ``service.evaluate`` does. For the brands the two
    parts share, the seeded state items are compared with those the real catch-up wrote.
    Then ``--cycles`` cycles of ``service.evaluate`` 5 minutes apart are timed (one new
-   bucket a brand written before each).
+   bucket a brand written before each), with one ``Deps``, as in one warm container: the
+   first reads the recent buckets like a cold one, the next read only what it does not
+   keep (functions/common/late_marks.py).
 
 Each cycle is timed with ``time.perf_counter``; every DynamoDB call (the alert's client and
 the pause table's) is counted and timed by operation with botocore ``before-call`` and
