@@ -156,13 +156,22 @@ def test_mentions_over_many_buckets_share_transactions(aws: Any) -> None:
     """A batch spread over a quiet day (three mentions in each of 40 buckets) takes two
     transactions, not one a bucket: no bucket is written twice in one, none exceeds 100
     items, and every bucket has its three."""
-    from functions.score import service as scoring
 
     stamps = [f"2027-01-14T{b // 12:02d}:{b % 12 * 5:02d}" for b in range(40)]
     bodies = [mention(f"{n}-{i}", "aerolite gate 4", when=f"{stamp}:00Z")
               for n, stamp in enumerate(stamps) for i in range(3)]  # fmt: skip
-    calls: list[list[dict[str, Any]]] = []
     deps = score_handler.deps_from_env()
+    calls = scored_in_transactions(deps, bodies)
+    assert len(calls) == 2
+    assert all(bucket(aws, f"{stamp}Z")["mentions"] == 3 for stamp in stamps)
+
+
+def scored_in_transactions(deps: Any, bodies: list[str]) -> list[list[dict[str, Any]]]:
+    """Score ``bodies`` as one batch with ``deps``: the items of each transaction, each
+    checked to hold at most 100 items and no item twice."""
+    from functions.score import service as scoring
+
+    calls: list[list[dict[str, Any]]] = []
     score_handler.use(deps)
     original = deps.dynamodb.transact_write_items
 
@@ -172,11 +181,11 @@ def test_mentions_over_many_buckets_share_transactions(aws: Any) -> None:
 
     deps.dynamodb.transact_write_items = recording
     assert score_handler.handler(sqs_event(*bodies), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
-    assert len(calls) == 2 and all(len(items) <= scoring.TRANSACTION_ITEMS for items in calls)
     for items in calls:
+        assert len(items) <= scoring.TRANSACTION_ITEMS
         updated = [str(i["Update"]["Key"]) for i in items if "Update" in i]
         assert len(updated) == len(set(updated))
-    assert all(bucket(aws, f"{stamp}Z")["mentions"] == 3 for stamp in stamps)
+    return calls
 
 
 def late_item(table: Any) -> dict[str, Any]:
@@ -215,27 +224,12 @@ def test_late_marks_keep_each_transaction_within_its_100_items(aws: Any) -> None
     every bucket counted and marked once a transaction it was written in."""
     from datetime import UTC, datetime
 
-    from functions.score import service as scoring
-
     deps = score_handler.deps_from_env()
     deps.now = lambda: datetime(2027, 1, 14, 9, 0, tzinfo=UTC)
-    score_handler.use(deps)
     stamps = ["08:00", "08:05", "08:10", "08:55"]  # the last is fresh
     bodies = [mention(f"{s}-{i}", "aerolite gate 4", when=f"2027-01-14T{s}:00Z")
               for s in stamps for i in range(50)]  # fmt: skip
-    calls: list[list[dict[str, Any]]] = []
-    original = deps.dynamodb.transact_write_items
-
-    def recording(**kwargs: Any) -> Any:
-        calls.append(kwargs["TransactItems"])
-        return original(**kwargs)
-
-    deps.dynamodb.transact_write_items = recording
-    assert score_handler.handler(sqs_event(*bodies), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
-    assert all(len(items) <= scoring.TRANSACTION_ITEMS for items in calls)
-    for items in calls:
-        keys = [str(i["Update"]["Key"]) for i in items if "Update" in i]
-        assert len(keys) == len(set(keys))
+    calls = scored_in_transactions(deps, bodies)
     assert all(bucket(aws, f"2027-01-14T{s}Z")["mentions"] == 50 for s in stamps)
     marked = late_item(aws)
     assert set(marked) == {f"late:2027-01-14T{s}Z" for s in stamps[:3]}
