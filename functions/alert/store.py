@@ -251,14 +251,17 @@ class Kept:
     buckets: dict[str, dict[int, tuple[Bucket | None, int]]] = field(default_factory=dict)
     marks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def usable(self, brand: str, start: int, marks: Mapping[str, Any]) -> bool:
-        """Whether the kept bucket is the table's: read ``REREAD_S`` after it began, and
-        its late mark as it was then."""
+    def settled(self, brand: str, start: int) -> bool:
+        """Whether the bucket is kept, read ``REREAD_S`` or more after it began: any later
+        count into it carries a late mark."""
         entry = self.buckets.get(brand, {}).get(start)
-        if entry is None or start >= entry[1] - late_marks.REREAD_S:
-            return False
+        return entry is not None and start < entry[1] - late_marks.REREAD_S
+
+    def usable(self, brand: str, start: int, marks: Mapping[str, Any]) -> bool:
+        """Whether the kept bucket is the table's: settled, and its late mark in ``marks``
+        (the late item as read now) the one it had when read."""
         name = late_marks.PREFIX + stamp(start)
-        return marks.get(name) == self.marks.get(brand, {}).get(name)
+        return self.settled(brand, start) and marks.get(name) == self.marks.get(brand, {}).get(name)
 
     def size(self) -> int:
         return sum(len(b) for b in self.buckets.values())
@@ -294,8 +297,7 @@ def read_recent(deps: Deps, run: Run, wanted: Mapping[str, int], t: int) -> dict
     if kept.size() > KEPT_MAX:
         kept.buckets.clear()
     ranges = {b: range(start, t, BUCKET_S) for b, start in wanted.items()}
-    read = [(b, s) for b, span in ranges.items() for s in span
-            if not kept.usable(b, s, kept.marks.get(b, {}))]  # fmt: skip
+    read = [(b, s) for b, span in ranges.items() for s in span if not kept.settled(b, s)]
     items = _batch_get(
         deps, run, [late_marks.key(b) for b in wanted] + [_bucket_key(b, s) for b, s in read]
     )
