@@ -222,7 +222,20 @@ def _summary_text(summary: dict[str, Any]) -> str:
     return "\n".join([f"summary: {', '.join(counts)}", _dead_letters(s),
                       f"per channel: {per or 'nothing fired'}",
                       f"media posted (uploaded first): {media or 'none'}",
-                      f"faults injected: {injected}"])  # fmt: skip
+                      f"faults injected: {injected}", *_iam_text(s["iam"])])  # fmt: skip
+
+
+def _iam_text(iam: dict[str, Any]) -> list[str]:
+    """What checking the functions' calls against their roles found (infra/simulate/iam.py)."""
+    checked = f"IAM: {iam['checked']} calls of the functions checked against their roles"
+    if not iam["refused"]:
+        return [f"{checked}: none refused"]
+    lines = [f"{checked}: {iam['refused']} refused, as AWS would refuse them "
+             "(grant them in infra/roles.py, or make no such call):"]  # fmt: skip
+    lines += [f"  {line}" for line in iam["denied"][:10]]
+    if iam["refused"] > 10:
+        lines.append(f"  ... and {iam['refused'] - 10} more")
+    return lines
 
 
 def _nothing(nothing: Any, seed: int, as_json: bool) -> int:
@@ -274,6 +287,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"socialops: simulate: lost: {problem}", file=sys.stderr)
     for problem in listening.get("problems", []):
         print(f"socialops: simulate: failed: {problem}", file=sys.stderr)
+    for refused in summary["iam"]["denied"][:10]:
+        print(f"socialops: simulate: refused by IAM: {refused}", file=sys.stderr)
     if summary["double_posts"]:
         print(f"socialops: simulate: {summary['double_posts']} posts went out twice",
               file=sys.stderr)  # fmt: skip

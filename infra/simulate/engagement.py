@@ -227,8 +227,11 @@ class Readback:
             self._disarm(armed)  # an idle run reads no peer: the refusal is not met
             self.result.idle_runs += 1
             return
+        from infra.simulate.iam import acting_as
+
         try:
-            summary = self.run_once(self.deps)
+            with acting_as("ingest"):  # ingest's {"action": "readback"} run, its role's
+                summary = self.run_once(self.deps)
         finally:
             self._disarm(armed)
         self.result.stopped += summary["stopped"]

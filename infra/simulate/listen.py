@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from infra.simulate import iam
 from infra.simulate.listened import Alerted, ListenResult
 from infra.simulate.mentions import Crisis, Spoken, stream
 
@@ -229,6 +230,9 @@ class Listening:
                                     now=clock.now))  # fmt: skip
         self.sqs = boto3.client("sqs")
         self.source = EventSource(env["MENTIONS_QUEUE_URL"])
+        checker = iam.ACTIVE.get()
+        if checker is not None:  # the mapping polls with score's role
+            checker.mapping("score", self.source.arn)
         self.env = env
 
     def stop(self) -> None:

@@ -90,13 +90,13 @@ def _resolve(value: Any, refs: dict[str, str], stage: str) -> Any:
     return {k: _resolve(v, refs, stage) for k, v in value.items()}
 
 
-def _glue(clients: dict[str, Any]) -> Any:
-    """The Glue client: the caller's, or one in the region of its S3 client."""
-    if "glue" not in clients:
+def _client(clients: dict[str, Any], service: str) -> Any:
+    """The caller's client of ``service``, or one in the region of its S3 client."""
+    if service not in clients:
         import boto3
 
-        clients["glue"] = boto3.client("glue", region_name=clients["s3"].meta.region_name)
-    return clients["glue"]
+        clients[service] = boto3.client(service, region_name=clients["s3"].meta.region_name)
+    return clients[service]
 
 
 def _order(resources: Json) -> list[str]:
@@ -114,18 +114,20 @@ def _order(resources: Json) -> list[str]:
 
 def provision(resources_file: Path, stage: str, clients: dict[str, Any]) -> Provisioned:
     """Create the resources; ``clients`` holds boto3 clients for dynamodb, sqs, sns, s3
-    (and glue; without one, a client in the S3 client's region is made)."""
+    (and glue and sts; without them, clients in the S3 client's region are made)."""
     resources: Json = json.loads(resources_file.read_text())["Resources"]
-    clients = dict(clients)  # _glue may add one: the caller's dict stays as it was
+    clients = dict(clients)  # _client may add some: the caller's dict stays as it was
     refs: dict[str, str] = {}
     arns: dict[str, str] = {}
+    region = clients["dynamodb"].meta.region_name
+    account = _client(clients, "sts").get_caller_identity()["Account"]
     order = _order(resources)
     for logical in order:
         kind, props = resources[logical]["Type"], resources[logical].get("Properties", {})
         name = f"socialops-{stage}-{logical}"
         if kind == "AWS::DynamoDB::Table":
             refs[logical] = _table(clients["dynamodb"], name, props)
-            arns[logical] = f"arn:aws:dynamodb:::table/{name}"
+            arns[logical] = f"arn:aws:dynamodb:{region}:{account}:table/{name}"
         elif kind == "AWS::SQS::Queue":
             refs[logical], arns[logical] = _queue(clients["sqs"], name, props, arns)
         elif kind == "AWS::SNS::Topic":
@@ -138,11 +140,11 @@ def provision(resources_file: Path, stage: str, clients: dict[str, Any]) -> Prov
         elif kind == "AWS::Glue::Database":
             database = _resolve(props["DatabaseInput"], refs, stage)
             database["Name"] = database["Name"].lower()  # Glue folds names to lower case
-            _glue(clients).create_database(DatabaseInput=database)
+            _client(clients, "glue").create_database(DatabaseInput=database)
             refs[logical] = database["Name"]
         elif kind == "AWS::Glue::Table":
             database = _resolve(props["DatabaseName"], refs, stage)
             table = _resolve(props["TableInput"], refs, stage)
-            _glue(clients).create_table(DatabaseName=database, TableInput=table)
+            _client(clients, "glue").create_table(DatabaseName=database, TableInput=table)
             refs[logical] = table["Name"]
     return Provisioned(refs, arns)

@@ -45,6 +45,8 @@ class Result:
     records: Counter[str] = field(default_factory=Counter)
     listening: ListenResult | None = None
     engagement: Any = None  # infra.simulate.engagement.EngagementResult
+    # the functions' calls checked against their roles (infra/simulate/iam.py)
+    iam: dict[str, Any] = field(default_factory=lambda: {"checked": 0, "refused": 0, "denied": []})
 
     @property
     def published(self) -> int:
@@ -56,10 +58,13 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        """Nothing lost or posted twice, and no listening run or notice failed (the
-        replay injects no faults: a failure there is a defect)."""
+        """Nothing lost or posted twice, no listening run or notice failed (the replay
+        injects no faults: a failure there is a defect), and no call a function made was
+        refused by its role (AWS would refuse it too)."""
         lost = self.listening.lost + self.listening.problems if self.listening else []
-        return not self.unaccounted and self.double_posts == 0 and not lost
+        return (
+            not self.unaccounted and self.double_posts == 0 and not lost and not self.iam["refused"]
+        )
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -94,4 +99,5 @@ class Result:
             },
             "listening": self.listening.summary() if self.listening else None,
             "engagement": self.engagement.summary() if self.engagement else None,
+            "iam": self.iam,
         }

@@ -35,6 +35,7 @@ from infra.simulate.accounts import Account, posts_on, start_accounts, store_sec
 from infra.simulate.aws import ENVIRONMENT as AWS_ENVIRONMENT
 from infra.simulate.aws import local_aws
 from infra.simulate.clock import (
+    ACCOUNT_ID,
     PUBLISH_ARN,
     REGION,
     ROLE_ARN,
@@ -122,11 +123,13 @@ class Simulation:
         import boto3
 
         from functions.common import config
+        from infra.simulate.iam import Checker, enforced
         from infra.simulate.provision import provision
 
         clients = {s: boto3.client(s) for s in ("dynamodb", "sqs", "sns", "s3")}
         made = provision(self.build / "serverless" / "resources.json", STAGE, clients)
         env = made.environment()
+        checker = Checker.of_build(self.build, STAGE, REGION, ACCOUNT_ID, made.refs, made.arns)
         configs = list(config.load_all().values())
         self.accounts = start_accounts(configs, self.start)
         for account in self.accounts.values():  # the platforms stamp posts on our clock
@@ -155,7 +158,7 @@ class Simulation:
         alerts = [a for c in configs for a in c.campaign.alerts]
         slack = sorted({name for a in alerts for name in a.notify.slack})
         topics = sorted({arn for a in alerts for arn in a.notify.sns})
-        with environment(env):
+        with environment(env), enforced(checker):
             self.listening.start(env, secrets, slack, topics)
             self.readback = engagement.Readback(self, env, secrets, self.result.engagement)
             gc.freeze()  # the set-up's heap (moto, botocore's models): not walked again
@@ -172,6 +175,8 @@ class Simulation:
             # firing, when it fires within the simulated days, does
             placed = self.result.placed_fired
             self._account(env, len(posts) - self.result.stepped_aside + placed)
+        self.result.iam = {"checked": checker.checked, "refused": checker.refusals,
+                           "denied": checker.denied}  # fmt: skip
 
     def _deploy(self, dlq_arn: str, bucket: str) -> None:
         import boto3

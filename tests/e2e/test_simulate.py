@@ -44,6 +44,12 @@ def launch(report_path: Path) -> dict[str, Any]:
     return summary
 
 
+def test_every_call_a_function_made_was_granted_by_its_role(launch: dict[str, Any]) -> None:
+    # infra/simulate/iam.py: moto answers every caller; AWS would refuse what a role lacks
+    assert launch["iam"]["refused"] == 0 and launch["iam"]["denied"] == []
+    assert launch["iam"]["checked"] > 3000  # every function's calls, the fortnight through
+
+
 def test_every_firing_is_accounted_for_and_nothing_goes_out_twice(launch: dict[str, Any]) -> None:
     assert launch["unaccounted"] == [] and launch["double_posts"] == 0
     assert launch["posts_on_platforms"] == launch["published"] > 10
@@ -309,6 +315,7 @@ def test_leaving_out_the_idle_read_back_runs_changes_nothing(monkeypatch: pytest
     def run() -> dict[str, Any]:
         result = simulate(["campaigns/"], 4, 3, datetime(2027, 1, 11, tzinfo=UTC), 0.3, crisis=None)  # fmt: skip
         summary: dict[str, Any] = json.loads(json.dumps(result.summary(), default=str))
+        assert summary.pop("iam")["refused"] == 0  # an idle run makes fewer calls to check
         for trained in summary["engagement"]["training"]["trained"]:
             trained.pop("seconds")  # wall time
         # a rate limit's wait is counted from the peer's wall clock: 299 s or 300 s
