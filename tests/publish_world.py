@@ -30,10 +30,12 @@ from functions.publish.service import Deps
 from infra.cli import main
 from infra.peers import Fake, bluesky, linkedin, mastodon, meta, tiktok, x
 from infra.simulate.accounts import posts_on
+from infra.simulate.iam import Checker, enforced
 from infra.simulate.provision import provision
 
 NOW = "2026-12-01T00:00Z"
 REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's
 FUTURE = (datetime.now(UTC) + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 BRAND = acme_brand(
@@ -208,6 +210,7 @@ class World:
     slept: list[float] = field(default_factory=list)
     metrics: list[tuple[str, str]] = field(default_factory=list)
     deps: Deps | None = None
+    iam: Checker | None = None  # every call a function makes, checked against its role
 
     def invoke(self, payload: Any) -> dict[str, Any]:
         result: dict[str, Any] = publish_handler.handler(
@@ -270,6 +273,8 @@ def world(build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
         clients = {s: boto3.client(s, region_name=REGION) for s in ("dynamodb", "sqs", "sns", "s3")}
         made = provision(build / "serverless" / "resources.json", "test", clients)
         env = made.environment()
+        # as in `socialops simulate`: AWS refuses what a function's role does not grant
+        checker = Checker.of_build(build, "test", REGION, ACCOUNT, made.refs, made.arns)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         inbox = clients["sqs"].create_queue(QueueName="failures-inbox")["QueueUrl"]
@@ -283,7 +288,7 @@ def world(build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
         clock = [datetime(2027, 1, 14, 8, 0, tzinfo=UTC)]
         for fake in fakes.values():  # the platforms stamp posts on the same clock
             fake.now = lambda: clock[0]
-        world = World(env, fakes, clock)
+        world = World(env, fakes, clock, iam=checker)
         deps = publish_handler.deps_from_env()
         deps.now = lambda: clock[0]
         deps.sleep = world.slept.append
@@ -301,10 +306,12 @@ def world(build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
         world.deps = deps
         publish_handler.use(deps)
         try:
-            yield world
+            with enforced(checker):
+                yield world
         finally:
             publish_handler.use(None)
             runtime.use(None)
             for fake in fakes.values():
                 fake.stop()
     config.clear_cache()
+    assert checker.denied == [], "a function called what its role does not grant"

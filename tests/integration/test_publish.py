@@ -41,6 +41,8 @@ def test_publishes_once_and_ignores_a_duplicate_delivery(world: World, channel: 
     record = world.record(event(channel=channel))
     assert record["status"] == "published" and record["post_id"] == first["post_id"]
     assert ("Published", channel) in world.metrics
+    # each call publish made was checked against its role (tests/publish_world.py)
+    assert world.iam is not None and world.iam.checked >= 5 and world.iam.denied == []
 
 
 def test_text_follows_override_then_locale_then_post(world: World) -> None:
