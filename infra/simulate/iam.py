@@ -29,7 +29,8 @@ before moto sees it:
   it reads or writes, a read without a projection reading them all), with
   ``StringEquals``/``StringLike`` and their ``ForAllValues:``/``ForAnyValue:`` forms (as
   in IAM, ``ForAllValues:`` holds for an empty set). A statement with a condition this
-  does not know allows nothing;
+  does not know does not apply: it allows, or denies, nothing (the tests check that the
+  stack has none);
 - **a refusal** raises the service's own error (``AccessDeniedException``; S3's and
   SQS's ``AccessDenied``; SNS's ``AuthorizationError``) with AWS's message, so the
   function meets it where AWS would put it, and is kept in ``Checker.denied``, which the
@@ -42,7 +43,8 @@ before moto sees it:
 
 Calls made outside a function (provisioning, deploying the schedules, the simulation's
 own reads of the tables and the lake) are not checked. Decisions are kept per (function,
-action, resource, condition values), so a call costs a dictionary lookup once decided.
+action, resource, condition values): once decided, a call costs working out what it needs
+and a dictionary lookup.
 """
 
 from __future__ import annotations
