@@ -35,7 +35,6 @@ from infra.simulate.provision import provision
 
 NOW = "2026-12-01T00:00Z"
 REGION = "us-east-1"
-ACCOUNT = "123456789012"  # moto's
 FUTURE = (datetime.now(UTC) + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 BRAND = acme_brand(
@@ -274,7 +273,7 @@ def world(build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
         made = provision(build / "serverless" / "resources.json", "test", clients)
         env = made.environment()
         # as in `socialops simulate`: AWS refuses what a function's role does not grant
-        checker = Checker.of_build(build, "test", REGION, ACCOUNT, made.refs, made.arns)
+        checker = Checker.of_build(build, made)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         inbox = clients["sqs"].create_queue(QueueName="failures-inbox")["QueueUrl"]

@@ -59,6 +59,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from infra.simulate.provision import Provisioned
+
 Json = dict[str, Any]
 
 ACTING: ContextVar[str | None] = ContextVar("socialops_simulate_acting", default=None)
@@ -363,51 +365,10 @@ class Role:
         return self.decided[need]
 
 
-@dataclass(frozen=True)
-class Names:
-    """What the role's intrinsics resolve to in the simulation."""
-
-    stack: str
-    region: str
-    account: str
-    refs: Mapping[str, str]
-    arns: Mapping[str, str]
-
-    def resolve(self, value: Any) -> Any:
-        """``value`` with Ref, Fn::GetAtt (Arn), Fn::Sub and Fn::Join worked out; a
-        resource the simulation lacks resolves to a name no call has (``unresolved:``)."""
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if set(value) == {"Ref"}:
-            return self.refs.get(value["Ref"], f"unresolved:{value['Ref']}")
-        if set(value) == {"Fn::GetAtt"}:
-            logical, attribute = value["Fn::GetAtt"]
-            return self.arns.get(logical, f"unresolved:{logical}.{attribute}")
-        if set(value) == {"Fn::Join"}:
-            separator, parts = value["Fn::Join"]
-            return separator.join(str(p) for p in self.resolve(parts))
-        if set(value) == {"Fn::Sub"}:
-            pseudo = {"AWS::Partition": "aws", "AWS::Region": self.region,
-                      "AWS::AccountId": self.account, "AWS::StackName": self.stack,
-                      "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
-
-            def sub(match: re.Match[str]) -> str:
-                name = match.group(1)
-                if name in pseudo:
-                    return pseudo[name]
-                if name.endswith(".Arn"):
-                    return str(self.resolve({"Fn::GetAtt": [name[:-4], "Arn"]}))
-                return str(self.resolve({"Ref": name}))
-
-            return re.sub(r"\$\{([^}!]+)\}", sub, value["Fn::Sub"])
-        return {k: self.resolve(v) for k, v in value.items()}
-
-
-def roles_of(resources: Mapping[str, Any], functions: Mapping[str, str], names: Names) -> dict[str, Role]:  # fmt: skip
+def roles_of(resources: Mapping[str, Any], functions: Mapping[str, str], made: Provisioned) -> dict[str, Role]:  # fmt: skip
     """Each function's role, from the stack's resources: ``functions`` maps a function to
-    its role's logical id."""
+    its role's logical id; the intrinsics resolved to what ``made`` holds (a resource the
+    simulation lacks: a name no call has)."""
     out: dict[str, Role] = {}
     for function, logical in functions.items():
         props = resources.get(logical, {}).get("Properties", {})
@@ -419,12 +380,12 @@ def roles_of(resources: Mapping[str, Any], functions: Mapping[str, str], names: 
                 continue
             if {"Ref": logical} in resource["Properties"].get("Roles", []):
                 statements += resource["Properties"]["PolicyDocument"]["Statement"]
-        resolved = [names.resolve(s) for s in statements]
+        resolved = [made.resolve(s, strict=False) for s in statements]
         for statement in resolved:  # IAM's forms: one action or resource, or a list
             for part in ("Action", "Resource"):
                 if isinstance(statement.get(part), str):
                     statement[part] = [statement[part]]
-        out[function] = Role(function, f"{names.stack}-{function}-role", resolved)
+        out[function] = Role(function, f"{made.stack}-{function}-role", resolved)
     return out
 
 
@@ -437,30 +398,29 @@ class Checker:
 
     roles: dict[str, Role]
     where: Where
-    stage: str
+    stack: str  # socialops-<stage>: the functions are <stack>-<function>
     checked: int = 0
     denied: list[str] = field(default_factory=list)
     refusals: int = 0
 
     @classmethod
-    def of_build(cls, build: Path, stage: str, region: str, account: str,
-                 refs: Mapping[str, str], arns: Mapping[str, str]) -> Checker:  # fmt: skip
+    def of_build(cls, build: Path, made: Provisioned) -> Checker:
         """The roles of the compiled stack in ``build`` (``serverless/resources.json``,
-        ``serverless/functions.json``), resolved to the provisioned resources."""
+        ``serverless/functions.json``), resolved to the resources ``made`` holds."""
         resources: Json = json.loads((build / "serverless" / "resources.json").read_text())["Resources"]  # fmt: skip
         functions = json.loads((build / "serverless" / "functions.json").read_text())
         owned = {name: str(spec["role"]) for name, spec in functions.items()}
-        names = Names(f"socialops-{stage}", region, account, refs, arns)
         keys: dict[str, str] = {}
         for logical, resource in resources.items():
             if resource.get("Type") != "AWS::DynamoDB::Table":
                 continue
-            table = refs.get(logical, f"socialops-{stage}-{logical}")
+            table = made.refs.get(logical, f"{made.stack}-{logical}")
             props = resource.get("Properties", {})
             keys[table] = _hash_key(props.get("KeySchema", []))
             for index in props.get("GlobalSecondaryIndexes", []) or []:
                 keys[f"{table}/index/{index['IndexName']}"] = _hash_key(index["KeySchema"])
-        return cls(roles_of(resources, owned, names), Where(region, account, keys), stage)
+        where = Where(made.region, made.account, keys)
+        return cls(roles_of(resources, owned, made), where, made.stack)
 
     def refusal(self, function: str, service: str, op: str, params: Mapping[str, Any]) -> tuple[Need, str] | None:  # fmt: skip
         """The first need of the call that ``function``'s role refuses, and why; None when
@@ -481,7 +441,7 @@ class Checker:
 
     def message(self, function: str, need: Need, why: str) -> str:
         role = self.roles[function]
-        who = f"arn:aws:sts::{self.where.account}:assumed-role/{role.name}/socialops-{self.stage}-{function}"  # fmt: skip
+        who = f"arn:aws:sts::{self.where.account}:assumed-role/{role.name}/{self.stack}-{function}"
         return f"User: {who} is not authorized to perform: {need.action} on resource: {need.resource} {why}"  # fmt: skip
 
     def mapping(self, function: str, queue_arn: str) -> None:

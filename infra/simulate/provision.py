@@ -13,6 +13,8 @@ stack names it.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +26,55 @@ Json = dict[str, Any]
 
 @dataclass(frozen=True)
 class Provisioned:
-    """What was created: physical ids by logical id, and ARNs for ``Fn::GetAtt``."""
+    """What was created: physical ids by logical id, and ARNs for ``Fn::GetAtt``; the
+    stack's name (``socialops-<stage>``), region and account, for the pseudo parameters."""
 
     refs: dict[str, str]  # table name, queue URL, topic ARN, bucket name
     arns: dict[str, str]
+    stack: str
+    region: str
+    account: str
+
+    def resolve(self, value: Any, strict: bool = True) -> Any:
+        """``value`` with the intrinsics worked out as CloudFormation would: ``Ref`` (a
+        resource or a pseudo parameter), ``Fn::GetAtt`` (``Arn``), ``Fn::Sub``,
+        ``Fn::Join`` and ``Fn::Split``. A resource that was not created is a KeyError, or
+        with ``strict`` False a name no call has (``unresolved:<id>``: the IAM roles name
+        resources the simulation need not create)."""
+        if isinstance(value, list):
+            return [self.resolve(v, strict) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"Ref"}:
+            return self._named(self.refs, value["Ref"], strict)
+        if set(value) == {"Fn::GetAtt"}:
+            logical, attribute = value["Fn::GetAtt"]
+            return self._named(self.arns, logical, strict, f".{attribute}")
+        if set(value) == {"Fn::Join"}:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(p) for p in self.resolve(parts, strict))
+        if set(value) == {"Fn::Split"}:
+            separator, text = value["Fn::Split"]
+            return str(self.resolve(text, strict)).split(separator)
+        if set(value) == {"Fn::Sub"}:
+
+            def sub(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name.endswith(".Arn"):
+                    return str(self._named(self.arns, name[:-4], strict, ".Arn"))
+                return str(self._named(self.refs, name, strict))
+
+            return re.sub(r"\$\{([^}!]+)\}", sub, value["Fn::Sub"])
+        return {k: self.resolve(v, strict) for k, v in value.items()}
+
+    def _named(self, known: Mapping[str, str], logical: str, strict: bool, attribute: str = "") -> str:  # fmt: skip
+        pseudo = {"AWS::Partition": "aws", "AWS::Region": self.region, "AWS::AccountId": self.account,
+                  "AWS::StackName": self.stack, "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
+        if not attribute and logical in pseudo:
+            return pseudo[logical]
+        if logical in known or strict:
+            return known[logical]
+        return f"unresolved:{logical}{attribute}"
 
     def environment(self) -> dict[str, str]:
         """The functions' environment variables, resolved as CloudFormation would."""
@@ -72,24 +119,6 @@ def _queue(sqs: Any, name: str, props: Json, arns: dict[str, str]) -> tuple[str,
     return url, arn
 
 
-def _resolve(value: Any, refs: dict[str, str], stage: str) -> Any:
-    """``value`` with the intrinsics the Glue resources use (Ref, Fn::Join, Fn::Split)
-    worked out as CloudFormation would (the stack is ``socialops-<stage>``)."""
-    if isinstance(value, list):
-        return [_resolve(v, refs, stage) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if set(value) == {"Ref"}:
-        return f"socialops-{stage}" if value["Ref"] == "AWS::StackName" else refs[value["Ref"]]
-    if set(value) == {"Fn::Join"}:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_resolve(parts, refs, stage))
-    if set(value) == {"Fn::Split"}:
-        separator, text = value["Fn::Split"]
-        return str(_resolve(text, refs, stage)).split(separator)
-    return {k: _resolve(v, refs, stage) for k, v in value.items()}
-
-
 def _client(clients: dict[str, Any], service: str) -> Any:
     """The caller's client of ``service``, or one in the region of its S3 client."""
     if service not in clients:
@@ -117,10 +146,10 @@ def provision(resources_file: Path, stage: str, clients: dict[str, Any]) -> Prov
     (and glue and sts; without them, clients in the S3 client's region are made)."""
     resources: Json = json.loads(resources_file.read_text())["Resources"]
     clients = dict(clients)  # _client may add some: the caller's dict stays as it was
-    refs: dict[str, str] = {}
-    arns: dict[str, str] = {}
     region = clients["dynamodb"].meta.region_name
     account = _client(clients, "sts").get_caller_identity()["Account"]
+    made = Provisioned({}, {}, f"socialops-{stage}", region, account)
+    refs, arns = made.refs, made.arns  # filled as the resources are created
     order = _order(resources)
     for logical in order:
         kind, props = resources[logical]["Type"], resources[logical].get("Properties", {})
@@ -138,13 +167,13 @@ def provision(resources_file: Path, stage: str, clients: dict[str, Any]) -> Prov
             refs[logical] = name.lower()
             arns[logical] = f"arn:aws:s3:::{name.lower()}"
         elif kind == "AWS::Glue::Database":
-            database = _resolve(props["DatabaseInput"], refs, stage)
+            database = made.resolve(props["DatabaseInput"])
             database["Name"] = database["Name"].lower()  # Glue folds names to lower case
             _client(clients, "glue").create_database(DatabaseInput=database)
             refs[logical] = database["Name"]
         elif kind == "AWS::Glue::Table":
-            database = _resolve(props["DatabaseName"], refs, stage)
-            table = _resolve(props["TableInput"], refs, stage)
+            database = made.resolve(props["DatabaseName"])
+            table = made.resolve(props["TableInput"])
             _client(clients, "glue").create_table(DatabaseName=database, TableInput=table)
             refs[logical] = table["Name"]
-    return Provisioned(refs, arns)
+    return made

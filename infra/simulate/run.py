@@ -35,7 +35,6 @@ from infra.simulate.accounts import Account, posts_on, start_accounts, store_sec
 from infra.simulate.aws import ENVIRONMENT as AWS_ENVIRONMENT
 from infra.simulate.aws import local_aws
 from infra.simulate.clock import (
-    ACCOUNT_ID,
     PUBLISH_ARN,
     REGION,
     ROLE_ARN,
@@ -129,7 +128,7 @@ class Simulation:
         clients = {s: boto3.client(s) for s in ("dynamodb", "sqs", "sns", "s3")}
         made = provision(self.build / "serverless" / "resources.json", STAGE, clients)
         env = made.environment()
-        checker = Checker.of_build(self.build, STAGE, REGION, ACCOUNT_ID, made.refs, made.arns)
+        checker = Checker.of_build(self.build, made)
         configs = list(config.load_all().values())
         self.accounts = start_accounts(configs, self.start)
         for account in self.accounts.values():  # the platforms stamp posts on our clock

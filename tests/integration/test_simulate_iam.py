@@ -18,7 +18,8 @@ from moto import mock_aws
 from infra import roles
 from infra.cli import main
 from infra.simulate import iam
-from infra.simulate.iam import Checker, Names, Need, Role, Where, acting_as, enforced, needs
+from infra.simulate.iam import Checker, Need, Role, Where, acting_as, enforced, needs
+from infra.simulate.provision import Provisioned
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -129,14 +130,19 @@ def test_attributes_wildcards_denies_and_unknown_conditions() -> None:
 
 
 def test_the_roles_intrinsics_resolve_to_the_simulations_resources() -> None:
-    names = Names("socialops-local", REGION, ACCOUNT, {"AlertsTopic": "arn:aws:sns:r:1:t"},
-                  {"Bucket": "arn:aws:s3:::bkt", "Records": TABLE + "records"})  # fmt: skip
+    names = Provisioned({"AlertsTopic": "arn:aws:sns:r:1:t"},
+                        {"Bucket": "arn:aws:s3:::bkt", "Records": TABLE + "records"},
+                        "socialops-local", REGION, ACCOUNT)  # fmt: skip
     assert names.resolve({"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/raw/*"]]}) == "arn:aws:s3:::bkt/raw/*"  # fmt: skip
     assert names.resolve({"Fn::Sub": "${Records.Arn}/index/Due"}) == TABLE + "records/index/Due"
     assert names.resolve({"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-generate"}) == (
         f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:socialops-local-generate")  # fmt: skip
     assert names.resolve({"Ref": "AlertsTopic"}) == "arn:aws:sns:r:1:t"
-    assert names.resolve({"Ref": "Missing"}).startswith("unresolved:")  # matches no call
+    # a role's resource the simulation did not create matches no call; provisioning needs it
+    assert names.resolve({"Ref": "Missing"}, strict=False).startswith("unresolved:")
+    with pytest.raises(KeyError):
+        names.resolve({"Fn::Join": ["", [{"Ref": "Missing"}]]})
+    assert names.resolve({"Fn::Split": [",", {"Ref": "AWS::StackName"}]}) == ["socialops-local"]
 
 
 # ---- against moto, with the examples' compiled stack ----------------------------------------
@@ -160,7 +166,7 @@ def stack(build: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Checke
     with mock_aws():
         clients = {s: boto3.client(s, region_name=REGION) for s in ("dynamodb", "sqs", "sns", "s3")}
         made = provision(build / "serverless" / "resources.json", "local", clients)
-        checker = Checker.of_build(build, "local", REGION, ACCOUNT, made.refs, made.arns)
+        checker = Checker.of_build(build, made)
         with enforced(checker):
             yield checker, made.environment()
 
@@ -222,7 +228,7 @@ def test_each_handler_runs_as_its_function_within_and_as_it_was_after(build: Pat
     from functions.alert import handler as alert_handler
 
     before = alert_handler.handler
-    checker = Checker.of_build(build, "local", REGION, ACCOUNT, {}, {})
+    checker = Checker.of_build(build, Provisioned({}, {}, "socialops-local", REGION, ACCOUNT))
     seen: list[str | None] = []
     with enforced(checker):
         assert iam.ACTIVE.get() is checker and alert_handler.handler is not before
